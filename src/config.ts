@@ -1,0 +1,58 @@
+/**
+ * One typed, frozen configuration: command-line flags over KEYHOLD_* environment variables over
+ * defaults (DESIGN §7).
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+/** Keyhold's default port: not LocalStack's 4566, moto's 5000 or local-kms's 8080. */
+export const DEFAULT_PORT = 7711;
+
+/** Server configuration. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly region: string;
+  /** Account the first start provisions an administrator for; generated when unset. */
+  readonly accountId: string | undefined;
+  readonly workers: number;
+  readonly logLevel: string;
+  readonly masterPassphrase: string | undefined;
+  readonly masterKeyFile: string | undefined;
+  /** How often the scheduler looks for keys whose deletion window has ended. */
+  readonly schedulerIntervalMs: number;
+  readonly maxBodyBytes: number;
+}
+
+/** Flag values as parsed from the command line (strings, unvalidated). */
+export type Flags = Readonly<Partial<Record<'port' | 'host' | 'data-dir' | 'region' | 'account-id' | 'workers' | 'master-key-file', string>>>;
+
+function int(name: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer between ${min} and ${max}`);
+  return n;
+}
+
+/** Builds the configuration from flags and an environment. */
+export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
+  const pick = (flag: keyof Flags, envName: string): string | undefined => flags[flag] ?? env[envName] ?? undefined;
+  const region = pick('region', 'KEYHOLD_REGION') ?? 'us-east-1';
+  if (!/^([a-z]+-){2,3}\d+$/.test(region)) throw new Error(`--region ${region} is not a region name such as us-east-1`);
+  const accountId = pick('account-id', 'KEYHOLD_ACCOUNT_ID');
+  if (accountId !== undefined && !/^\d{12}$/.test(accountId)) throw new Error('--account-id must be 12 digits');
+  const workers = pick('workers', 'KEYHOLD_WORKERS');
+  return Object.freeze({
+    port: int('--port', pick('port', 'KEYHOLD_PORT') ?? String(DEFAULT_PORT), 0, 65535),
+    host: pick('host', 'KEYHOLD_HOST') ?? '127.0.0.1',
+    dataDir: resolve(pick('data-dir', 'KEYHOLD_DATA_DIR') ?? './keyhold-data'),
+    region,
+    accountId,
+    workers: workers === undefined ? Math.max(1, availableParallelism()) : int('--workers', workers, 1, 64),
+    logLevel: env.KEYHOLD_LOG_LEVEL ?? 'info',
+    masterPassphrase: env.KEYHOLD_MASTER_PASSPHRASE,
+    masterKeyFile: pick('master-key-file', 'KEYHOLD_MASTER_KEY_FILE'),
+    schedulerIntervalMs: int('KEYHOLD_SCHEDULER_INTERVAL_MS', env.KEYHOLD_SCHEDULER_INTERVAL_MS ?? '60000', 10, 86_400_000),
+    maxBodyBytes: int('KEYHOLD_MAX_BODY_BYTES', env.KEYHOLD_MAX_BODY_BYTES ?? String(1024 * 1024), 1024, 64 * 1024 * 1024),
+  });
+}

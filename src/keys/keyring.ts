@@ -1,0 +1,182 @@
+/**
+ * Resolves KeyId arguments to keys and holds the per-process caches of key metadata, aliases and
+ * unwrapped key material (DESIGN §5). The caches are dropped whenever the store reports a commit
+ * from another process (`Store.changeToken`), and entries are dropped by this process on its own
+ * writes, so a change made through any worker is seen by the next request on every worker.
+ */
+import { randomBytes, createHash } from 'node:crypto';
+import type { Clock } from '../clock';
+import { ServiceError } from '../errors';
+import type { Caller } from '../identity/caller';
+import type { KeyRecord, KeyVersionRecord, Store } from '../store/store';
+import type { RootOfTrust } from '../trust/root-of-trust';
+import { aliasArn, isKeyId, keyArn, parseKmsArn } from './arn';
+
+/** Which KeyId forms an operation accepts (kms-reference.md §3.1). */
+export type KeyIdForms = 'key' | 'key-or-alias';
+
+/** The key a request names, and the alias it used, if any (kms:RequestAlias). */
+export interface ResolvedKey {
+  readonly key: KeyRecord;
+  readonly requestAlias: string | undefined;
+}
+
+interface CachedKey {
+  record: KeyRecord;
+  readonly materials: Map<number, Buffer>;
+}
+
+const MAX_ENTRIES = 10_000;
+
+/** AAD that binds wrapped material to its key and version. */
+export function materialAad(arn: string, version: number): Buffer {
+  return Buffer.from(`keyhold/key-material/v1\0${arn}\0${version}`);
+}
+
+/** Key resolution and caches for one process. */
+export class Keyring {
+  readonly #store: Store;
+  readonly #trust: RootOfTrust;
+  readonly #clock: Clock;
+  readonly #keys = new Map<string, CachedKey>();
+  readonly #aliases = new Map<string, string>();
+  readonly #onStale: () => void;
+  #token: number;
+
+  /** `onStale` runs when another process's commit makes every cache stale (e.g. to drop credentials). */
+  constructor(store: Store, trust: RootOfTrust, clock: Clock, onStale: () => void = () => undefined) {
+    this.#store = store;
+    this.#trust = trust;
+    this.#clock = clock;
+    this.#onStale = onStale;
+    this.#token = store.changeToken();
+  }
+
+  /** Drops every cache if another process has committed since the last look. Call once per request. */
+  refresh(): void {
+    const t = this.#store.changeToken();
+    if (t !== this.#token) {
+      this.#token = t;
+      this.clear();
+      this.#onStale();
+    }
+  }
+
+  /** Drops all cached keys and aliases, wiping cached material. */
+  clear(): void {
+    for (const k of this.#keys.values()) for (const m of k.materials.values()) m.fill(0);
+    this.#keys.clear();
+    this.#aliases.clear();
+  }
+
+  /** Forgets one key after this process changed it. */
+  forget(keyId: string): void {
+    const k = this.#keys.get(keyId);
+    if (k !== undefined) {
+      for (const m of k.materials.values()) m.fill(0);
+      this.#keys.delete(keyId);
+    }
+  }
+
+  /** Forgets one alias after this process changed it. */
+  forgetAlias(accountId: string, region: string, aliasName: string): void {
+    this.#aliases.delete(`${accountId}\0${region}\0${aliasName}`);
+  }
+
+  async #loadKey(keyId: string): Promise<CachedKey | undefined> {
+    const hit = this.#keys.get(keyId);
+    if (hit !== undefined) return hit;
+    const record = await this.#store.getKey(keyId);
+    if (record === undefined) return undefined;
+    if (this.#keys.size >= MAX_ENTRIES) this.clear();
+    const entry: CachedKey = { record, materials: new Map() };
+    this.#keys.set(keyId, entry);
+    return entry;
+  }
+
+  /** Finds a key by id in the store (uncached read of the latest state). */
+  async getKey(keyId: string): Promise<KeyRecord | undefined> {
+    return (await this.#loadKey(keyId))?.record;
+  }
+
+  /**
+   * Resolves a KeyId argument for `caller` in `region`. Cross-account use is possible only by
+   * ARN; until key policies are enforced it is refused as a missing resource-based allow.
+   */
+  async resolve(keyIdArg: string, forms: KeyIdForms, caller: Caller, region: string, action: string): Promise<ResolvedKey> {
+    let accountId = caller.accountId;
+    let keyId: string;
+    let requestAlias: string | undefined;
+    let viaArn = false;
+    if (keyIdArg.startsWith('arn:')) {
+      const arn = parseKmsArn(keyIdArg);
+      if (arn === undefined) throw new ServiceError('NotFoundException', `Invalid arn ${keyIdArg}`);
+      if (arn.resourceType === 'alias' && forms === 'key') throw new ServiceError('NotFoundException', `Invalid keyId ${keyIdArg}`);
+      if (arn.region !== region) {
+        throw new ServiceError('NotFoundException', `Invalid arn ${keyIdArg}: the key is not in region ${region}`);
+      }
+      accountId = arn.accountId;
+      viaArn = true;
+      if (arn.resourceType === 'alias') {
+        requestAlias = arn.resource;
+        keyId = await this.#aliasTarget(accountId, region, arn.resource, keyIdArg);
+      } else {
+        keyId = arn.resource;
+      }
+    } else if (keyIdArg.startsWith('alias/')) {
+      if (forms === 'key') throw new ServiceError('NotFoundException', `Invalid keyId ${keyIdArg}`);
+      requestAlias = keyIdArg;
+      keyId = await this.#aliasTarget(accountId, region, keyIdArg, aliasArn(region, accountId, keyIdArg));
+    } else {
+      keyId = keyIdArg;
+    }
+    const missing = (): ServiceError =>
+      new ServiceError('NotFoundException', `Key '${keyArn(region, accountId, keyId)}' does not exist`);
+    if (!isKeyId(keyId)) throw viaArn ? missing() : new ServiceError('NotFoundException', `Invalid keyId ${keyIdArg}`);
+    const entry = await this.#loadKey(keyId);
+    if (entry === undefined || entry.record.region !== region || entry.record.accountId !== accountId) throw missing();
+    if (accountId !== caller.accountId) {
+      throw new ServiceError(
+        'AccessDeniedException',
+        `User: ${caller.principalArn} is not authorized to perform: ${action} on resource: ${entry.record.arn} because no resource-based policy allows the ${action} action`,
+      );
+    }
+    return { key: entry.record, requestAlias };
+  }
+
+  async #aliasTarget(accountId: string, region: string, aliasName: string, shownArn: string): Promise<string> {
+    const cacheKey = `${accountId}\0${region}\0${aliasName}`;
+    const hit = this.#aliases.get(cacheKey);
+    if (hit !== undefined) return hit;
+    const alias = await this.#store.getAlias(accountId, region, aliasName);
+    if (alias === undefined) throw new ServiceError('NotFoundException', `Alias ${shownArn} is not found.`);
+    if (this.#aliases.size >= MAX_ENTRIES) this.#aliases.clear();
+    this.#aliases.set(cacheKey, alias.targetKeyId);
+    return alias.targetKeyId;
+  }
+
+  /** The unwrapped material of one version of a key (cached; callers must not wipe it). */
+  async material(key: KeyRecord, version: number): Promise<Buffer | undefined> {
+    const entry = await this.#loadKey(key.keyId);
+    if (entry === undefined) return undefined;
+    const hit = entry.materials.get(version);
+    if (hit !== undefined) return hit;
+    const v = await this.#store.getKeyVersion(key.keyId, version);
+    if (v === undefined) return undefined;
+    const material = await this.#trust.unwrap(v.wrappedMaterial, materialAad(key.arn, version));
+    entry.materials.set(version, material);
+    return material;
+  }
+
+  /** Makes a new wrapped version record for `arn` with fresh random material. */
+  async newVersion(keyId: string, arn: string, version: number): Promise<KeyVersionRecord> {
+    const material = randomBytes(32);
+    try {
+      const wrapped = await this.#trust.wrap(material, materialAad(arn, version));
+      const materialId = createHash('sha256').update(arn).update('\0').update(String(version)).update(randomBytes(16)).digest('hex');
+      return { keyId, version, materialId, wrappedMaterial: wrapped, createdAt: this.#clock.now() };
+    } finally {
+      material.fill(0);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/** CreateKey: a new customer managed key (symmetric encryption keys for now). */
+import { randomUUID } from 'node:crypto';
+import { ServiceError } from '../errors';
+import { keyArn } from '../keys/arn';
+import { defaultKeyPolicy, validateKeyPolicy } from '../policy/key-policy';
+import type { KeyRecord, TagRecord } from '../store/records';
+import { keyMetadata } from './key-metadata';
+import type { Operation } from './operation';
+import { S, structure } from './shape';
+import { validateTags } from './tags';
+
+const KEY_SPECS = [
+  'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1',
+  'SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2', 'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87',
+  'ECC_NIST_EDWARDS25519', 'ML_KEM_512', 'ML_KEM_768', 'ML_KEM_1024',
+];
+const CMK_SPECS = KEY_SPECS.filter((s) => !s.startsWith('ML_') && s !== 'ECC_NIST_EDWARDS25519');
+const KEY_USAGES = ['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT', 'ENCAPSULATE_DECAPSULATE'];
+const ORIGINS = ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'];
+
+interface CreateKeyInput {
+  Policy?: string;
+  Description?: string;
+  KeyUsage?: string;
+  CustomerMasterKeySpec?: string;
+  KeySpec?: string;
+  Origin?: string;
+  CustomKeyStoreId?: string;
+  BypassPolicyLockoutSafetyCheck?: boolean;
+  Tags?: TagRecord[];
+  MultiRegion?: boolean;
+  XksKeyId?: string;
+}
+
+export const createKey: Operation<CreateKeyInput> = {
+  name: 'CreateKey',
+  readOnly: false,
+  input: structure({
+    Policy: S.policy(),
+    Description: S.description(),
+    KeyUsage: { type: 'string', enum: KEY_USAGES },
+    CustomerMasterKeySpec: { type: 'string', enum: CMK_SPECS },
+    KeySpec: { type: 'string', enum: KEY_SPECS },
+    Origin: { type: 'string', enum: ORIGINS },
+    CustomKeyStoreId: { type: 'string', min: 1, max: 64 },
+    BypassPolicyLockoutSafetyCheck: { type: 'boolean' },
+    Tags: S.tags(),
+    MultiRegion: { type: 'boolean' },
+    XksKeyId: { type: 'string', min: 1, max: 128, pattern: /^[a-zA-Z0-9-_.]+$/ },
+  }),
+  async invoke(input, ctx, svc) {
+    if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
+      throw new ServiceError('ValidationException', 'You cannot specify KeySpec and CustomerMasterKeySpec in the same request.');
+    }
+    const keySpec = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
+    const keyUsage = input.KeyUsage ?? 'ENCRYPT_DECRYPT';
+    const origin = input.Origin ?? 'AWS_KMS';
+    if (keySpec === 'SYMMETRIC_DEFAULT' && keyUsage !== 'ENCRYPT_DECRYPT') {
+      throw new ServiceError('ValidationException', `KeyUsage ${keyUsage} is not compatible with KeySpec SYMMETRIC_DEFAULT.`);
+    }
+    if (keySpec !== 'SYMMETRIC_DEFAULT') {
+      throw new ServiceError('UnsupportedOperationException', `KeySpec ${keySpec} is not supported by this Keyhold server yet.`);
+    }
+    if (origin !== 'AWS_KMS') {
+      throw new ServiceError('UnsupportedOperationException', `Origin ${origin} is not supported by this Keyhold server yet.`);
+    }
+    if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
+      throw new ServiceError('CustomKeyStoreNotFoundException', 'The custom key store does not exist.');
+    }
+    if (input.MultiRegion === true) {
+      throw new ServiceError('UnsupportedOperationException', 'Multi-Region keys are not supported by this Keyhold server yet.');
+    }
+    const tags = input.Tags ?? [];
+    validateTags(tags);
+    const policy = input.Policy ?? defaultKeyPolicy(ctx.caller.accountId);
+    if (input.Policy !== undefined) validateKeyPolicy(policy);
+
+    const keyId = randomUUID();
+    const arn = keyArn(ctx.region, ctx.caller.accountId, keyId);
+    const version = await svc.keyring.newVersion(keyId, arn, 1);
+    const key: KeyRecord = {
+      keyId,
+      arn,
+      accountId: ctx.caller.accountId,
+      region: ctx.region,
+      keySpec,
+      keyUsage,
+      origin,
+      keyManager: 'CUSTOMER',
+      state: 'Enabled',
+      description: input.Description ?? '',
+      policy,
+      multiRegion: false,
+      creationDate: svc.clock.now(),
+      deletionDate: null,
+      pendingWindowInDays: null,
+      currentVersion: 1,
+    };
+    await svc.store.createKey(key, version, tags);
+    return { KeyMetadata: keyMetadata(key, version.materialId) };
+  },
+};

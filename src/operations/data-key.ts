@@ -1,0 +1,56 @@
+/**
+ * Shared body of GenerateDataKey and GenerateDataKeyWithoutPlaintext: exactly one of KeySpec
+ * (AES_128 = 16 bytes, AES_256 = 32 bytes) or NumberOfBytes (1–1024).
+ */
+import { randomBytes } from 'node:crypto';
+import type { EncryptionContext } from '../crypto/encryption-context';
+import { ServiceError } from '../errors';
+import type { RequestContext, Services } from './operation';
+import { S, structure } from './shape';
+import { dryRunSucceeded, encryptUnder, resolveForUse } from './symmetric';
+
+/** Input of both data-key operations. */
+export interface DataKeyInput {
+  KeyId: string;
+  EncryptionContext?: EncryptionContext;
+  NumberOfBytes?: number;
+  KeySpec?: string;
+  GrantTokens?: string[];
+  DryRun?: boolean;
+}
+
+export const DATA_KEY_INPUT = structure({
+  KeyId: S.keyId(),
+  EncryptionContext: S.encryptionContext(),
+  NumberOfBytes: S.numberOfBytes(),
+  KeySpec: S.dataKeySpec(),
+  GrantTokens: S.grantTokens(),
+  DryRun: S.dryRun(),
+});
+
+const SPEC_BYTES: Readonly<Record<string, number>> = Object.freeze({ AES_128: 16, AES_256: 32 });
+
+/** Generates a data key; returns it with its ciphertext. The caller wipes `plaintext`. */
+export async function generateDataKey(
+  input: DataKeyInput,
+  action: string,
+  ctx: RequestContext,
+  svc: Services,
+): Promise<{ plaintext: Buffer; ciphertext: Buffer; keyArn: string }> {
+  if (input.KeySpec === undefined && input.NumberOfBytes === undefined) {
+    throw new ServiceError('ValidationException', 'Please specify either number of bytes or key spec.');
+  }
+  if (input.KeySpec !== undefined && input.NumberOfBytes !== undefined) {
+    throw new ServiceError('ValidationException', 'Please specify either number of bytes or key spec, but not both.');
+  }
+  const { key } = await resolveForUse(input.KeyId, action, undefined, ctx, svc);
+  if (input.DryRun === true) throw dryRunSucceeded();
+  const plaintext = randomBytes(input.NumberOfBytes ?? (SPEC_BYTES[input.KeySpec as string] as number));
+  try {
+    const ciphertext = await encryptUnder(key, plaintext, input.EncryptionContext, svc);
+    return { plaintext, ciphertext, keyArn: key.arn };
+  } catch (e) {
+    plaintext.fill(0);
+    throw e;
+  }
+}

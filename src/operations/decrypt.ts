@@ -1,0 +1,54 @@
+/** Decrypt: a symmetric ciphertext, with or without KeyId (the blob names its key). */
+import type { EncryptionContext } from '../crypto/encryption-context';
+import { ServiceError } from '../errors';
+import type { Operation } from './operation';
+import { S, structure } from './shape';
+import { assertSymmetricUse, decryptWith, dryRunSucceeded, keyForBlob, readHeader } from './symmetric';
+
+interface DecryptInput {
+  CiphertextBlob?: Buffer;
+  EncryptionContext?: EncryptionContext;
+  GrantTokens?: string[];
+  KeyId?: string;
+  EncryptionAlgorithm?: string;
+  DryRun?: boolean;
+  DryRunModifiers?: string[];
+}
+
+export const decrypt: Operation<DecryptInput> = {
+  name: 'Decrypt',
+  readOnly: true,
+  input: structure({
+    CiphertextBlob: S.ciphertext(false),
+    EncryptionContext: S.encryptionContext(),
+    GrantTokens: S.grantTokens(),
+    KeyId: S.keyId(false),
+    EncryptionAlgorithm: S.encryptionAlgorithm(),
+    DryRun: S.dryRun(),
+    DryRunModifiers: S.dryRunModifiers(),
+  }),
+  async invoke(input, ctx, svc) {
+    if (input.CiphertextBlob === undefined) {
+      const ignoring = input.DryRun === true && input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true;
+      if (!ignoring || input.KeyId === undefined) {
+        throw new ServiceError(
+          'ValidationException',
+          "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
+        );
+      }
+      const { key } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:Decrypt');
+      assertSymmetricUse(key, input.EncryptionAlgorithm);
+      throw dryRunSucceeded();
+    }
+    const header = readHeader(input.CiphertextBlob);
+    const key = await keyForBlob(header, input.KeyId, 'kms:Decrypt', ctx, svc);
+    assertSymmetricUse(key, input.EncryptionAlgorithm);
+    const plaintext = await decryptWith(key, input.CiphertextBlob, header, input.EncryptionContext, svc);
+    try {
+      if (input.DryRun === true) throw dryRunSucceeded();
+      return { KeyId: key.arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+    } finally {
+      plaintext.fill(0);
+    }
+  },
+};

@@ -1,0 +1,20 @@
+/** DescribeKey: a key's metadata, by key id, key ARN, alias name or alias ARN. */
+import { keyMetadata } from './key-metadata';
+import type { Operation } from './operation';
+import { S, structure } from './shape';
+
+interface DescribeKeyInput {
+  KeyId: string;
+  GrantTokens?: string[];
+}
+
+export const describeKey: Operation<DescribeKeyInput> = {
+  name: 'DescribeKey',
+  readOnly: true,
+  input: structure({ KeyId: S.keyId(), GrantTokens: S.grantTokens() }),
+  async invoke(input, ctx, svc) {
+    const { key } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:DescribeKey');
+    const version = await svc.store.getKeyVersion(key.keyId, key.currentVersion);
+    return { KeyMetadata: keyMetadata(key, version?.materialId) };
+  },
+};

@@ -1,0 +1,37 @@
+/** GenerateRandom: 1–1024 random bytes from the operating system's CSPRNG. */
+import { randomBytes } from 'node:crypto';
+import { ServiceError } from '../errors';
+import type { Operation } from './operation';
+import { S, structure } from './shape';
+
+interface GenerateRandomInput {
+  NumberOfBytes?: number;
+  CustomKeyStoreId?: string;
+}
+
+export const generateRandom: Operation<GenerateRandomInput> = {
+  name: 'GenerateRandom',
+  readOnly: true,
+  input: structure({
+    NumberOfBytes: S.numberOfBytes(),
+    CustomKeyStoreId: { type: 'string', min: 1, max: 64 },
+  }),
+  async invoke(input) {
+    if (input.CustomKeyStoreId !== undefined) {
+      throw new ServiceError('CustomKeyStoreNotFoundException', `Custom key store ${input.CustomKeyStoreId} does not exist.`);
+    }
+    if (input.NumberOfBytes === undefined) {
+      // Optional in the model, but AWS documents no default and refuses a request without it.
+      throw new ServiceError(
+        'ValidationException',
+        "1 validation error detected: Value at 'numberOfBytes' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    const bytes = randomBytes(input.NumberOfBytes);
+    try {
+      return { Plaintext: bytes.toString('base64') };
+    } finally {
+      bytes.fill(0);
+    }
+  },
+};

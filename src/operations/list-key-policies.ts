@@ -1,0 +1,33 @@
+/** ListKeyPolicies: a key's policy names, which are always just "default" (kms-reference.md §3). */
+import type { Operation } from './operation';
+import { page, pageLimit } from './pagination';
+import { S, structure } from './shape';
+
+interface ListKeyPoliciesInput {
+  KeyId: string;
+  Limit?: number;
+  Marker?: string;
+}
+
+const POLICY_NAMES: readonly string[] = Object.freeze(['default']);
+
+export const listKeyPolicies: Operation<ListKeyPoliciesInput> = {
+  name: 'ListKeyPolicies',
+  readOnly: true,
+  input: structure({ KeyId: S.keyId(), Limit: S.limit(), Marker: S.marker() }),
+  async invoke(input, ctx, svc) {
+    const limit = pageLimit(input.Limit, 1000, 100);
+    await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ListKeyPolicies');
+    const p = await page(
+      input.Marker,
+      limit,
+      async (after, n) => POLICY_NAMES.filter((name) => after === undefined || name > after).slice(0, n),
+      (name) => name,
+    );
+    return {
+      PolicyNames: p.items,
+      Truncated: p.Truncated,
+      ...(p.NextMarker !== undefined ? { NextMarker: p.NextMarker } : {}),
+    };
+  },
+};

@@ -1,0 +1,29 @@
+/** ListKeys: the key ids and ARNs of the caller's account in this region, paginated. */
+import type { Operation } from './operation';
+import { page, pageLimit } from './pagination';
+import { S, structure } from './shape';
+
+interface ListKeysInput {
+  Limit?: number;
+  Marker?: string;
+}
+
+export const listKeys: Operation<ListKeysInput> = {
+  name: 'ListKeys',
+  readOnly: true,
+  input: structure({ Limit: S.limit(), Marker: S.marker() }),
+  async invoke(input, ctx, svc) {
+    const limit = pageLimit(input.Limit, 1000, 100);
+    const p = await page(
+      input.Marker,
+      limit,
+      (after, n) => svc.store.listKeys(ctx.caller.accountId, ctx.region, { after, limit: n }),
+      (k) => k.keyId,
+    );
+    return {
+      Keys: p.items.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })),
+      Truncated: p.Truncated,
+      ...(p.NextMarker !== undefined ? { NextMarker: p.NextMarker } : {}),
+    };
+  },
+};

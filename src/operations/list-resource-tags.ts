@@ -1,0 +1,31 @@
+/** ListResourceTags: a key's tags ordered by tag key, paginated (Limit 1–50, default 50). */
+import type { Operation } from './operation';
+import { page, pageLimit } from './pagination';
+import { S, structure } from './shape';
+
+interface ListResourceTagsInput {
+  KeyId: string;
+  Limit?: number;
+  Marker?: string;
+}
+
+export const listResourceTags: Operation<ListResourceTagsInput> = {
+  name: 'ListResourceTags',
+  readOnly: true,
+  input: structure({ KeyId: S.keyId(), Limit: S.limit(), Marker: S.marker() }),
+  async invoke(input, ctx, svc) {
+    const limit = pageLimit(input.Limit, 50, 50);
+    const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ListResourceTags');
+    const p = await page(
+      input.Marker,
+      limit,
+      (after, n) => svc.store.listTags(key.keyId, { after, limit: n }),
+      (t) => t.TagKey,
+    );
+    return {
+      Tags: p.items.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })),
+      Truncated: p.Truncated,
+      ...(p.NextMarker !== undefined ? { NextMarker: p.NextMarker } : {}),
+    };
+  },
+};

@@ -1,0 +1,44 @@
+/**
+ * What an API operation is: a name, an input shape, and a function of validated input. An
+ * operation never sees HTTP (DESIGN §2); the protocol layer decodes, validates and serialises.
+ */
+import type { Clock } from '../clock';
+import type { Caller, RequestOrigin } from '../identity/caller';
+import type { Keyring } from '../keys/keyring';
+import type { Store } from '../store/store';
+import type { RootOfTrust } from '../trust/root-of-trust';
+import type { StructureShape } from './shape';
+
+/** Process-wide services an operation may use. */
+export interface Services {
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly trust: RootOfTrust;
+  readonly clock: Clock;
+}
+
+/** One request's context. */
+export interface RequestContext {
+  readonly caller: Caller;
+  readonly origin: RequestOrigin;
+  readonly region: string;
+  readonly requestId: string;
+}
+
+/** A wire output: JSON-ready values only (blobs already base64, dates epoch seconds). */
+export type Output = Record<string, unknown> | undefined;
+
+/** An API operation. */
+export interface Operation<I = any> {
+  /** Wire name, e.g. "Encrypt". */
+  readonly name: string;
+  readonly input: StructureShape;
+  /** CloudTrail readOnly. */
+  readonly readOnly: boolean;
+  invoke(input: I, ctx: RequestContext, svc: Services): Promise<Output>;
+}
+
+/** Epoch milliseconds as the wire's epoch seconds. */
+export function epochSeconds(ms: number): number {
+  return ms / 1000;
+}

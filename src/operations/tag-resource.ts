@@ -1,0 +1,34 @@
+/**
+ * TagResource: adds or overwrites tags on a customer managed key, at most 50 per key
+ * (kms-reference.md §6 TagList, §12.2).
+ */
+import { ServiceError } from '../errors';
+import { assertKeyState } from '../keys/key-states';
+import type { TagRecord } from '../store/records';
+import type { Operation } from './operation';
+import { S, structure } from './shape';
+import { MAX_TAGS_PER_KEY, validateTags } from './tags';
+
+interface TagResourceInput {
+  KeyId: string;
+  Tags: TagRecord[];
+}
+
+export const tagResource: Operation<TagResourceInput> = {
+  name: 'TagResource',
+  readOnly: false,
+  input: structure({ KeyId: S.keyId(), Tags: S.tags(true) }),
+  async invoke(input, ctx, svc) {
+    const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:TagResource');
+    assertKeyState(key, 'modify');
+    validateTags(input.Tags);
+    const keys = new Set((await svc.store.listTags(key.keyId)).map((t) => t.TagKey));
+    for (const t of input.Tags) keys.add(t.TagKey);
+    if (keys.size > MAX_TAGS_PER_KEY) {
+      throw new ServiceError('LimitExceededException', `The request would give ${key.arn} more than ${MAX_TAGS_PER_KEY} tags.`);
+    }
+    await svc.store.putTags(key.keyId, input.Tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })));
+    svc.keyring.forget(key.keyId);
+    return undefined;
+  },
+};

@@ -1,0 +1,25 @@
+/** UntagResource: removes tags from a key by tag key; keys it does not have are ignored. */
+import { assertKeyState } from '../keys/key-states';
+import type { Operation } from './operation';
+import { S, structure } from './shape';
+
+interface UntagResourceInput {
+  KeyId: string;
+  TagKeys: string[];
+}
+
+export const untagResource: Operation<UntagResourceInput> = {
+  name: 'UntagResource',
+  readOnly: false,
+  input: structure({
+    KeyId: S.keyId(),
+    TagKeys: { type: 'list', required: true, member: { type: 'string', min: 1, max: 128 } },
+  }),
+  async invoke(input, ctx, svc) {
+    const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:UntagResource');
+    assertKeyState(key, 'modify');
+    await svc.store.removeTags(key.keyId, input.TagKeys);
+    svc.keyring.forget(key.keyId);
+    return undefined;
+  },
+};

@@ -1,0 +1,42 @@
+/**
+ * UpdateAlias: re-points an alias to another key with the same key spec and key usage. The
+ * current target may be pending deletion; the new one may not (kms-reference.md §8 [10]).
+ */
+import { ServiceError } from '../errors';
+import { aliasArn } from '../keys/arn';
+import { assertKeyState } from '../keys/key-states';
+import { aliasNotFound, assertAliasName } from './create-alias';
+import type { Operation } from './operation';
+import { S, structure } from './shape';
+
+interface UpdateAliasInput {
+  AliasName: string;
+  TargetKeyId: string;
+}
+
+export const updateAlias: Operation<UpdateAliasInput> = {
+  name: 'UpdateAlias',
+  readOnly: false,
+  input: structure({ AliasName: S.aliasName(), TargetKeyId: S.keyId() }),
+  async invoke(input, ctx, svc) {
+    assertAliasName(input.AliasName);
+    const { accountId } = ctx.caller;
+    const arn = aliasArn(ctx.region, accountId, input.AliasName);
+    const alias = await svc.store.getAlias(accountId, ctx.region, input.AliasName);
+    if (alias === undefined) throw aliasNotFound(arn);
+    const { key } = await svc.keyring.resolve(input.TargetKeyId, 'key', ctx.caller, ctx.region, 'kms:UpdateAlias');
+    assertKeyState(key, 'modify');
+    const current = await svc.keyring.getKey(alias.targetKeyId);
+    if (current !== undefined && (current.keySpec !== key.keySpec || current.keyUsage !== key.keyUsage)) {
+      throw new ServiceError(
+        'ValidationException',
+        `${arn} points to a key with KeySpec ${current.keySpec} and KeyUsage ${current.keyUsage}; ` +
+          `the new target key must have the same KeySpec and KeyUsage, but ${key.arn} has KeySpec ${key.keySpec} and KeyUsage ${key.keyUsage}.`,
+      );
+    }
+    const updated = await svc.store.updateAlias(accountId, ctx.region, input.AliasName, key.keyId, svc.clock.now());
+    svc.keyring.forgetAlias(accountId, ctx.region, input.AliasName);
+    if (!updated) throw aliasNotFound(arn);
+    return undefined;
+  },
+};

@@ -1,0 +1,159 @@
+/**
+ * The HTTP listener: bounded body reading, health and metrics, then the request pipeline
+ * route → authenticate → decode → validate → invoke → serialise (STYLE, after smithy). Every
+ * response carries x-amzn-RequestId and Date (SDKs correct clock skew from Date).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { ServiceError, toServiceError } from '../errors';
+import type { CredentialCache, ResolvedCredential } from '../identity/credentials';
+import type { Operation, RequestContext, Services } from '../operations/operation';
+import { errorBody } from '../protocol/error-writer';
+import { findOperation, invokeJson, parseJsonBody } from '../protocol/json-protocol';
+import type { SigV4Verifier } from '../protocol/sigv4';
+import type { Metrics } from './metrics';
+
+/** What the listener needs. */
+export interface ServerDeps {
+  readonly services: Services;
+  readonly registry: Readonly<Record<string, Operation>>;
+  readonly verifier: SigV4Verifier<ResolvedCredential>;
+  readonly credentials: CredentialCache;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly maxBodyBytes: number;
+}
+
+const JSON_TYPE = 'application/x-amz-json-1.1';
+
+let dateSecond = 0;
+let dateHeader = '';
+/** The HTTP Date header, formatted once per second. */
+function httpDate(): string {
+  const now = Date.now();
+  const s = Math.floor(now / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateHeader = new Date(now).toUTCString();
+  }
+  return dateHeader;
+}
+
+function send(res: ServerResponse, status: number, requestId: string, body: string): void {
+  res.writeHead(status, {
+    'Content-Type': JSON_TYPE,
+    'Content-Length': Buffer.byteLength(body),
+    'x-amzn-RequestId': requestId,
+    Date: httpDate(),
+  });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) {
+      reject(new ServiceError('RequestEntityTooLargeException', `The request body exceeds the maximum size of ${limit} bytes.`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(new ServiceError('RequestEntityTooLargeException', `The request body exceeds the maximum size of ${limit} bytes.`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+/** Creates the API server (not yet listening). */
+export function createApiServer(deps: ServerDeps): Server {
+  const { services, registry, verifier, credentials, logger, metrics, maxBodyBytes } = deps;
+
+  async function authenticate(req: IncomingMessage, body: Buffer): Promise<{ credential: ResolvedCredential; region: string }> {
+    const signed = { method: req.method ?? 'POST', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
+    try {
+      const v = verifier.verify(signed);
+      return { credential: v.credential, region: v.region };
+    } catch (e) {
+      // A key this process has not seen yet: load it once from the store, then verify again.
+      if (e instanceof ServiceError && e.name === 'UnrecognizedClientException') {
+        const id = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+        if (id !== undefined && credentials.resolve(id) === undefined && (await credentials.load(id))) {
+          const v = verifier.verify(signed);
+          return { credential: v.credential, region: v.region };
+        }
+      }
+      throw e;
+    }
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    let opName = 'unknown';
+    const started = process.hrtime.bigint();
+    try {
+      const body = await readBody(req, maxBodyBytes);
+      if (req.method !== 'POST') throw new ServiceError('MethodNotAllowedException', 'Only POST is supported.');
+      services.keyring.refresh();
+      const auth = await authenticate(req, body);
+      const target = req.headers['x-amz-target'];
+      const op = findOperation(typeof target === 'string' ? target : undefined, registry);
+      opName = op.name;
+      const parsed = parseJsonBody(body);
+      const ctx: RequestContext = {
+        caller: auth.credential.caller,
+        origin: {
+          sourceIp: req.socket.remoteAddress ?? '',
+          userAgent: String(req.headers['user-agent'] ?? ''),
+          secureTransport: false,
+        },
+        region: auth.region,
+        requestId,
+      };
+      const out = await invokeJson(op, parsed, ctx, services);
+      if (out === '') {
+        res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Content-Length': 0, 'x-amzn-RequestId': requestId, Date: httpDate() });
+        res.end();
+      } else {
+        send(res, 200, requestId, out);
+      }
+      metrics.observe(opName, 200, started);
+    } catch (e) {
+      const err = toServiceError(e);
+      if (err.status >= 500) logger.error({ requestId, operation: opName, err: e }, 'request failed');
+      else logger.debug({ requestId, operation: opName, error: err.name }, 'request rejected');
+      if (err.name === 'RequestEntityTooLargeException') res.setHeader('Connection', 'close');
+      send(res, err.status, requestId, errorBody(err));
+      metrics.observe(opName, err.status, started);
+    }
+  }
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const requestId = randomUUID();
+    if (req.method === 'GET' && req.url === '/healthz') {
+      send(res, 200, requestId, '{"status":"ok"}');
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/metrics') {
+      metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': metrics.contentType, 'x-amzn-RequestId': requestId, Date: httpDate() });
+          res.end(text);
+        },
+        () => send(res, 500, requestId, errorBody(toServiceError(undefined))),
+      );
+      return;
+    }
+    void handleApi(req, res, requestId);
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 60_000;
+  return server;
+}

@@ -1,0 +1,41 @@
+/**
+ * Prometheus metrics for /metrics (per process): requests by operation and status, and a
+ * latency histogram. Observing is two map lookups on the hot path.
+ */
+import { Counter, Histogram, Registry } from 'prom-client';
+
+/** Request metrics of one process. */
+export class Metrics {
+  readonly #registry = new Registry();
+  readonly #requests: Counter<'operation' | 'status'>;
+  readonly #latency: Histogram<'operation'>;
+  readonly contentType: string;
+
+  constructor(labels: Record<string, string> = {}) {
+    this.#registry.setDefaultLabels(labels);
+    this.contentType = this.#registry.contentType;
+    this.#requests = new Counter({
+      name: 'keyhold_requests_total',
+      help: 'API requests by operation and HTTP status',
+      labelNames: ['operation', 'status'],
+      registers: [this.#registry],
+    });
+    this.#latency = new Histogram({
+      name: 'keyhold_request_duration_seconds',
+      help: 'API request latency',
+      labelNames: ['operation'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
+      registers: [this.#registry],
+    });
+  }
+
+  /** Records one request that started at `startedNs` (process.hrtime.bigint()). */
+  observe(operation: string, status: number, startedNs: bigint): void {
+    this.#requests.labels(operation, String(status)).inc();
+    this.#latency.labels(operation).observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
+  }
+
+  render(): Promise<string> {
+    return this.#registry.metrics();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The records Keyhold keeps about KMS keys, their versions (backing key material), aliases and
+ * tags. Plain data: stores persist them, operations read them. Times are epoch milliseconds.
+ */
+
+/** AWS KeyState enum (kms-reference.md §5). */
+export type KeyState =
+  | 'Creating'
+  | 'Enabled'
+  | 'Disabled'
+  | 'PendingDeletion'
+  | 'PendingImport'
+  | 'PendingReplicaDeletion'
+  | 'Unavailable'
+  | 'Updating';
+
+/** A KMS key's metadata. The store never holds its material unwrapped. */
+export interface KeyRecord {
+  readonly keyId: string;
+  readonly arn: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly keySpec: string;
+  readonly keyUsage: string;
+  readonly origin: string;
+  readonly keyManager: 'AWS' | 'CUSTOMER';
+  readonly state: KeyState;
+  readonly description: string;
+  readonly policy: string;
+  readonly multiRegion: boolean;
+  readonly creationDate: number;
+  /** When a key pending deletion is deleted. */
+  readonly deletionDate: number | null;
+  readonly pendingWindowInDays: number | null;
+  /** The version new encryptions use. */
+  readonly currentVersion: number;
+}
+
+/** One backing key: the material, wrapped by the root of trust (AAD = key ARN + version). */
+export interface KeyVersionRecord {
+  readonly keyId: string;
+  readonly version: number;
+  /** 64 lowercase hex characters, as AWS's KeyMaterialId. */
+  readonly materialId: string;
+  readonly wrappedMaterial: Buffer;
+  readonly createdAt: number;
+}
+
+/** An alias in one account and region. */
+export interface AliasRecord {
+  readonly accountId: string;
+  readonly region: string;
+  readonly aliasName: string;
+  readonly targetKeyId: string;
+  readonly creationDate: number;
+  readonly lastUpdatedDate: number;
+}
+
+/** A tag on a key. */
+export interface TagRecord {
+  readonly TagKey: string;
+  readonly TagValue: string;
+}
+
+/** An access key pair; the secret is stored only wrapped by the root of trust. */
+export interface AccessKeyRecord {
+  readonly accessKeyId: string;
+  readonly accountId: string;
+  /** The principal the key belongs to, e.g. arn:aws:iam::111122223333:root */
+  readonly principalArn: string;
+  readonly principalId: string;
+  readonly principalType: 'Root' | 'IAMUser' | 'AssumedRole';
+  readonly userName: string | null;
+  readonly wrappedSecret: Buffer;
+  readonly status: 'Active' | 'Inactive';
+  readonly createdAt: number;
+}

@@ -1,0 +1,137 @@
+/**
+ * Test harness: runs the real `bin/keyhold serve` as a child process on a free port with a fresh
+ * data directory, and gives tests an AWS SDK v3 KMS client pointed at it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { KMSClient } from '@aws-sdk/client-kms';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+export const KEYHOLD_BIN = join(REPO_ROOT, 'bin', 'keyhold');
+
+/** Credentials read from a data directory's shared-credentials file. */
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** A running server. */
+export interface TestServer {
+  readonly port: number;
+  readonly endpoint: string;
+  readonly dataDir: string;
+  readonly region: string;
+  readonly process: ChildProcess;
+  readonly credentials: Credentials;
+  readonly accountId: string;
+  /** Output the server wrote so far. */
+  output(): string;
+  client(overrides?: Partial<Credentials> & { region?: string }): KMSClient;
+  /** SIGTERM, resolving to the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL. */
+  kill(): Promise<void>;
+}
+
+/** Options for starting a server. */
+export interface StartOptions {
+  dataDir?: string;
+  workers?: number;
+  region?: string;
+  accountId?: string;
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+/** Reads the [default] profile of a shared-credentials file. */
+export function readCredentials(dataDir: string): Credentials {
+  const text = readFileSync(join(dataDir, 'credentials'), 'utf8');
+  const id = /aws_access_key_id\s*=\s*(\S+)/.exec(text)?.[1];
+  const secret = /aws_secret_access_key\s*=\s*(\S+)/.exec(text)?.[1];
+  if (id === undefined || secret === undefined) throw new Error('credentials file has no default profile');
+  return { accessKeyId: id, secretAccessKey: secret };
+}
+
+/** A new empty temporary directory. */
+export function tempDir(prefix = 'keyhold-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Starts `keyhold serve` and waits until it is ready. */
+export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const region = opts.region ?? 'us-east-1';
+  const args = [KEYHOLD_BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--region', region,
+    '--workers', String(opts.workers ?? 1), ...(opts.accountId ? ['--account-id', opts.accountId] : []), ...(opts.args ?? [])];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, KEYHOLD_LOG_LEVEL: 'info', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${out}`)), 30_000);
+    const onData = (): void => {
+      for (const line of out.split('\n')) {
+        if (!line.includes('keyhold ready')) continue;
+        try {
+          const rec = JSON.parse(line) as { port: number };
+          clearTimeout(timer);
+          child.stdout!.off('data', onData);
+          resolvePort(rec.port);
+          return;
+        } catch {
+          /* partial line */
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+  const credentials = readCredentials(dataDir);
+  const accountId = /account (\d{12})/.exec(readFileSync(join(dataDir, 'credentials'), 'utf8'))?.[1] ?? '';
+  const endpoint = `http://127.0.0.1:${port}`;
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    port,
+    endpoint,
+    dataDir,
+    region,
+    process: child,
+    credentials,
+    accountId,
+    output: () => out,
+    client(overrides = {}) {
+      return new KMSClient({
+        endpoint,
+        region: overrides.region ?? region,
+        credentials: {
+          accessKeyId: overrides.accessKeyId ?? credentials.accessKeyId,
+          secretAccessKey: overrides.secretAccessKey ?? credentials.secretAccessKey,
+        },
+        maxAttempts: 1,
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Removes a data directory. */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,165 @@
+/**
+ * The Store contract: one suite every Store implementation must pass (SQLite now; PostgreSQL
+ * runs the same suite when it lands).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import type { KeyRecord, KeyVersionRecord, Store } from '../../src/store/store';
+
+function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
+  const keyId = overrides.keyId ?? randomUUID();
+  return {
+    keyId,
+    arn: `arn:aws:kms:us-east-1:111122223333:key/${keyId}`,
+    accountId: '111122223333',
+    region: 'us-east-1',
+    keySpec: 'SYMMETRIC_DEFAULT',
+    keyUsage: 'ENCRYPT_DECRYPT',
+    origin: 'AWS_KMS',
+    keyManager: 'CUSTOMER',
+    state: 'Enabled',
+    description: '',
+    policy: '{}',
+    multiRegion: false,
+    creationDate: 1_000,
+    deletionDate: null,
+    pendingWindowInDays: null,
+    currentVersion: 1,
+    ...overrides,
+  };
+}
+
+function version(keyId: string, v = 1): KeyVersionRecord {
+  return { keyId, version: v, materialId: 'ab'.repeat(32), wrappedMaterial: Buffer.from([1, 2, 3, v]), createdAt: 5 };
+}
+
+/** Registers the contract suite for a store made by `open`. */
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    test('migrate is idempotent', async () => {
+      const s = await open();
+      await s.migrate();
+      await s.migrate();
+      await s.close();
+    });
+
+    test('createKey stores the key, its first version and tags atomically', async () => {
+      const s = await open();
+      const k = key();
+      await s.createKey(k, version(k.keyId), [{ TagKey: 'a', TagValue: '1' }]);
+      assert.deepEqual(await s.getKey(k.keyId), k);
+      assert.deepEqual(await s.getKeyVersion(k.keyId, 1), version(k.keyId));
+      assert.deepEqual(await s.listTags(k.keyId), [{ TagKey: 'a', TagValue: '1' }]);
+      // A duplicate key id fails and leaves nothing half-written.
+      const dup = key({ keyId: k.keyId, description: 'dup' });
+      await assert.rejects(s.createKey(dup, version(k.keyId), [{ TagKey: 'b', TagValue: '2' }]));
+      assert.equal((await s.getKey(k.keyId))?.description, '');
+      assert.deepEqual(await s.listTags(k.keyId), [{ TagKey: 'a', TagValue: '1' }]);
+      await s.close();
+    });
+
+    test('updateKey honours the state guard', async () => {
+      const s = await open();
+      const k = key();
+      await s.createKey(k, version(k.keyId), []);
+      assert.equal(await s.updateKey(k.keyId, { state: 'Disabled' }, ['PendingDeletion']), false);
+      assert.equal((await s.getKey(k.keyId))?.state, 'Enabled');
+      assert.equal(await s.updateKey(k.keyId, { state: 'Disabled', description: 'x' }, ['Enabled']), true);
+      const got = await s.getKey(k.keyId);
+      assert.equal(got?.state, 'Disabled');
+      assert.equal(got?.description, 'x');
+      await s.close();
+    });
+
+    test('listKeys pages in key-id order within one account and region', async () => {
+      const s = await open();
+      const account = String(Math.floor(Math.random() * 1e12)).padStart(12, '0');
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const k = key({ accountId: account });
+        ids.push(k.keyId);
+        await s.createKey(k, null, []);
+      }
+      await s.createKey(key({ accountId: account, region: 'eu-west-1' }), null, []);
+      ids.sort();
+      const first = await s.listKeys(account, 'us-east-1', { limit: 3 });
+      assert.deepEqual(first.map((k) => k.keyId), ids.slice(0, 3));
+      const rest = await s.listKeys(account, 'us-east-1', { after: ids[2], limit: 10 });
+      assert.deepEqual(rest.map((k) => k.keyId), ids.slice(3));
+      await s.close();
+    });
+
+    test('aliases: unique per account and region, re-pointable, deleted with their key', async () => {
+      const s = await open();
+      const k1 = key();
+      const k2 = key();
+      await s.createKey(k1, null, []);
+      await s.createKey(k2, null, []);
+      const name = `alias/${randomUUID()}`;
+      const a = { accountId: k1.accountId, region: 'us-east-1', aliasName: name, targetKeyId: k1.keyId, creationDate: 1, lastUpdatedDate: 1 };
+      assert.equal(await s.createAlias(a), true);
+      assert.equal(await s.createAlias({ ...a, targetKeyId: k2.keyId }), false);
+      assert.equal(await s.updateAlias(k1.accountId, 'us-east-1', name, k2.keyId, 9), true);
+      assert.equal((await s.getAlias(k1.accountId, 'us-east-1', name))?.targetKeyId, k2.keyId);
+      assert.equal((await s.listAliases(k1.accountId, 'us-east-1', k2.keyId, { limit: 10 })).length, 1);
+      await s.updateKey(k2.keyId, { state: 'PendingDeletion', deletionDate: 10 });
+      assert.equal(await s.deleteKeyIfDue(k2.keyId, 10), true);
+      assert.equal(await s.getAlias(k1.accountId, 'us-east-1', name), undefined);
+      assert.equal(await s.getKeyVersion(k2.keyId, 1), undefined);
+      await s.close();
+    });
+
+    test('deleteKeyIfDue deletes only keys pending deletion whose date has come', async () => {
+      const s = await open();
+      const early = key({ state: 'PendingDeletion', deletionDate: 100 });
+      const late = key({ state: 'PendingDeletion', deletionDate: 200 });
+      const live = key();
+      for (const k of [early, late, live]) await s.createKey(k, version(k.keyId), [{ TagKey: 't', TagValue: 'v' }]);
+      const due = await s.listKeysDueForDeletion(150, 100);
+      assert.ok(due.some((k) => k.keyId === early.keyId));
+      assert.ok(!due.some((k) => k.keyId === late.keyId || k.keyId === live.keyId));
+      assert.equal(await s.deleteKeyIfDue(late.keyId, 150), false);
+      assert.equal(await s.deleteKeyIfDue(live.keyId, 150), false);
+      assert.equal(await s.deleteKeyIfDue(early.keyId, 150), true);
+      assert.equal(await s.getKey(early.keyId), undefined);
+      assert.deepEqual(await s.listTags(early.keyId), []);
+      assert.ok(await s.getKey(late.keyId));
+      await s.close();
+    });
+
+    test('tags: put overwrites, remove deletes, list pages by key', async () => {
+      const s = await open();
+      const k = key();
+      await s.createKey(k, null, []);
+      await s.putTags(k.keyId, [{ TagKey: 'b', TagValue: '1' }, { TagKey: 'a', TagValue: '1' }]);
+      await s.putTags(k.keyId, [{ TagKey: 'b', TagValue: '2' }]);
+      assert.deepEqual(await s.listTags(k.keyId), [{ TagKey: 'a', TagValue: '1' }, { TagKey: 'b', TagValue: '2' }]);
+      assert.deepEqual(await s.listTags(k.keyId, { after: 'a', limit: 5 }), [{ TagKey: 'b', TagValue: '2' }]);
+      await s.removeTags(k.keyId, ['a', 'zz']);
+      assert.deepEqual(await s.listTags(k.keyId), [{ TagKey: 'b', TagValue: '2' }]);
+      await s.close();
+    });
+
+    test('access keys are upserted and listed per account', async () => {
+      const s = await open();
+      await s.ensureAccount('999988887777', 1);
+      const rec = {
+        accessKeyId: `AKIA${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`,
+        accountId: '999988887777',
+        principalArn: 'arn:aws:iam::999988887777:root',
+        principalId: '999988887777',
+        principalType: 'Root' as const,
+        userName: null,
+        wrappedSecret: Buffer.from([9, 9]),
+        status: 'Active' as const,
+        createdAt: 3,
+      };
+      await s.putAccessKey(rec);
+      await s.putAccessKey({ ...rec, wrappedSecret: Buffer.from([8]) });
+      assert.deepEqual((await s.getAccessKey(rec.accessKeyId))?.wrappedSecret, Buffer.from([8]));
+      assert.ok((await s.listAccessKeys('999988887777')).some((r) => r.accessKeyId === rec.accessKeyId));
+      await s.close();
+    });
+  });
+}

@@ -323,16 +323,23 @@ function hmac(key: Buffer, data: string): Buffer {
 // Stage 1: find the headers that drive verification.
 
 interface AuthHeaders {
-  authorization?: string;
-  amzDate?: string;
-  date?: string;
-  securityToken?: string;
-  contentSha256?: string;
+  authorization: string | undefined;
+  amzDate: string | undefined;
+  date: string | undefined;
+  securityToken: string | undefined;
+  contentSha256: string | undefined;
 }
 
 /** One pass over rawHeaders; each of these headers may appear at most once. */
 function scanHeaders(raw: readonly string[]): AuthHeaders {
-  const h: AuthHeaders = {};
+  // All fields present from the start: one object shape for every request.
+  const h: AuthHeaders = {
+    authorization: undefined,
+    amzDate: undefined,
+    date: undefined,
+    securityToken: undefined,
+    contentSha256: undefined,
+  };
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     switch (name.length) {

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,10 +28,22 @@ const MISMATCH =
   'The request signature we calculated does not match the signature you provided. ' +
   'Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 const INVALID_TOKEN = 'The security token included in the request is invalid.';
-const CONTENT_SHA256_MISMATCH = "The provided 'X-Amz-Content-Sha256' header does not match what was computed.";
+const CONTENT_SHA256_MISMATCH =
+  "The provided 'X-Amz-Content-Sha256' header does not match what was computed.";
+const UNSUPPORTED_ALGORITHM = "Unsupported Authorization algorithm; this service requires 'AWS4-HMAC-SHA256'.";
+const BAD_CREDENTIAL =
+  "The 'Credential' parameter of the Authorization header must have the form " +
+  '<AccessKeyId>/<yyyyMMdd>/<region>/<service>/aws4_request.';
+const BAD_SIGNATURE =
+  "The 'Signature' parameter of the Authorization header must be 64 lowercase hexadecimal characters.";
 
 /** Asserts a ServiceError with this name and message, and that no secret leaked into it. */
-function expectError(fn: () => unknown, name: string, message: string, secrets: readonly string[] = []): void {
+function expectError(
+  fn: () => unknown,
+  name: string,
+  message: string,
+  secrets: readonly string[] = [],
+): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof ServiceError, `expected a ServiceError, got ${String(err)}`);
     assert.equal(err.name, name);
@@ -48,11 +61,17 @@ function header(req: SignedRequest, name: string): string | undefined {
   return undefined;
 }
 
-function withHeader(req: SignedRequest, name: string, map: (value: string) => string | undefined): SignedRequest {
+/** A copy of the request with header `name` mapped (undefined removes it). */
+function withHeader(
+  req: SignedRequest,
+  name: string,
+  map: (value: string) => string | undefined,
+): SignedRequest {
   const rawHeaders: string[] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const value = req.rawHeaders[i]!.toLowerCase() === name ? map(req.rawHeaders[i + 1]!) : req.rawHeaders[i + 1]!;
-    if (value !== undefined) rawHeaders.push(req.rawHeaders[i]!, value);
+    const [n, v] = [req.rawHeaders[i]!, req.rawHeaders[i + 1]!];
+    const value = n.toLowerCase() === name ? map(v) : v;
+    if (value !== undefined) rawHeaders.push(n, value);
   }
   return { ...req, rawHeaders };
 }
@@ -73,9 +92,11 @@ interface Suite {
   vectors: { name: string; source: string; sessionToken?: string }[];
 }
 
-const FIXTURES = [join(__dirname, '..', 'fixtures', 'sigv4'), join(__dirname, '..', '..', '..', 'test', 'fixtures', 'sigv4')].find(
-  (dir) => existsSync(join(dir, 'suite.json')),
-);
+// From test/protocol (ts source) or dist/test/protocol (compiled).
+const FIXTURES = [
+  join(__dirname, '..', 'fixtures', 'sigv4'),
+  join(__dirname, '..', '..', '..', 'test', 'fixtures', 'sigv4'),
+].find((dir) => existsSync(join(dir, 'suite.json')));
 assert.ok(FIXTURES, 'test/fixtures/sigv4 not found');
 const suite = JSON.parse(readFileSync(join(FIXTURES, 'suite.json'), 'utf8')) as Suite;
 
@@ -123,7 +144,9 @@ for (const vector of suite.vectors) {
   const verifier = suiteVerifier(vector.sessionToken);
   const secrets = [suite.secretAccessKey, signatureOf(request), ...(vector.sessionToken ? [vector.sessionToken] : [])];
   const signedHeaders = /SignedHeaders=([^,]+)/.exec(header(request, 'authorization')!)![1]!.split(';');
-  const bodyTamperMessage = header(request, 'x-amz-content-sha256') === undefined ? MISMATCH : CONTENT_SHA256_MISMATCH;
+  // With x-amz-content-sha256 present, a body change is caught by that header before the HMAC.
+  const bodyTamperMessage =
+    header(request, 'x-amz-content-sha256') === undefined ? MISMATCH : CONTENT_SHA256_MISMATCH;
 
   test(`SigV4 suite ${vector.name}: accepted`, () => {
     const result = verifier.verify(request);
@@ -136,12 +159,18 @@ for (const vector of suite.vectors) {
   test(`SigV4 suite ${vector.name}: a changed body byte is rejected with InvalidSignatureException`, () => {
     const body = Buffer.from(request.body);
     const tampered = body.length === 0 ? Buffer.from('x') : (body[0]! ^= 1, body);
-    expectError(() => verifier.verify({ ...request, body: tampered }), 'InvalidSignatureException', bodyTamperMessage, secrets);
+    expectError(
+      () => verifier.verify({ ...request, body: tampered }),
+      'InvalidSignatureException',
+      bodyTamperMessage,
+      secrets,
+    );
   });
 
   test(`SigV4 suite ${vector.name}: a changed signed header is rejected with InvalidSignatureException`, () => {
     // The date and token headers have their own checks; x-amz-content-sha256 is tied to the body.
-    const plain = signedHeaders.filter((h) => !['x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'].includes(h));
+    const ownChecks = ['x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'];
+    const plain = signedHeaders.filter((h) => !ownChecks.includes(h));
     assert.ok(plain.includes('host'));
     for (const name of plain) {
       const tampered = withHeader(request, name, (v) => String.fromCharCode(v.charCodeAt(0) ^ 1) + v.slice(1));
@@ -167,7 +196,10 @@ test('canonical URI and query follow the generic (non-S3) suite rules', () => {
   assert.equal(canonicalUri('/\u1234'), '/%E1%88%B4');
   assert.equal(canonicalQuery('Param2=value2&Param1=value1'), 'Param1=value1&Param2=value2');
   assert.equal(canonicalQuery('Param1=value2&Param1=Value1'), 'Param1=Value1&Param1=value2');
-  assert.equal(canonicalQuery('Param-3=Value3&Param=Value2&%E1%88%B4=Value1'), '%E1%88%B4=Value1&Param=Value2&Param-3=Value3');
+  assert.equal(
+    canonicalQuery('Param-3=Value3&Param=Value2&%E1%88%B4=Value1'),
+    '%E1%88%B4=Value1&Param=Value2&Param-3=Value3',
+  );
   assert.equal(canonicalQuery('flag&a=b%2Fc&x=a+b'), 'a=b%2Fc&flag=&x=a%2Bb');
 });
 
@@ -189,12 +221,27 @@ interface Principal extends SigningCredential {
 
 const PRINCIPALS: ReadonlyMap<string, Principal> = new Map([
   [AKID, { accessKeyId: AKID, secret: SECRET, arn: 'arn:aws:iam::111122223333:user/alice' }],
-  [STS_AKID, { accessKeyId: STS_AKID, secret: STS_SECRET, sessionToken: STS_TOKEN, arn: 'arn:aws:sts::111122223333:assumed-role/r/s' }],
+  [
+    STS_AKID,
+    {
+      accessKeyId: STS_AKID,
+      secret: STS_SECRET,
+      sessionToken: STS_TOKEN,
+      arn: 'arn:aws:sts::111122223333:assumed-role/r/s',
+    },
+  ],
 ]);
 const NO_LEAK = [SECRET, STS_SECRET, STS_TOKEN];
 
-function kmsVerifier(clock = new ManualClock(T0), resolver = { resolve: (id: string) => PRINCIPALS.get(id) }): SigV4Verifier<Principal> {
-  return new SigV4Verifier(resolver, { services: new Set(['kms']), regions: new Set([REGION, 'us-east-1']), clock });
+function kmsVerifier(
+  clock = new ManualClock(T0),
+  resolver = { resolve: (id: string) => PRINCIPALS.get(id) },
+): SigV4Verifier<Principal> {
+  return new SigV4Verifier(resolver, {
+    services: new Set(['kms']),
+    regions: new Set([REGION, 'us-east-1']),
+    clock,
+  });
 }
 
 interface SignOptions {
@@ -248,7 +295,7 @@ async function signKms(o: SignOptions = {}): Promise<SignedRequest> {
   return { method: signed.method, url: signed.path, rawHeaders, body: Buffer.from(body, 'utf8') };
 }
 
-test('a KMS call signed by @smithy/signature-v4 is accepted and the resolver credential is returned untouched', async () => {
+test('a KMS call signed by @smithy/signature-v4 is accepted; the credential comes back untouched', async () => {
   const req = await signKms();
   const verified = kmsVerifier().verify(req);
   assert.equal(verified.credential, PRINCIPALS.get(AKID));
@@ -260,7 +307,8 @@ test('a KMS call signed by @smithy/signature-v4 is accepted and the resolver cre
 
 test('header names are matched case-insensitively, as sent by other SDKs', async () => {
   const req = await signKms();
-  const upper = { ...req, rawHeaders: req.rawHeaders.map((v, i) => (i % 2 === 0 ? v.replace(/(^|-)[a-z]/g, (m) => m.toUpperCase()) : v)) };
+  const capitalize = (name: string) => name.replace(/(^|-)[a-z]/g, (m) => m.toUpperCase());
+  const upper = { ...req, rawHeaders: req.rawHeaders.map((v, i) => (i % 2 === 0 ? capitalize(v) : v)) };
   assert.ok(upper.rawHeaders.includes('X-Amz-Target'));
   assert.equal(kmsVerifier().verify(upper).credential.accessKeyId, AKID);
 });
@@ -290,25 +338,38 @@ test('a presigned (query-string) request is rejected with IncompleteSignatureExc
   );
 });
 
-test('a garbled Authorization header is rejected with IncompleteSignatureException naming what is missing', async () => {
+test('a garbled Authorization header is rejected with IncompleteSignatureException', async () => {
   const req = await signKms();
   const auth = header(req, 'authorization')!;
   const sig = signatureOf(req);
   const cases: [string, string][] = [
-    ['Bearer eyJhbGciOiJIUzI1NiJ9.secret-bearer', "Unsupported Authorization algorithm; this service requires 'AWS4-HMAC-SHA256'."],
-    [auth.replace('AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA512'), "Unsupported Authorization algorithm; this service requires 'AWS4-HMAC-SHA256'."],
-    ['AWS4-HMAC-SHA256', "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter."],
+    ['Bearer eyJhbGciOiJIUzI1NiJ9.secret-bearer', UNSUPPORTED_ALGORITHM],
+    [auth.replace('AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA512'), UNSUPPORTED_ALGORITHM],
+    [
+      'AWS4-HMAC-SHA256',
+      "Authorization header requires 'Credential' parameter. " +
+        "Authorization header requires 'Signature' parameter. " +
+        "Authorization header requires 'SignedHeaders' parameter.",
+    ],
     [auth.replace(/, Signature=[0-9a-f]+/, ''), "Authorization header requires 'Signature' parameter."],
     [auth.replace(/SignedHeaders=[^,]+, /, ''), "Authorization header requires 'SignedHeaders' parameter."],
-    [auth.replace('Credential=', 'Credential '), 'A component of the Authorization header is not a valid key=value pair (missing equal-sign).'],
-    [auth.replace(`/${REGION}/kms/`, '/kms/'), "The 'Credential' parameter of the Authorization header must have the form <AccessKeyId>/<yyyyMMdd>/<region>/<service>/aws4_request."],
-    [auth.replace(`Credential=${AKID}`, 'Credential='), "The 'Credential' parameter of the Authorization header must have the form <AccessKeyId>/<yyyyMMdd>/<region>/<service>/aws4_request."],
-    [auth.replace(sig, sig.toUpperCase()), "The 'Signature' parameter of the Authorization header must be 64 lowercase hexadecimal characters."],
-    [auth.replace(sig, sig.slice(1)), "The 'Signature' parameter of the Authorization header must be 64 lowercase hexadecimal characters."],
+    [
+      auth.replace('Credential=', 'Credential '),
+      'A component of the Authorization header is not a valid key=value pair (missing equal-sign).',
+    ],
+    [auth.replace(`/${REGION}/kms/`, '/kms/'), BAD_CREDENTIAL],
+    [auth.replace(`Credential=${AKID}`, 'Credential='), BAD_CREDENTIAL],
+    [auth.replace(sig, sig.toUpperCase()), BAD_SIGNATURE],
+    [auth.replace(sig, sig.slice(1)), BAD_SIGNATURE],
     [`${auth}, Signature=${sig}`, "Authorization header has more than one 'Signature' parameter."],
   ];
   for (const [value, message] of cases) {
-    expectError(() => kmsVerifier().verify(withHeader(req, 'authorization', () => value)), 'IncompleteSignatureException', message, [...NO_LEAK, sig, 'secret-bearer']);
+    const garbled = withHeader(req, 'authorization', () => value);
+    expectError(() => kmsVerifier().verify(garbled), 'IncompleteSignatureException', message, [
+      ...NO_LEAK,
+      sig,
+      'secret-bearer',
+    ]);
   }
 });
 
@@ -353,7 +414,11 @@ test('an unsigned X-Amz-Date header is rejected with IncompleteSignatureExceptio
 test('a repeated Authorization header is rejected with IncompleteSignatureException', async () => {
   const req = await signKms();
   const twice = { ...req, rawHeaders: [...req.rawHeaders, 'Authorization', header(req, 'authorization')!] };
-  expectError(() => kmsVerifier().verify(twice), 'IncompleteSignatureException', "The request must not repeat the 'Authorization' header.");
+  expectError(
+    () => kmsVerifier().verify(twice),
+    'IncompleteSignatureException',
+    "The request must not repeat the 'Authorization' header.",
+  );
 });
 
 test('six minutes of clock skew either way is rejected with InvalidSignatureException', async () => {
@@ -398,12 +463,20 @@ test('the skew window follows maxSkewMs and a moving clock', async () => {
 
 test('a credential scoped to an unserved region is rejected with InvalidSignatureException', async () => {
   const req = await signKms({ region: 'ap-south-2' });
-  expectError(() => kmsVerifier().verify(req), 'InvalidSignatureException', "Credential should be scoped to a valid region, not 'ap-south-2'. ");
+  expectError(
+    () => kmsVerifier().verify(req),
+    'InvalidSignatureException',
+    "Credential should be scoped to a valid region, not 'ap-south-2'. ",
+  );
 });
 
 test('a credential scoped to another service is rejected with InvalidSignatureException', async () => {
   const req = await signKms({ service: 'sqs' });
-  expectError(() => kmsVerifier().verify(req), 'InvalidSignatureException', "Credential should be scoped to correct service: 'kms'. ");
+  expectError(
+    () => kmsVerifier().verify(req),
+    'InvalidSignatureException',
+    "Credential should be scoped to correct service: 'kms'. ",
+  );
 });
 
 test('a credential scope dated another day is rejected with InvalidSignatureException', async () => {
@@ -411,7 +484,8 @@ test('a credential scope dated another day is rejected with InvalidSignatureExce
   expectError(
     () => kmsVerifier().verify(req),
     'InvalidSignatureException',
-    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20260313' != '20260314', from '20260314T150926Z'.",
+    'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: ' +
+      "'20260313' != '20260314', from '20260314T150926Z'.",
   );
 });
 
@@ -448,7 +522,8 @@ test('a long-term key presented with a session token is rejected with Unrecogniz
 });
 
 test('a tampered X-Amz-Target is rejected with InvalidSignatureException', async () => {
-  const req = withHeader(await signKms({ target: 'TrentService.Encrypt' }), 'x-amz-target', () => 'TrentService.ScheduleKeyDeletion');
+  const signed = await signKms({ target: 'TrentService.Encrypt' });
+  const req = withHeader(signed, 'x-amz-target', () => 'TrentService.ScheduleKeyDeletion');
   expectError(() => kmsVerifier().verify(req), 'InvalidSignatureException', MISMATCH);
 });
 
@@ -458,7 +533,8 @@ test('a tampered body is rejected with InvalidSignatureException', async () => {
   const tampered = { ...req, body: Buffer.from(req.body.toString().replace('keyhold-test', 'keyhold-tesT')) };
   expectError(() => kmsVerifier().verify(tampered), 'InvalidSignatureException', CONTENT_SHA256_MISMATCH);
   // ... and without it the signature itself covers the body hash.
-  const bare = withHeader(await signKms({ unsignableHeaders: new Set(['x-amz-content-sha256']) }), 'x-amz-content-sha256', () => undefined);
+  const unsignedSha = await signKms({ unsignableHeaders: new Set(['x-amz-content-sha256']) });
+  const bare = withHeader(unsignedSha, 'x-amz-content-sha256', () => undefined);
   assert.equal(kmsVerifier().verify(bare).credential.accessKeyId, AKID);
   expectError(() => kmsVerifier().verify({ ...bare, body: tampered.body }), 'InvalidSignatureException', MISMATCH);
 });
@@ -474,21 +550,30 @@ test('UNSIGNED-PAYLOAD is rejected with InvalidSignatureException', async () => 
 
 test('an HTTP Date header may stand in for X-Amz-Date', async () => {
   // Build the request by hand; smithy's string signer supplies an independent HMAC chain.
-  const signer = new SignatureV4({ credentials: { accessKeyId: AKID, secretAccessKey: SECRET }, region: REGION, service: 'kms', sha256: Sha256 });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: AKID, secretAccessKey: SECRET },
+    region: REGION,
+    service: 'kms',
+    sha256: Sha256,
+  });
   const body = '{}';
   const date = 'Sat, 14 Mar 2026 15:09:26 GMT';
-  const { createHash } = await import('node:crypto');
   const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-  const canonical = ['POST', '/', '', `date:${date}`, `host:${HOST}`, `x-amz-target:TrentService.ListKeys`, '', 'date;host;x-amz-target', sha(body)].join('\n');
-  const stringToSign = ['AWS4-HMAC-SHA256', '20260314T150926Z', `20260314/${REGION}/kms/aws4_request`, sha(canonical)].join('\n');
+  const scope = `20260314/${REGION}/kms/aws4_request`;
+  const canonical = [
+    'POST', '/', '',
+    `date:${date}`, `host:${HOST}`, 'x-amz-target:TrentService.ListKeys', '',
+    'date;host;x-amz-target',
+    sha(body),
+  ].join('\n');
+  const stringToSign = ['AWS4-HMAC-SHA256', '20260314T150926Z', scope, sha(canonical)].join('\n');
   const signature = await signer.sign(stringToSign, { signingDate: new Date(T0) });
+  const authorization =
+    `AWS4-HMAC-SHA256 Credential=${AKID}/${scope}, SignedHeaders=date;host;x-amz-target, Signature=${signature}`;
   const req: SignedRequest = {
     method: 'POST',
     url: '/',
-    rawHeaders: [
-      'Host', HOST, 'Date', date, 'X-Amz-Target', 'TrentService.ListKeys',
-      'Authorization', `AWS4-HMAC-SHA256 Credential=${AKID}/20260314/${REGION}/kms/aws4_request, SignedHeaders=date;host;x-amz-target, Signature=${signature}`,
-    ],
+    rawHeaders: ['Host', HOST, 'Date', date, 'X-Amz-Target', 'TrentService.ListKeys', 'Authorization', authorization],
     body: Buffer.from(body),
   };
   assert.equal(kmsVerifier().verify(req).amzDate, '20260314T150926Z');
@@ -522,10 +607,11 @@ test('the signing-key cache stays correct when it is full', async () => {
 test('the constructor rejects an unusable configuration', () => {
   const resolver = { resolve: () => undefined };
   const clock = new ManualClock();
-  assert.throws(() => new SigV4Verifier(resolver, { services: new Set(), regions: new Set(['x']), clock }), /options.services/);
-  assert.throws(() => new SigV4Verifier(resolver, { services: new Set(['kms']), regions: new Set(), clock }), /options.regions/);
-  assert.throws(() => new SigV4Verifier(resolver, { services: new Set(['kms']), regions: new Set(['x']), clock, cacheSize: 0 }), /options.cacheSize/);
-  assert.throws(() => new SigV4Verifier(resolver, { services: new Set(['kms']), regions: new Set(['x']), clock, maxSkewMs: NaN }), /options.maxSkewMs/);
+  const base = { services: new Set(['kms']), regions: new Set(['x']), clock };
+  assert.throws(() => new SigV4Verifier(resolver, { ...base, services: new Set() }), /options.services/);
+  assert.throws(() => new SigV4Verifier(resolver, { ...base, regions: new Set() }), /options.regions/);
+  assert.throws(() => new SigV4Verifier(resolver, { ...base, cacheSize: 0 }), /options.cacheSize/);
+  assert.throws(() => new SigV4Verifier(resolver, { ...base, maxSkewMs: NaN }), /options.maxSkewMs/);
 });
 
 // -------------------------------------------------------------------------------------------
@@ -534,28 +620,32 @@ test('the constructor rejects an unusable configuration', () => {
 test('@aws-sdk/client-kms over HTTP is verified from Node rawHeaders', async () => {
   const verifier = kmsVerifier(new ManualClock(Date.now()));
   const seen: string[] = [];
+  const JSON_TYPE = { 'content-type': 'application/x-amz-json-1.1' };
   const server = createServer((req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       try {
-        const v = verifier.verify({ method: req.method!, url: req.url!, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) });
+        const body = Buffer.concat(chunks);
+        const v = verifier.verify({ method: req.method!, url: req.url!, rawHeaders: req.rawHeaders, body });
         seen.push(v.credential.arn);
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end('{"Keys":[],"Truncated":false}');
+        res.writeHead(200, JSON_TYPE).end('{"Keys":[],"Truncated":false}');
       } catch (err) {
         const e = err as ServiceError;
         seen.push(e.name);
-        res.writeHead(e.status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: e.name, message: e.message }));
+        res.writeHead(e.status, JSON_TYPE).end(JSON.stringify({ __type: e.name, message: e.message }));
       }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    const good = new KMSClient({ region: REGION, endpoint, credentials: { accessKeyId: AKID, secretAccessKey: SECRET }, maxAttempts: 1 });
+    const client = (secretAccessKey: string) =>
+      new KMSClient({ region: REGION, endpoint, credentials: { accessKeyId: AKID, secretAccessKey }, maxAttempts: 1 });
+    const good = client(SECRET);
     const out = await good.send(new ListKeysCommand({ Limit: 10 }));
     assert.deepEqual(out.Keys, []);
-    const bad = new KMSClient({ region: REGION, endpoint, credentials: { accessKeyId: AKID, secretAccessKey: 'wrong' }, maxAttempts: 1 });
+    const bad = client('wrong');
     await assert.rejects(bad.send(new ListKeysCommand({})), { name: 'InvalidSignatureException', message: MISMATCH });
     good.destroy();
     bad.destroy();

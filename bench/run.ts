@@ -288,6 +288,16 @@ function treeTicks(root: number): Map<number, number> {
   return out;
 }
 
+/** Machine-wide busy and steal CPU seconds so far (/proc/stat "cpu" line). */
+function systemCpu(): { busy: number; steal: number } {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n')[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user)
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return { busy: (total - idle) / CLK_TCK, steal: (f[7] ?? 0) / CLK_TCK };
+}
+
 /** CPU seconds the tree used between two samples; processes that vanished are reported. */
 function cpuDelta(before: Map<number, number>, after: Map<number, number>): { seconds: number; processes: number; vanished: number } {
   let ticks = 0;
@@ -580,6 +590,12 @@ interface Row {
   cpuUsPerRequest: number;
   /** wrk's own CPU seconds per wall second (1.0 = its one thread saturated). */
   wrkCores: number;
+  /**
+   * CPU per wall second used by everything else on the machine during the run (busy minus
+   * server minus wrk, plus hypervisor steal): anything well above 0 means the figures are
+   * disturbed by other work.
+   */
+  otherCores: number;
   ratioToBare?: number;
   wrkArgs: string;
 }
@@ -595,9 +611,11 @@ async function measure(
   seconds: number,
   delayMs?: number,
 ): Promise<Row> {
+  const sysBefore = systemCpu();
   const before = treeTicks(server.pid);
   const { result: w, args } = await runWrk(opts, server.port, req, connections, seconds, delayMs);
   const after = treeTicks(server.pid);
+  const sysAfter = systemCpu();
   const what = `${kind} ${def.label} at -c${connections}`;
   const socketErrors = w.err_connect + w.err_read + w.err_write + w.err_timeout;
   if (w.non2xx > 0 || w.err_status > 0) {
@@ -627,6 +645,7 @@ async function measure(
     serverCores: cpu.seconds / wall,
     cpuUsPerRequest: (cpu.seconds * 1e6) / w.requests,
     wrkCores: w.wrk_cpu_s / wall,
+    otherCores: Math.max(0, sysAfter.busy - sysBefore.busy - cpu.seconds - w.wrk_cpu_s + (sysAfter.steal - sysBefore.steal)) / wall,
     wrkArgs: ['wrk', ...args.slice(0, -3), '<script>', args[args.length - 1]].join(' '),
   };
 }
@@ -648,7 +667,7 @@ function fmt(n: number, digits: number): string {
 }
 
 function table(rows: Row[]): string {
-  const head = ['server', 'case', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'srv cores', 'wrk cores', 'vs bare'];
+  const head = ['server', 'case', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'srv cores', 'wrk cores', 'other', 'vs bare'];
   const body = rows.map((r) => [
     r.server,
     r.caseLabel,
@@ -659,6 +678,7 @@ function table(rows: Row[]): string {
     fmt(r.cpuUsPerRequest, 1),
     fmt(r.serverCores, 2),
     fmt(r.wrkCores, 2),
+    fmt(r.otherCores, 2),
     r.ratioToBare === undefined ? '' : `${fmt(r.ratioToBare * 100, 1)}%`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -801,7 +821,8 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${header}\n\n${table(rows)}\n`);
   process.stdout.write(
     '\nreq/s and latency are wrk\'s; "srv cores" = server CPU seconds per wall second; "wrk cores" = wrk\'s CPU per wall second\n' +
-      '(1.00 = the load generator\'s single thread was saturated); "vs bare" = req/s ÷ the bare node:http server\'s req/s at the same\n' +
+      '(1.00 = the load generator\'s single thread was saturated); "other" = CPU per wall second used by anything else on the machine\n' +
+      '(incl. hypervisor steal; well above 0 means the run was disturbed); "vs bare" = req/s ÷ the bare node:http server\'s req/s at the same\n' +
       'concurrency (the bare server is ONE process; Keyhold uses its workers). Every response was checked to be 2xx.\n',
   );
   if (halfLoad.length > 0) {

@@ -4,7 +4,7 @@
  * from another process (`Store.changeToken`), and entries are dropped by this process on its own
  * writes, so a change made through any worker is seen by the next request on every worker.
  */
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import { ServiceError } from '../errors';
 import type { Caller } from '../identity/caller';
@@ -69,12 +69,12 @@ export class Keyring {
     this.#aliases.clear();
   }
 
-  /** Forgets one key after this process changed it. */
-  forget(keyId: string): void {
-    const k = this.#keys.get(keyId);
+  /** Forgets one key (by ARN) after this process changed it. */
+  forget(arn: string): void {
+    const k = this.#keys.get(arn);
     if (k !== undefined) {
       for (const m of k.materials.values()) m.fill(0);
-      this.#keys.delete(keyId);
+      this.#keys.delete(arn);
     }
   }
 
@@ -83,20 +83,20 @@ export class Keyring {
     this.#aliases.delete(`${accountId}\0${region}\0${aliasName}`);
   }
 
-  async #loadKey(keyId: string): Promise<CachedKey | undefined> {
-    const hit = this.#keys.get(keyId);
+  async #loadKey(arn: string): Promise<CachedKey | undefined> {
+    const hit = this.#keys.get(arn);
     if (hit !== undefined) return hit;
-    const record = await this.#store.getKey(keyId);
+    const record = await this.#store.getKey(arn);
     if (record === undefined) return undefined;
     if (this.#keys.size >= MAX_ENTRIES) this.clear();
     const entry: CachedKey = { record, materials: new Map() };
-    this.#keys.set(keyId, entry);
+    this.#keys.set(arn, entry);
     return entry;
   }
 
-  /** Finds a key by id in the store (uncached read of the latest state). */
-  async getKey(keyId: string): Promise<KeyRecord | undefined> {
-    return (await this.#loadKey(keyId))?.record;
+  /** Finds a key by ARN (cached). */
+  async getKey(arn: string): Promise<KeyRecord | undefined> {
+    return (await this.#loadKey(arn))?.record;
   }
 
   /**
@@ -130,11 +130,11 @@ export class Keyring {
     } else {
       keyId = keyIdArg;
     }
-    const missing = (): ServiceError =>
-      new ServiceError('NotFoundException', `Key '${keyArn(region, accountId, keyId)}' does not exist`);
+    const arn = keyArn(region, accountId, keyId);
+    const missing = (): ServiceError => new ServiceError('NotFoundException', `Key '${arn}' does not exist`);
     if (!isKeyId(keyId)) throw viaArn ? missing() : new ServiceError('NotFoundException', `Invalid keyId ${keyIdArg}`);
-    const entry = await this.#loadKey(keyId);
-    if (entry === undefined || entry.record.region !== region || entry.record.accountId !== accountId) throw missing();
+    const entry = await this.#loadKey(arn);
+    if (entry === undefined) throw missing();
     if (accountId !== caller.accountId) {
       throw new ServiceError(
         'AccessDeniedException',
@@ -157,26 +157,36 @@ export class Keyring {
 
   /** The unwrapped material of one version of a key (cached; callers must not wipe it). */
   async material(key: KeyRecord, version: number): Promise<Buffer | undefined> {
-    const entry = await this.#loadKey(key.keyId);
+    const entry = await this.#loadKey(key.arn);
     if (entry === undefined) return undefined;
     const hit = entry.materials.get(version);
     if (hit !== undefined) return hit;
-    const v = await this.#store.getKeyVersion(key.keyId, version);
-    if (v === undefined) return undefined;
+    const v = await this.#store.getKeyVersion(key.arn, version);
+    if (v === undefined || v.wrappedMaterial === null) return undefined;
     const material = await this.#trust.unwrap(v.wrappedMaterial, materialAad(key.arn, version));
     entry.materials.set(version, material);
     return material;
   }
 
-  /** Makes a new wrapped version record for `arn` with fresh random material. */
-  async newVersion(keyId: string, arn: string, version: number): Promise<KeyVersionRecord> {
+  /** Makes a new version record for `arn` with fresh random material. */
+  async newVersion(arn: string, version: number, origin: KeyVersionRecord['origin']): Promise<KeyVersionRecord> {
     const material = randomBytes(32);
     try {
-      const wrapped = await this.#trust.wrap(material, materialAad(arn, version));
-      const materialId = createHash('sha256').update(arn).update('\0').update(String(version)).update(randomBytes(16)).digest('hex');
-      return { keyId, version, materialId, wrappedMaterial: wrapped, createdAt: this.#clock.now() };
+      return await this.versionFor(arn, version, origin, material, randomBytes(32).toString('hex'));
     } finally {
       material.fill(0);
     }
+  }
+
+  /** Wraps given material as version `version` of `arn` (replicas, imports). */
+  async versionFor(
+    arn: string,
+    version: number,
+    origin: KeyVersionRecord['origin'],
+    material: Buffer,
+    materialId: string,
+  ): Promise<KeyVersionRecord> {
+    const wrapped = await this.#trust.wrap(material, materialAad(arn, version));
+    return { keyArn: arn, version, materialId, wrappedMaterial: wrapped, createdAt: this.#clock.now(), origin };
   }
 }

@@ -33,7 +33,7 @@ export class Scheduler {
       const due = await this.#store.listKeysDueForDeletion(now, BATCH);
       if (due.length === 0) return deleted;
       for (const key of due) {
-        if (await this.#store.deleteKeyIfDue(key.keyId, now)) {
+        if (await this.#store.deleteKeyIfDue(key.arn, now)) {
           deleted += 1;
           this.#logger.info({ keyArn: key.arn, event: 'DeleteKey' }, 'deleted key at the end of its waiting period');
         }

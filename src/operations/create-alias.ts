@@ -59,7 +59,7 @@ export const createAlias: Operation<CreateAliasInput> = {
       new ServiceError('AlreadyExistsException', `An alias with the name ${aliasArn(ctx.region, accountId, input.AliasName)} already exists`);
     if ((await svc.store.getAlias(accountId, ctx.region, input.AliasName)) !== undefined) throw taken();
     // Not atomic with the insert below: two concurrent CreateAlias calls may together pass 50.
-    const existing = await svc.store.listAliases(accountId, ctx.region, key.keyId, { limit: MAX_ALIASES_PER_KEY });
+    const existing = await svc.store.listAliases(accountId, ctx.region, key.arn, { limit: MAX_ALIASES_PER_KEY });
     if (existing.length >= MAX_ALIASES_PER_KEY) {
       throw new ServiceError('LimitExceededException', `${key.arn} already has the maximum of ${MAX_ALIASES_PER_KEY} aliases.`);
     }
@@ -69,6 +69,7 @@ export const createAlias: Operation<CreateAliasInput> = {
       region: ctx.region,
       aliasName: input.AliasName,
       targetKeyId: key.keyId,
+      targetKeyArn: key.arn,
       creationDate: now,
       lastUpdatedDate: now,
     });

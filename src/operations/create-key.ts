@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceError } from '../errors';
 import { keyArn } from '../keys/arn';
+import { newKeyRecord } from '../keys/new-key';
 import { defaultKeyPolicy, validateKeyPolicy } from '../policy/key-policy';
 import type { KeyRecord, TagRecord } from '../store/records';
 import { keyMetadata } from './key-metadata';
@@ -77,8 +78,8 @@ export const createKey: Operation<CreateKeyInput> = {
 
     const keyId = randomUUID();
     const arn = keyArn(ctx.region, ctx.caller.accountId, keyId);
-    const version = await svc.keyring.newVersion(keyId, arn, 1);
-    const key: KeyRecord = {
+    const version = await svc.keyring.newVersion(arn, 1, 'CREATE');
+    const key: KeyRecord = newKeyRecord({
       keyId,
       arn,
       accountId: ctx.caller.accountId,
@@ -90,12 +91,9 @@ export const createKey: Operation<CreateKeyInput> = {
       state: 'Enabled',
       description: input.Description ?? '',
       policy,
-      multiRegion: false,
       creationDate: svc.clock.now(),
-      deletionDate: null,
-      pendingWindowInDays: null,
       currentVersion: 1,
-    };
+    });
     await svc.store.createKey(key, version, tags);
     return { KeyMetadata: keyMetadata(key, version.materialId) };
   },

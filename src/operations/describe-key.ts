@@ -14,7 +14,7 @@ export const describeKey: Operation<DescribeKeyInput> = {
   input: structure({ KeyId: S.keyId(), GrantTokens: S.grantTokens() }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:DescribeKey');
-    const version = await svc.store.getKeyVersion(key.keyId, key.currentVersion);
+    const version = await svc.store.getKeyVersion(key.arn, key.currentVersion);
     return { KeyMetadata: keyMetadata(key, version?.materialId) };
   },
 };

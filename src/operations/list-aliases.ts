@@ -23,7 +23,7 @@ export const listAliases: Operation<ListAliasesInput> = {
     const keyId =
       input.KeyId === undefined
         ? undefined
-        : (await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ListAliases')).key.keyId;
+        : (await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ListAliases')).key.arn;
     const p = await page(
       input.Marker,
       limit,

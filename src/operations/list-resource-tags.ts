@@ -19,7 +19,7 @@ export const listResourceTags: Operation<ListResourceTagsInput> = {
     const p = await page(
       input.Marker,
       limit,
-      (after, n) => svc.store.listTags(key.keyId, { after, limit: n }),
+      (after, n) => svc.store.listTags(key.arn, { after, limit: n }),
       (t) => t.TagKey,
     );
     return {

@@ -31,8 +31,8 @@ export const putKeyPolicy: Operation<PutKeyPolicyInput> = {
     const name = input.PolicyName ?? 'default';
     if (name !== 'default') throw new ServiceError('NotFoundException', `Policy ${name} does not exist on key ${key.arn}.`);
     validateKeyPolicy(input.Policy);
-    const changed = await svc.store.updateKey(key.keyId, { policy: input.Policy });
-    svc.keyring.forget(key.keyId);
+    const changed = await svc.store.updateKey(key.arn, { policy: input.Policy });
+    svc.keyring.forget(key.arn);
     if (!changed) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
     return undefined;
   },

@@ -12,6 +12,7 @@ import {
 } from '../crypto/symmetric-ciphertext';
 import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
+import { keyArn } from '../keys/arn';
 import { assertKeyState } from '../keys/key-states';
 import type { ResolvedKey } from '../keys/keyring';
 import type { KeyRecord } from '../store/records';
@@ -80,8 +81,8 @@ export async function keyForBlob(
     }
     return key;
   }
-  const key = await svc.keyring.getKey(header.keyId);
-  if (key === undefined || key.accountId !== header.accountId || key.region !== ctx.region) {
+  const key = await svc.keyring.getKey(keyArn(ctx.region, header.accountId, header.keyId));
+  if (key === undefined) {
     throw new ServiceError('AccessDeniedException', MISSING_KEY);
   }
   if (key.accountId !== ctx.caller.accountId) {

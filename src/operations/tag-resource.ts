@@ -22,13 +22,13 @@ export const tagResource: Operation<TagResourceInput> = {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:TagResource');
     assertKeyState(key, 'modify');
     validateTags(input.Tags);
-    const keys = new Set((await svc.store.listTags(key.keyId)).map((t) => t.TagKey));
+    const keys = new Set((await svc.store.listTags(key.arn)).map((t) => t.TagKey));
     for (const t of input.Tags) keys.add(t.TagKey);
     if (keys.size > MAX_TAGS_PER_KEY) {
       throw new ServiceError('LimitExceededException', `The request would give ${key.arn} more than ${MAX_TAGS_PER_KEY} tags.`);
     }
-    await svc.store.putTags(key.keyId, input.Tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })));
-    svc.keyring.forget(key.keyId);
+    await svc.store.putTags(key.arn, input.Tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })));
+    svc.keyring.forget(key.arn);
     return undefined;
   },
 };

@@ -18,8 +18,8 @@ export const untagResource: Operation<UntagResourceInput> = {
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:UntagResource');
     assertKeyState(key, 'modify');
-    await svc.store.removeTags(key.keyId, input.TagKeys);
-    svc.keyring.forget(key.keyId);
+    await svc.store.removeTags(key.arn, input.TagKeys);
+    svc.keyring.forget(key.arn);
     return undefined;
   },
 };

@@ -26,7 +26,7 @@ export const updateAlias: Operation<UpdateAliasInput> = {
     if (alias === undefined) throw aliasNotFound(arn);
     const { key } = await svc.keyring.resolve(input.TargetKeyId, 'key', ctx.caller, ctx.region, 'kms:UpdateAlias');
     assertKeyState(key, 'modify');
-    const current = await svc.keyring.getKey(alias.targetKeyId);
+    const current = await svc.keyring.getKey(alias.targetKeyArn);
     if (current !== undefined && (current.keySpec !== key.keySpec || current.keyUsage !== key.keyUsage)) {
       throw new ServiceError(
         'ValidationException',
@@ -34,7 +34,7 @@ export const updateAlias: Operation<UpdateAliasInput> = {
           `the new target key must have the same KeySpec and KeyUsage, but ${key.arn} has KeySpec ${key.keySpec} and KeyUsage ${key.keyUsage}.`,
       );
     }
-    const updated = await svc.store.updateAlias(accountId, ctx.region, input.AliasName, key.keyId, svc.clock.now());
+    const updated = await svc.store.updateAlias(accountId, ctx.region, input.AliasName, key.keyId, key.arn, svc.clock.now());
     svc.keyring.forgetAlias(accountId, ctx.region, input.AliasName);
     if (!updated) throw aliasNotFound(arn);
     return undefined;

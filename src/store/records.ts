@@ -32,18 +32,44 @@ export interface KeyRecord {
   /** When a key pending deletion is deleted. */
   readonly deletionDate: number | null;
   readonly pendingWindowInDays: number | null;
-  /** The version new encryptions use. */
+  /** The version new encryptions use (0 while an EXTERNAL key awaits its first import). */
   readonly currentVersion: number;
+  /** Automatic rotation (kms-reference.md §3 EnableKeyRotation). */
+  readonly rotationEnabled: boolean;
+  readonly rotationPeriodInDays: number | null;
+  readonly nextRotationDate: number | null;
+  /** Set while an on-demand rotation is in progress. */
+  readonly onDemandRotationStartDate: number | null;
+  /** EXTERNAL origin: KEY_MATERIAL_EXPIRES or KEY_MATERIAL_DOES_NOT_EXPIRE, and when it expires. */
+  readonly expirationModel: string | null;
+  readonly validTo: number | null;
+  /** Multi-Region keys: PRIMARY or REPLICA, and the primary's Region. */
+  readonly multiRegionKeyType: 'PRIMARY' | 'REPLICA' | null;
+  readonly primaryRegion: string | null;
 }
 
 /** One backing key: the material, wrapped by the root of trust (AAD = key ARN + version). */
 export interface KeyVersionRecord {
-  readonly keyId: string;
+  readonly keyArn: string;
   readonly version: number;
   /** 64 lowercase hex characters, as AWS's KeyMaterialId. */
   readonly materialId: string;
-  readonly wrappedMaterial: Buffer;
+  /** null once imported material has been deleted or has expired. */
+  readonly wrappedMaterial: Buffer | null;
   readonly createdAt: number;
+  /** How this version came to be: null for the first, AUTOMATIC or ON_DEMAND rotations, IMPORT. */
+  readonly origin: 'CREATE' | 'AUTOMATIC' | 'ON_DEMAND' | 'IMPORT';
+}
+
+/** A GetParametersForImport wrapping key pair and token (valid 24 hours). */
+export interface ImportTokenRecord {
+  readonly tokenId: string;
+  readonly keyArn: string;
+  readonly wrappingKeySpec: string;
+  readonly wrappingAlgorithm: string;
+  /** The RSA private key (PKCS#8 DER), wrapped by the root of trust. */
+  readonly wrappedPrivateKey: Buffer;
+  readonly expiresAt: number;
 }
 
 /** An alias in one account and region. */
@@ -52,6 +78,7 @@ export interface AliasRecord {
   readonly region: string;
   readonly aliasName: string;
   readonly targetKeyId: string;
+  readonly targetKeyArn: string;
   readonly creationDate: number;
   readonly lastUpdatedDate: number;
 }

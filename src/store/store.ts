@@ -1,16 +1,60 @@
 /**
  * The Store port (DESIGN §5): one small async interface over everything Keyhold persists.
  * Each method is atomic on its own, so a SQL transaction never spans an `await` in a caller;
- * that keeps the SQLite and PostgreSQL implementations interchangeable.
+ * that keeps the SQLite and PostgreSQL implementations interchangeable. Keys are identified by
+ * ARN (a multi-Region key has one row per Region under one key id).
  */
-import type { AccessKeyRecord, AliasRecord, KeyRecord, KeyState, KeyVersionRecord, TagRecord } from './records';
+import type {
+  AccessKeyRecord,
+  AliasRecord,
+  ImportTokenRecord,
+  KeyRecord,
+  KeyState,
+  KeyVersionRecord,
+  TagRecord,
+} from './records';
 
-export type { AccessKeyRecord, AliasRecord, KeyRecord, KeyState, KeyVersionRecord, TagRecord } from './records';
+export type {
+  AccessKeyRecord,
+  AliasRecord,
+  ImportTokenRecord,
+  KeyRecord,
+  KeyState,
+  KeyVersionRecord,
+  TagRecord,
+} from './records';
 
-/** Fields of a key that operations change after creation. */
+/** Fields of a key that change after creation. */
 export type KeyPatch = Partial<
-  Pick<KeyRecord, 'state' | 'description' | 'policy' | 'deletionDate' | 'pendingWindowInDays' | 'currentVersion'>
+  Pick<
+    KeyRecord,
+    | 'state'
+    | 'description'
+    | 'policy'
+    | 'deletionDate'
+    | 'pendingWindowInDays'
+    | 'currentVersion'
+    | 'rotationEnabled'
+    | 'rotationPeriodInDays'
+    | 'nextRotationDate'
+    | 'onDemandRotationStartDate'
+    | 'expirationModel'
+    | 'validTo'
+    | 'multiRegionKeyType'
+    | 'primaryRegion'
+  >
 >;
+
+/**
+ * One write in an all-or-nothing batch (`Store.applyKeyWrites`). A guarded update whose key is
+ * not in one of `ifStates` aborts the whole batch.
+ */
+export type KeyWrite =
+  | { readonly kind: 'create-key'; readonly key: KeyRecord; readonly version: KeyVersionRecord | null; readonly tags: readonly TagRecord[] }
+  | { readonly kind: 'update-key'; readonly arn: string; readonly patch: KeyPatch; readonly ifStates?: readonly KeyState[] }
+  | { readonly kind: 'put-version'; readonly version: KeyVersionRecord }
+  /** Sets (or, with null, deletes) the wrapped material of existing versions of a key. */
+  | { readonly kind: 'set-material'; readonly arn: string; readonly version: number | 'all'; readonly wrappedMaterial: Buffer | null };
 
 /** A page request: items strictly after `after` in the store's order, at most `limit`. */
 export interface PageRequest {
@@ -36,34 +80,44 @@ export interface Store {
 
   /** Creates a key with its first version (if any) and tags in one transaction. */
   createKey(key: KeyRecord, version: KeyVersionRecord | null, tags: readonly TagRecord[]): Promise<void>;
-  getKey(keyId: string): Promise<KeyRecord | undefined>;
-  /**
-   * Updates a key. With `ifStates`, only when its state is one of them; returns whether a row
-   * changed.
-   */
-  updateKey(keyId: string, patch: KeyPatch, ifStates?: readonly KeyState[]): Promise<boolean>;
+  getKey(arn: string): Promise<KeyRecord | undefined>;
+  /** Updates a key; with `ifStates`, only when its state is one of them. Returns whether a row changed. */
+  updateKey(arn: string, patch: KeyPatch, ifStates?: readonly KeyState[]): Promise<boolean>;
+  /** Applies writes in one transaction; returns false (and changes nothing) when a guard fails. */
+  applyKeyWrites(writes: readonly KeyWrite[]): Promise<boolean>;
   /** Keys of one account and region ordered by key id. */
   listKeys(accountId: string, region: string, page: PageRequest): Promise<KeyRecord[]>;
+  /** Every Region's row of a key id in one account (multi-Region keys). */
+  listRelatedKeys(accountId: string, keyId: string): Promise<KeyRecord[]>;
   /** Keys pending deletion whose deletion date is at or before `now`. */
   listKeysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]>;
-  /** Deletes a key, its versions, aliases and tags, if it is still pending deletion and due. */
-  deleteKeyIfDue(keyId: string, now: number): Promise<boolean>;
+  /** Enabled keys with automatic rotation whose next rotation date is at or before `now`. */
+  listKeysDueForRotation(now: number, limit: number): Promise<KeyRecord[]>;
+  /** EXTERNAL keys whose material expires (valid_to) at or before `now` and still have material. */
+  listKeysWithExpiringMaterial(now: number, limit: number): Promise<KeyRecord[]>;
+  /** Deletes a key, its versions, aliases, tags and import tokens, if it is still pending deletion and due. */
+  deleteKeyIfDue(arn: string, now: number): Promise<boolean>;
 
-  getKeyVersion(keyId: string, version: number): Promise<KeyVersionRecord | undefined>;
-  listKeyVersions(keyId: string): Promise<KeyVersionRecord[]>;
+  getKeyVersion(arn: string, version: number): Promise<KeyVersionRecord | undefined>;
+  listKeyVersions(arn: string): Promise<KeyVersionRecord[]>;
 
   /** Returns false when the alias name is taken. */
   createAlias(alias: AliasRecord): Promise<boolean>;
   getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined>;
   /** Re-points an alias; returns false when it does not exist. */
-  updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, at: number): Promise<boolean>;
+  updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, targetKeyArn: string, at: number): Promise<boolean>;
   deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean>;
-  /** Aliases of one account and region ordered by name, optionally of one key only. */
-  listAliases(accountId: string, region: string, keyId: string | undefined, page: PageRequest): Promise<AliasRecord[]>;
+  /** Aliases of one account and region ordered by name, optionally of one key (by ARN) only. */
+  listAliases(accountId: string, region: string, keyArn: string | undefined, page: PageRequest): Promise<AliasRecord[]>;
 
   /** Adds or overwrites tags. */
-  putTags(keyId: string, tags: readonly TagRecord[]): Promise<void>;
-  removeTags(keyId: string, tagKeys: readonly string[]): Promise<void>;
+  putTags(arn: string, tags: readonly TagRecord[]): Promise<void>;
+  removeTags(arn: string, tagKeys: readonly string[]): Promise<void>;
   /** Tags of a key ordered by tag key. */
-  listTags(keyId: string, page?: PageRequest): Promise<TagRecord[]>;
+  listTags(arn: string, page?: PageRequest): Promise<TagRecord[]>;
+
+  putImportToken(token: ImportTokenRecord): Promise<void>;
+  getImportToken(tokenId: string): Promise<ImportTokenRecord | undefined>;
+  /** Removes tokens that expired before `now`. */
+  pruneImportTokens(now: number): Promise<number>;
 }

@@ -329,15 +329,16 @@ describe('operator interface', () => {
 });
 
 describe('credentials create before the first start', () => {
-  let dataDir: string;
+  let parent: string;
   let server: TestServer | undefined;
   after(async () => {
     if (server) assert.equal(await server.stop(), 0);
-    if (dataDir) removeDir(dataDir);
+    if (parent) removeDir(parent);
   });
 
   test('testing/testing in account 123456789012 works once the server starts', async () => {
-    dataDir = join(tempDir(), 'fresh'); // a data directory that does not exist yet
+    parent = tempDir();
+    const dataDir = join(parent, 'fresh'); // a data directory that does not exist yet
     const r = await keyhold(['credentials', 'create', '--data-dir', dataDir, '--access-key-id', 'testing', '--secret-access-key', 'testing', '--account-id', '123456789012']);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!r.stdout.includes('secret-access-key testing'));

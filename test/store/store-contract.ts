@@ -11,7 +11,7 @@ function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
   const keyId = overrides.keyId ?? randomUUID();
   return {
     keyId,
-    arn: `arn:aws:kms:us-east-1:111122223333:key/${keyId}`,
+    arn: `arn:aws:kms:${overrides.region ?? 'us-east-1'}:${overrides.accountId ?? '111122223333'}:key/${keyId}`,
     accountId: '111122223333',
     region: 'us-east-1',
     keySpec: 'SYMMETRIC_DEFAULT',
@@ -26,12 +26,20 @@ function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
     deletionDate: null,
     pendingWindowInDays: null,
     currentVersion: 1,
+    rotationEnabled: false,
+    rotationPeriodInDays: null,
+    nextRotationDate: null,
+    onDemandRotationStartDate: null,
+    expirationModel: null,
+    validTo: null,
+    multiRegionKeyType: null,
+    primaryRegion: null,
     ...overrides,
   };
 }
 
-function version(keyId: string, v = 1): KeyVersionRecord {
-  return { keyId, version: v, materialId: 'ab'.repeat(32), wrappedMaterial: Buffer.from([1, 2, 3, v]), createdAt: 5 };
+function version(keyArn: string, v = 1): KeyVersionRecord {
+  return { keyArn, version: v, materialId: 'ab'.repeat(32), wrappedMaterial: Buffer.from([1, 2, 3, v]), createdAt: 5, origin: 'CREATE' };
 }
 
 /** Registers the contract suite for a store made by `open`. */
@@ -47,26 +55,26 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     test('createKey stores the key, its first version and tags atomically', async () => {
       const s = await open();
       const k = key();
-      await s.createKey(k, version(k.keyId), [{ TagKey: 'a', TagValue: '1' }]);
-      assert.deepEqual(await s.getKey(k.keyId), k);
-      assert.deepEqual(await s.getKeyVersion(k.keyId, 1), version(k.keyId));
-      assert.deepEqual(await s.listTags(k.keyId), [{ TagKey: 'a', TagValue: '1' }]);
+      await s.createKey(k, version(k.arn), [{ TagKey: 'a', TagValue: '1' }]);
+      assert.deepEqual(await s.getKey(k.arn), k);
+      assert.deepEqual(await s.getKeyVersion(k.arn, 1), version(k.arn));
+      assert.deepEqual(await s.listTags(k.arn), [{ TagKey: 'a', TagValue: '1' }]);
       // A duplicate key id fails and leaves nothing half-written.
       const dup = key({ keyId: k.keyId, description: 'dup' });
-      await assert.rejects(s.createKey(dup, version(k.keyId), [{ TagKey: 'b', TagValue: '2' }]));
-      assert.equal((await s.getKey(k.keyId))?.description, '');
-      assert.deepEqual(await s.listTags(k.keyId), [{ TagKey: 'a', TagValue: '1' }]);
+      await assert.rejects(s.createKey(dup, version(k.arn), [{ TagKey: 'b', TagValue: '2' }]));
+      assert.equal((await s.getKey(k.arn))?.description, '');
+      assert.deepEqual(await s.listTags(k.arn), [{ TagKey: 'a', TagValue: '1' }]);
       await s.close();
     });
 
     test('updateKey honours the state guard', async () => {
       const s = await open();
       const k = key();
-      await s.createKey(k, version(k.keyId), []);
-      assert.equal(await s.updateKey(k.keyId, { state: 'Disabled' }, ['PendingDeletion']), false);
-      assert.equal((await s.getKey(k.keyId))?.state, 'Enabled');
-      assert.equal(await s.updateKey(k.keyId, { state: 'Disabled', description: 'x' }, ['Enabled']), true);
-      const got = await s.getKey(k.keyId);
+      await s.createKey(k, version(k.arn), []);
+      assert.equal(await s.updateKey(k.arn, { state: 'Disabled' }, ['PendingDeletion']), false);
+      assert.equal((await s.getKey(k.arn))?.state, 'Enabled');
+      assert.equal(await s.updateKey(k.arn, { state: 'Disabled', description: 'x' }, ['Enabled']), true);
+      const got = await s.getKey(k.arn);
       assert.equal(got?.state, 'Disabled');
       assert.equal(got?.description, 'x');
       await s.close();
@@ -97,16 +105,19 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await s.createKey(k1, null, []);
       await s.createKey(k2, null, []);
       const name = `alias/${randomUUID()}`;
-      const a = { accountId: k1.accountId, region: 'us-east-1', aliasName: name, targetKeyId: k1.keyId, creationDate: 1, lastUpdatedDate: 1 };
+      const a = {
+        accountId: k1.accountId, region: 'us-east-1', aliasName: name, targetKeyId: k1.keyId, targetKeyArn: k1.arn,
+        creationDate: 1, lastUpdatedDate: 1,
+      };
       assert.equal(await s.createAlias(a), true);
-      assert.equal(await s.createAlias({ ...a, targetKeyId: k2.keyId }), false);
-      assert.equal(await s.updateAlias(k1.accountId, 'us-east-1', name, k2.keyId, 9), true);
+      assert.equal(await s.createAlias({ ...a, targetKeyId: k2.keyId, targetKeyArn: k2.arn }), false);
+      assert.equal(await s.updateAlias(k1.accountId, 'us-east-1', name, k2.keyId, k2.arn, 9), true);
       assert.equal((await s.getAlias(k1.accountId, 'us-east-1', name))?.targetKeyId, k2.keyId);
-      assert.equal((await s.listAliases(k1.accountId, 'us-east-1', k2.keyId, { limit: 10 })).length, 1);
-      await s.updateKey(k2.keyId, { state: 'PendingDeletion', deletionDate: 10 });
-      assert.equal(await s.deleteKeyIfDue(k2.keyId, 10), true);
+      assert.equal((await s.listAliases(k1.accountId, 'us-east-1', k2.arn, { limit: 10 })).length, 1);
+      await s.updateKey(k2.arn, { state: 'PendingDeletion', deletionDate: 10 });
+      assert.equal(await s.deleteKeyIfDue(k2.arn, 10), true);
       assert.equal(await s.getAlias(k1.accountId, 'us-east-1', name), undefined);
-      assert.equal(await s.getKeyVersion(k2.keyId, 1), undefined);
+      assert.equal(await s.getKeyVersion(k2.arn, 1), undefined);
       await s.close();
     });
 
@@ -115,16 +126,16 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const early = key({ state: 'PendingDeletion', deletionDate: 100 });
       const late = key({ state: 'PendingDeletion', deletionDate: 200 });
       const live = key();
-      for (const k of [early, late, live]) await s.createKey(k, version(k.keyId), [{ TagKey: 't', TagValue: 'v' }]);
+      for (const k of [early, late, live]) await s.createKey(k, version(k.arn), [{ TagKey: 't', TagValue: 'v' }]);
       const due = await s.listKeysDueForDeletion(150, 100);
       assert.ok(due.some((k) => k.keyId === early.keyId));
       assert.ok(!due.some((k) => k.keyId === late.keyId || k.keyId === live.keyId));
-      assert.equal(await s.deleteKeyIfDue(late.keyId, 150), false);
-      assert.equal(await s.deleteKeyIfDue(live.keyId, 150), false);
-      assert.equal(await s.deleteKeyIfDue(early.keyId, 150), true);
-      assert.equal(await s.getKey(early.keyId), undefined);
-      assert.deepEqual(await s.listTags(early.keyId), []);
-      assert.ok(await s.getKey(late.keyId));
+      assert.equal(await s.deleteKeyIfDue(late.arn, 150), false);
+      assert.equal(await s.deleteKeyIfDue(live.arn, 150), false);
+      assert.equal(await s.deleteKeyIfDue(early.arn, 150), true);
+      assert.equal(await s.getKey(early.arn), undefined);
+      assert.deepEqual(await s.listTags(early.arn), []);
+      assert.ok(await s.getKey(late.arn));
       await s.close();
     });
 
@@ -132,12 +143,12 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const s = await open();
       const k = key();
       await s.createKey(k, null, []);
-      await s.putTags(k.keyId, [{ TagKey: 'b', TagValue: '1' }, { TagKey: 'a', TagValue: '1' }]);
-      await s.putTags(k.keyId, [{ TagKey: 'b', TagValue: '2' }]);
-      assert.deepEqual(await s.listTags(k.keyId), [{ TagKey: 'a', TagValue: '1' }, { TagKey: 'b', TagValue: '2' }]);
-      assert.deepEqual(await s.listTags(k.keyId, { after: 'a', limit: 5 }), [{ TagKey: 'b', TagValue: '2' }]);
-      await s.removeTags(k.keyId, ['a', 'zz']);
-      assert.deepEqual(await s.listTags(k.keyId), [{ TagKey: 'b', TagValue: '2' }]);
+      await s.putTags(k.arn, [{ TagKey: 'b', TagValue: '1' }, { TagKey: 'a', TagValue: '1' }]);
+      await s.putTags(k.arn, [{ TagKey: 'b', TagValue: '2' }]);
+      assert.deepEqual(await s.listTags(k.arn), [{ TagKey: 'a', TagValue: '1' }, { TagKey: 'b', TagValue: '2' }]);
+      assert.deepEqual(await s.listTags(k.arn, { after: 'a', limit: 5 }), [{ TagKey: 'b', TagValue: '2' }]);
+      await s.removeTags(k.arn, ['a', 'zz']);
+      assert.deepEqual(await s.listTags(k.arn), [{ TagKey: 'b', TagValue: '2' }]);
       await s.close();
     });
 

@@ -5,7 +5,19 @@
  * `secure_delete` overwrites the pages of deleted key material.
  */
 import Database from 'better-sqlite3';
-import type { AccessKeyRecord, AliasRecord, KeyPatch, KeyRecord, KeyState, KeyVersionRecord, PageRequest, Store, TagRecord } from '../store';
+import type {
+  AccessKeyRecord,
+  AliasRecord,
+  ImportTokenRecord,
+  KeyPatch,
+  KeyRecord,
+  KeyState,
+  KeyVersionRecord,
+  KeyWrite,
+  PageRequest,
+  Store,
+  TagRecord,
+} from '../store';
 import { SQLITE_MIGRATIONS } from './migrations';
 
 /** The narrow slice of better-sqlite3 this adapter uses (STYLE habit 6). */
@@ -32,7 +44,34 @@ const KEY_COLUMNS: Readonly<Record<keyof KeyPatch, string>> = Object.freeze({
   deletionDate: 'deletion_date',
   pendingWindowInDays: 'pending_window_days',
   currentVersion: 'current_version',
+  rotationEnabled: 'rotation_enabled',
+  rotationPeriodInDays: 'rotation_period_days',
+  nextRotationDate: 'next_rotation_date',
+  onDemandRotationStartDate: 'on_demand_rotation_start',
+  expirationModel: 'expiration_model',
+  validTo: 'valid_to',
+  multiRegionKeyType: 'multi_region_key_type',
+  primaryRegion: 'primary_region',
 });
+
+const KEY_INSERT = `INSERT INTO keys (arn, key_id, account_id, region, key_spec, key_usage, origin, key_manager, state, description,
+  policy, multi_region, creation_date, deletion_date, pending_window_days, current_version, rotation_enabled,
+  rotation_period_days, next_rotation_date, on_demand_rotation_start, expiration_model, valid_to, multi_region_key_type,
+  primary_region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+function keyParams(k: KeyRecord): unknown[] {
+  return [
+    k.arn, k.keyId, k.accountId, k.region, k.keySpec, k.keyUsage, k.origin, k.keyManager, k.state, k.description, k.policy,
+    k.multiRegion ? 1 : 0, k.creationDate, k.deletionDate, k.pendingWindowInDays, k.currentVersion, k.rotationEnabled ? 1 : 0,
+    k.rotationPeriodInDays, k.nextRotationDate, k.onDemandRotationStartDate, k.expirationModel, k.validTo,
+    k.multiRegionKeyType, k.primaryRegion,
+  ];
+}
+
+/** SQLite stores booleans as 0/1. */
+function columnValue(v: unknown): unknown {
+  return typeof v === 'boolean' ? (v ? 1 : 0) : (v ?? null);
+}
 
 function keyFromRow(r: Row): KeyRecord {
   return {
@@ -52,16 +91,36 @@ function keyFromRow(r: Row): KeyRecord {
     deletionDate: (r.deletion_date as number | null) ?? null,
     pendingWindowInDays: (r.pending_window_days as number | null) ?? null,
     currentVersion: r.current_version as number,
+    rotationEnabled: r.rotation_enabled === 1,
+    rotationPeriodInDays: (r.rotation_period_days as number | null) ?? null,
+    nextRotationDate: (r.next_rotation_date as number | null) ?? null,
+    onDemandRotationStartDate: (r.on_demand_rotation_start as number | null) ?? null,
+    expirationModel: (r.expiration_model as string | null) ?? null,
+    validTo: (r.valid_to as number | null) ?? null,
+    multiRegionKeyType: (r.multi_region_key_type as KeyRecord['multiRegionKeyType']) ?? null,
+    primaryRegion: (r.primary_region as string | null) ?? null,
   };
 }
 
 function versionFromRow(r: Row): KeyVersionRecord {
   return {
-    keyId: r.key_id as string,
+    keyArn: r.key_arn as string,
     version: r.version as number,
     materialId: r.material_id as string,
-    wrappedMaterial: r.wrapped_material as Buffer,
+    wrappedMaterial: (r.wrapped_material as Buffer | null) ?? null,
     createdAt: r.created_at as number,
+    origin: r.origin as KeyVersionRecord['origin'],
+  };
+}
+
+function tokenFromRow(r: Row): ImportTokenRecord {
+  return {
+    tokenId: r.token_id as string,
+    keyArn: r.key_arn as string,
+    wrappingKeySpec: r.wrapping_key_spec as string,
+    wrappingAlgorithm: r.wrapping_algorithm as string,
+    wrappedPrivateKey: r.wrapped_private_key as Buffer,
+    expiresAt: r.expires_at as number,
   };
 }
 
@@ -71,6 +130,7 @@ function aliasFromRow(r: Row): AliasRecord {
     region: r.region as string,
     aliasName: r.alias_name as string,
     targetKeyId: r.target_key_id as string,
+    targetKeyArn: r.target_key_arn as string,
     creationDate: r.creation_date as number,
     lastUpdatedDate: r.last_updated_date as number,
   };
@@ -168,46 +228,30 @@ export class SqliteStore implements Store {
     return rows.map(accessKeyFromRow);
   }
 
-  async createKey(key: KeyRecord, version: KeyVersionRecord | null, tags: readonly TagRecord[]): Promise<void> {
-    const insertKey = this.#stmt(
-      `INSERT INTO keys (key_id, arn, account_id, region, key_spec, key_usage, origin, key_manager, state, description, policy,
-         multi_region, creation_date, deletion_date, pending_window_days, current_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const insertVersion = this.#stmt(
-      'INSERT INTO key_versions (key_id, version, material_id, wrapped_material, created_at) VALUES (?, ?, ?, ?, ?)',
-    );
-    const insertTag = this.#stmt('INSERT OR REPLACE INTO tags (key_id, tag_key, tag_value) VALUES (?, ?, ?)');
-    this.#db.transaction(() => {
-      insertKey.run(
-        key.keyId, key.arn, key.accountId, key.region, key.keySpec, key.keyUsage, key.origin, key.keyManager, key.state,
-        key.description, key.policy, key.multiRegion ? 1 : 0, key.creationDate, key.deletionDate, key.pendingWindowInDays,
-        key.currentVersion,
-      );
-      if (version !== null) {
-        insertVersion.run(version.keyId, version.version, version.materialId, version.wrappedMaterial, version.createdAt);
-      }
-      for (const t of tags) insertTag.run(key.keyId, t.TagKey, t.TagValue);
-    }).immediate();
+  #insertKey(key: KeyRecord, version: KeyVersionRecord | null, tags: readonly TagRecord[]): void {
+    this.#stmt(KEY_INSERT).run(...keyParams(key));
+    if (version !== null) this.#insertVersion(version);
+    const insertTag = this.#stmt('INSERT OR REPLACE INTO tags (key_arn, tag_key, tag_value) VALUES (?, ?, ?)');
+    for (const t of tags) insertTag.run(key.arn, t.TagKey, t.TagValue);
   }
 
-  async getKey(keyId: string): Promise<KeyRecord | undefined> {
-    const r = this.#stmt('SELECT * FROM keys WHERE key_id = ?').get(keyId) as Row | undefined;
-    return r === undefined ? undefined : keyFromRow(r);
+  #insertVersion(v: KeyVersionRecord): void {
+    this.#stmt(
+      'INSERT INTO key_versions (key_arn, version, material_id, wrapped_material, created_at, origin) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(v.keyArn, v.version, v.materialId, v.wrappedMaterial, v.createdAt, v.origin);
   }
 
-  async updateKey(keyId: string, patch: KeyPatch, ifStates?: readonly KeyState[]): Promise<boolean> {
+  #updateKey(arn: string, patch: KeyPatch, ifStates?: readonly KeyState[]): boolean {
     const sets: string[] = [];
     const params: unknown[] = [];
     for (const [field, column] of Object.entries(KEY_COLUMNS) as [keyof KeyPatch, string][]) {
       if (field in patch) {
         sets.push(`${column} = ?`);
-        params.push(patch[field] ?? null);
+        params.push(columnValue(patch[field]));
       }
     }
-    if (sets.length === 0) return true;
-    let sql = `UPDATE keys SET ${sets.join(', ')} WHERE key_id = ?`;
-    params.push(keyId);
+    let sql = sets.length === 0 ? 'UPDATE keys SET arn = arn WHERE arn = ?' : `UPDATE keys SET ${sets.join(', ')} WHERE arn = ?`;
+    params.push(arn);
     if (ifStates !== undefined && ifStates.length > 0) {
       sql += ` AND state IN (${ifStates.map(() => '?').join(', ')})`;
       params.push(...ifStates);
@@ -215,10 +259,62 @@ export class SqliteStore implements Store {
     return this.#stmt(sql).run(...params).changes > 0;
   }
 
+  async createKey(key: KeyRecord, version: KeyVersionRecord | null, tags: readonly TagRecord[]): Promise<void> {
+    this.#db.transaction(() => this.#insertKey(key, version, tags)).immediate();
+  }
+
+  async getKey(arn: string): Promise<KeyRecord | undefined> {
+    const r = this.#stmt('SELECT * FROM keys WHERE arn = ?').get(arn) as Row | undefined;
+    return r === undefined ? undefined : keyFromRow(r);
+  }
+
+  async updateKey(arn: string, patch: KeyPatch, ifStates?: readonly KeyState[]): Promise<boolean> {
+    return this.#updateKey(arn, patch, ifStates);
+  }
+
+  async applyKeyWrites(writes: readonly KeyWrite[]): Promise<boolean> {
+    const abort = new Error('guard failed');
+    try {
+      this.#db.transaction(() => {
+        for (const w of writes) {
+          switch (w.kind) {
+            case 'create-key':
+              this.#insertKey(w.key, w.version, w.tags);
+              break;
+            case 'update-key':
+              if (!this.#updateKey(w.arn, w.patch, w.ifStates)) throw abort;
+              break;
+            case 'put-version':
+              this.#insertVersion(w.version);
+              break;
+            case 'set-material':
+              if (w.version === 'all') {
+                this.#stmt('UPDATE key_versions SET wrapped_material = ? WHERE key_arn = ?').run(w.wrappedMaterial, w.arn);
+              } else {
+                this.#stmt('UPDATE key_versions SET wrapped_material = ? WHERE key_arn = ? AND version = ?').run(
+                  w.wrappedMaterial, w.arn, w.version,
+                );
+              }
+              break;
+          }
+        }
+      }).immediate();
+      return true;
+    } catch (e) {
+      if (e === abort) return false;
+      throw e;
+    }
+  }
+
   async listKeys(accountId: string, region: string, page: PageRequest): Promise<KeyRecord[]> {
     const rows = this.#stmt(
       'SELECT * FROM keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?',
     ).all(accountId, region, page.after ?? '', page.limit) as Row[];
+    return rows.map(keyFromRow);
+  }
+
+  async listRelatedKeys(accountId: string, keyId: string): Promise<KeyRecord[]> {
+    const rows = this.#stmt('SELECT * FROM keys WHERE account_id = ? AND key_id = ? ORDER BY region').all(accountId, keyId) as Row[];
     return rows.map(keyFromRow);
   }
 
@@ -229,30 +325,47 @@ export class SqliteStore implements Store {
     return rows.map(keyFromRow);
   }
 
-  async deleteKeyIfDue(keyId: string, now: number): Promise<boolean> {
-    // Versions, aliases and tags go by ON DELETE CASCADE in the same statement's transaction.
+  async listKeysDueForRotation(now: number, limit: number): Promise<KeyRecord[]> {
+    const rows = this.#stmt(
+      `SELECT * FROM keys WHERE next_rotation_date <= ? AND rotation_enabled = 1 AND state = 'Enabled'
+       ORDER BY next_rotation_date LIMIT ?`,
+    ).all(now, limit) as Row[];
+    return rows.map(keyFromRow);
+  }
+
+  async listKeysWithExpiringMaterial(now: number, limit: number): Promise<KeyRecord[]> {
+    const rows = this.#stmt(
+      `SELECT * FROM keys WHERE valid_to <= ? AND origin = 'EXTERNAL' AND state NOT IN ('PendingImport', 'PendingDeletion')
+       ORDER BY valid_to LIMIT ?`,
+    ).all(now, limit) as Row[];
+    return rows.map(keyFromRow);
+  }
+
+  async deleteKeyIfDue(arn: string, now: number): Promise<boolean> {
+    // Versions, aliases, tags and import tokens go by ON DELETE CASCADE in the same statement.
     return (
-      this.#stmt("DELETE FROM keys WHERE key_id = ? AND state = 'PendingDeletion' AND deletion_date <= ?").run(keyId, now)
-        .changes > 0
+      this.#stmt("DELETE FROM keys WHERE arn = ? AND state IN ('PendingDeletion', 'PendingReplicaDeletion') AND deletion_date <= ?").run(
+        arn, now,
+      ).changes > 0
     );
   }
 
-  async getKeyVersion(keyId: string, version: number): Promise<KeyVersionRecord | undefined> {
-    const r = this.#stmt('SELECT * FROM key_versions WHERE key_id = ? AND version = ?').get(keyId, version) as Row | undefined;
+  async getKeyVersion(arn: string, version: number): Promise<KeyVersionRecord | undefined> {
+    const r = this.#stmt('SELECT * FROM key_versions WHERE key_arn = ? AND version = ?').get(arn, version) as Row | undefined;
     return r === undefined ? undefined : versionFromRow(r);
   }
 
-  async listKeyVersions(keyId: string): Promise<KeyVersionRecord[]> {
-    const rows = this.#stmt('SELECT * FROM key_versions WHERE key_id = ? ORDER BY version').all(keyId) as Row[];
+  async listKeyVersions(arn: string): Promise<KeyVersionRecord[]> {
+    const rows = this.#stmt('SELECT * FROM key_versions WHERE key_arn = ? ORDER BY version').all(arn) as Row[];
     return rows.map(versionFromRow);
   }
 
   async createAlias(a: AliasRecord): Promise<boolean> {
     return (
       this.#stmt(
-        `INSERT INTO aliases (account_id, region, alias_name, target_key_id, creation_date, last_updated_date)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      ).run(a.accountId, a.region, a.aliasName, a.targetKeyId, a.creationDate, a.lastUpdatedDate).changes > 0
+        `INSERT INTO aliases (account_id, region, alias_name, target_key_id, target_key_arn, creation_date, last_updated_date)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ).run(a.accountId, a.region, a.aliasName, a.targetKeyId, a.targetKeyArn, a.creationDate, a.lastUpdatedDate).changes > 0
     );
   }
 
@@ -263,11 +376,14 @@ export class SqliteStore implements Store {
     return r === undefined ? undefined : aliasFromRow(r);
   }
 
-  async updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, at: number): Promise<boolean> {
+  async updateAlias(
+    accountId: string, region: string, aliasName: string, targetKeyId: string, targetKeyArn: string, at: number,
+  ): Promise<boolean> {
     return (
       this.#stmt(
-        'UPDATE aliases SET target_key_id = ?, last_updated_date = ? WHERE account_id = ? AND region = ? AND alias_name = ?',
-      ).run(targetKeyId, at, accountId, region, aliasName).changes > 0
+        `UPDATE aliases SET target_key_id = ?, target_key_arn = ?, last_updated_date = ?
+         WHERE account_id = ? AND region = ? AND alias_name = ?`,
+      ).run(targetKeyId, targetKeyArn, at, accountId, region, aliasName).changes > 0
     );
   }
 
@@ -278,38 +394,54 @@ export class SqliteStore implements Store {
     );
   }
 
-  async listAliases(accountId: string, region: string, keyId: string | undefined, page: PageRequest): Promise<AliasRecord[]> {
+  async listAliases(accountId: string, region: string, keyArn: string | undefined, page: PageRequest): Promise<AliasRecord[]> {
     const rows = (
-      keyId === undefined
+      keyArn === undefined
         ? this.#stmt(
             'SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
           ).all(accountId, region, page.after ?? '', page.limit)
         : this.#stmt(
-            `SELECT * FROM aliases WHERE account_id = ? AND region = ? AND target_key_id = ? AND alias_name > ?
+            `SELECT * FROM aliases WHERE account_id = ? AND region = ? AND target_key_arn = ? AND alias_name > ?
              ORDER BY alias_name LIMIT ?`,
-          ).all(accountId, region, keyId, page.after ?? '', page.limit)
+          ).all(accountId, region, keyArn, page.after ?? '', page.limit)
     ) as Row[];
     return rows.map(aliasFromRow);
   }
 
-  async putTags(keyId: string, tags: readonly TagRecord[]): Promise<void> {
-    const insert = this.#stmt('INSERT OR REPLACE INTO tags (key_id, tag_key, tag_value) VALUES (?, ?, ?)');
+  async putTags(arn: string, tags: readonly TagRecord[]): Promise<void> {
+    const insert = this.#stmt('INSERT OR REPLACE INTO tags (key_arn, tag_key, tag_value) VALUES (?, ?, ?)');
     this.#db.transaction(() => {
-      for (const t of tags) insert.run(keyId, t.TagKey, t.TagValue);
+      for (const t of tags) insert.run(arn, t.TagKey, t.TagValue);
     }).immediate();
   }
 
-  async removeTags(keyId: string, tagKeys: readonly string[]): Promise<void> {
-    const del = this.#stmt('DELETE FROM tags WHERE key_id = ? AND tag_key = ?');
+  async removeTags(arn: string, tagKeys: readonly string[]): Promise<void> {
+    const del = this.#stmt('DELETE FROM tags WHERE key_arn = ? AND tag_key = ?');
     this.#db.transaction(() => {
-      for (const k of tagKeys) del.run(keyId, k);
+      for (const k of tagKeys) del.run(arn, k);
     }).immediate();
   }
 
-  async listTags(keyId: string, page?: PageRequest): Promise<TagRecord[]> {
+  async listTags(arn: string, page?: PageRequest): Promise<TagRecord[]> {
     const rows = this.#stmt(
-      'SELECT tag_key, tag_value FROM tags WHERE key_id = ? AND tag_key > ? ORDER BY tag_key LIMIT ?',
-    ).all(keyId, page?.after ?? '', page?.limit ?? -1) as Row[];
+      'SELECT tag_key, tag_value FROM tags WHERE key_arn = ? AND tag_key > ? ORDER BY tag_key LIMIT ?',
+    ).all(arn, page?.after ?? '', page?.limit ?? -1) as Row[];
     return rows.map((r) => ({ TagKey: r.tag_key as string, TagValue: r.tag_value as string }));
+  }
+
+  async putImportToken(t: ImportTokenRecord): Promise<void> {
+    this.#stmt(
+      `INSERT INTO import_tokens (token_id, key_arn, wrapping_key_spec, wrapping_algorithm, wrapped_private_key, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(t.tokenId, t.keyArn, t.wrappingKeySpec, t.wrappingAlgorithm, t.wrappedPrivateKey, t.expiresAt);
+  }
+
+  async getImportToken(tokenId: string): Promise<ImportTokenRecord | undefined> {
+    const r = this.#stmt('SELECT * FROM import_tokens WHERE token_id = ?').get(tokenId) as Row | undefined;
+    return r === undefined ? undefined : tokenFromRow(r);
+  }
+
+  async pruneImportTokens(now: number): Promise<number> {
+    return this.#stmt('DELETE FROM import_tokens WHERE expires_at < ?').run(now).changes;
   }
 }

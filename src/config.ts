@@ -13,7 +13,10 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
+  /** The default Region: first start, and the Region of the credentials file. */
   readonly region: string;
+  /** Every Region this deployment serves (the SigV4 credential scope picks one per request). */
+  readonly regions: readonly string[];
   /** Account the first start provisions an administrator for; generated when unset. */
   readonly accountId: string | undefined;
   readonly workers: number;
@@ -26,7 +29,7 @@ export interface Config {
 }
 
 /** Flag values as parsed from the command line (strings, unvalidated). */
-export type Flags = Readonly<Partial<Record<'port' | 'host' | 'data-dir' | 'region' | 'account-id' | 'workers' | 'master-key-file', string>>>;
+export type Flags = Readonly<Partial<Record<'port' | 'host' | 'data-dir' | 'region' | 'regions' | 'account-id' | 'workers' | 'master-key-file', string>>>;
 
 function int(name: string, v: string, min: number, max: number): number {
   const n = Number(v);
@@ -37,8 +40,15 @@ function int(name: string, v: string, min: number, max: number): number {
 /** Builds the configuration from flags and an environment. */
 export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
   const pick = (flag: keyof Flags, envName: string): string | undefined => flags[flag] ?? env[envName] ?? undefined;
-  const region = pick('region', 'KEYHOLD_REGION') ?? 'us-east-1';
-  if (!/^([a-z]+-){2,3}\d+$/.test(region)) throw new Error(`--region ${region} is not a region name such as us-east-1`);
+  const regionList = pick('regions', 'KEYHOLD_REGIONS')
+    ?.split(',')
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
+  const region = pick('region', 'KEYHOLD_REGION') ?? regionList?.[0] ?? 'us-east-1';
+  const regions = [...new Set([region, ...(regionList ?? [])])];
+  for (const r of regions) {
+    if (!/^([a-z]+-){2,3}\d+$/.test(r)) throw new Error(`region ${r} is not a region name such as us-east-1`);
+  }
   const accountId = pick('account-id', 'KEYHOLD_ACCOUNT_ID');
   if (accountId !== undefined && !/^\d{12}$/.test(accountId)) throw new Error('--account-id must be 12 digits');
   const workers = pick('workers', 'KEYHOLD_WORKERS');
@@ -47,6 +57,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     host: pick('host', 'KEYHOLD_HOST') ?? '127.0.0.1',
     dataDir: resolve(pick('data-dir', 'KEYHOLD_DATA_DIR') ?? './keyhold-data'),
     region,
+    regions: Object.freeze(regions),
     accountId,
     workers: workers === undefined ? Math.max(1, availableParallelism()) : int('--workers', workers, 1, 64),
     logLevel: env.KEYHOLD_LOG_LEVEL ?? 'info',

@@ -13,6 +13,7 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { CredentialCache, newAccessKeyId, newSecretAccessKey, provisionRootAccessKey } from './identity/credentials';
 import { Keyring } from './keys/keyring';
+import { deletionJob } from './lifecycle/deletion-job';
 import { Scheduler } from './lifecycle/scheduler';
 import { KMS_OPERATIONS } from './operations/registry';
 import { SigV4Verifier } from './protocol/sigv4';
@@ -61,7 +62,7 @@ async function startWorker(config: Config, logger: Logger, clock: Clock): Promis
   const { trust, store } = openBackends(config, logger);
   const credentials = new CredentialCache(store, trust, clock);
   const keyring = new Keyring(store, trust, clock, () => credentials.clear());
-  const verifier = new SigV4Verifier(credentials, { services: new Set(['kms']), regions: new Set([config.region]), clock });
+  const verifier = new SigV4Verifier(credentials, { services: new Set(['kms']), regions: new Set(config.regions), clock });
   const server = createApiServer({
     services: { store, keyring, trust, clock },
     registry: KMS_OPERATIONS,
@@ -109,7 +110,7 @@ export async function serve(config: Config): Promise<void> {
   const { trust, store } = openBackends(config, logger);
   await store.migrate();
   await provisionFirstStart(config, store, trust, clock, logger);
-  const scheduler = new Scheduler(store, clock, logger, config.schedulerIntervalMs);
+  const scheduler = new Scheduler([deletionJob(store, logger)], clock, logger, config.schedulerIntervalMs);
   scheduler.start();
 
   let stopping = false;

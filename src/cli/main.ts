@@ -10,10 +10,10 @@ import { openBackends, serve } from '../main';
 import { DataDirLockedError } from '../server/data-dir-lock';
 
 const USAGE = `Usage:
-  keyhold serve [--port N] [--host H] [--data-dir DIR] [--region R] [--account-id A] [--workers N]
+  keyhold serve [--port N] [--host H] [--data-dir DIR] [--region R] [--regions R1,R2] [--account-id A] [--workers N]
   keyhold credentials create --data-dir DIR --access-key-id ID --secret-access-key SECRET [--account-id A]
 
-Environment: KEYHOLD_PORT, KEYHOLD_HOST, KEYHOLD_DATA_DIR, KEYHOLD_REGION, KEYHOLD_ACCOUNT_ID,
+Environment: KEYHOLD_PORT, KEYHOLD_HOST, KEYHOLD_DATA_DIR, KEYHOLD_REGION, KEYHOLD_REGIONS, KEYHOLD_ACCOUNT_ID,
 KEYHOLD_WORKERS, KEYHOLD_MASTER_PASSPHRASE, KEYHOLD_MASTER_KEY_FILE, KEYHOLD_LOG_LEVEL.`;
 
 const SERVE_OPTIONS = {
@@ -21,6 +21,7 @@ const SERVE_OPTIONS = {
   host: { type: 'string' },
   'data-dir': { type: 'string' },
   region: { type: 'string' },
+  regions: { type: 'string' },
   'account-id': { type: 'string' },
   workers: { type: 'string' },
   'master-key-file': { type: 'string' },

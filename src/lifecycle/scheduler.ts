@@ -1,54 +1,52 @@
 /**
- * The lifecycle scheduler (DESIGN §5): deletes keys whose deletion window has ended. It runs in
- * the primary process only, reads time from a Clock, and catches up after downtime because each
- * pass takes every key that is due, however late.
+ * The lifecycle scheduler (DESIGN §5): runs lifecycle jobs — deletion at the end of a waiting
+ * period, automatic rotation, expiry of imported material — in the primary process only, on an
+ * injected Clock. Each pass takes everything that is due, however late, so it catches up after
+ * downtime.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
-import type { Store } from '../store/store';
 
-const BATCH = 100;
+/** One kind of lifecycle work. */
+export interface LifecycleJob {
+  readonly name: string;
+  /** Does everything due at `now`; returns how many items it handled. */
+  runOnce(now: number): Promise<number>;
+}
 
 /** Periodic lifecycle work. */
 export class Scheduler {
-  readonly #store: Store;
+  readonly #jobs: readonly LifecycleJob[];
   readonly #clock: Clock;
   readonly #logger: Pick<Logger, 'info' | 'error'>;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
 
-  constructor(store: Store, clock: Clock, logger: Pick<Logger, 'info' | 'error'>, intervalMs: number) {
-    this.#store = store;
+  constructor(jobs: readonly LifecycleJob[], clock: Clock, logger: Pick<Logger, 'info' | 'error'>, intervalMs: number) {
+    this.#jobs = jobs;
     this.#clock = clock;
     this.#logger = logger;
     this.#intervalMs = intervalMs;
   }
 
-  /** Deletes every key that is due now; returns how many were deleted. */
+  /** Runs every job once at the clock's current time; returns the items handled. */
   async runOnce(): Promise<number> {
-    let deleted = 0;
-    for (;;) {
-      const now = this.#clock.now();
-      const due = await this.#store.listKeysDueForDeletion(now, BATCH);
-      if (due.length === 0) return deleted;
-      for (const key of due) {
-        if (await this.#store.deleteKeyIfDue(key.arn, now)) {
-          deleted += 1;
-          this.#logger.info({ keyArn: key.arn, event: 'DeleteKey' }, 'deleted key at the end of its waiting period');
-        }
+    let handled = 0;
+    for (const job of this.#jobs) {
+      try {
+        handled += await job.runOnce(this.#clock.now());
+      } catch (err) {
+        this.#logger.error({ err, job: job.name }, 'lifecycle job failed');
       }
-      if (due.length < BATCH) return deleted;
     }
+    return handled;
   }
 
   /** Runs now and then every interval until stopped. */
   start(): void {
     const tick = (): void => {
-      this.#running = this.runOnce().catch((err: unknown) => {
-        this.#logger.error({ err }, 'scheduler pass failed');
-        return 0;
-      });
+      this.#running = this.runOnce();
       void this.#running.finally(() => {
         if (this.#timer !== undefined) this.#timer = setTimeout(tick, this.#intervalMs).unref();
       });

@@ -1,5 +1,5 @@
 /** CreateKey: a new customer managed key (symmetric encryption keys for now). */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ServiceError } from '../errors';
 import { keyArn } from '../keys/arn';
 import { newKeyRecord } from '../keys/new-key';
@@ -62,39 +62,43 @@ export const createKey: Operation<CreateKeyInput> = {
     if (keySpec !== 'SYMMETRIC_DEFAULT') {
       throw new ServiceError('UnsupportedOperationException', `KeySpec ${keySpec} is not supported by this Keyhold server yet.`);
     }
-    if (origin !== 'AWS_KMS') {
+    if (origin !== 'AWS_KMS' && origin !== 'EXTERNAL') {
       throw new ServiceError('UnsupportedOperationException', `Origin ${origin} is not supported by this Keyhold server yet.`);
     }
     if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
       throw new ServiceError('CustomKeyStoreNotFoundException', 'The custom key store does not exist.');
     }
-    if (input.MultiRegion === true) {
-      throw new ServiceError('UnsupportedOperationException', 'Multi-Region keys are not supported by this Keyhold server yet.');
-    }
+    const multiRegion = input.MultiRegion === true;
     const tags = input.Tags ?? [];
     validateTags(tags);
     const policy = input.Policy ?? defaultKeyPolicy(ctx.caller.accountId);
     if (input.Policy !== undefined) validateKeyPolicy(policy);
 
-    const keyId = randomUUID();
+    // Multi-Region keys share one id in every Region: mrk- and 32 hex digits.
+    const keyId = multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID();
     const arn = keyArn(ctx.region, ctx.caller.accountId, keyId);
-    const version = await svc.keyring.newVersion(arn, 1, 'CREATE');
-    const key: KeyRecord = newKeyRecord({
-      keyId,
-      arn,
-      accountId: ctx.caller.accountId,
-      region: ctx.region,
-      keySpec,
-      keyUsage,
-      origin,
-      keyManager: 'CUSTOMER',
-      state: 'Enabled',
-      description: input.Description ?? '',
-      policy,
-      creationDate: svc.clock.now(),
-      currentVersion: 1,
-    });
+    // An EXTERNAL key has no material until ImportKeyMaterial (state PendingImport, version 0).
+    const external = origin === 'EXTERNAL';
+    const version = external ? null : await svc.keyring.newVersion(arn, 1, 'CREATE');
+    const key: KeyRecord = newKeyRecord(
+      {
+        keyId,
+        arn,
+        accountId: ctx.caller.accountId,
+        region: ctx.region,
+        keySpec,
+        keyUsage,
+        origin,
+        keyManager: 'CUSTOMER',
+        state: external ? 'PendingImport' : 'Enabled',
+        description: input.Description ?? '',
+        policy,
+        creationDate: svc.clock.now(),
+        currentVersion: external ? 0 : 1,
+      },
+      multiRegion ? { multiRegion: true, multiRegionKeyType: 'PRIMARY', primaryRegion: ctx.region } : {},
+    );
     await svc.store.createKey(key, version, tags);
-    return { KeyMetadata: keyMetadata(key, version.materialId) };
+    return { KeyMetadata: keyMetadata(key, version?.materialId, [key]) };
   },
 };

@@ -15,6 +15,7 @@ export const describeKey: Operation<DescribeKeyInput> = {
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:DescribeKey');
     const version = await svc.store.getKeyVersion(key.arn, key.currentVersion);
-    return { KeyMetadata: keyMetadata(key, version?.materialId) };
+    const related = key.multiRegion ? await svc.store.listRelatedKeys(key.accountId, key.keyId) : undefined;
+    return { KeyMetadata: keyMetadata(key, version?.materialId, related) };
   },
 };

@@ -8,8 +8,11 @@ const ENCRYPTION_ALGORITHMS: Readonly<Record<string, readonly string[]>> = Objec
   SYMMETRIC_DEFAULT: Object.freeze(['SYMMETRIC_DEFAULT']),
 });
 
-/** The wire KeyMetadata of a key. */
-export function keyMetadata(k: KeyRecord, currentMaterialId?: string): Record<string, unknown> {
+/**
+ * The wire KeyMetadata of a key. `related` are the rows of a multi-Region key in every Region
+ * (including this one), for MultiRegionConfiguration.
+ */
+export function keyMetadata(k: KeyRecord, currentMaterialId?: string, related?: readonly KeyRecord[]): Record<string, unknown> {
   const m: Record<string, unknown> = {
     AWSAccountId: k.accountId,
     KeyId: k.keyId,
@@ -30,6 +33,18 @@ export function keyMetadata(k: KeyRecord, currentMaterialId?: string): Record<st
   if (k.deletionDate !== null && (k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion')) {
     m.DeletionDate = epochSeconds(k.deletionDate);
     if (k.pendingWindowInDays !== null) m.PendingDeletionWindowInDays = k.pendingWindowInDays;
+  }
+  if (k.origin === 'EXTERNAL') {
+    if (k.expirationModel !== null) m.ExpirationModel = k.expirationModel;
+    if (k.validTo !== null) m.ValidTo = epochSeconds(k.validTo);
+  }
+  if (k.multiRegion && related !== undefined) {
+    const primary = related.find((r) => r.multiRegionKeyType === 'PRIMARY');
+    m.MultiRegionConfiguration = {
+      MultiRegionKeyType: k.multiRegionKeyType,
+      PrimaryKey: primary === undefined ? undefined : { Arn: primary.arn, Region: primary.region },
+      ReplicaKeys: related.filter((r) => r.multiRegionKeyType === 'REPLICA').map((r) => ({ Arn: r.arn, Region: r.region })),
+    };
   }
   if (currentMaterialId !== undefined) m.CurrentKeyMaterialId = currentMaterialId;
   return m;

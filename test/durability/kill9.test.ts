@@ -84,7 +84,7 @@ after(async () => {
   if (dataDir) removeDir(dataDir);
 });
 
-test('every acknowledged CreateKey and ciphertext survives repeated kill -9 under load', { timeout: 120_000 }, async () => {
+test('every acknowledged CreateKey and ciphertext survives repeated kill -9 under load', { timeout: 120_000 }, async (t) => {
   dataDir = tempDir('keyhold-kill9-');
   const keys: string[] = []; // acknowledged CreateKey results
   const sealed: Sealed[] = []; // acknowledged Encrypt results
@@ -137,6 +137,7 @@ test('every acknowledged CreateKey and ciphertext survives repeated kill -9 unde
     assert.ok(acks > MIN_ACKS_PER_ROUND, `round ${round}: only ${acks} operations were acknowledged`);
     for (const pid of pids) assert.equal(alive(pid), false);
     assert.ok(existsSync(`${dataDir}/keyhold.db`));
+    t.diagnostic(`round ${round}: ${acks} acknowledged operations, killed pids ${pids.join(',')}`);
   }
 
   current = await startServer({ dataDir, workers: 2 });
@@ -157,6 +158,7 @@ test('every acknowledged CreateKey and ciphertext survives repeated kill -9 unde
       checked++;
     });
     assert.equal(checked, sealed.length);
+    t.diagnostic(`verified ${keys.length} keys and ${sealed.length} ciphertexts`);
     assert.ok(keys.length > ROUNDS && sealed.length > ROUNDS * 10, `too little load: ${keys.length} keys, ${sealed.length} ciphertexts`);
   } finally {
     kms.destroy();

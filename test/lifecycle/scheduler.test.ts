@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, ScheduleKeyDeletionCommand, DecryptCommand } from '@aws-sdk/client-kms';
 import { ManualClock } from '../../src/clock';
+import { deletionJob } from '../../src/lifecycle/deletion-job';
 import { Scheduler } from '../../src/lifecycle/scheduler';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { removeDir, startServer } from '../helpers/server';
@@ -28,7 +29,7 @@ test('ScheduleKeyDeletion: the key really disappears when its window ends', asyn
     // The scheduler of the running server uses the wall clock; this one runs on a clock we move.
     const store = new SqliteStore({ path: join(server.dataDir, 'keyhold.db') });
     const clock = new ManualClock(deletionDate - 1);
-    const scheduler = new Scheduler(store, clock, quiet, 1000);
+    const scheduler = new Scheduler([deletionJob(store, quiet)], clock, quiet, 1000);
     assert.equal(await scheduler.runOnce(), 0, 'nothing is due a millisecond early');
     clock.set(deletionDate + 30 * DAY); // catching up after downtime
     assert.equal(await scheduler.runOnce(), 1);

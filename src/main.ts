@@ -65,7 +65,7 @@ async function startWorker(config: Config, logger: Logger, clock: Clock): Promis
   const verifier = new SigV4Verifier(credentials, { services: new Set(['kms']), regions: new Set(config.regions), clock });
   const server = createApiServer({
     services: { store, keyring, trust, clock },
-    registry: KMS_OPERATIONS,
+    jsonServices: { TrentService: { signingName: 'kms', operations: KMS_OPERATIONS } },
     verifier,
     credentials,
     logger,

@@ -1,19 +1,31 @@
 /**
- * awsJson1_1 dispatch: `X-Amz-Target: TrentService.<Operation>`, a JSON body decoded against the
- * operation's shape, the operation's output serialised back (kms-reference.md §1). Knows no
- * operation's fields.
+ * awsJson1_1 dispatch: `X-Amz-Target: <TargetPrefix>.<Operation>` (TrentService for KMS), a JSON
+ * body decoded against the operation's shape, the operation's output serialised back
+ * (kms-reference.md §1). Knows no operation's fields.
  */
 import { ServiceError } from '../errors';
 import type { Operation, Output, RequestContext, Services } from '../operations/operation';
 import { decodeInput } from '../operations/shape';
 
-const KMS_PREFIX = 'TrentService.';
+/** The operations of one JSON service and the SigV4 signing name its requests must carry. */
+export interface JsonService {
+  readonly signingName: string;
+  readonly operations: Readonly<Record<string, Operation>>;
+}
 
-/** Finds the operation an X-Amz-Target names, or throws UnknownOperationException. */
-export function findOperation(target: string | undefined, registry: Readonly<Record<string, Operation>>): Operation {
-  if (target !== undefined && target.startsWith(KMS_PREFIX)) {
-    const name = target.slice(KMS_PREFIX.length);
-    if (Object.prototype.hasOwnProperty.call(registry, name)) return registry[name] as Operation;
+/** JSON services by X-Amz-Target prefix, e.g. { TrentService: { signingName: 'kms', ... } }. */
+export type JsonServices = Readonly<Record<string, JsonService>>;
+
+/** Finds the service and operation an X-Amz-Target names, or throws UnknownOperationException. */
+export function findOperation(target: string | undefined, services: JsonServices): { service: JsonService; op: Operation } {
+  const dot = target === undefined ? -1 : target.lastIndexOf('.');
+  if (target !== undefined && dot > 0) {
+    const prefix = target.slice(0, dot);
+    const name = target.slice(dot + 1);
+    const service = Object.prototype.hasOwnProperty.call(services, prefix) ? services[prefix] : undefined;
+    if (service !== undefined && Object.prototype.hasOwnProperty.call(service.operations, name)) {
+      return { service, op: service.operations[name] as Operation };
+    }
   }
   throw new ServiceError('UnknownOperationException', 'The requested operation is not recognized by this service.');
 }

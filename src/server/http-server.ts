@@ -8,16 +8,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import { ServiceError, toServiceError } from '../errors';
 import type { CredentialCache, ResolvedCredential } from '../identity/credentials';
-import type { Operation, RequestContext, Services } from '../operations/operation';
+import type { RequestContext, Services } from '../operations/operation';
 import { errorBody } from '../protocol/error-writer';
-import { findOperation, invokeJson, parseJsonBody } from '../protocol/json-protocol';
+import { findOperation, invokeJson, parseJsonBody, type JsonServices } from '../protocol/json-protocol';
 import type { SigV4Verifier } from '../protocol/sigv4';
 import type { Metrics } from './metrics';
 
 /** What the listener needs. */
 export interface ServerDeps {
   readonly services: Services;
-  readonly registry: Readonly<Record<string, Operation>>;
+  /** JSON services by X-Amz-Target prefix. */
+  readonly jsonServices: JsonServices;
   readonly verifier: SigV4Verifier<ResolvedCredential>;
   readonly credentials: CredentialCache;
   readonly logger: Logger;
@@ -75,20 +76,21 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** Creates the API server (not yet listening). */
 export function createApiServer(deps: ServerDeps): Server {
-  const { services, registry, verifier, credentials, logger, metrics, maxBodyBytes } = deps;
+  const { services, jsonServices, verifier, credentials, logger, metrics, maxBodyBytes } = deps;
 
-  async function authenticate(req: IncomingMessage, body: Buffer): Promise<{ credential: ResolvedCredential; region: string }> {
+  async function authenticate(
+    req: IncomingMessage,
+    body: Buffer,
+  ): Promise<{ credential: ResolvedCredential; region: string; service: string }> {
     const signed = { method: req.method ?? 'POST', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
     try {
-      const v = verifier.verify(signed);
-      return { credential: v.credential, region: v.region };
+      return verifier.verify(signed);
     } catch (e) {
       // A key this process has not seen yet: load it once from the store, then verify again.
       if (e instanceof ServiceError && e.name === 'UnrecognizedClientException') {
         const id = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
         if (id !== undefined && credentials.resolve(id) === undefined && (await credentials.load(id))) {
-          const v = verifier.verify(signed);
-          return { credential: v.credential, region: v.region };
+          return verifier.verify(signed);
         }
       }
       throw e;
@@ -104,8 +106,11 @@ export function createApiServer(deps: ServerDeps): Server {
       services.keyring.refresh();
       const auth = await authenticate(req, body);
       const target = req.headers['x-amz-target'];
-      const op = findOperation(typeof target === 'string' ? target : undefined, registry);
+      const { service, op } = findOperation(typeof target === 'string' ? target : undefined, jsonServices);
       opName = op.name;
+      if (auth.service !== service.signingName) {
+        throw new ServiceError('InvalidSignatureException', `Credential should be scoped to correct service: '${service.signingName}'. `);
+      }
       const parsed = parseJsonBody(body);
       const ctx: RequestContext = {
         caller: auth.credential.caller,

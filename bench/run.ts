@@ -12,7 +12,8 @@
  *     and any of either fails the case;
  *  4. samples utime+stime from /proc for the server's whole process tree (Keyhold's primary and
  *     its cluster workers) before and after each run: server CPU µs per request;
- *  5. replays the same Encrypt 64 B request bytes against the bare server at each concurrency;
+ *  5. replays the same Encrypt 64 B request bytes against the bare server at each concurrency,
+ *     before and after the Keyhold cases (ratios use the mean of the two);
  *  6. prints the table and writes bench/results/latest.json;
  *  7. measures latency below peak for Encrypt 64 B: a closed loop with few connections, and a
  *     paced run at about half of the peak rate (wrk's delay() hook; wrk has no wrk2-style
@@ -143,6 +144,8 @@ interface ServerProcess {
 }
 
 const running = new Set<ServerProcess>();
+/** wrk processes in flight (killed with the servers on Ctrl-C). */
+const loadGenerators = new Set<ChildProcess>();
 
 /**
  * Starts a server in its own process group (so its cluster workers can be signalled with it)
@@ -221,6 +224,8 @@ async function stopServer(proc: ServerProcess, graceMs = 20_000): Promise<void> 
 
 /** Synchronous last resort for signals: kill every group we started. */
 function killAllNow(): void {
+  for (const w of loadGenerators) w.kill('SIGKILL');
+  loadGenerators.clear();
   for (const p of running) {
     try {
       process.kill(-p.pid, 'SIGKILL');
@@ -288,14 +293,17 @@ function treeTicks(root: number): Map<number, number> {
   return out;
 }
 
-/** Machine-wide busy and steal CPU seconds so far (/proc/stat "cpu" line). */
-function systemCpu(): { busy: number; steal: number } {
+/**
+ * Machine-wide CPU seconds so far (/proc/stat "cpu" line): process time (user, nice, system),
+ * interrupt time (irq, softirq: on loopback this is mostly TCP delivery for both ends, which
+ * no process is charged for) and hypervisor steal.
+ */
+function systemCpu(): { process: number; irq: number; steal: number } {
   const line = readFileSync('/proc/stat', 'latin1').split('\n')[0]!;
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user)
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = (f[3] ?? 0) + (f[4] ?? 0);
-  return { busy: (total - idle) / CLK_TCK, steal: (f[7] ?? 0) / CLK_TCK };
+  const at = (i: number): number => f[i] ?? 0;
+  return { process: (at(0) + at(1) + at(2)) / CLK_TCK, irq: (at(5) + at(6)) / CLK_TCK, steal: at(7) / CLK_TCK };
 }
 
 /** CPU seconds the tree used between two samples; processes that vanished are reported. */
@@ -499,6 +507,8 @@ async function runWrk(opts: Options, port: number, req: PreparedRequest, connect
   writeFileSync(script, wrkScript(req, delayMs));
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s', '-s', script, `http://127.0.0.1:${port}/`];
   const child = spawn(opts.wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  loadGenerators.add(child);
+  child.once('exit', () => loadGenerators.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -591,11 +601,15 @@ interface Row {
   /** wrk's own CPU seconds per wall second (1.0 = its one thread saturated). */
   wrkCores: number;
   /**
-   * CPU per wall second used by everything else on the machine during the run (busy minus
-   * server minus wrk, plus hypervisor steal): anything well above 0 means the figures are
+   * CPU per wall second used by other processes on the machine during the run (process time
+   * minus server minus wrk, plus hypervisor steal): well above 0 means the figures are
    * disturbed by other work.
    */
   otherCores: number;
+  /** Interrupt (mostly softirq network) CPU per wall second, charged to no process. */
+  irqCores: number;
+  /** Mean req/s of the bare server at this concurrency (runs before and after). */
+  bareRps?: number;
   ratioToBare?: number;
   wrkArgs: string;
 }
@@ -645,7 +659,8 @@ async function measure(
     serverCores: cpu.seconds / wall,
     cpuUsPerRequest: (cpu.seconds * 1e6) / w.requests,
     wrkCores: w.wrk_cpu_s / wall,
-    otherCores: Math.max(0, sysAfter.busy - sysBefore.busy - cpu.seconds - w.wrk_cpu_s + (sysAfter.steal - sysBefore.steal)) / wall,
+    otherCores: Math.max(0, sysAfter.process - sysBefore.process - cpu.seconds - w.wrk_cpu_s + (sysAfter.steal - sysBefore.steal)) / wall,
+    irqCores: (sysAfter.irq - sysBefore.irq) / wall,
     wrkArgs: ['wrk', ...args.slice(0, -3), '<script>', args[args.length - 1]].join(' '),
   };
 }
@@ -733,6 +748,8 @@ async function main(): Promise<number> {
     await sleep(200);
 
     const credentials = readCredentials(dataDir);
+    // The SDK's notice that it will need Node 22 from 2027 is noise in the benchmark's output.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const client = new KMSClient({ endpoint: `http://127.0.0.1:${keyhold.port}`, region: REGION, credentials, maxAttempts: 1 });
     const created = await client.send(new CreateKeyCommand({ Description: 'keyhold bench' }));
     const keyId = created.KeyMetadata?.KeyId;
@@ -747,15 +764,20 @@ async function main(): Promise<number> {
     const encrypt64 = CASES[0]!;
     const bareReq = await signRequest(credentials, bare.port, encrypt64.operation, encrypt64.body(keyId, ciphertext));
     await verify(bare.port, encrypt64, bareReq, 'bare');
-    const bareDef: CaseDef = { ...encrypt64, id: 'bare', label: 'fixed JSON' };
+    // Measured before and after the Keyhold cases; ratios use the mean, so a machine that got
+    // busier or quieter during the run shows up as a before/after gap instead of a skewed ratio.
+    const bareRps = new Map<number, number[]>();
+    const runBare = async (phase: 'before' | 'after'): Promise<void> => {
+      const bareDef: CaseDef = { ...encrypt64, id: `bare-${phase}`, label: `fixed JSON (${phase})` };
+      for (const c of opts.concurrency) {
+        log(`bare server (${phase}), -c${c}, ${opts.durationS}s`);
+        const row = await measure(opts, bare!, 'bare', bareDef, bareReq, c, opts.durationS);
+        bareRps.set(c, [...(bareRps.get(c) ?? []), row.rps]);
+        rows.push(row);
+      }
+    };
     if (opts.warmupS > 0) await runWrk(opts, bare.port, bareReq, opts.concurrency[0]!, opts.warmupS);
-    const bareRps = new Map<number, number>();
-    for (const c of opts.concurrency) {
-      log(`bare server, -c${c}, ${opts.durationS}s`);
-      const row = await measure(opts, bare, 'bare', bareDef, bareReq, c, opts.durationS);
-      bareRps.set(c, row.rps);
-      rows.push(row);
-    }
+    await runBare('before');
 
     for (const def of selected) {
       // Signed right before use, so every replay stays well inside the ±5 minute window.
@@ -767,10 +789,15 @@ async function main(): Promise<number> {
       }
       for (const c of opts.concurrency) {
         log(`keyhold ${def.label}, -c${c}, ${opts.durationS}s`);
-        const row = await measure(opts, keyhold, 'keyhold', def, req, c, opts.durationS);
-        row.ratioToBare = row.rps / bareRps.get(c)!;
-        rows.push(row);
+        rows.push(await measure(opts, keyhold, 'keyhold', def, req, c, opts.durationS));
       }
+    }
+    await runBare('after');
+    for (const row of rows) {
+      if (row.server !== 'keyhold') continue;
+      const b = bareRps.get(row.concurrency)!;
+      row.bareRps = b.reduce((x, y) => x + y, 0) / b.length;
+      row.ratioToBare = row.rps / row.bareRps;
     }
 
     const peakRow = rows.filter((r) => r.server === 'keyhold' && r.case === 'encrypt-64').sort((a, b) => b.rps - a.rps)[0];
@@ -790,12 +817,20 @@ async function main(): Promise<number> {
       // seen at that rate (no coordinated-omission correction, unlike wrk2).
       const conns = 16;
       const target = peakRow.rps / 2;
-      const delayMs = Math.max(0, (conns * 1000) / target - low.p50_ms);
+      // wrk's timers have millisecond granularity and fire late, so the delay is calibrated: a
+      // short unmeasured probe gives the per-request overhead on top of the delay.
+      let delayMs = Math.max(0, (conns * 1000) / target - low.p50_ms);
+      const probeS = Math.max(2, opts.warmupS);
+      const probe = await runWrk(opts, keyhold.port, req, conns, probeS, delayMs);
+      const probeRps = probe.result.requests / (probe.result.duration_us / 1e6);
+      if (probe.result.non2xx > 0) throw new Error(`paced probe: ${probe.result.non2xx} non-2xx responses (first: ${probe.result.first_non2xx})`);
+      const overheadMs = Math.max(0, (conns * 1000) / probeRps - delayMs);
+      delayMs = Math.max(0, (conns * 1000) / target - overheadMs);
       log(`keyhold Encrypt 64 B, paced at ~${fmt(target, 0)} req/s (${conns} connections, mean delay ${fmt(delayMs, 2)} ms), ${opts.durationS}s`);
       const paced = await measure(opts, keyhold, 'keyhold', encrypt64, req, conns, opts.durationS, delayMs);
       halfLoad.push({
         kind: 'paced-half-peak',
-        description: `wrk -c${conns} with a Lua delay() of mean ${delayMs.toFixed(2)} ms per connection between answer and next request, aiming at 50% of the peak Encrypt 64 B rate (${fmt(peakRow.rps, 0)} req/s at -c${peakRow.concurrency}); latency timed from each write`,
+        description: `wrk -c${conns} with a Lua delay() of mean ${delayMs.toFixed(2)} ms per connection between answer and next request (calibrated by a ${probeS}s probe), aiming at 50% of the peak Encrypt 64 B rate (${fmt(peakRow.rps, 0)} req/s at -c${peakRow.concurrency}); latency timed from each write, so this is closed-loop service time, not wrk2-style corrected latency`,
         targetRps: target,
         meanDelayMs: delayMs,
         ...paced,
@@ -821,10 +856,18 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${header}\n\n${table(rows)}\n`);
   process.stdout.write(
     '\nreq/s and latency are wrk\'s; "srv cores" = server CPU seconds per wall second; "wrk cores" = wrk\'s CPU per wall second\n' +
-      '(1.00 = the load generator\'s single thread was saturated); "other" = CPU per wall second used by anything else on the machine\n' +
-      '(incl. hypervisor steal; well above 0 means the run was disturbed); "vs bare" = req/s ÷ the bare node:http server\'s req/s at the same\n' +
-      'concurrency (the bare server is ONE process; Keyhold uses its workers). Every response was checked to be 2xx.\n',
+      '(1.00 = the load generator\'s single thread was saturated); "other" = CPU per wall second used by other processes on the machine\n' +
+      '(plus hypervisor steal; well above 0 means the run was disturbed); "vs bare" = req/s ÷ the bare node:http server\'s req/s at the same\n' +
+      'concurrency, mean of the runs before and after the Keyhold cases (the bare server is ONE process; Keyhold uses its workers).\n' +
+      'Every response was checked to be 2xx.\n',
   );
+  const disturbed = rows.filter((r) => r.otherCores > 0.15);
+  if (disturbed.length > 0) {
+    process.stdout.write(
+      `\nWARNING: other processes used up to ${fmt(Math.max(...disturbed.map((r) => r.otherCores)), 2)} cores during ${disturbed.length} of ${rows.length} runs ` +
+        '(column "other"); on a 2-core machine that takes CPU from the server and wrk, so those figures are low. Re-run on an idle machine.\n',
+    );
+  }
   if (halfLoad.length > 0) {
     process.stdout.write('\nLatency below peak, Encrypt 64 B (wrk has no constant-rate mode; closed-loop measurements, see notes):\n');
     for (const h of halfLoad) {
@@ -867,6 +910,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     log(`${sig}: stopping servers`);
     killAllNow();
+    if (scriptDir !== '') rmSync(scriptDir, { recursive: true, force: true });
     process.exit(130);
   });
 }

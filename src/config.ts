@@ -26,6 +26,12 @@ export interface Config {
   /** How often the scheduler looks for keys whose deletion window has ended. */
   readonly schedulerIntervalMs: number;
   readonly maxBodyBytes: number;
+  /** KEYHOLD_AUDIT (on|off, default on): the CloudTrail audit trail; off is for benchmarks only. */
+  readonly audit: boolean;
+  /** KEYHOLD_AUDIT_DIGEST_INTERVAL_S (default 3600): how often a signed digest is written. */
+  readonly auditDigestIntervalS: number;
+  /** KEYHOLD_AUDIT_RETENTION_DAYS (default 0 = keep forever): older digest periods are pruned. */
+  readonly auditRetentionDays: number;
 }
 
 /** Flag values as parsed from the command line (strings, unvalidated). */
@@ -35,6 +41,12 @@ function int(name: string, v: string, min: number, max: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer between ${min} and ${max}`);
   return n;
+}
+
+function onOff(name: string, v: string): boolean {
+  if (v === 'on' || v === 'true' || v === '1') return true;
+  if (v === 'off' || v === 'false' || v === '0') return false;
+  throw new Error(`${name} must be on or off`);
 }
 
 /** Builds the configuration from flags and an environment. */
@@ -65,5 +77,8 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     masterKeyFile: pick('master-key-file', 'KEYHOLD_MASTER_KEY_FILE'),
     schedulerIntervalMs: int('KEYHOLD_SCHEDULER_INTERVAL_MS', env.KEYHOLD_SCHEDULER_INTERVAL_MS ?? '60000', 10, 86_400_000),
     maxBodyBytes: int('KEYHOLD_MAX_BODY_BYTES', env.KEYHOLD_MAX_BODY_BYTES ?? String(1024 * 1024), 1024, 64 * 1024 * 1024),
+    audit: onOff('KEYHOLD_AUDIT', env.KEYHOLD_AUDIT ?? 'on'),
+    auditDigestIntervalS: int('KEYHOLD_AUDIT_DIGEST_INTERVAL_S', env.KEYHOLD_AUDIT_DIGEST_INTERVAL_S ?? '3600', 1, 86_400),
+    auditRetentionDays: int('KEYHOLD_AUDIT_RETENTION_DAYS', env.KEYHOLD_AUDIT_RETENTION_DAYS ?? '0', 0, 36_500),
   });
 }

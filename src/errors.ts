@@ -51,10 +51,67 @@ export const ERROR_STATUS = Object.freeze({
   RequestEntityTooLargeException: 413,
   MethodNotAllowedException: 405,
   ServiceUnavailableException: 503,
+  // IAM and STS (AWS Query protocol): the wire Code and status come from QUERY_ERRORS below.
+  NoSuchEntityException: 404,
+  EntityAlreadyExistsException: 409,
+  DeleteConflictException: 409,
+  InvalidInputException: 400,
+  UnmodifiableEntityException: 400,
+  PolicyNotAttachableException: 400,
+  PackedPolicyTooLargeException: 400,
+  RegionDisabledException: 403,
+  // Organizations (awsJson1_1)
+  AWSOrganizationsNotInUseException: 400,
+  AlreadyInOrganizationException: 400,
+  AccountNotFoundException: 400,
+  ConstraintViolationException: 400,
+  DuplicatePolicyException: 400,
+  DuplicatePolicyAttachmentException: 400,
+  PolicyNotFoundException: 400,
+  PolicyNotAttachedException: 400,
+  PolicyTypeNotEnabledException: 400,
+  PolicyTypeAlreadyEnabledException: 400,
+  TargetNotFoundException: 400,
+  CreateAccountStatusNotFoundException: 400,
 } as const);
 
 /** The wire name of an error. */
 export type ErrorName = keyof typeof ERROR_STATUS;
+
+/**
+ * How an error is spelled over the AWS Query protocol (IAM, STS): the `<Code>` and HTTP status.
+ * IAM's model names its errors like the JSON services (NoSuchEntityException) but sends a short
+ * code (NoSuchEntity) and its own status (botocore iam/sts service-2.json `error` traits); the
+ * common errors use AWS's Query spellings (InvalidClientTokenId, SignatureDoesNotMatch, …).
+ * A name missing here is sent with its own name and ERROR_STATUS.
+ */
+export const QUERY_ERRORS: Readonly<Partial<Record<ErrorName, { readonly code: string; readonly status: number }>>> = Object.freeze({
+  NoSuchEntityException: { code: 'NoSuchEntity', status: 404 },
+  EntityAlreadyExistsException: { code: 'EntityAlreadyExists', status: 409 },
+  DeleteConflictException: { code: 'DeleteConflict', status: 409 },
+  InvalidInputException: { code: 'InvalidInput', status: 400 },
+  UnmodifiableEntityException: { code: 'UnmodifiableEntity', status: 400 },
+  PolicyNotAttachableException: { code: 'PolicyNotAttachable', status: 400 },
+  PackedPolicyTooLargeException: { code: 'PackedPolicyTooLarge', status: 400 },
+  RegionDisabledException: { code: 'RegionDisabledException', status: 403 },
+  LimitExceededException: { code: 'LimitExceeded', status: 409 },
+  MalformedPolicyDocumentException: { code: 'MalformedPolicyDocument', status: 400 },
+  AccessDeniedException: { code: 'AccessDenied', status: 403 },
+  ValidationException: { code: 'ValidationError', status: 400 },
+  SerializationException: { code: 'MalformedInput', status: 400 },
+  UnknownOperationException: { code: 'InvalidAction', status: 400 },
+  InvalidMarkerException: { code: 'ValidationError', status: 400 },
+  InvalidSignatureException: { code: 'SignatureDoesNotMatch', status: 403 },
+  IncompleteSignatureException: { code: 'IncompleteSignature', status: 403 },
+  MissingAuthenticationTokenException: { code: 'MissingAuthenticationToken', status: 403 },
+  UnrecognizedClientException: { code: 'InvalidClientTokenId', status: 403 },
+  ExpiredTokenException: { code: 'ExpiredToken', status: 403 },
+  ThrottlingException: { code: 'Throttling', status: 400 },
+  KMSInternalException: { code: 'InternalFailure', status: 500 },
+  ServiceUnavailableException: { code: 'ServiceUnavailable', status: 503 },
+  RequestEntityTooLargeException: { code: 'RequestEntityTooLarge', status: 413 },
+  MethodNotAllowedException: { code: 'MethodNotAllowed', status: 405 },
+});
 
 /** An error whose name and message are safe to send to the client. */
 export class ServiceError extends Error {

@@ -9,21 +9,37 @@ import { existsSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import { AuditRecorder } from './audit/recorder';
+import { PUBLIC_KEY_FILE } from './audit/signing-key';
+import { AuditTrail } from './audit/trail';
+import { AuditWriter } from './audit/writer';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import { CredentialCache, newAccessKeyId, newSecretAccessKey, provisionRootAccessKey } from './identity/credentials';
+import { CredentialCache, credentialExpiryClock, newAccessKeyId, newSecretAccessKey, provisionRootAccessKey } from './identity/credentials';
 import { Keyring } from './keys/keyring';
 import { deletionJob } from './lifecycle/deletion-job';
+import { importExpiryJob } from './lifecycle/import-expiry-job';
+import { rotationJob } from './lifecycle/rotation-job';
 import { Scheduler } from './lifecycle/scheduler';
+import { cloudTrailOperations } from './operations/cloudtrail-registry';
+import { IAM_SERVICE } from './operations/iam/registry';
+import { ORGANIZATIONS_OPERATIONS, ORGANIZATIONS_TARGET_PREFIX } from './operations/organizations/registry';
+import { STS_SERVICE } from './operations/sts/registry';
 import { KMS_OPERATIONS } from './operations/registry';
+import { findOperation, type JsonServices } from './protocol/json-protocol';
 import { SigV4Verifier } from './protocol/sigv4';
 import { lockDataDir } from './server/data-dir-lock';
 import { createApiServer } from './server/http-server';
 import { Metrics } from './server/metrics';
+import { SqliteAuditLog } from './store/sqlite/audit-log-sqlite';
 import { SqliteStore } from './store/sqlite/sqlite-store';
-import type { Store } from './store/store';
+import type { KeyRecord, Store } from './store/store';
 import { openLocalRootOfTrust } from './trust/local';
 import type { RootOfTrust } from './trust/root-of-trust';
+
+/** The audit trail's database in the data directory, and the compiled writer-thread entry that opens it. */
+export const AUDIT_DB = 'audit.db';
+const AUDIT_THREAD = join(__dirname, 'cli', 'audit-writer-thread.js');
 
 /** Opens the configured root of trust and store (the only place concrete adapters are chosen). */
 export function openBackends(config: Config, logger: Logger): { trust: RootOfTrust; store: Store } {
@@ -39,11 +55,24 @@ export function openBackends(config: Config, logger: Logger): { trust: RootOfTru
   return { trust, store };
 }
 
+/**
+ * The account an administrator is provisioned in when none is named: --account-id, else the
+ * data directory's only account, else a new random one.
+ */
+export async function defaultAccount(config: Config, store: Store): Promise<string> {
+  if (config.accountId !== undefined) return config.accountId;
+  const accounts = await store.listAccounts();
+  if (accounts.length === 1) return accounts[0] as string;
+  if (accounts.length > 1) throw new Error(`the data directory holds ${accounts.length} accounts; name one with --account-id`);
+  return String(randomInt(100_000_000_000, 999_999_999_999));
+}
+
 /** First start: an account and an administrator key, written as an AWS shared-credentials file. */
 async function provisionFirstStart(config: Config, store: Store, trust: RootOfTrust, clock: Clock, logger: Logger): Promise<void> {
   const credentialsPath = join(config.dataDir, 'credentials');
   if (existsSync(credentialsPath)) return;
-  const accountId = config.accountId ?? String(randomInt(100_000_000_000, 999_999_999_999));
+  const accountId = await defaultAccount(config, store);
+  // `keyhold credentials create` may already have provisioned this account's administrator.
   if ((await store.listAccessKeys(accountId)).length > 0) return;
   const accessKeyId = newAccessKeyId();
   const secret = newSecretAccessKey();
@@ -58,14 +87,54 @@ async function provisionFirstStart(config: Config, store: Store, trust: RootOfTr
 }
 
 /** Starts one HTTP server in this process; resolves once it listens. */
-async function startWorker(config: Config, logger: Logger, clock: Clock): Promise<{ port: number; stop: () => Promise<void> }> {
+async function startWorker(
+  config: Config,
+  logger: Logger,
+  clock: Clock,
+  sharedAudit?: AuditWriter,
+): Promise<{ port: number; stop: () => Promise<void> }> {
   const { trust, store } = openBackends(config, logger);
-  const credentials = new CredentialCache(store, trust, clock);
+  const expiry = credentialExpiryClock(clock, process.env);
+  if (expiry.offsetMs !== 0) logger.warn({ offsetMs: expiry.offsetMs }, 'KEYHOLD_TEST_CLOCK_OFFSET_MS is set: temporary credentials expire early (tests only)');
+  const credentials = new CredentialCache(store, trust, expiry.clock);
   const keyring = new Keyring(store, trust, clock, () => credentials.clear());
-  const verifier = new SigV4Verifier(credentials, { services: new Set(['kms']), regions: new Set(config.regions), clock });
+  // IAM, STS and Organizations are global: their clients may sign for us-east-1 whatever Regions are served.
+  const verifier = new SigV4Verifier(credentials, {
+    services: new Set(['kms', 'cloudtrail', 'iam', 'sts', 'organizations']),
+    regions: new Set(config.regions),
+    globalServices: new Set(['iam', 'sts', 'organizations']),
+    clock,
+  });
+  // Audit (issue 4): one writer (thread) per process appending to the shared trail; LookupEvents reads it.
+  const auditDb = join(config.dataDir, AUDIT_DB);
+  const auditLog = config.audit ? new SqliteAuditLog({ path: auditDb, readonly: true }) : undefined;
+  const auditWriter = config.audit ? (sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dbPath: auditDb, logger })) : undefined;
+  const jsonServices: JsonServices = {
+    TrentService: { signingName: 'kms', operations: KMS_OPERATIONS },
+    'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101': { signingName: 'cloudtrail', operations: cloudTrailOperations(auditLog) },
+    [ORGANIZATIONS_TARGET_PREFIX]: { signingName: 'organizations', operations: ORGANIZATIONS_OPERATIONS },
+  };
+  const audit =
+    auditWriter &&
+    new AuditRecorder({
+      sink: auditWriter,
+      clock,
+      defaultRegion: config.region,
+      callerOf: (accessKeyId) => credentials.resolve(accessKeyId)?.caller,
+      identify: (target) => {
+        try {
+          const { service, op } = findOperation(target, jsonServices);
+          return { signingName: service.signingName, op };
+        } catch {
+          return undefined;
+        }
+      },
+    });
   const server = createApiServer({
-    services: { store, keyring, trust, clock },
-    jsonServices: { TrentService: { signingName: 'kms', operations: KMS_OPERATIONS } },
+    services: { store, keyring, trust, clock, regions: config.regions },
+    jsonServices,
+    queryServices: { iam: IAM_SERVICE, sts: STS_SERVICE },
+    audit,
     verifier,
     credentials,
     logger,
@@ -84,6 +153,8 @@ async function startWorker(config: Config, logger: Logger, clock: Clock): Promis
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    if (auditWriter !== sharedAudit) await auditWriter?.close();
+    auditLog?.close();
     keyring.clear();
     await store.close();
     await trust.close();
@@ -110,14 +181,37 @@ export async function serve(config: Config): Promise<void> {
   const { trust, store } = openBackends(config, logger);
   await store.migrate();
   await provisionFirstStart(config, store, trust, clock, logger);
-  const scheduler = new Scheduler([deletionJob(store, logger)], clock, logger, config.schedulerIntervalMs);
+  const trail = config.audit
+    ? await AuditTrail.open({
+        log: new SqliteAuditLog({ path: join(config.dataDir, AUDIT_DB) }),
+        dbPath: join(config.dataDir, AUDIT_DB),
+        threadScript: AUDIT_THREAD,
+        trust,
+        publicKeyPath: join(config.dataDir, PUBLIC_KEY_FILE),
+        clock,
+        logger,
+        digestIntervalMs: config.auditDigestIntervalS * 1000,
+        retentionMs: config.auditRetentionDays * 86_400_000,
+      })
+    : undefined;
+  const serviceEvent = trail && ((name: string, key: KeyRecord, at: number) => trail.serviceEvent(name, key, at));
+  const scheduler = new Scheduler(
+    [
+      deletionJob(store, logger, serviceEvent),
+      importExpiryJob(store, logger, serviceEvent),
+      rotationJob(store, new Keyring(store, trust, clock), logger, serviceEvent),
+    ],
+    clock,
+    logger,
+    config.schedulerIntervalMs,
+  );
   scheduler.start();
 
   let stopping = false;
   let stopLocal: (() => Promise<void>) | undefined;
   const workers = new Set<import('node:cluster').Worker>();
   if (config.workers === 1) {
-    const local = await startWorker(config, logger, clock);
+    const local = await startWorker(config, logger, clock, trail?.writer);
     stopLocal = local.stop;
     logger.info({ port: local.port, workers: 1 }, 'keyhold ready');
   } else {
@@ -136,6 +230,7 @@ export async function serve(config: Config): Promise<void> {
         });
         w.on('exit', (code, signal) => {
           workers.delete(w);
+          if (trail !== undefined && w.process.pid !== undefined) void trail.workerExited(w.process.pid);
           if (!stopping) {
             logger.error({ code, signal }, 'worker exited; starting a new one');
             setTimeout(fork, 200);
@@ -158,6 +253,7 @@ export async function serve(config: Config): Promise<void> {
       for (const w of workers) w.send('shutdown');
       void Promise.all([...exits, stopLocal?.()])
         .then(() => scheduler.stop())
+        .then(() => trail?.close())
         .then(() => store.close())
         .then(() => trust.close())
         .then(() => release())

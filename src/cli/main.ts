@@ -1,20 +1,25 @@
 /**
- * The `keyhold` command: `serve` and `credentials create`.
+ * The `keyhold` command: `serve`, `credentials create` and `audit verify|export`.
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { systemClock } from '../clock';
 import { loadConfig, type Flags } from '../config';
+import { ACCOUNTS_USAGE, accountsCommand } from './accounts';
+import { AUDIT_USAGE, auditCommand } from './audit';
 import { provisionRootAccessKey } from '../identity/credentials';
-import { openBackends, serve } from '../main';
+import { defaultAccount, openBackends, serve } from '../main';
 import { DataDirLockedError } from '../server/data-dir-lock';
 
 const USAGE = `Usage:
   keyhold serve [--port N] [--host H] [--data-dir DIR] [--region R] [--regions R1,R2] [--account-id A] [--workers N]
   keyhold credentials create --data-dir DIR --access-key-id ID --secret-access-key SECRET [--account-id A]
+${AUDIT_USAGE}
+${ACCOUNTS_USAGE}
 
 Environment: KEYHOLD_PORT, KEYHOLD_HOST, KEYHOLD_DATA_DIR, KEYHOLD_REGION, KEYHOLD_REGIONS, KEYHOLD_ACCOUNT_ID,
-KEYHOLD_WORKERS, KEYHOLD_MASTER_PASSPHRASE, KEYHOLD_MASTER_KEY_FILE, KEYHOLD_LOG_LEVEL.`;
+KEYHOLD_WORKERS, KEYHOLD_MASTER_PASSPHRASE, KEYHOLD_MASTER_KEY_FILE, KEYHOLD_LOG_LEVEL, KEYHOLD_AUDIT,
+KEYHOLD_AUDIT_DIGEST_INTERVAL_S, KEYHOLD_AUDIT_RETENTION_DAYS.`;
 
 const SERVE_OPTIONS = {
   port: { type: 'string' },
@@ -59,11 +64,12 @@ async function credentialsCreate(args: string[]): Promise<number> {
     'account-id': values['account-id'],
     'master-key-file': values['master-key-file'],
   });
-  const accountId = config.accountId ?? '000000000000';
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { trust, store } = openBackends(config, logger);
+  let accountId: string;
   try {
     await store.migrate();
+    accountId = await defaultAccount(config, store);
     await provisionRootAccessKey(store, trust, systemClock, accountId, id, secret);
   } finally {
     await store.close();
@@ -88,6 +94,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'credentials' && rest[0] === 'create') return await credentialsCreate(rest.slice(1));
+    if (command === 'audit') return await auditCommand(rest);
+    if (command === 'accounts') return await accountsCommand(rest);
     process.stdout.write(USAGE + '\n');
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   } catch (e) {

@@ -1,19 +1,44 @@
 /**
  * Access keys: provisioning (secrets wrapped by the root of trust, never stored in plaintext)
- * and the per-process cache the SigV4 verifier reads synchronously.
+ * and the per-process cache the SigV4 verifier reads synchronously. The cache resolves account
+ * root keys, IAM users' keys (AKIA…) and STS session credentials (ASIA… with a session token,
+ * see ./sessions.ts); an expired session is ExpiredTokenException.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
+import { ServiceError } from '../errors';
 import type { AccessKeyRecord, Store } from '../store/store';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import type { Caller } from './caller';
+import { sessionCaller, unwrapSessionCredentials } from './sessions';
 
 /** A credential as the SigV4 verifier sees it, carrying the caller it authenticates. */
 export interface ResolvedCredential {
   readonly accessKeyId: string;
   readonly secret: string;
   readonly caller: Caller;
+  /** Temporary credentials: the token the request must carry as X-Amz-Security-Token. */
+  readonly sessionToken?: string;
+  /** Temporary credentials: epoch ms after which the token is expired. */
+  readonly expiresAt?: number;
   readonly [extra: string]: unknown;
+}
+
+/** AWS's message for an expired session token (the KMS and IAM/STS wire spell the same text). */
+export const EXPIRED_TOKEN_MESSAGE = 'The security token included in the request is expired';
+
+/**
+ * The test-only clock offset: with KEYHOLD_TEST_CLOCK_OFFSET_MS=N set, temporary credentials are
+ * judged as if the time were N ms later, so tests can see a session expire without waiting
+ * 15 minutes. Nothing else (SigV4 skew, issuance, key lifecycles) moves. Unset, the clock is the
+ * one given.
+ */
+export function credentialExpiryClock(clock: Clock, env: NodeJS.ProcessEnv): { clock: Clock; offsetMs: number } {
+  const raw = env.KEYHOLD_TEST_CLOCK_OFFSET_MS;
+  if (raw === undefined || raw === '') return { clock, offsetMs: 0 };
+  const offsetMs = Number(raw);
+  if (!Number.isSafeInteger(offsetMs)) throw new Error('KEYHOLD_TEST_CLOCK_OFFSET_MS must be an integer number of milliseconds');
+  return { clock: Object.freeze({ now: () => clock.now() + offsetMs }), offsetMs };
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -29,6 +54,16 @@ export function newAccessKeyId(): string {
   let s = 'AKIA';
   for (const b of bytes) s += BASE32[b & 31];
   return s;
+}
+
+/** Wraps an access key's secret under the root of trust (AAD binds it to the key id). */
+export async function wrapAccessKeySecret(trust: RootOfTrust, accessKeyId: string, secret: string): Promise<Buffer> {
+  const plain = Buffer.from(secret, 'utf8');
+  try {
+    return await trust.wrap(plain, secretAad(accessKeyId));
+  } finally {
+    plain.fill(0);
+  }
 }
 
 /** A new 40-character secret access key. */
@@ -73,22 +108,46 @@ export class CredentialCache {
   readonly #clock: Clock;
   readonly #known = new Map<string, ResolvedCredential>();
   readonly #unknownUntil = new Map<string, number>();
+  /** The store's identity generation the cache was filled at: this process's IAM writes drop it. */
+  #generation: number;
 
   constructor(store: Store, trust: RootOfTrust, clock: Clock) {
     this.#store = store;
     this.#trust = trust;
     this.#clock = clock;
+    this.#generation = store.identity.generation();
   }
 
-  /** Synchronous lookup for the verifier. */
+  /** Synchronous lookup for the verifier (expired sessions too: see `current`). */
   resolve(accessKeyId: string): ResolvedCredential | undefined {
+    const g = this.#store.identity.generation();
+    if (g !== this.#generation) {
+      this.#generation = g;
+      this.clear();
+      return undefined;
+    }
     return this.#known.get(accessKeyId);
+  }
+
+  /**
+   * Passes a verified request through unless its temporary credentials have expired
+   * (ExpiredTokenException). Checked after the signature, so only a holder of the secret learns
+   * that a session expired.
+   */
+  current<V extends { readonly credential: ResolvedCredential }>(verified: V): V {
+    const expiresAt = verified.credential.expiresAt;
+    if (expiresAt !== undefined && this.#clock.now() >= expiresAt) {
+      throw new ServiceError('ExpiredTokenException', EXPIRED_TOKEN_MESSAGE);
+    }
+    return verified;
   }
 
   /** Loads a key from the store into the cache; returns whether it exists and is active. */
   async load(accessKeyId: string): Promise<boolean> {
     const until = this.#unknownUntil.get(accessKeyId);
     if (until !== undefined && until > this.#clock.now()) return false;
+    if (this.#known.size > 100_000) this.#known.clear();
+    if (accessKeyId.startsWith('ASIA')) return this.#loadSession(accessKeyId);
     const rec = await this.#store.getAccessKey(accessKeyId);
     if (rec === undefined || rec.status !== 'Active') {
       if (this.#unknownUntil.size > 10_000) this.#unknownUntil.clear();
@@ -108,8 +167,22 @@ export class CredentialCache {
         principalType: rec.principalType,
         userName: rec.userName,
         accessKeyId,
+        ...(rec.principalType === 'IAMUser' ? { uniqueId: rec.principalId } : {}),
       },
     });
+    return true;
+  }
+
+  /** Loads STS session credentials; an expired session is loaded too, so resolve() can say so. */
+  async #loadSession(accessKeyId: string): Promise<boolean> {
+    const rec = await this.#store.identity.getStsSession(accessKeyId);
+    if (rec === undefined) {
+      if (this.#unknownUntil.size > 10_000) this.#unknownUntil.clear();
+      this.#unknownUntil.set(accessKeyId, this.#clock.now() + NEGATIVE_TTL_MS);
+      return false;
+    }
+    const { secret, token } = await unwrapSessionCredentials(this.#trust, accessKeyId, rec.wrappedCredentials);
+    this.#known.set(accessKeyId, { accessKeyId, secret, sessionToken: token, expiresAt: rec.expiresAt, caller: sessionCaller(rec) });
     return true;
   }
 

@@ -15,6 +15,18 @@ export type StateRule =
   | 'toggle'
   | 'schedule-deletion'
   | 'cancel-deletion'
+  /** GetParametersForImport (§8 footnotes [8], [14], [15]); the EXTERNAL-origin check is the operation's. */
+  | 'import-parameters'
+  /** ImportKeyMaterial: as GetParametersForImport, but allowed while Updating. */
+  | 'import-material'
+  /** DeleteImportedKeyMaterial: allowed pending deletion (the state then stays). */
+  | 'delete-material'
+  /** EnableKeyRotation, DisableKeyRotation (§8 footnotes [1], [3], [7]). */
+  | 'configure-rotation'
+  /** RotateKeyOnDemand: Enabled keys only (§8 footnotes [1], [3], [5], [14], [15]). */
+  | 'rotate'
+  /** ReplicateKey, and the replica UpdatePrimaryRegion promotes: Enabled only (§8 [1], [3], [5], [14], [15]). */
+  | 'replicate'
   /** Allowed in every state (DescribeKey, GetKeyPolicy, PutKeyPolicy, List*). */
   | 'any';
 
@@ -55,5 +67,22 @@ export function assertKeyState(key: KeyRecord, rule: StateRule): void {
     case 'cancel-deletion':
       if (s === 'PendingDeletion' || s === 'PendingReplicaDeletion') return;
       throw new ServiceError('KMSInvalidStateException', `${key.arn} is not pending deletion.`);
+    case 'replicate':
+      if (s === 'Enabled') return;
+      if (s === 'Disabled') throw new ServiceError('DisabledException', `${key.arn} is disabled.`);
+      throw invalid(key, PHRASE[s]);
+    case 'import-parameters':
+    case 'import-material':
+      if (s === 'Enabled' || s === 'Disabled' || s === 'PendingImport') return;
+      if (s === 'Updating' && rule === 'import-material') return;
+      throw invalid(key, PHRASE[s]);
+    case 'delete-material':
+      if (s === 'Creating' || s === 'Updating' || s === 'Unavailable') throw invalid(key, PHRASE[s]);
+      return;
+    case 'configure-rotation':
+    case 'rotate':
+      if (s === 'Enabled' || (s === 'Updating' && rule === 'configure-rotation')) return;
+      if (s === 'Disabled') throw new ServiceError('DisabledException', `${key.arn} is disabled.`);
+      throw invalid(key, PHRASE[s]);
   }
 }

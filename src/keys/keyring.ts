@@ -11,6 +11,7 @@ import type { Caller } from '../identity/caller';
 import type { KeyRecord, KeyVersionRecord, Store } from '../store/store';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { aliasArn, isKeyId, keyArn, parseKmsArn } from './arn';
+import { ensureAwsManagedKey } from './aws-managed';
 
 /** Which KeyId forms an operation accepts (kms-reference.md §3.1). */
 export type KeyIdForms = 'key' | 'key-or-alias';
@@ -119,14 +120,14 @@ export class Keyring {
       viaArn = true;
       if (arn.resourceType === 'alias') {
         requestAlias = arn.resource;
-        keyId = await this.#aliasTarget(accountId, region, arn.resource, keyIdArg);
+        keyId = await this.#aliasTarget(accountId, region, arn.resource, keyIdArg, accountId === caller.accountId);
       } else {
         keyId = arn.resource;
       }
     } else if (keyIdArg.startsWith('alias/')) {
       if (forms === 'key') throw new ServiceError('NotFoundException', `Invalid keyId ${keyIdArg}`);
       requestAlias = keyIdArg;
-      keyId = await this.#aliasTarget(accountId, region, keyIdArg, aliasArn(region, accountId, keyIdArg));
+      keyId = await this.#aliasTarget(accountId, region, keyIdArg, aliasArn(region, accountId, keyIdArg), true);
     } else {
       keyId = keyIdArg;
     }
@@ -144,11 +145,16 @@ export class Keyring {
     return { key: entry.record, requestAlias };
   }
 
-  async #aliasTarget(accountId: string, region: string, aliasName: string, shownArn: string): Promise<string> {
+  /** `mayCreate`: a predefined `alias/aws/<service>` of the caller's own account creates its AWS managed key. */
+  async #aliasTarget(accountId: string, region: string, aliasName: string, shownArn: string, mayCreate: boolean): Promise<string> {
     const cacheKey = `${accountId}\0${region}\0${aliasName}`;
     const hit = this.#aliases.get(cacheKey);
     if (hit !== undefined) return hit;
-    const alias = await this.#store.getAlias(accountId, region, aliasName);
+    let alias = await this.#store.getAlias(accountId, region, aliasName);
+    if (alias === undefined && mayCreate) {
+      const deps = { store: this.#store, now: () => this.#clock.now(), newVersion: (arn: string) => this.newVersion(arn, 1, 'CREATE') };
+      alias = await ensureAwsManagedKey(deps, accountId, region, aliasName);
+    }
     if (alias === undefined) throw new ServiceError('NotFoundException', `Alias ${shownArn} is not found.`);
     if (this.#aliases.size >= MAX_ENTRIES) this.#aliases.clear();
     this.#aliases.set(cacheKey, alias.targetKeyId);

@@ -2,6 +2,7 @@
  * CancelKeyDeletion: a key pending deletion becomes Disabled, not Enabled (kms-reference.md §3
  * row 1, §8 footnote [4]).
  */
+import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
@@ -17,8 +18,12 @@ export const cancelKeyDeletion: Operation<CancelKeyDeletionInput> = {
   input: structure({ KeyId: S.keyId() }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:CancelKeyDeletion');
-    // Cancelling leaves the key Disabled, as AWS does (kms-reference.md §8).
-    await changeKey(svc, key, 'cancel-deletion', () => ({ state: 'Disabled', deletionDate: null, pendingWindowInDays: null }));
+    assertCustomerManaged(key, 'kms:CancelKeyDeletion', ctx.caller);
+    // Cancelling leaves the key Disabled, as AWS does (kms-reference.md §8) — except an imported
+    // key without material, which can only return to PendingImport.
+    const current = key.currentVersion === 0 ? undefined : await svc.store.getKeyVersion(key.arn, key.currentVersion);
+    const state = key.origin === 'EXTERNAL' && (current === undefined || current.wrappedMaterial === null) ? 'PendingImport' : 'Disabled';
+    await changeKey(svc, key, 'cancel-deletion', () => ({ state, deletionDate: null, pendingWindowInDays: null }));
     return { KeyId: key.arn };
   },
 };

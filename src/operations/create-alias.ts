@@ -5,6 +5,7 @@
  */
 import { ServiceError } from '../errors';
 import { aliasArn } from '../keys/arn';
+import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
@@ -54,6 +55,7 @@ export const createAlias: Operation<CreateAliasInput> = {
     assertAliasName(input.AliasName);
     const { accountId } = ctx.caller;
     const { key } = await svc.keyring.resolve(input.TargetKeyId, 'key', ctx.caller, ctx.region, 'kms:CreateAlias');
+    assertCustomerManaged(key, 'kms:CreateAlias', ctx.caller);
     assertKeyState(key, 'modify');
     const taken = (): ServiceError =>
       new ServiceError('AlreadyExistsException', `An alias with the name ${aliasArn(ctx.region, accountId, input.AliasName)} already exists`);

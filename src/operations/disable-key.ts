@@ -1,4 +1,5 @@
 /** DisableKey: an Enabled key becomes Disabled (kms-reference.md §8, row DisableKey). */
+import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
@@ -14,6 +15,7 @@ export const disableKey: Operation<DisableKeyInput> = {
   input: structure({ KeyId: S.keyId() }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:DisableKey');
+    assertCustomerManaged(key, 'kms:DisableKey', ctx.caller);
     // Unavailable: succeeds, but the state changes only when the key store reconnects (§8 [12]).
     await changeKey(svc, key, 'toggle', (k) => (k.state === 'Disabled' || k.state === 'Unavailable' ? undefined : { state: 'Disabled' }));
     return undefined;

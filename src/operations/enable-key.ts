@@ -1,4 +1,6 @@
 /** EnableKey: a Disabled key becomes Enabled (kms-reference.md §8, row EnableKey). */
+import { assertCustomerManaged } from '../keys/aws-managed';
+import { scheduleOnReenable } from '../keys/rotate';
 import { changeKey } from './key-transition';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
@@ -14,8 +16,11 @@ export const enableKey: Operation<EnableKeyInput> = {
   input: structure({ KeyId: S.keyId() }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:EnableKey');
+    assertCustomerManaged(key, 'kms:EnableKey', ctx.caller);
+    // Material older than the rotation period rotates on the scheduler's next pass (rotate.ts).
+    const rotation = await scheduleOnReenable(svc.store, key, svc.clock.now());
     // Unavailable: succeeds, but the state changes only when the key store reconnects (§8 [12]).
-    await changeKey(svc, key, 'toggle', (k) => (k.state === 'Enabled' || k.state === 'Unavailable' ? undefined : { state: 'Enabled' }));
+    await changeKey(svc, key, 'toggle', (k) => (k.state === 'Enabled' || k.state === 'Unavailable' ? undefined : { state: 'Enabled', ...rotation }));
     return undefined;
   },
 };

@@ -34,6 +34,8 @@ export function keyMetadata(k: KeyRecord, currentMaterialId?: string, related?: 
     m.DeletionDate = epochSeconds(k.deletionDate);
     if (k.pendingWindowInDays !== null) m.PendingDeletionWindowInDays = k.pendingWindowInDays;
   }
+  // A primary waiting for its replicas has a window but no date yet (KeyMetadata API reference).
+  if (k.state === 'PendingReplicaDeletion' && k.pendingWindowInDays !== null) m.PendingDeletionWindowInDays = k.pendingWindowInDays;
   if (k.origin === 'EXTERNAL') {
     if (k.expirationModel !== null) m.ExpirationModel = k.expirationModel;
     if (k.validTo !== null) m.ValidTo = epochSeconds(k.validTo);

@@ -3,6 +3,7 @@
  * key, ordered by name and paginated (Limit 1–100, default 50).
  */
 import { aliasArn } from '../keys/arn';
+import { withPredefinedAliases } from '../keys/aws-managed';
 import { epochSeconds, type Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { S, structure } from './shape';
@@ -27,16 +28,20 @@ export const listAliases: Operation<ListAliasesInput> = {
     const p = await page(
       input.Marker,
       limit,
-      (after, n) => svc.store.listAliases(accountId, ctx.region, keyId, { after, limit: n }),
+      async (after, n) => {
+        const stored = await svc.store.listAliases(accountId, ctx.region, keyId, { after, limit: n });
+        // Unfiltered listings include the predefined alias/aws/* aliases, used or not (aws-managed.ts).
+        return keyId === undefined ? withPredefinedAliases(stored, accountId, ctx.region, after, n) : stored;
+      },
       (a) => a.aliasName,
     );
     return {
       Aliases: p.items.map((a) => ({
         AliasName: a.aliasName,
         AliasArn: aliasArn(a.region, a.accountId, a.aliasName),
-        TargetKeyId: a.targetKeyId,
-        CreationDate: epochSeconds(a.creationDate),
-        LastUpdatedDate: epochSeconds(a.lastUpdatedDate),
+        ...(a.targetKeyId !== undefined ? { TargetKeyId: a.targetKeyId } : {}),
+        ...(a.creationDate !== undefined ? { CreationDate: epochSeconds(a.creationDate) } : {}),
+        ...(a.lastUpdatedDate !== undefined ? { LastUpdatedDate: epochSeconds(a.lastUpdatedDate) } : {}),
       })),
       Truncated: p.Truncated,
       ...(p.NextMarker !== undefined ? { NextMarker: p.NextMarker } : {}),

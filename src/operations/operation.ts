@@ -2,6 +2,7 @@
  * What an API operation is: a name, an input shape, and a function of validated input. An
  * operation never sees HTTP (DESIGN §2); the protocol layer decodes, validates and serialises.
  */
+import type { AuditNotes } from '../audit/notes';
 import type { Clock } from '../clock';
 import type { Caller, RequestOrigin } from '../identity/caller';
 import type { Keyring } from '../keys/keyring';
@@ -15,6 +16,8 @@ export interface Services {
   readonly keyring: Keyring;
   readonly trust: RootOfTrust;
   readonly clock: Clock;
+  /** Every Region this deployment serves (ReplicateKey's targets); absent = only the request's Region. */
+  readonly regions?: readonly string[];
 }
 
 /** One request's context. */
@@ -23,6 +26,8 @@ export interface RequestContext {
   readonly origin: RequestOrigin;
   readonly region: string;
   readonly requestId: string;
+  /** The request's audit slot: key-resolving helpers note the keys they resolve (issue 4). */
+  readonly audit?: AuditNotes;
 }
 
 /** A wire output: JSON-ready values only (blobs already base64, dates epoch seconds). */

@@ -4,6 +4,7 @@
  * arrives with policy enforcement; until then the flag is accepted and has no effect.
  */
 import { ServiceError } from '../errors';
+import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import { validateKeyPolicy } from '../policy/key-policy';
 import type { Operation } from './operation';
@@ -27,6 +28,7 @@ export const putKeyPolicy: Operation<PutKeyPolicyInput> = {
   }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:PutKeyPolicy');
+    assertCustomerManaged(key, 'kms:PutKeyPolicy', ctx.caller);
     assertKeyState(key, 'any');
     const name = input.PolicyName ?? 'default';
     if (name !== 'default') throw new ServiceError('NotFoundException', `Policy ${name} does not exist on key ${key.arn}.`);

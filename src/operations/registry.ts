@@ -7,26 +7,36 @@ import { createAlias } from './create-alias';
 import { createKey } from './create-key';
 import { decrypt } from './decrypt';
 import { deleteAlias } from './delete-alias';
+import { deleteImportedKeyMaterial } from './delete-imported-key-material';
 import { describeKey } from './describe-key';
 import { disableKey } from './disable-key';
+import { disableKeyRotation } from './disable-key-rotation';
 import { enableKey } from './enable-key';
+import { enableKeyRotation } from './enable-key-rotation';
 import { encrypt } from './encrypt';
 import { generateDataKey } from './generate-data-key';
 import { generateDataKeyWithoutPlaintext } from './generate-data-key-without-plaintext';
 import { generateRandom } from './generate-random';
 import { getKeyPolicy } from './get-key-policy';
+import { getParametersForImport } from './get-parameters-for-import';
+import { getKeyRotationStatus } from './get-key-rotation-status';
+import { importKeyMaterial } from './import-key-material';
 import { listAliases } from './list-aliases';
 import { listKeyPolicies } from './list-key-policies';
+import { listKeyRotations } from './list-key-rotations';
 import { listKeys } from './list-keys';
 import { listResourceTags } from './list-resource-tags';
 import type { Operation } from './operation';
 import { putKeyPolicy } from './put-key-policy';
 import { reEncrypt } from './re-encrypt';
+import { replicateKey } from './replicate-key';
+import { rotateKeyOnDemand } from './rotate-key-on-demand';
 import { scheduleKeyDeletion } from './schedule-key-deletion';
 import { tagResource } from './tag-resource';
 import { untagResource } from './untag-resource';
 import { updateAlias } from './update-alias';
 import { updateKeyDescription } from './update-key-description';
+import { updatePrimaryRegion } from './update-primary-region';
 
 /** KMS operations by their X-Amz-Target suffix. */
 export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze({
@@ -35,23 +45,33 @@ export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   CreateKey: createKey,
   Decrypt: decrypt,
   DeleteAlias: deleteAlias,
+  DeleteImportedKeyMaterial: deleteImportedKeyMaterial,
   DescribeKey: describeKey,
   DisableKey: disableKey,
+  DisableKeyRotation: disableKeyRotation,
   EnableKey: enableKey,
+  EnableKeyRotation: enableKeyRotation,
   Encrypt: encrypt,
   GenerateDataKey: generateDataKey,
   GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
   GenerateRandom: generateRandom,
   GetKeyPolicy: getKeyPolicy,
+  GetKeyRotationStatus: getKeyRotationStatus,
+  GetParametersForImport: getParametersForImport,
+  ImportKeyMaterial: importKeyMaterial,
   ListAliases: listAliases,
   ListKeyPolicies: listKeyPolicies,
+  ListKeyRotations: listKeyRotations,
   ListKeys: listKeys,
   ListResourceTags: listResourceTags,
   PutKeyPolicy: putKeyPolicy,
   ReEncrypt: reEncrypt,
+  ReplicateKey: replicateKey,
+  RotateKeyOnDemand: rotateKeyOnDemand,
   ScheduleKeyDeletion: scheduleKeyDeletion,
   TagResource: tagResource,
   UntagResource: untagResource,
   UpdateAlias: updateAlias,
   UpdateKeyDescription: updateKeyDescription,
+  UpdatePrimaryRegion: updatePrimaryRegion,
 });

@@ -4,6 +4,7 @@
  * enforces 7–30 (§6 PendingWindowInDaysType, §15 #2).
  */
 import { ServiceError } from '../errors';
+import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import { epochSeconds, type Operation } from './operation';
 import { S, structure } from './shape';
@@ -37,8 +38,12 @@ export const scheduleKeyDeletion: Operation<ScheduleKeyDeletionInput> = {
     if (days < MIN_WINDOW_DAYS) throw windowError(`greater than or equal to ${MIN_WINDOW_DAYS}`);
     if (days > MAX_WINDOW_DAYS) throw windowError(`less than or equal to ${MAX_WINDOW_DAYS}`);
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ScheduleKeyDeletion');
-    if (key.keyManager === 'AWS') {
-      throw new ServiceError('UnsupportedOperationException', `${key.arn} is an AWS managed key, which cannot be deleted.`);
+    assertCustomerManaged(key, 'kms:ScheduleKeyDeletion', ctx.caller);
+    // A multi-Region primary with replicas waits in PendingReplicaDeletion; its window starts when
+    // the last replica is deleted (lifecycle/deletion-job.ts; ScheduleKeyDeletion API reference).
+    if (key.multiRegionKeyType === 'PRIMARY' && (await svc.store.listRelatedKeys(key.accountId, key.keyId)).length > 1) {
+      await changeKey(svc, key, 'schedule-deletion', () => ({ state: 'PendingReplicaDeletion', deletionDate: null, pendingWindowInDays: days }));
+      return { KeyId: key.arn, KeyState: 'PendingReplicaDeletion', PendingWindowInDays: days };
     }
     const deletionDate = svc.clock.now() + days * DAY_MS;
     await changeKey(svc, key, 'schedule-deletion', () => ({ state: 'PendingDeletion', deletionDate, pendingWindowInDays: days }));

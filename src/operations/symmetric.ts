@@ -11,6 +11,7 @@ import {
   type CiphertextHeader,
 } from '../crypto/symmetric-ciphertext';
 import type { EncryptionContext } from '../crypto/encryption-context';
+import { noteKey } from '../audit/notes';
 import { ServiceError } from '../errors';
 import { keyArn } from '../keys/arn';
 import { assertKeyState } from '../keys/key-states';
@@ -43,6 +44,7 @@ export async function resolveForUse(
   svc: Services,
 ): Promise<ResolvedKey> {
   const resolved = await svc.keyring.resolve(keyId, 'key-or-alias', ctx.caller, ctx.region, action);
+  noteKey(ctx.audit, resolved.key.arn);
   assertSymmetricUse(resolved.key, algorithm);
   return resolved;
 }
@@ -76,12 +78,14 @@ export async function keyForBlob(
 ): Promise<KeyRecord> {
   if (keyIdArg !== undefined) {
     const { key } = await svc.keyring.resolve(keyIdArg, 'key-or-alias', ctx.caller, ctx.region, action);
+    noteKey(ctx.audit, key.arn);
     if (key.keyId !== header.keyId || key.accountId !== header.accountId) {
       throw new ServiceError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
     }
     return key;
   }
   const key = await svc.keyring.getKey(keyArn(ctx.region, header.accountId, header.keyId));
+  if (key !== undefined) noteKey(ctx.audit, key.arn);
   if (key === undefined) {
     throw new ServiceError('AccessDeniedException', MISSING_KEY);
   }

@@ -3,6 +3,7 @@
  * (kms-reference.md §6 TagList, §12.2).
  */
 import { ServiceError } from '../errors';
+import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import type { TagRecord } from '../store/records';
 import type { Operation } from './operation';
@@ -20,6 +21,7 @@ export const tagResource: Operation<TagResourceInput> = {
   input: structure({ KeyId: S.keyId(), Tags: S.tags(true) }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:TagResource');
+    assertCustomerManaged(key, 'kms:TagResource', ctx.caller);
     assertKeyState(key, 'modify');
     validateTags(input.Tags);
     const keys = new Set((await svc.store.listTags(key.arn)).map((t) => t.TagKey));

@@ -1,4 +1,5 @@
 /** UntagResource: removes tags from a key by tag key; keys it does not have are ignored. */
+import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
@@ -17,6 +18,7 @@ export const untagResource: Operation<UntagResourceInput> = {
   }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:UntagResource');
+    assertCustomerManaged(key, 'kms:UntagResource', ctx.caller);
     assertKeyState(key, 'modify');
     await svc.store.removeTags(key.arn, input.TagKeys);
     svc.keyring.forget(key.arn);

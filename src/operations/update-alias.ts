@@ -4,6 +4,7 @@
  */
 import { ServiceError } from '../errors';
 import { aliasArn } from '../keys/arn';
+import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import { aliasNotFound, assertAliasName } from './create-alias';
 import type { Operation } from './operation';
@@ -25,6 +26,7 @@ export const updateAlias: Operation<UpdateAliasInput> = {
     const alias = await svc.store.getAlias(accountId, ctx.region, input.AliasName);
     if (alias === undefined) throw aliasNotFound(arn);
     const { key } = await svc.keyring.resolve(input.TargetKeyId, 'key', ctx.caller, ctx.region, 'kms:UpdateAlias');
+    assertCustomerManaged(key, 'kms:UpdateAlias', ctx.caller);
     assertKeyState(key, 'modify');
     const current = await svc.keyring.getKey(alias.targetKeyArn);
     if (current !== undefined && (current.keySpec !== key.keySpec || current.keyUsage !== key.keyUsage)) {

@@ -1,4 +1,5 @@
 /** UpdateKeyDescription: replaces a key's description; refused while the key is pending deletion. */
+import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
@@ -15,6 +16,7 @@ export const updateKeyDescription: Operation<UpdateKeyDescriptionInput> = {
   input: structure({ KeyId: S.keyId(), Description: S.description(true) }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:UpdateKeyDescription');
+    assertCustomerManaged(key, 'kms:UpdateKeyDescription', ctx.caller);
     await changeKey(svc, key, 'modify', () => ({ description: input.Description }));
     return undefined;
   },

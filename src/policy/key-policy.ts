@@ -1,9 +1,13 @@
 /**
- * Key policy documents: the default policy and the structural checks KMS applies on CreateKey
- * and PutKeyPolicy (kms-reference.md §6 PolicyType, §9.2, §9.4). Enforcement comes with the
- * authorization issue; until then policies are stored and validated only.
+ * Key policy documents: the default policy and the checks KMS applies on CreateKey and
+ * PutKeyPolicy (kms-reference.md §6 PolicyType, §9.1, §9.2, §9.4): the 32 KiB size quota, the
+ * policy language (document.ts, as a resource-based policy), and KMS's rejection of
+ * `ForAllValues` on single-valued keys. The lockout safety check needs the caller and lives
+ * with the operations.
  */
 import { ServiceError } from '../errors';
+import { parsePolicy, type PolicyDocument } from './document';
+import { CompiledPolicy } from './evaluate';
 
 /** KMS's key policy size quota: 32 KiB (kms-reference.md §6). */
 export const MAX_KEY_POLICY_BYTES = 32_768;
@@ -25,60 +29,46 @@ export function defaultKeyPolicy(accountId: string): string {
 }`;
 }
 
-function malformed(why: string): ServiceError {
-  return new ServiceError('MalformedPolicyDocumentException', why);
-}
+/**
+ * KMS rejects ForAllValues with these single-valued keys: it would match requests without the
+ * context or tag at all (kms-reference.md §9.1, kms:EncryptionContext:* and aws:RequestTag/*).
+ */
+const OVERLY_PERMISSIVE: readonly { readonly prefix: string; readonly message: string }[] = [
+  {
+    prefix: 'kms:encryptioncontext:',
+    message:
+      'OverlyPermissiveCondition:EncryptionContext: Using the ForAllValues set operator with a single-valued condition key matches requests without the specified encryption context or with an unspecified encryption context. To fix, remove ForAllValues.',
+  },
+  {
+    prefix: 'aws:requesttag/',
+    message:
+      'OverlyPermissiveCondition:RequestTag: Using the ForAllValues set operator with a single-valued condition key matches requests without the specified tag or with an unspecified tag. To fix, remove ForAllValues.',
+  },
+];
 
-const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
-
-function isStringOrStrings(v: unknown): boolean {
-  return typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'));
+/** Parses and checks a key policy; throws MalformedPolicyDocumentException or LimitExceededException. */
+export function parseKeyPolicy(policy: string): PolicyDocument {
+  if (Buffer.byteLength(policy, 'utf8') > MAX_KEY_POLICY_BYTES) {
+    throw new ServiceError('LimitExceededException', `The key policy exceeds the maximum size of ${MAX_KEY_POLICY_BYTES} bytes.`);
+  }
+  const doc = parsePolicy(policy, { kind: 'resource', documentName: 'new key policy' });
+  for (const s of doc.statements) {
+    for (const c of s.conditions) {
+      if (c.qualifier !== 'ForAllValues') continue;
+      const key = c.key.toLowerCase();
+      const rule = OVERLY_PERMISSIVE.find((r) => key.startsWith(r.prefix));
+      if (rule !== undefined) throw new ServiceError('MalformedPolicyDocumentException', rule.message);
+    }
+  }
+  return doc;
 }
 
 /** Checks a key policy document; throws MalformedPolicyDocumentException or LimitExceededException. */
 export function validateKeyPolicy(policy: string): void {
-  if (Buffer.byteLength(policy, 'utf8') > MAX_KEY_POLICY_BYTES) {
-    throw new ServiceError('LimitExceededException', `The key policy exceeds the maximum size of ${MAX_KEY_POLICY_BYTES} bytes.`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(policy);
-  } catch {
-    throw malformed('The new key policy is not valid JSON.');
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw malformed('The new key policy must be a JSON object.');
-  const d = doc as Record<string, unknown>;
-  if (d.Version !== undefined && d.Version !== '2012-10-17' && d.Version !== '2008-10-17') {
-    throw malformed('The policy Version must be "2012-10-17" or "2008-10-17".');
-  }
-  const statements = Array.isArray(d.Statement) ? d.Statement : d.Statement === undefined ? undefined : [d.Statement];
-  if (statements === undefined || statements.length === 0) throw malformed('The new key policy has no Statement.');
-  statements.forEach((s: unknown, i: number) => {
-    const where = `Statement ${i + 1}`;
-    if (typeof s !== 'object' || s === null || Array.isArray(s)) throw malformed(`${where} is not a JSON object.`);
-    const st = s as Record<string, unknown>;
-    for (const k of Object.keys(st)) if (!STATEMENT_KEYS.has(k)) throw malformed(`${where} has an unknown element ${JSON.stringify(k)}.`);
-    if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw malformed(`${where} must have an Effect of "Allow" or "Deny".`);
-    if ((st.Principal === undefined) === (st.NotPrincipal === undefined)) {
-      throw malformed(`${where} must have exactly one of Principal or NotPrincipal.`);
-    }
-    const principal = st.Principal ?? st.NotPrincipal;
-    if (principal !== '*') {
-      if (typeof principal !== 'object' || principal === null || Array.isArray(principal)) {
-        throw malformed(`${where} has an invalid principal.`);
-      }
-      for (const [k, v] of Object.entries(principal as Record<string, unknown>)) {
-        if (!['AWS', 'Service', 'Federated', 'CanonicalUser'].includes(k) || !isStringOrStrings(v)) {
-          throw malformed(`${where} has an invalid principal.`);
-        }
-      }
-    }
-    if ((st.Action === undefined) === (st.NotAction === undefined)) throw malformed(`${where} must have exactly one of Action or NotAction.`);
-    if (!isStringOrStrings(st.Action ?? st.NotAction)) throw malformed(`${where} has an invalid Action.`);
-    const resource = st.Resource ?? st.NotResource;
-    if (resource !== undefined && !isStringOrStrings(resource)) throw malformed(`${where} has an invalid Resource.`);
-    if (st.Condition !== undefined && (typeof st.Condition !== 'object' || st.Condition === null || Array.isArray(st.Condition))) {
-      throw malformed(`${where} has an invalid Condition.`);
-    }
-  });
+  parseKeyPolicy(policy);
+}
+
+/** Parses, checks and compiles a key policy for evaluation. */
+export function compileKeyPolicy(policy: string): CompiledPolicy {
+  return new CompiledPolicy(parseKeyPolicy(policy));
 }

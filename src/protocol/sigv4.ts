@@ -58,6 +58,11 @@ export interface SigV4Options {
   readonly services: ReadonlySet<string>;
   /** Regions accepted in the credential scope. */
   readonly regions: ReadonlySet<string>;
+  /**
+   * Global services (IAM, Organizations, STS's global endpoint) that AWS clients sign for
+   * us-east-1 whatever Region they use: accepted in us-east-1 too, even if it is not served.
+   */
+  readonly globalServices?: ReadonlySet<string>;
   readonly clock: Clock;
   /** Allowed clock skew either way; default 5 minutes (kms-reference.md §2). */
   readonly maxSkewMs?: number;
@@ -80,6 +85,8 @@ export const DEFAULT_MAX_SKEW_MS = 5 * 60_000;
 export const DEFAULT_SIGNING_KEY_CACHE_SIZE = 1024;
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
+/** Where AWS's global services are signed (the aws partition's global endpoint's credential scope). */
+const GLOBAL_SIGNING_REGION = 'us-east-1';
 const TERMINATOR = 'aws4_request';
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** SHA-256 block size, the HMAC pad length (RFC 2104 §2). */
@@ -101,6 +108,7 @@ export class SigV4Verifier<C extends SigningCredential> {
   readonly #resolver: { resolve(id: string): C | undefined };
   readonly #services: ReadonlySet<string>;
   readonly #regions: ReadonlySet<string>;
+  readonly #globalServices: ReadonlySet<string>;
   readonly #clock: Clock;
   readonly #maxSkewMs: number;
   readonly #skewLabel: string;
@@ -129,6 +137,7 @@ export class SigV4Verifier<C extends SigningCredential> {
     this.#resolver = resolver;
     this.#services = new Set(options.services);
     this.#regions = new Set(options.regions);
+    this.#globalServices = new Set(options.globalServices ?? []);
     this.#clock = options.clock;
     this.#maxSkewMs = maxSkewMs;
     this.#skewLabel = `${maxSkewMs / 60_000} min.`;
@@ -194,7 +203,7 @@ export class SigV4Verifier<C extends SigningCredential> {
           `${quote(scope.date)} != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
       );
     }
-    if (!this.#regions.has(scope.region)) {
+    if (!this.#regions.has(scope.region) && !(scope.region === GLOBAL_SIGNING_REGION && this.#globalServices.has(scope.service))) {
       throw new ServiceError(
         'InvalidSignatureException',
         `Credential should be scoped to a valid region, not ${quote(scope.region)}. `,

@@ -6,11 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { ServiceError, toServiceError } from '../errors';
+import type { AuditRecorder } from '../audit/recorder';
+import { INTERNAL_MESSAGE, ServiceError, toServiceError } from '../errors';
 import type { CredentialCache, ResolvedCredential } from '../identity/credentials';
 import type { RequestContext, Services } from '../operations/operation';
 import { errorBody } from '../protocol/error-writer';
 import { findOperation, invokeJson, parseJsonBody, type JsonServices } from '../protocol/json-protocol';
+import {
+  XML_TYPE, findQueryOperation, invokeQuery, isQueryRequest, parseForm, queryErrorResponse, queryParameters, scopeService,
+  type QueryService, type QueryServices,
+} from '../protocol/query-protocol';
 import type { SigV4Verifier } from '../protocol/sigv4';
 import type { Metrics } from './metrics';
 
@@ -19,11 +24,15 @@ export interface ServerDeps {
   readonly services: Services;
   /** JSON services by X-Amz-Target prefix. */
   readonly jsonServices: JsonServices;
+  /** AWS Query services (IAM, STS) by SigV4 signing name: form-encoded requests signed for them. */
+  readonly queryServices?: QueryServices;
   readonly verifier: SigV4Verifier<ResolvedCredential>;
   readonly credentials: CredentialCache;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
+  /** The audit trail (DESIGN §3 step 5); absent = off (KEYHOLD_AUDIT=off). */
+  readonly audit?: AuditRecorder;
 }
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
@@ -41,9 +50,9 @@ function httpDate(): string {
   return dateHeader;
 }
 
-function send(res: ServerResponse, status: number, requestId: string, body: string): void {
+function send(res: ServerResponse, status: number, requestId: string, body: string, contentType = JSON_TYPE): void {
   res.writeHead(status, {
-    'Content-Type': JSON_TYPE,
+    'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(body),
     'x-amzn-RequestId': requestId,
     Date: httpDate(),
@@ -76,7 +85,69 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** Creates the API server (not yet listening). */
 export function createApiServer(deps: ServerDeps): Server {
-  const { services, jsonServices, verifier, credentials, logger, metrics, maxBodyBytes } = deps;
+  const { services, jsonServices, queryServices, verifier, credentials, logger, metrics, maxBodyBytes, audit } = deps;
+
+  /** The Query service a request is for: form-encoded and signed for iam/sts (unsigned: the first, for its error). */
+  function queryServiceOf(req: IncomingMessage): QueryService | undefined {
+    if (queryServices === undefined || !isQueryRequest(req.headers['content-type'], req.headers['x-amz-target'])) return undefined;
+    const scope = scopeService(req.headers.authorization);
+    if (scope === undefined) return Object.values(queryServices)[0];
+    return Object.prototype.hasOwnProperty.call(queryServices, scope) ? queryServices[scope] : undefined;
+  }
+
+  /** The pipeline of handleApi for the AWS Query protocol: form-encoded input, XML output and errors. */
+  async function handleQueryApi(req: IncomingMessage, res: ServerResponse, requestId: string, query: QueryService): Promise<void> {
+    let opName = 'unknown';
+    const started = process.hrtime.bigint();
+    const record = audit?.begin(req, requestId);
+    let out = '';
+    let failure: ServiceError | undefined;
+    try {
+      const body = await readBody(req, maxBodyBytes);
+      if (req.method !== 'POST') throw new ServiceError('MethodNotAllowedException', 'Only POST is supported.');
+      services.keyring.refresh();
+      const auth = await authenticate(req, body);
+      if (auth.service !== query.signingName) {
+        throw new ServiceError('InvalidSignatureException', `Credential should be scoped to correct service: '${query.signingName}'. `);
+      }
+      const params = parseForm(body);
+      const op = findQueryOperation(query, params);
+      opName = op.name;
+      record?.identified(auth.credential.caller, auth.region, query.signingName, op);
+      const input = queryParameters(op.input, params);
+      const ctx: RequestContext = {
+        caller: auth.credential.caller,
+        origin: { sourceIp: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? ''), secureTransport: false },
+        region: auth.region,
+        requestId,
+        audit: record?.notes,
+      };
+      if (record !== undefined) await record.beforeInvoke(input);
+      out = await invokeQuery(query, op, input, ctx, services);
+    } catch (e) {
+      failure = toServiceError(e);
+      if (failure.status >= 500) logger.error({ requestId, operation: opName, err: e }, 'request failed');
+      else logger.debug({ requestId, operation: opName, error: failure.name }, 'request rejected');
+    }
+    if (record !== undefined) {
+      try {
+        // No responseElements: CreateAccessKey and AssumeRole answer with secrets.
+        await record.finish('', failure);
+      } catch (e) {
+        logger.error({ requestId, operation: opName, err: e }, 'audit record could not be written: answering with an error');
+        failure = new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
+      }
+    }
+    if (failure === undefined) {
+      send(res, 200, requestId, out, XML_TYPE);
+      metrics.observe(opName, 200, started);
+    } else {
+      if (failure.name === 'RequestEntityTooLargeException') res.setHeader('Connection', 'close');
+      const xml = queryErrorResponse(failure, query.xmlNamespace, requestId);
+      send(res, xml.status, requestId, xml.body, XML_TYPE);
+      metrics.observe(opName, xml.status, started);
+    }
+  }
 
   async function authenticate(
     req: IncomingMessage,
@@ -84,13 +155,13 @@ export function createApiServer(deps: ServerDeps): Server {
   ): Promise<{ credential: ResolvedCredential; region: string; service: string }> {
     const signed = { method: req.method ?? 'POST', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
     try {
-      return verifier.verify(signed);
+      return credentials.current(verifier.verify(signed));
     } catch (e) {
       // A key this process has not seen yet: load it once from the store, then verify again.
       if (e instanceof ServiceError && e.name === 'UnrecognizedClientException') {
         const id = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
         if (id !== undefined && credentials.resolve(id) === undefined && (await credentials.load(id))) {
-          return verifier.verify(signed);
+          return credentials.current(verifier.verify(signed));
         }
       }
       throw e;
@@ -98,8 +169,13 @@ export function createApiServer(deps: ServerDeps): Server {
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const query = queryServiceOf(req);
+    if (query !== undefined) return handleQueryApi(req, res, requestId, query);
     let opName = 'unknown';
     const started = process.hrtime.bigint();
+    const record = audit?.begin(req, requestId);
+    let out = '';
+    let failure: ServiceError | undefined;
     try {
       const body = await readBody(req, maxBodyBytes);
       if (req.method !== 'POST') throw new ServiceError('MethodNotAllowedException', 'Only POST is supported.');
@@ -108,6 +184,7 @@ export function createApiServer(deps: ServerDeps): Server {
       const target = req.headers['x-amz-target'];
       const { service, op } = findOperation(typeof target === 'string' ? target : undefined, jsonServices);
       opName = op.name;
+      record?.identified(auth.credential.caller, auth.region, service.signingName, op);
       if (auth.service !== service.signingName) {
         throw new ServiceError('InvalidSignatureException', `Credential should be scoped to correct service: '${service.signingName}'. `);
       }
@@ -121,8 +198,25 @@ export function createApiServer(deps: ServerDeps): Server {
         },
         region: auth.region,
         requestId,
+        audit: record?.notes,
       };
-      const out = await invokeJson(op, parsed, ctx, services);
+      if (record !== undefined) await record.beforeInvoke(parsed);
+      out = await invokeJson(op, parsed, ctx, services);
+    } catch (e) {
+      failure = toServiceError(e);
+      if (failure.status >= 500) logger.error({ requestId, operation: opName, err: e }, 'request failed');
+      else logger.debug({ requestId, operation: opName, error: failure.name }, 'request rejected');
+    }
+    if (record !== undefined) {
+      try {
+        await record.finish(out, failure);
+      } catch (e) {
+        // Fail closed: no answer leaves without its durable audit record (DESIGN §1 promise 2).
+        logger.error({ requestId, operation: opName, err: e }, 'audit record could not be written: answering with an error');
+        failure = new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
+      }
+    }
+    if (failure === undefined) {
       if (out === '') {
         res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Content-Length': 0, 'x-amzn-RequestId': requestId, Date: httpDate() });
         res.end();
@@ -130,13 +224,10 @@ export function createApiServer(deps: ServerDeps): Server {
         send(res, 200, requestId, out);
       }
       metrics.observe(opName, 200, started);
-    } catch (e) {
-      const err = toServiceError(e);
-      if (err.status >= 500) logger.error({ requestId, operation: opName, err: e }, 'request failed');
-      else logger.debug({ requestId, operation: opName, error: err.name }, 'request rejected');
-      if (err.name === 'RequestEntityTooLargeException') res.setHeader('Connection', 'close');
-      send(res, err.status, requestId, errorBody(err));
-      metrics.observe(opName, err.status, started);
+    } else {
+      if (failure.name === 'RequestEntityTooLargeException') res.setHeader('Connection', 'close');
+      send(res, failure.status, requestId, errorBody(failure));
+      metrics.observe(opName, failure.status, started);
     }
   }
 

@@ -23,6 +23,9 @@ export type {
   KeyVersionRecord,
   TagRecord,
 } from './records';
+import type { IdentityStore } from './identity-store';
+
+export type * from './identity-store';
 
 /** Fields of a key that change after creation. */
 export type KeyPatch = Partial<
@@ -47,11 +50,18 @@ export type KeyPatch = Partial<
 
 /**
  * One write in an all-or-nothing batch (`Store.applyKeyWrites`). A guarded update whose key is
- * not in one of `ifStates` aborts the whole batch.
+ * not in one of `ifStates`, or (with `ifCurrentVersion`) whose current version has moved, aborts
+ * the whole batch — so two concurrent rotations can never both bump a key.
  */
 export type KeyWrite =
   | { readonly kind: 'create-key'; readonly key: KeyRecord; readonly version: KeyVersionRecord | null; readonly tags: readonly TagRecord[] }
-  | { readonly kind: 'update-key'; readonly arn: string; readonly patch: KeyPatch; readonly ifStates?: readonly KeyState[] }
+  | {
+      readonly kind: 'update-key';
+      readonly arn: string;
+      readonly patch: KeyPatch;
+      readonly ifStates?: readonly KeyState[];
+      readonly ifCurrentVersion?: number;
+    }
   | { readonly kind: 'put-version'; readonly version: KeyVersionRecord }
   /** Sets (or, with null, deletes) the wrapped material of existing versions of a key. */
   | { readonly kind: 'set-material'; readonly arn: string; readonly version: number | 'all'; readonly wrappedMaterial: Buffer | null };
@@ -72,8 +82,12 @@ export interface Store {
    * Cheap and synchronous: caches compare it on every request and drop entries when it moves.
    */
   changeToken(): number;
+  /** Accounts, Organizations, IAM entities and policies, STS sessions (src/store/identity-store.ts). */
+  readonly identity: IdentityStore;
 
   ensureAccount(accountId: string, createdAt: number): Promise<void>;
+  /** Every account id, in order. */
+  listAccounts(): Promise<string[]>;
   putAccessKey(record: AccessKeyRecord): Promise<void>;
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>;
   listAccessKeys(accountId: string): Promise<AccessKeyRecord[]>;
@@ -93,8 +107,17 @@ export interface Store {
   listKeysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]>;
   /** Enabled keys with automatic rotation whose next rotation date is at or before `now`. */
   listKeysDueForRotation(now: number, limit: number): Promise<KeyRecord[]>;
-  /** EXTERNAL keys whose material expires (valid_to) at or before `now` and still have material. */
+  /**
+   * EXTERNAL keys whose material expires (valid_to) at or before `now` and still have material
+   * (any state but PendingImport: material expires while a key is pending deletion too).
+   */
   listKeysWithExpiringMaterial(now: number, limit: number): Promise<KeyRecord[]>;
+  /**
+   * In one transaction, if the key is still due (EXTERNAL, valid_to at or before `now`, not
+   * PendingImport): deletes the material of every version, clears valid_to and moves the key to
+   * PendingImport — a key pending (replica) deletion keeps its state. Returns whether it was due.
+   */
+  expireImportedMaterialIfDue(arn: string, now: number): Promise<boolean>;
   /** Deletes a key, its versions, aliases, tags and import tokens, if it is still pending deletion and due. */
   deleteKeyIfDue(arn: string, now: number): Promise<boolean>;
 

@@ -80,6 +80,34 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await s.close();
     });
 
+    test('applyKeyWrites: a moved current version aborts the whole batch (no double rotation)', async () => {
+      const s = await open();
+      const k = key();
+      await s.createKey(k, version(k.arn), []);
+      const rotate = (from: number) => s.applyKeyWrites([
+        { kind: 'update-key', arn: k.arn, patch: { currentVersion: from + 1 }, ifStates: ['Enabled'], ifCurrentVersion: from },
+        { kind: 'put-version', version: version(k.arn, from + 1) },
+      ]);
+      assert.equal(await rotate(1), true);
+      assert.equal(await rotate(1), false, 'the loser of a race sees its guard fail');
+      assert.equal((await s.getKey(k.arn))?.currentVersion, 2);
+      assert.deepEqual((await s.listKeyVersions(k.arn)).map((v) => v.version), [1, 2]);
+      await s.close();
+    });
+
+    test('listKeysDueForRotation lists only Enabled keys with rotation on whose date has come', async () => {
+      const s = await open();
+      const due = key({ rotationEnabled: true, rotationPeriodInDays: 90, nextRotationDate: 500 });
+      const later = key({ rotationEnabled: true, rotationPeriodInDays: 90, nextRotationDate: 5_000 });
+      const disabled = key({ state: 'Disabled', rotationEnabled: true, rotationPeriodInDays: 90, nextRotationDate: 400 });
+      const off = key({ rotationEnabled: false, nextRotationDate: 300 });
+      for (const k of [due, later, disabled, off]) await s.createKey(k, version(k.arn), []);
+      const arns = (await s.listKeysDueForRotation(1_000, 1000)).map((k) => k.arn);
+      assert.ok(arns.includes(due.arn));
+      for (const k of [later, disabled, off]) assert.ok(!arns.includes(k.arn), `${k.arn} is not due`);
+      await s.close();
+    });
+
     test('listKeys pages in key-id order within one account and region', async () => {
       const s = await open();
       const account = String(Math.floor(Math.random() * 1e12)).padStart(12, '0');
@@ -139,6 +167,54 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await s.close();
     });
 
+    test('expireImportedMaterialIfDue deletes expired imported material once; pending deletion keeps its state', async () => {
+      const s = await open();
+      const ext = (o: Partial<KeyRecord>): KeyRecord => key({ origin: 'EXTERNAL', expirationModel: 'KEY_MATERIAL_EXPIRES', ...o });
+      const due = ext({ validTo: 500 });
+      const doomed = ext({ state: 'PendingDeletion', deletionDate: 9_000, pendingWindowInDays: 7, validTo: 600 });
+      const later = ext({ validTo: 5_000 });
+      const never = ext({ expirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' });
+      const generated = key({ validTo: 400 });
+      for (const k of [due, doomed, later, never, generated]) await s.createKey(k, version(k.arn), []);
+      const listed = async (): Promise<string[]> => (await s.listKeysWithExpiringMaterial(1_000, 1000)).map((k) => k.arn);
+      const before = await listed();
+      assert.ok(before.includes(due.arn) && before.includes(doomed.arn));
+      for (const k of [later, never, generated]) assert.ok(!before.includes(k.arn), `${k.arn} is not expiring`);
+
+      assert.equal(await s.expireImportedMaterialIfDue(later.arn, 1_000), false);
+      assert.equal(await s.expireImportedMaterialIfDue(generated.arn, 1_000), false);
+      assert.equal(await s.expireImportedMaterialIfDue(due.arn, 1_000), true);
+      assert.equal(await s.expireImportedMaterialIfDue(due.arn, 1_000), false, 'only once');
+      assert.equal(await s.expireImportedMaterialIfDue(doomed.arn, 1_000), true);
+      assert.deepEqual(await s.getKey(due.arn), { ...due, state: 'PendingImport', validTo: null });
+      assert.deepEqual(await s.getKey(doomed.arn), { ...doomed, validTo: null });
+      assert.equal((await s.getKeyVersion(due.arn, 1))?.wrappedMaterial, null);
+      assert.equal((await s.getKeyVersion(doomed.arn, 1))?.wrappedMaterial, null);
+      assert.deepEqual(await s.getKeyVersion(later.arn, 1), version(later.arn));
+      const after = await listed();
+      assert.ok(!after.includes(due.arn) && !after.includes(doomed.arn));
+      await s.close();
+    });
+
+    test('import tokens are stored, read back and pruned once expired', async () => {
+      const s = await open();
+      const k = key({ origin: 'EXTERNAL', state: 'PendingImport', currentVersion: 0 });
+      await s.createKey(k, null, []);
+      const token = (tokenId: string, expiresAt: number) => ({
+        tokenId, keyArn: k.arn, wrappingKeySpec: 'RSA_2048', wrappingAlgorithm: 'RSAES_OAEP_SHA_256', wrappedPrivateKey: Buffer.from([9, 9]), expiresAt,
+      });
+      const old = token(randomUUID(), 1_000);
+      const fresh = token(randomUUID(), 3_000);
+      await s.putImportToken(old);
+      await s.putImportToken(fresh);
+      assert.deepEqual(await s.getImportToken(old.tokenId), old);
+      assert.equal(await s.getImportToken(randomUUID()), undefined);
+      assert.ok((await s.pruneImportTokens(2_000)) >= 1);
+      assert.equal(await s.getImportToken(old.tokenId), undefined);
+      assert.deepEqual(await s.getImportToken(fresh.tokenId), fresh);
+      await s.close();
+    });
+
     test('tags: put overwrites, remove deletes, list pages by key', async () => {
       const s = await open();
       const k = key();
@@ -166,6 +242,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         status: 'Active' as const,
         createdAt: 3,
       };
+      assert.ok((await s.listAccounts()).includes('999988887777'));
       await s.putAccessKey(rec);
       await s.putAccessKey({ ...rec, wrappedSecret: Buffer.from([8]) });
       assert.deepEqual((await s.getAccessKey(rec.accessKeyId))?.wrappedSecret, Buffer.from([8]));

@@ -92,4 +92,118 @@ export const SQLITE_MIGRATIONS: readonly (readonly [number, string])[] = Object.
     CREATE INDEX import_tokens_expiry ON import_tokens(expires_at);
     `,
   ],
+  [
+    2,
+    // Identities (issue 3): accounts in organizations, IAM users/groups/roles, their tags and
+    // policies, STS sessions, Organizations policies. IAM names are unique case-insensitively
+    // (name_key holds the lowercased name).
+    `
+    ALTER TABLE accounts ADD COLUMN name TEXT;
+    ALTER TABLE accounts ADD COLUMN email TEXT;
+    ALTER TABLE accounts ADD COLUMN organization_id TEXT;
+    ALTER TABLE accounts ADD COLUMN joined_method TEXT;
+    ALTER TABLE accounts ADD COLUMN joined_at INTEGER;
+    CREATE INDEX accounts_organization ON accounts(organization_id) WHERE organization_id IS NOT NULL;
+    CREATE INDEX access_keys_principal ON access_keys(principal_id);
+    CREATE TABLE iam_entities (
+      id TEXT PRIMARY KEY,
+      account_id TEXT NOT NULL REFERENCES accounts(account_id),
+      kind TEXT NOT NULL,
+      name TEXT NOT NULL,
+      name_key TEXT NOT NULL,
+      path TEXT NOT NULL,
+      arn TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      assume_role_policy TEXT,
+      description TEXT,
+      max_session_duration INTEGER,
+      permissions_boundary TEXT
+    );
+    CREATE UNIQUE INDEX iam_entities_name ON iam_entities(account_id, kind, name_key);
+    CREATE TABLE iam_tags (
+      entity_id TEXT NOT NULL REFERENCES iam_entities(id) ON DELETE CASCADE,
+      tag_key TEXT NOT NULL,
+      tag_value TEXT NOT NULL,
+      PRIMARY KEY (entity_id, tag_key)
+    );
+    CREATE TABLE iam_inline_policies (
+      entity_id TEXT NOT NULL REFERENCES iam_entities(id) ON DELETE CASCADE,
+      policy_name TEXT NOT NULL,
+      document TEXT NOT NULL,
+      PRIMARY KEY (entity_id, policy_name)
+    );
+    CREATE TABLE iam_managed_policies (
+      arn TEXT PRIMARY KEY,
+      policy_id TEXT NOT NULL UNIQUE,
+      account_id TEXT NOT NULL REFERENCES accounts(account_id),
+      policy_name TEXT NOT NULL,
+      name_key TEXT NOT NULL,
+      path TEXT NOT NULL,
+      document TEXT NOT NULL,
+      description TEXT,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX iam_managed_policies_name ON iam_managed_policies(account_id, name_key);
+    CREATE TABLE iam_policy_attachments (
+      entity_id TEXT NOT NULL REFERENCES iam_entities(id) ON DELETE CASCADE,
+      policy_arn TEXT NOT NULL,
+      PRIMARY KEY (entity_id, policy_arn)
+    );
+    CREATE INDEX iam_policy_attachments_policy ON iam_policy_attachments(policy_arn);
+    CREATE TABLE iam_group_members (
+      group_id TEXT NOT NULL REFERENCES iam_entities(id) ON DELETE CASCADE,
+      user_id TEXT NOT NULL REFERENCES iam_entities(id) ON DELETE CASCADE,
+      PRIMARY KEY (group_id, user_id)
+    );
+    CREATE INDEX iam_group_members_user ON iam_group_members(user_id);
+    CREATE TABLE sts_sessions (
+      access_key_id TEXT PRIMARY KEY,
+      account_id TEXT NOT NULL,
+      role_id TEXT NOT NULL,
+      role_arn TEXT NOT NULL,
+      role_name TEXT NOT NULL,
+      session_name TEXT NOT NULL,
+      wrapped_credentials BLOB NOT NULL,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      session_policy TEXT,
+      policy_arns TEXT NOT NULL,
+      session_tags TEXT NOT NULL,
+      transitive_tag_keys TEXT NOT NULL,
+      source_identity TEXT,
+      source_principal_arn TEXT NOT NULL
+    );
+    CREATE INDEX sts_sessions_expiry ON sts_sessions(expires_at);
+    CREATE TABLE organizations (
+      id TEXT PRIMARY KEY,
+      arn TEXT NOT NULL,
+      management_account_id TEXT NOT NULL UNIQUE REFERENCES accounts(account_id),
+      feature_set TEXT NOT NULL,
+      root_id TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      enabled_policy_types TEXT NOT NULL
+    );
+    CREATE TABLE org_policies (
+      organization_id TEXT NOT NULL REFERENCES organizations(id),
+      id TEXT NOT NULL,
+      arn TEXT NOT NULL,
+      name TEXT NOT NULL,
+      description TEXT NOT NULL,
+      type TEXT NOT NULL,
+      content TEXT NOT NULL,
+      aws_managed INTEGER NOT NULL,
+      PRIMARY KEY (organization_id, id)
+    );
+    CREATE UNIQUE INDEX org_policies_name ON org_policies(organization_id, type, name);
+    CREATE TABLE org_policy_attachments (
+      organization_id TEXT NOT NULL,
+      policy_id TEXT NOT NULL,
+      target_id TEXT NOT NULL,
+      PRIMARY KEY (organization_id, policy_id, target_id),
+      FOREIGN KEY (organization_id, policy_id) REFERENCES org_policies(organization_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX org_policy_attachments_target ON org_policy_attachments(organization_id, target_id);
+    `,
+  ],
 ]);

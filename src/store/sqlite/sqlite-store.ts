@@ -19,6 +19,7 @@ import type {
   TagRecord,
 } from '../store';
 import { SQLITE_MIGRATIONS } from './migrations';
+import { SqliteIdentityStore, type IdentityConnection } from './sqlite-identity-store';
 
 /** The narrow slice of better-sqlite3 this adapter uses (STYLE habit 6). */
 interface Statement {
@@ -162,6 +163,7 @@ export class SqliteStore implements Store {
   readonly #db: Connection;
   readonly #dataVersion: Statement;
   readonly #stmts = new Map<string, Statement>();
+  readonly identity: SqliteIdentityStore;
 
   constructor(options: SqliteStoreOptions) {
     this.#db = new Database(options.path) as unknown as Connection;
@@ -171,6 +173,7 @@ export class SqliteStore implements Store {
     this.#db.pragma('secure_delete = ON');
     this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
     this.#dataVersion = this.#db.prepare('PRAGMA data_version').pluck();
+    this.identity = new SqliteIdentityStore(this.#db as unknown as IdentityConnection);
   }
 
   #stmt(sql: string): Statement {
@@ -202,6 +205,10 @@ export class SqliteStore implements Store {
 
   changeToken(): number {
     return this.#dataVersion.get() as number;
+  }
+
+  async listAccounts(): Promise<string[]> {
+    return this.#stmt('SELECT account_id FROM accounts ORDER BY account_id').pluck().all() as string[];
   }
 
   async ensureAccount(accountId: string, createdAt: number): Promise<void> {
@@ -241,7 +248,7 @@ export class SqliteStore implements Store {
     ).run(v.keyArn, v.version, v.materialId, v.wrappedMaterial, v.createdAt, v.origin);
   }
 
-  #updateKey(arn: string, patch: KeyPatch, ifStates?: readonly KeyState[]): boolean {
+  #updateKey(arn: string, patch: KeyPatch, ifStates?: readonly KeyState[], ifCurrentVersion?: number): boolean {
     const sets: string[] = [];
     const params: unknown[] = [];
     for (const [field, column] of Object.entries(KEY_COLUMNS) as [keyof KeyPatch, string][]) {
@@ -255,6 +262,10 @@ export class SqliteStore implements Store {
     if (ifStates !== undefined && ifStates.length > 0) {
       sql += ` AND state IN (${ifStates.map(() => '?').join(', ')})`;
       params.push(...ifStates);
+    }
+    if (ifCurrentVersion !== undefined) {
+      sql += ' AND current_version = ?';
+      params.push(ifCurrentVersion);
     }
     return this.#stmt(sql).run(...params).changes > 0;
   }
@@ -282,7 +293,7 @@ export class SqliteStore implements Store {
               this.#insertKey(w.key, w.version, w.tags);
               break;
             case 'update-key':
-              if (!this.#updateKey(w.arn, w.patch, w.ifStates)) throw abort;
+              if (!this.#updateKey(w.arn, w.patch, w.ifStates, w.ifCurrentVersion)) throw abort;
               break;
             case 'put-version':
               this.#insertVersion(w.version);
@@ -335,10 +346,23 @@ export class SqliteStore implements Store {
 
   async listKeysWithExpiringMaterial(now: number, limit: number): Promise<KeyRecord[]> {
     const rows = this.#stmt(
-      `SELECT * FROM keys WHERE valid_to <= ? AND origin = 'EXTERNAL' AND state NOT IN ('PendingImport', 'PendingDeletion')
+      `SELECT * FROM keys WHERE valid_to <= ? AND origin = 'EXTERNAL' AND state <> 'PendingImport'
        ORDER BY valid_to LIMIT ?`,
     ).all(now, limit) as Row[];
     return rows.map(keyFromRow);
+  }
+
+  async expireImportedMaterialIfDue(arn: string, now: number): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const due =
+        this.#stmt(
+          `UPDATE keys SET valid_to = NULL,
+             state = CASE WHEN state IN ('PendingDeletion', 'PendingReplicaDeletion') THEN state ELSE 'PendingImport' END
+           WHERE arn = ? AND origin = 'EXTERNAL' AND valid_to <= ? AND state <> 'PendingImport'`,
+        ).run(arn, now).changes > 0;
+      if (due) this.#stmt('UPDATE key_versions SET wrapped_material = NULL WHERE key_arn = ?').run(arn);
+      return due;
+    }).immediate();
   }
 
   async deleteKeyIfDue(arn: string, now: number): Promise<boolean> {

@@ -1,0 +1,149 @@
+/**
+ * The hash chain and the signed digests of the audit trail (issue 4), after CloudTrail log file
+ * integrity validation (CloudTrail User Guide, "Validating CloudTrail log file integrity" and
+ * "CloudTrail digest file structure"): SHA-256 over the records, and periodic digests signed
+ * with a private key, each naming the previous digest by its hash and its signature.
+ *
+ * Chain: h_0 = SHA-256("keyhold/audit/v1/genesis" || 0x00 || trailId); h_n = SHA-256(h_{n-1} ||
+ * the UTF-8 bytes of record n exactly as stored). Each stored record keeps h_{n-1} and h_n, so
+ * a verifier can tell a record edited in place (its own link fails) from one moved, removed or
+ * added (the links between neighbours fail). The position (seq) is deliberately outside the
+ * hash: moving a record keeps its link intact, which is what lets `verify` say "reordered".
+ *
+ * Digest: JSON naming the range of records it covers (firstSeq..lastSeq), the chain values at
+ * both ends, and the previous digest (seq, SHA-256 of its JSON, its signature). Signed with
+ * Ed25519 (RFC 8032) over a CloudTrail-style signing string:
+ *   digestEndTime \n trailId/digestSeq \n hex(SHA-256(digest JSON)) \n previous signature|null
+ */
+import { createHash, createPublicKey, hash as oneShotHash, sign, verify, type KeyObject } from 'node:crypto';
+
+/** Digest format version. */
+export const DIGEST_VERSION = 1;
+/** The signature algorithm named in every digest. */
+export const DIGEST_SIGNATURE_ALGORITHM = 'Ed25519';
+
+/** The chain value before the first record of a trail. */
+export function genesisHash(trailId: string): Buffer {
+  return createHash('sha256').update('keyhold/audit/v1/genesis').update(Buffer.of(0)).update(trailId, 'utf8').digest();
+}
+
+/** The chain value after appending `body` to a chain ending in `prev`. */
+export function chainLink(prev: Buffer, body: string): Buffer {
+  return oneShotHash('sha256', Buffer.concat([prev, Buffer.from(body, 'utf8')]), 'buffer') as unknown as Buffer;
+}
+
+/** Why a digest was written. */
+export type DigestReason = 'start' | 'interval' | 'shutdown' | 'prune';
+
+/** The signed content of a digest. */
+export interface Digest {
+  readonly digestVersion: number;
+  readonly trailId: string;
+  readonly digestSeq: number;
+  readonly reason: DigestReason;
+  /** End time of the previous digest (null for the first). */
+  readonly digestStartTime: string | null;
+  readonly digestEndTime: string;
+  readonly digestPublicKeyFingerprint: string;
+  readonly digestSignatureAlgorithm: string;
+  /** Records covered: firstSeq..lastSeq (firstSeq = lastSeq + 1 when none are new). */
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** Chain value before firstSeq and after lastSeq (hex). */
+  readonly startHash: string;
+  readonly endHash: string;
+  readonly previousDigestSeq: number | null;
+  readonly previousDigestHashValue: string | null;
+  readonly previousDigestHashAlgorithm: 'SHA-256';
+  readonly previousDigestSignature: string | null;
+  /** Retention: records through this seq and digests through this digest were pruned on purpose. */
+  readonly prunedThroughSeq: number;
+  readonly prunedThroughDigest: number;
+}
+
+/** SHA-256 hex of a string's UTF-8 bytes. */
+export function sha256Hex(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Fingerprint of a public key: SHA-256 of its SubjectPublicKeyInfo DER, hex. */
+export function publicKeyFingerprint(publicKey: KeyObject | string): string {
+  const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+  return sha256Hex(key.export({ format: 'der', type: 'spki' }));
+}
+
+/** The CloudTrail-style string a digest's signature covers. */
+export function digestSigningString(d: Pick<Digest, 'digestEndTime' | 'trailId' | 'digestSeq' | 'previousDigestSignature'>, body: string): string {
+  return `${d.digestEndTime}\n${d.trailId}/${d.digestSeq}\n${sha256Hex(body)}\n${d.previousDigestSignature ?? 'null'}`;
+}
+
+/** Serialises and signs a digest; returns the stored JSON and the hex signature. */
+export function signDigest(d: Digest, privateKey: KeyObject): { body: string; signature: string } {
+  const body = JSON.stringify(d);
+  const signature = sign(null, Buffer.from(digestSigningString(d, body), 'utf8'), privateKey).toString('hex');
+  return { body, signature };
+}
+
+/** Whether `signature` is a valid signature of the digest `body` under `publicKey`. */
+export function digestSignatureValid(body: string, signature: string, publicKey: KeyObject): boolean {
+  let d: Digest;
+  try {
+    d = JSON.parse(body) as Digest;
+  } catch {
+    return false;
+  }
+  if (!/^[0-9a-f]{128}$/.test(signature)) return false;
+  try {
+    return verify(null, Buffer.from(digestSigningString(d, body), 'utf8'), publicKey, Buffer.from(signature, 'hex'));
+  } catch {
+    return false;
+  }
+}
+
+/** Inputs of the next digest besides the chain head and the previous digest. */
+export interface NextDigest {
+  readonly trailId: string;
+  readonly reason: DigestReason;
+  readonly now: number;
+  readonly fingerprint: string;
+  readonly prunedThroughSeq: number;
+  readonly prunedThroughDigest: number;
+}
+
+/**
+ * The digest after `last` covering everything up to `head`. For the first digest of a trail
+ * the range starts after the pruned prefix (none: seq 1, genesis).
+ */
+export function nextDigest(
+  head: { seq: number; hash: Buffer },
+  last: { seq: number; body: string; signature: string } | undefined,
+  next: NextDigest,
+  genesis: Buffer,
+): Digest {
+  const prev = last === undefined ? undefined : (JSON.parse(last.body) as Digest);
+  return {
+    digestVersion: DIGEST_VERSION,
+    trailId: next.trailId,
+    digestSeq: (last?.seq ?? next.prunedThroughDigest) + 1,
+    reason: next.reason,
+    digestStartTime: prev?.digestEndTime ?? null,
+    digestEndTime: isoSeconds(next.now),
+    digestPublicKeyFingerprint: next.fingerprint,
+    digestSignatureAlgorithm: DIGEST_SIGNATURE_ALGORITHM,
+    firstSeq: (prev?.lastSeq ?? 0) + 1,
+    lastSeq: head.seq,
+    startHash: prev?.endHash ?? genesis.toString('hex'),
+    endHash: head.hash.toString('hex'),
+    previousDigestSeq: last?.seq ?? null,
+    previousDigestHashValue: last === undefined ? null : sha256Hex(last.body),
+    previousDigestHashAlgorithm: 'SHA-256',
+    previousDigestSignature: last?.signature ?? null,
+    prunedThroughSeq: next.prunedThroughSeq,
+    prunedThroughDigest: next.prunedThroughDigest,
+  };
+}
+
+/** ISO-8601 UTC to the second, as CloudTrail writes times: 2025-03-02T09:14:27Z. */
+export function isoSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}

@@ -1,0 +1,234 @@
+/**
+ * The request side of the audit trail (DESIGN §3 step 5): one CloudTrail record per API request
+ * — allowed, denied or failed, including requests that never authenticated — made durable before
+ * the response is written.
+ *
+ * The server opens a `RequestAudit` as a request arrives, tells it what it learns (caller,
+ * operation, body), calls `beforeInvoke` just before the operation runs and `finish` once the
+ * outcome is known, and sends the response only if `finish` resolved. Guarantees:
+ *  - A response other than a 5xx is sent only after its record is durable; if the record
+ *    cannot be written the client gets a 5xx instead (fail closed).
+ *  - A mutating operation runs only after a durable intent for it exists, and only while the
+ *    writer is healthy. Its record completes the intent in the same transaction. If that record
+ *    cannot be written (the disk failed, the process died), recovery appends the intent's record
+ *    instead: the same request, marked with an unknown outcome. So every change the service may
+ *    have made has a record, though a client may see a 5xx for a change that did happen.
+ *  - Read-only operations change nothing, so they need no intent: their response is withheld
+ *    if their record fails.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Clock } from '../clock';
+import { ServiceError } from '../errors';
+import type { Caller } from '../identity/caller';
+import { isKeyId, keyArn, parseKmsArn } from '../keys/arn';
+import type { AuditAppend } from '../store/audit-log';
+import { apiCallRecord, KMS_KEY_TYPE, lookupUsername, userIdentity, type RecordResource } from './event';
+import { newEventId } from './event-id';
+import { newAuditNotes, type AuditNotes } from './notes';
+import { requestParameters, responseElements, type ShapeLike } from './request-parameters';
+import type { AuditSink } from './writer';
+
+/** What the recorder needs to know of an operation. */
+export interface AuditedOperation {
+  readonly name: string;
+  readonly readOnly: boolean;
+  readonly input: ShapeLike;
+}
+
+/** Wiring of the recorder. */
+export interface RecorderOptions {
+  readonly sink: AuditSink;
+  readonly clock: Clock;
+  /** Region recorded when the request names none that can be trusted. */
+  readonly defaultRegion: string;
+  /** The principal an access key id belongs to, if this process knows it (unauthenticated requests). */
+  readonly callerOf: (accessKeyId: string) => Caller | undefined;
+  /** The service and operation an X-Amz-Target names, if any (requests that fail before routing). */
+  readonly identify: (target: string | undefined) => { signingName: string; op: AuditedOperation } | undefined;
+}
+
+/** Request members that name a KMS key (kms-reference.md §3.1). */
+const KEY_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId'] as const;
+const SCOPE = /Credential=([A-Za-z0-9]{1,128})\/\d{8}\/([a-z0-9-]{1,32})\/([a-z0-9-]{1,32})\/aws4_request/;
+const OPERATION_NAME = /^[A-Z][A-Za-z0-9]{0,63}$/;
+const REGION = /^([a-z]+-){2,3}\d+$/;
+const MAX_USER_AGENT = 1024;
+
+/** errorMessage of a record whose request's outcome is unknown (recovered from its intent). */
+export const OUTCOME_UNKNOWN_MESSAGE =
+  'The outcome of this request is unknown: its audit record could not be completed, and the operation may have taken effect.';
+
+/** Makes a RequestAudit per request. */
+export class AuditRecorder {
+  readonly #opts: RecorderOptions;
+
+  constructor(opts: RecorderOptions) {
+    this.#opts = opts;
+  }
+
+  /** Starts the record of a request as it arrives. */
+  begin(req: IncomingMessage, requestId: string): RequestAudit {
+    return new RequestAudit(this.#opts, req, requestId);
+  }
+}
+
+/** The audit record of one request, filled in as the request proceeds. */
+export class RequestAudit {
+  /** The slot operations fill (RequestContext.audit). */
+  readonly notes: AuditNotes = newAuditNotes();
+  readonly #opts: RecorderOptions;
+  readonly #req: IncomingMessage;
+  readonly #requestId: string;
+  readonly #time: number;
+  #caller: Caller | undefined;
+  #region: string | undefined;
+  #signingName: string | undefined;
+  #op: AuditedOperation | undefined;
+  #params: Record<string, unknown> | undefined;
+  #intent = false;
+
+  constructor(opts: RecorderOptions, req: IncomingMessage, requestId: string) {
+    this.#opts = opts;
+    this.#req = req;
+    this.#requestId = requestId;
+    this.#time = opts.clock.now();
+  }
+
+  /** The request authenticated as `caller` and routed to `op` of the service signing as `signingName`. */
+  identified(caller: Caller, region: string, signingName: string, op: AuditedOperation): void {
+    this.#caller = caller;
+    this.#region = region;
+    this.#signingName = signingName;
+    this.#op = op;
+  }
+
+  /**
+   * Called with the parsed body just before the operation runs. For a mutating operation:
+   * refuses (503) while the trail is failing, and makes the intent durable first.
+   */
+  async beforeInvoke(params: Record<string, unknown>): Promise<void> {
+    this.#params = params;
+    if (this.#op === undefined || this.#op.readOnly) return;
+    const sink = this.#opts.sink;
+    if (!sink.healthy) throw unavailable();
+    const event = this.#record('', new ServiceError('KMSInternalException', OUTCOME_UNKNOWN_MESSAGE), { outcome: 'unknown' });
+    try {
+      await sink.intend({ id: this.#requestId, owner: process.pid, createdAt: this.#time, event });
+    } catch {
+      throw unavailable();
+    }
+    this.#intent = true;
+  }
+
+  /** Makes the request's record durable; rejects if it cannot (the response must then be a 5xx). */
+  finish(output: string, error: ServiceError | undefined): Promise<void> {
+    const record = this.#record(output, error, undefined);
+    return this.#opts.sink.append(this.#intent ? { ...record, completes: this.#requestId } : record);
+  }
+
+  #record(output: string, error: ServiceError | undefined, additional: Record<string, unknown> | undefined): AuditAppend {
+    const o = this.#opts;
+    const auth = this.#req.headers.authorization;
+    const scope = this.#caller === undefined && typeof auth === 'string' ? SCOPE.exec(auth) : null;
+    const target = this.#req.headers['x-amz-target'];
+    const routed = this.#op === undefined ? o.identify(typeof target === 'string' ? target : undefined) : undefined;
+    const op = this.#op ?? routed?.op;
+    const signingName = this.#signingName ?? routed?.signingName ?? scope?.[3] ?? 'kms';
+    const region = this.#region ?? (scope?.[2] !== undefined && REGION.test(scope[2]) ? scope[2] : o.defaultRegion);
+
+    let identity: Record<string, unknown>;
+    let account: string | null;
+    let accessKeyId: string | null;
+    let username: string | null = null;
+    const caller = this.#caller;
+    if (caller !== undefined) {
+      identity = userIdentity(caller);
+      account = caller.accountId;
+      accessKeyId = caller.accessKeyId;
+      username = lookupUsername(caller);
+    } else {
+      // Not authenticated: record the identity the request claimed, never as proven.
+      accessKeyId = scope?.[1] ?? null;
+      const claimed = accessKeyId === null ? undefined : o.callerOf(accessKeyId);
+      account = claimed?.accountId ?? null;
+      identity = { type: 'Unknown' };
+      if (account !== null) identity.accountId = account;
+      if (accessKeyId !== null) identity.accessKeyId = accessKeyId;
+    }
+
+    let eventName = op?.name;
+    if (eventName === undefined) {
+      const suffix = typeof target === 'string' ? target.slice(target.lastIndexOf('.') + 1) : '';
+      eventName = OPERATION_NAME.test(suffix) ? suffix : 'Unknown';
+    }
+    const readOnly = op?.readOnly ?? false;
+    const parsedOutput = error === undefined && output !== '' && op !== undefined && !readOnly ? responseElements(output) : null;
+    const remote = this.#req.socket.remoteAddress ?? '';
+    const ua = this.#req.headers['user-agent'];
+    return apiCallRecord({
+      time: this.#time,
+      eventId: newEventId(this.#time),
+      requestId: this.#requestId,
+      userIdentity: identity,
+      username,
+      accessKeyId,
+      eventSource: `${signingName}.amazonaws.com`,
+      eventName,
+      region,
+      sourceIp: remote.startsWith('::ffff:') ? remote.slice(7) : remote,
+      userAgent: typeof ua === 'string' ? ua.slice(0, MAX_USER_AGENT) : '',
+      error: error === undefined ? undefined : { code: error.name, message: error.message },
+      requestParameters: op !== undefined ? requestParameters(op.input, this.#params) : null,
+      responseElements: parsedOutput,
+      additionalEventData: additional,
+      readOnly,
+      resources: this.#resources(region, account, output, error, parsedOutput),
+      recipientAccountId: account,
+    });
+  }
+
+  /** The resolved keys the operation noted, and the keys the request or response name by id or ARN. */
+  #resources(
+    region: string,
+    account: string | null,
+    output: string,
+    error: ServiceError | undefined,
+    parsedOutput: Record<string, unknown> | null,
+  ): RecordResource[] {
+    const arns = new Set(this.notes.resources);
+    const params = this.#params;
+    if (params !== undefined) {
+      for (const m of KEY_MEMBERS) {
+        const v = params[m];
+        if (typeof v !== 'string') continue;
+        if (v.startsWith('arn:')) {
+          if (parseKmsArn(v)?.resourceType === 'key') arns.add(v);
+        } else if (account !== null && isKeyId(v)) {
+          arns.add(keyArn(region, account, v));
+        }
+      }
+    }
+    // A read by alias that resolved without the helpers (DescribeKey): the response names the key.
+    if (arns.size === 0 && error === undefined && output !== '') {
+      const out = parsedOutput ?? (output.includes('"Arn"') ? safeParse(output) : null);
+      const meta = (out?.KeyMetadata ?? out?.keyMetadata) as Record<string, unknown> | undefined;
+      const arn = meta?.Arn ?? meta?.arn;
+      if (typeof arn === 'string' && parseKmsArn(arn)?.resourceType === 'key') arns.add(arn);
+    }
+    const out: RecordResource[] = [];
+    for (const arn of arns) out.push({ accountId: arn.split(':')[4] as string, type: KMS_KEY_TYPE, arn });
+    return out;
+  }
+}
+
+function safeParse(text: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+function unavailable(): ServiceError {
+  return new ServiceError('ServiceUnavailableException', 'The audit trail cannot be written; the request was not processed. Retry later.');
+}

@@ -1,0 +1,140 @@
+/**
+ * The audit trail as the primary process runs it (issue 4): creates the trail and its signing
+ * key on first start, recovers the records of requests whose processes died before their record
+ * landed, writes signed digests (at start, every interval, on shutdown), applies retention, and
+ * records the service's own lifecycle actions as `AwsServiceEvent`s.
+ *
+ * Streams: every process (the primary and each worker) has its own writer thread, and all of
+ * them append to one chain in one database; the database's write lock orders their batches.
+ * Only the primary holds the unwrapped signing key and writes digests.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock';
+import type { AuditLog } from '../store/audit-log';
+import type { KeyRecord } from '../store/records';
+import type { RootOfTrust } from '../trust/root-of-trust';
+import { genesisHash } from './chain';
+import { serviceEventRecord } from './event';
+import { newEventId } from './event-id';
+import { openSigningKey } from './signing-key';
+import { AuditWriter } from './writer';
+
+/** Intents older than this are orphans even if their process seems alive (requests time out after 60 s). */
+export const STALE_INTENT_MS = 5 * 60_000;
+
+interface TrailLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Options of the primary's trail. */
+export interface AuditTrailOptions {
+  /** The trail database, opened read-write by main.ts (it chooses the adapter). */
+  readonly log: AuditLog;
+  readonly dbPath: string;
+  /** The compiled writer-thread entry. */
+  readonly threadScript: string;
+  readonly trust: RootOfTrust;
+  /** Where the public signing key is kept beside the trail. */
+  readonly publicKeyPath: string;
+  readonly clock: Clock;
+  readonly logger: TrailLogger;
+  readonly digestIntervalMs: number;
+  /** 0 = keep everything. */
+  readonly retentionMs: number;
+}
+
+/** The primary's audit trail. */
+export class AuditTrail {
+  readonly writer: AuditWriter;
+  readonly #opts: AuditTrailOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #tick: Promise<void> = Promise.resolve();
+
+  private constructor(opts: AuditTrailOptions, writer: AuditWriter) {
+    this.#opts = opts;
+    this.writer = writer;
+  }
+
+  /** Opens (creating if needed) the trail, recovers orphaned intents and writes a start digest. */
+  static async open(opts: AuditTrailOptions): Promise<AuditTrail> {
+    opts.log.initialize(() => {
+      const trailId = randomUUID();
+      return { trailId, genesis: genesisHash(trailId) };
+    });
+    const key = await openSigningKey(opts.log, opts.trust, opts.publicKeyPath);
+    const writer = new AuditWriter({ threadScript: opts.threadScript, dbPath: opts.dbPath, logger: opts.logger });
+    await writer.setSigningKey(key.privateKey, key.fingerprint);
+    const trail = new AuditTrail(opts, writer);
+    const now = opts.clock.now();
+    const recovered = await writer.recover(now, STALE_INTENT_MS);
+    if (recovered > 0) opts.logger.warn({ recovered }, 'audit: recorded requests whose outcome is unknown (their process stopped before their record was written)');
+    const d = await writer.digest('start', now);
+    opts.logger.info({ digest: d?.digestSeq, lastSeq: d?.lastSeq, fingerprint: key.fingerprint }, 'audit trail open');
+    trail.#schedule();
+    return trail;
+  }
+
+  #schedule(): void {
+    this.#timer = setTimeout(() => {
+      this.#tick = this.#periodic().finally(() => {
+        if (this.#timer !== undefined) this.#schedule();
+      });
+    }, this.#opts.digestIntervalMs).unref();
+  }
+
+  async #periodic(): Promise<void> {
+    const now = this.#opts.clock.now();
+    try {
+      await this.writer.recover(now, STALE_INTENT_MS);
+      await this.writer.digest('interval', now);
+      if (this.#opts.retentionMs > 0) {
+        const pruned = await this.writer.prune(now, this.#opts.retentionMs);
+        if (pruned > 0) this.#opts.logger.info({ pruned }, 'audit: pruned events past the retention period');
+      }
+    } catch (err) {
+      this.#opts.logger.error({ err }, 'audit: periodic digest failed');
+    }
+  }
+
+  /** Records a lifecycle action the service took on its own (resolves once durable). */
+  serviceEvent(eventName: string, key: KeyRecord, at: number): Promise<void> {
+    return this.writer.append(
+      serviceEventRecord({
+        time: at,
+        eventId: newEventId(at),
+        eventName,
+        accountId: key.accountId,
+        region: key.region,
+        keyArn: key.arn,
+        keyId: key.keyId,
+      }),
+    );
+  }
+
+  /** A worker process died: record its requests that never got their own record. */
+  async workerExited(pid: number): Promise<void> {
+    try {
+      const n = await this.writer.recover(this.#opts.clock.now(), STALE_INTENT_MS, [pid]);
+      if (n > 0) this.#opts.logger.warn({ pid, recovered: n }, 'audit: recorded requests of a dead worker whose outcome is unknown');
+    } catch (err) {
+      this.#opts.logger.error({ err, pid }, 'audit: recovery after a worker exit failed');
+    }
+  }
+
+  /** Shutdown: waits for queued records, writes the closing digest, stops the writer. */
+  async close(): Promise<void> {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#tick;
+    await this.writer.drain();
+    try {
+      await this.writer.digest('shutdown', this.#opts.clock.now());
+    } catch (err) {
+      this.#opts.logger.error({ err }, 'audit: the shutdown digest could not be written');
+    }
+    await this.writer.close();
+    this.#opts.log.close();
+  }
+}

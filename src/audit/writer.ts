@@ -1,0 +1,274 @@
+/**
+ * The durable audit writer of one process (DESIGN §1 promise 2, §3 step 5). Requests hand it
+ * records and await the commit that makes them durable; the database work and its fsync run on
+ * a worker thread, so the event loop never waits on the disk.
+ *
+ * Group commit: at most one commit is in flight. Records arriving meanwhile gather into the next
+ * batch, which is sent the moment the previous one is acknowledged, so under load each fsync
+ * carries every request that arrived during the previous one and throughput does not fall to
+ * the disk's fsync rate. A failed commit rejects every request of its batch (they are answered
+ * with a 5xx) and marks the writer unhealthy; mutating requests are then refused before they run
+ * (`healthy`), and a probe write every second finds out when the disk works again. If the
+ * thread dies it is restarted; the batch it held is failed (it may or may not have been written:
+ * a record can exist for a request whose client saw a 5xx, never the other way round).
+ */
+import type { KeyObject } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import type { AuditAppend, AuditIntent } from '../store/audit-log';
+import type { DigestReason } from './chain';
+import type { DigestSummary, FromWriterThread, ToWriterThread, WriterThreadData } from './thread-protocol';
+
+/** Where records go; the request path depends only on this. */
+export interface AuditSink {
+  /** Whether the last commit succeeded (mutating requests are refused up front when not). */
+  readonly healthy: boolean;
+  /** Resolves once `record` is durable; rejects if it could not be written. */
+  append(record: AuditAppend): Promise<void>;
+  /** Resolves once `intent` is durable. */
+  intend(intent: AuditIntent): Promise<void>;
+}
+
+/** How the writer logs. */
+interface WriterLogger {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** Options of a writer. */
+export interface AuditWriterOptions {
+  /** The compiled writer-thread entry (main.ts chooses it, and with it the database adapter). */
+  readonly threadScript: string;
+  readonly dbPath: string;
+  readonly logger: WriterLogger;
+  readonly busyTimeoutMs?: number;
+  /** Records waiting beyond this are refused at once (the disk cannot keep up). */
+  readonly maxPending?: number;
+  /** Delay before restarting a dead thread and between probes of a failing database. */
+  readonly retryMs?: number;
+}
+
+interface Batch {
+  readonly id: number;
+  readonly events: AuditAppend[];
+  readonly intents: AuditIntent[];
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+interface Call {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
+
+/** Thrown when the writer refuses a record without trying (overload, closed). */
+export class AuditUnavailableError extends Error {}
+
+/** One process's audit writer. */
+export class AuditWriter implements AuditSink {
+  readonly #opts: AuditWriterOptions;
+  #worker: Worker | undefined;
+  #nextId = 1;
+  #current: Batch | undefined;
+  #inFlight: Batch | undefined;
+  readonly #calls = new Map<number, Call>();
+  #healthy = true;
+  #closed = false;
+  #probe: NodeJS.Timeout | undefined;
+  #key: { privateKey: KeyObject; fingerprint: string } | undefined;
+  #exited: Promise<void> = Promise.resolve();
+
+  constructor(opts: AuditWriterOptions) {
+    this.#opts = opts;
+    this.#spawn();
+  }
+
+  get healthy(): boolean {
+    return this.#healthy && this.#worker !== undefined;
+  }
+
+  #spawn(): void {
+    const data: WriterThreadData = { dbPath: this.#opts.dbPath, busyTimeoutMs: this.#opts.busyTimeoutMs ?? 5_000 };
+    const worker = new Worker(this.#opts.threadScript, { workerData: data });
+    this.#worker = worker;
+    this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (m: FromWriterThread) => this.#onMessage(m));
+    worker.on('error', (err) => this.#opts.logger.error({ err }, 'audit writer thread failed'));
+    worker.once('exit', (code) => this.#onExit(worker, code));
+    if (this.#key !== undefined) this.#post({ t: 'key', id: this.#nextId++, ...this.#key });
+  }
+
+  #onExit(worker: Worker, code: number): void {
+    if (this.#worker !== worker) return;
+    this.#worker = undefined;
+    const err = new Error(`the audit writer thread exited (${code})`);
+    this.#inFlight?.reject(err);
+    this.#inFlight = undefined;
+    for (const c of this.#calls.values()) c.reject(err);
+    this.#calls.clear();
+    if (this.#closed) return;
+    this.#healthy = false;
+    this.#opts.logger.error({ code }, 'audit writer thread exited; restarting it');
+    setTimeout(() => {
+      if (this.#closed) return;
+      this.#spawn();
+      this.#startProbing();
+      this.#flush();
+    }, this.#opts.retryMs ?? 1000).unref();
+  }
+
+  #onMessage(m: FromWriterThread): void {
+    const b = this.#inFlight;
+    if (b !== undefined && b.id === m.id) {
+      this.#inFlight = undefined;
+      if (m.t === 'ok') {
+        this.#setHealthy(true);
+        b.resolve();
+      } else {
+        this.#setHealthy(false);
+        this.#opts.logger.error({ reason: m.message, records: b.events.length + b.intents.length }, 'audit commit failed: the requests of this batch fail');
+        b.reject(new Error(m.message));
+      }
+      this.#flush();
+      return;
+    }
+    const call = this.#calls.get(m.id);
+    if (call === undefined) return;
+    this.#calls.delete(m.id);
+    if (m.t === 'ok') call.resolve(m.value);
+    else call.reject(new Error(m.message));
+  }
+
+  #setHealthy(ok: boolean): void {
+    if (ok === this.#healthy) return;
+    this.#healthy = ok;
+    if (ok) {
+      this.#opts.logger.warn({}, 'audit trail writable again');
+      if (this.#probe !== undefined) clearInterval(this.#probe);
+      this.#probe = undefined;
+    } else {
+      this.#startProbing();
+    }
+  }
+
+  #startProbing(): void {
+    if (this.#probe !== undefined || this.#closed) return;
+    this.#probe = setInterval(() => {
+      if (this.#worker === undefined) return;
+      this.#call({ t: 'probe', id: 0 }).then(
+        () => this.#setHealthy(true),
+        () => undefined,
+      );
+    }, this.#opts.retryMs ?? 1000).unref();
+  }
+
+  #post(m: ToWriterThread): void {
+    this.#worker?.postMessage(m);
+  }
+
+  #call(m: ToWriterThread): Promise<unknown> {
+    if (this.#worker === undefined) return Promise.reject(new AuditUnavailableError('the audit writer thread is not running'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#calls.set(id, { resolve, reject });
+      this.#post({ ...m, id });
+    });
+  }
+
+  #batch(): Batch {
+    if (this.#current !== undefined) return this.#current;
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Every awaiting request sees a rejection; the batch promise itself never goes unhandled.
+    promise.catch(() => undefined);
+    const b: Batch = { id: this.#nextId++, events: [], intents: [], promise, resolve, reject };
+    this.#current = b;
+    if (this.#inFlight === undefined) setImmediate(() => this.#flush());
+    return b;
+  }
+
+  #flush(): void {
+    const b = this.#current;
+    if (b === undefined || this.#inFlight !== undefined || this.#worker === undefined) return;
+    this.#current = undefined;
+    this.#inFlight = b;
+    this.#post({ t: 'commit', id: b.id, events: b.events, intents: b.intents });
+  }
+
+  #admit(): Batch {
+    if (this.#closed) throw new AuditUnavailableError('the audit writer is closed');
+    const b = this.#batch();
+    if (b.events.length + b.intents.length >= (this.#opts.maxPending ?? 100_000)) {
+      throw new AuditUnavailableError('the audit trail cannot keep up');
+    }
+    return b;
+  }
+
+  append(record: AuditAppend): Promise<void> {
+    let b: Batch;
+    try {
+      b = this.#admit();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    b.events.push(record);
+    return b.promise;
+  }
+
+  intend(intent: AuditIntent): Promise<void> {
+    let b: Batch;
+    try {
+      b = this.#admit();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    b.intents.push(intent);
+    return b.promise;
+  }
+
+  /** Hands the thread the digest signing key (primary only); kept to re-send after a restart. */
+  async setSigningKey(privateKey: KeyObject, fingerprint: string): Promise<void> {
+    this.#key = { privateKey, fingerprint };
+    await this.#call({ t: 'key', id: 0, privateKey, fingerprint });
+  }
+
+  /** Writes a signed digest of everything committed so far (primary only). */
+  async digest(reason: DigestReason, now: number): Promise<DigestSummary | undefined> {
+    return (await this.#call({ t: 'digest', id: 0, reason, now })) as DigestSummary | undefined;
+  }
+
+  /** Applies retention: prunes whole digest periods that ended more than `retentionMs` ago. */
+  async prune(now: number, retentionMs: number): Promise<number> {
+    return (await this.#call({ t: 'prune', id: 0, now, retentionMs })) as number;
+  }
+
+  /** Records the outcome-unknown events of orphaned intents; returns how many. */
+  async recover(now: number, staleMs: number, deadOwners: readonly number[] = []): Promise<number> {
+    return (await this.#call({ t: 'recover', id: 0, now, staleMs, deadOwners })) as number;
+  }
+
+  /** Waits until nothing is queued or in flight. */
+  async drain(): Promise<void> {
+    for (;;) {
+      const pending = this.#inFlight ?? this.#current;
+      if (pending === undefined) return;
+      await pending.promise.catch(() => undefined);
+    }
+  }
+
+  /** Commits what is queued, then stops the thread. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.drain();
+    this.#closed = true;
+    if (this.#probe !== undefined) clearInterval(this.#probe);
+    if (this.#worker !== undefined) {
+      await this.#call({ t: 'close', id: 0 }).catch(() => undefined);
+      await this.#exited;
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Key rotation (kms-reference.md §14.1): a rotation adds a version with fresh material and makes
+ * it current; old versions stay until the key is deleted, so every ciphertext they made still
+ * decrypts. A multi-Region primary's rotation reaches every replica in the same transaction
+ * (same material, same version number, so a ciphertext decrypts in any Region). The automatic
+ * rotation settings are shared properties of a multi-Region key, so they are written to every
+ * Region's row.
+ *
+ * Which keys rotate: symmetric encryption keys with AWS_KMS material, customer managed (AWS
+ * managed keys rotate yearly and cannot be configured), not replicas (rotation is managed on the
+ * primary). See https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
+ */
+import { randomBytes } from 'node:crypto';
+import { ServiceError } from '../errors';
+import type { KeyPatch, KeyRecord, KeyVersionRecord, KeyWrite, Store } from '../store/store';
+import type { Keyring } from './keyring';
+
+/** AWS RotationType. */
+export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
+
+export const DAY_MS = 86_400_000;
+/** RotationPeriodInDays default (EnableKeyRotation). */
+export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
+/** RotateKeyOnDemand may run at most this many times per key (API reference; older docs said 10). */
+export const MAX_ON_DEMAND_ROTATIONS = 25;
+/** RotateKeyOnDemand is refused while an automatic rotation is this close (ConflictException). */
+export const AUTOMATIC_ROTATION_GUARD_MS = 20 * 60_000;
+
+function unsupported(message: string): ServiceError {
+  return new ServiceError('UnsupportedOperationException', message);
+}
+
+/**
+ * Throws UnsupportedOperationException unless `key`'s material can rotate at all: symmetric
+ * encryption keys only (asymmetric, HMAC keys and keys in custom key stores never rotate), and,
+ * unless `allowExternal`, only with AWS_KMS material (kms-reference.md §8 footnotes [6], [7]).
+ */
+export function assertRotatableKind(key: KeyRecord, allowExternal = false): void {
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT') {
+    throw unsupported(`${key.arn} key spec is ${key.keySpec} which is not valid for this operation.`);
+  }
+  if (key.origin === 'EXTERNAL' && allowExternal) return;
+  if (key.origin !== 'AWS_KMS') {
+    throw unsupported(`${key.arn} origin is ${key.origin} which is not valid for this operation.`);
+  }
+}
+
+/**
+ * Throws UnsupportedOperationException for the keys whose rotation a caller cannot manage: AWS
+ * managed keys, and multi-Region replicas (set rotation on the primary key).
+ */
+export function assertRotationManageable(key: KeyRecord): void {
+  if (key.keyManager === 'AWS') {
+    throw unsupported(`${key.arn} is an AWS managed key, whose rotation cannot be changed.`);
+  }
+  if (key.multiRegionKeyType === 'REPLICA') {
+    throw unsupported(`${key.arn} is a multi-Region replica key; manage its rotation on the primary key in ${key.primaryRegion ?? 'its primary Region'}.`);
+  }
+}
+
+/** Every Region's row of a key (just the key unless it is multi-Region), with `key` itself first. */
+export async function relatedRows(store: Store, key: KeyRecord): Promise<KeyRecord[]> {
+  if (!key.multiRegion) return [key];
+  const rows = await store.listRelatedKeys(key.accountId, key.keyId);
+  return [key, ...rows.filter((r) => r.arn !== key.arn)];
+}
+
+/**
+ * Writes automatic-rotation settings to every Region's row of `key` in one transaction, guarded on
+ * `key`'s state having stayed what the caller checked. Returns false when that guard fails.
+ */
+export async function writeRotationSettings(store: Store, keyring: Keyring, key: KeyRecord, patch: KeyPatch): Promise<boolean> {
+  const rows = await relatedRows(store, key);
+  const writes: KeyWrite[] = rows.map((r) =>
+    r.arn === key.arn ? { kind: 'update-key', arn: r.arn, patch, ifStates: [key.state] } : { kind: 'update-key', arn: r.arn, patch },
+  );
+  const ok = await store.applyKeyWrites(writes);
+  for (const r of rows) keyring.forget(r.arn);
+  return ok;
+}
+
+/**
+ * Rotates `key` at `now`: fresh random material becomes version currentVersion+1 of the key and
+ * of every replica of a multi-Region primary, all in one transaction guarded so that a concurrent
+ * rotation (or a state change away from Enabled) makes this one change nothing. An AUTOMATIC
+ * rotation schedules the next one a period after `now` — once, however late it ran: AWS rotates
+ * an overdue key "immediately and every <period> days thereafter" (rotate-keys.md, disabled keys).
+ * An ON_DEMAND rotation leaves the automatic schedule alone, as AWS does.
+ * Returns the new version of `key`, or undefined when the guard failed.
+ */
+export async function rotateKey(
+  store: Store,
+  keyring: Keyring,
+  key: KeyRecord,
+  type: RotationType,
+  now: number,
+): Promise<KeyVersionRecord | undefined> {
+  const rows = await relatedRows(store, key);
+  const next = key.currentVersion + 1;
+  const material = randomBytes(32);
+  const materialId = randomBytes(32).toString('hex');
+  let versions: KeyVersionRecord[];
+  try {
+    versions = await Promise.all(
+      rows.map(async (r) => ({ ...(await keyring.versionFor(r.arn, next, type, material, materialId)), createdAt: now })),
+    );
+  } finally {
+    material.fill(0);
+  }
+  const patch: KeyPatch =
+    type === 'AUTOMATIC' && key.rotationEnabled
+      ? { currentVersion: next, nextRotationDate: now + (key.rotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS) * DAY_MS }
+      : { currentVersion: next };
+  const writes: KeyWrite[] = [];
+  for (const r of rows) {
+    // Every row must be at the same version as the key, or the shared numbering would split.
+    writes.push(
+      r.arn === key.arn
+        ? { kind: 'update-key', arn: r.arn, patch, ifStates: ['Enabled'], ifCurrentVersion: key.currentVersion }
+        : { kind: 'update-key', arn: r.arn, patch, ifCurrentVersion: key.currentVersion },
+    );
+  }
+  for (const v of versions) writes.push({ kind: 'put-version', version: v });
+  const ok = await store.applyKeyWrites(writes);
+  for (const r of rows) keyring.forget(r.arn);
+  return ok ? versions[0] : undefined;
+}
+
+/**
+ * The schedule change EnableKey makes for a key coming back from Disabled: when its current
+ * material is older than the rotation period, it rotates on the scheduler's next pass; otherwise
+ * the original schedule resumes (rotate-keys.md: "When the CMK is re-enabled, if the backing key
+ * is more than 365 days old, AWS KMS rotates it immediately and every 365 days thereafter").
+ */
+export async function scheduleOnReenable(store: Store, key: KeyRecord, now: number): Promise<KeyPatch> {
+  if (!key.rotationEnabled || key.nextRotationDate === null || key.nextRotationDate <= now) return {};
+  if (key.multiRegionKeyType === 'REPLICA') return {}; // the primary's schedule drives rotation
+  const current = await store.getKeyVersion(key.arn, key.currentVersion);
+  const period = (key.rotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS) * DAY_MS;
+  return current !== undefined && current.createdAt + period <= now ? { nextRotationDate: now } : {};
+}

@@ -1,0 +1,65 @@
+/**
+ * DeleteImportedKeyMaterial: deletes imported key material — the current material, or the one a
+ * KeyMaterialId names — so the key is unusable until the same material is imported again. The key
+ * becomes PendingImport, except that a key pending deletion keeps its state (AWS API reference);
+ * ValidTo is cleared. A key that has no material left is not changed (§8: "No effect").
+ */
+import { ServiceError } from '../errors';
+import { assertCustomerManaged } from '../keys/aws-managed';
+import { assertKeyState } from '../keys/key-states';
+import type { KeyRecord, KeyState } from '../store/store';
+import { assertExternalOrigin } from './get-parameters-for-import';
+import type { Operation, Services } from './operation';
+import { S, structure } from './shape';
+
+interface DeleteImportedKeyMaterialInput {
+  KeyId: string;
+  KeyMaterialId?: string;
+}
+
+const MAX_ATTEMPTS = 3;
+
+/** States in which deleting material leaves the state as it is. */
+const KEEPS_STATE: readonly KeyState[] = ['PendingDeletion', 'PendingReplicaDeletion', 'PendingImport'];
+
+/** Deletes the material; returns the KeyMaterialId it concerned (undefined if none was ever imported). */
+async function deleteMaterial(key: KeyRecord, keyMaterialId: string | undefined, svc: Services): Promise<string | undefined> {
+  let current = key;
+  for (let attempt = 1; ; attempt++) {
+    assertKeyState(current, 'delete-material');
+    const versions = await svc.store.listKeyVersions(current.arn);
+    const target = versions.find((v) => (keyMaterialId === undefined ? v.version === current.currentVersion : v.materialId === keyMaterialId));
+    if (target === undefined) {
+      if (keyMaterialId === undefined) return undefined;
+      throw new ServiceError('NotFoundException', `Key material ${keyMaterialId} is not associated with ${current.arn}.`);
+    }
+    const state: KeyState = KEEPS_STATE.includes(current.state) ? current.state : 'PendingImport';
+    if (target.wrappedMaterial === null && state === current.state && current.validTo === null) return target.materialId;
+    const applied = await svc.store.applyKeyWrites([
+      { kind: 'update-key', arn: current.arn, patch: { state, validTo: null }, ifStates: [current.state] },
+      { kind: 'set-material', arn: current.arn, version: target.version, wrappedMaterial: null },
+    ]);
+    svc.keyring.forget(current.arn);
+    if (applied) return target.materialId;
+    if (attempt === MAX_ATTEMPTS) throw new Error(`lost ${MAX_ATTEMPTS} races deleting the material of ${current.arn}`);
+    const fresh = await svc.store.getKey(current.arn);
+    if (fresh === undefined) throw new ServiceError('NotFoundException', `Key '${current.arn}' does not exist`);
+    current = fresh;
+  }
+}
+
+export const deleteImportedKeyMaterial: Operation<DeleteImportedKeyMaterialInput> = {
+  name: 'DeleteImportedKeyMaterial',
+  readOnly: false,
+  input: structure({
+    KeyId: S.keyId(),
+    KeyMaterialId: { type: 'string', min: 64, max: 64, pattern: /^[a-f0-9]+$/ },
+  }),
+  async invoke(input, ctx, svc) {
+    const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:DeleteImportedKeyMaterial');
+    assertCustomerManaged(key, 'kms:DeleteImportedKeyMaterial', ctx.caller);
+    assertExternalOrigin(key);
+    const materialId = await deleteMaterial(key, input.KeyMaterialId, svc);
+    return materialId === undefined ? { KeyId: key.arn } : { KeyId: key.arn, KeyMaterialId: materialId };
+  },
+};

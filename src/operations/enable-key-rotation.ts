@@ -1,0 +1,63 @@
+/**
+ * EnableKeyRotation: automatic rotation every RotationPeriodInDays (90–2560, default 365) days,
+ * the first one a period after the enable date (kms-reference.md §3 row 19, §14.1). Symmetric
+ * encryption keys with AWS_KMS material only; on a multi-Region key, only on the primary, and the
+ * setting is shared with every replica. Calling it again with another period keeps the anchor
+ * (the enable date or the last automatic rotation) and moves the next date to anchor + new
+ * period; a date that is thereby already past rotates on the scheduler's next pass.
+ */
+import { ServiceError } from '../errors';
+import { assertCustomerManaged } from '../keys/aws-managed';
+import { assertKeyState } from '../keys/key-states';
+import {
+  assertRotatableKind,
+  assertRotationManageable,
+  DAY_MS,
+  DEFAULT_ROTATION_PERIOD_DAYS,
+  writeRotationSettings,
+} from '../keys/rotate';
+import type { KeyPatch, KeyRecord } from '../store/store';
+import type { Operation } from './operation';
+import { S, structure } from './shape';
+
+interface EnableKeyRotationInput {
+  KeyId: string;
+  RotationPeriodInDays?: number;
+}
+
+const MAX_ATTEMPTS = 3;
+
+/** The settings patch for `key`, or undefined when nothing changes. */
+function schedule(key: KeyRecord, days: number, now: number): KeyPatch | undefined {
+  if (!key.rotationEnabled || key.nextRotationDate === null) {
+    return { rotationEnabled: true, rotationPeriodInDays: days, nextRotationDate: now + days * DAY_MS };
+  }
+  const old = key.rotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
+  if (old === days) return undefined;
+  return { rotationPeriodInDays: days, nextRotationDate: key.nextRotationDate - old * DAY_MS + days * DAY_MS };
+}
+
+export const enableKeyRotation: Operation<EnableKeyRotationInput> = {
+  name: 'EnableKeyRotation',
+  readOnly: false,
+  input: structure({
+    KeyId: S.keyId(),
+    RotationPeriodInDays: { type: 'integer', min: 90, max: 2560 },
+  }),
+  async invoke(input, ctx, svc) {
+    const days = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
+    let { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:EnableKeyRotation');
+    assertCustomerManaged(key, 'kms:EnableKeyRotation', ctx.caller);
+    assertRotationManageable(key);
+    assertRotatableKind(key);
+    for (let attempt = 1; ; attempt++) {
+      assertKeyState(key, 'configure-rotation');
+      const patch = schedule(key, days, svc.clock.now());
+      if (patch === undefined || (await writeRotationSettings(svc.store, svc.keyring, key, patch))) return undefined;
+      if (attempt === MAX_ATTEMPTS) throw new Error(`lost ${MAX_ATTEMPTS} races on the state of ${key.arn}`);
+      const fresh = await svc.keyring.getKey(key.arn);
+      if (fresh === undefined) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
+      key = fresh;
+    }
+  },
+};

@@ -1,0 +1,33 @@
+/**
+ * GetKeyRotationStatus: whether automatic rotation is on, its period and next date, and the start
+ * of an on-demand rotation in progress (kms-reference.md §3 row 30). While a key is pending
+ * deletion the status reads false; the stored setting is kept and shows again once deletion is
+ * cancelled (rotate-keys.md, keys pending deletion). A replica reports the setting it shares
+ * with its primary.
+ */
+import { assertRotatableKind } from '../keys/rotate';
+import { epochSeconds, type Operation } from './operation';
+import { S, structure } from './shape';
+
+interface GetKeyRotationStatusInput {
+  KeyId: string;
+}
+
+export const getKeyRotationStatus: Operation<GetKeyRotationStatusInput> = {
+  name: 'GetKeyRotationStatus',
+  readOnly: true,
+  input: structure({ KeyId: S.keyId() }),
+  async invoke(input, ctx, svc) {
+    const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:GetKeyRotationStatus');
+    assertRotatableKind(key);
+    const pendingDeletion = key.state === 'PendingDeletion' || key.state === 'PendingReplicaDeletion';
+    const enabled = key.rotationEnabled && !pendingDeletion;
+    const out: Record<string, unknown> = { KeyRotationEnabled: enabled, KeyId: key.arn };
+    if (enabled) {
+      if (key.rotationPeriodInDays !== null) out.RotationPeriodInDays = key.rotationPeriodInDays;
+      if (key.nextRotationDate !== null) out.NextRotationDate = epochSeconds(key.nextRotationDate);
+    }
+    if (key.onDemandRotationStartDate !== null) out.OnDemandRotationStartDate = epochSeconds(key.onDemandRotationStartDate);
+    return out;
+  },
+};

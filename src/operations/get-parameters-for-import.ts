@@ -1,0 +1,92 @@
+/**
+ * GetParametersForImport: an RSA wrapping key pair and an import token for an EXTERNAL-origin key
+ * (kms-reference.md §14.4). The public key and the token are permanently linked and valid for
+ * 24 hours; the private key is kept only wrapped by the root of trust, bound to the token, the
+ * key and the chosen algorithm, and the store holds a hash of the token rather than the token.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { generateWrappingKeyPair, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS } from '../crypto/import-wrapping';
+import { ServiceError } from '../errors';
+import { assertKeyState } from '../keys/key-states';
+import type { ImportTokenRecord, KeyRecord } from '../store/records';
+import { epochSeconds, type Operation } from './operation';
+import { S, structure } from './shape';
+
+interface GetParametersForImportInput {
+  KeyId: string;
+  WrappingAlgorithm: string;
+  WrappingKeySpec: string;
+}
+
+/** How long a public key and import token stay valid (AWS: 24 hours). */
+export const IMPORT_TOKEN_TTL_MS = 24 * 3_600_000;
+
+const TOKEN_FORMAT_V1 = 0x01;
+const TOKEN_RANDOM_BYTES = 32;
+
+/** The store's name for a token: its SHA-256, so a copy of the database does not hold usable tokens. */
+export function importTokenId(token: Buffer): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** True when `token` has the shape of a token this server issues (format byte + 256 random bits). */
+export function isImportTokenShape(token: Buffer): boolean {
+  return token.length === 1 + TOKEN_RANDOM_BYTES && token[0] === TOKEN_FORMAT_V1;
+}
+
+/** AAD that binds a wrapped wrapping-private-key to its token, key, spec and algorithm. */
+export function importTokenAad(t: Pick<ImportTokenRecord, 'tokenId' | 'keyArn' | 'wrappingKeySpec' | 'wrappingAlgorithm'>): Buffer {
+  return Buffer.from(`keyhold/import-token/v1\0${t.tokenId}\0${t.keyArn}\0${t.wrappingKeySpec}\0${t.wrappingAlgorithm}`);
+}
+
+/** Import operations need a key made for imported material ([9] of the key-state matrix). */
+export function assertExternalOrigin(key: KeyRecord): void {
+  if (key.origin !== 'EXTERNAL') {
+    throw new ServiceError('UnsupportedOperationException', `${key.arn} origin is ${key.origin} which is not valid for this operation.`);
+  }
+}
+
+export const getParametersForImport: Operation<GetParametersForImportInput> = {
+  name: 'GetParametersForImport',
+  readOnly: true,
+  input: structure({
+    KeyId: S.keyId(),
+    WrappingAlgorithm: {
+      type: 'string',
+      required: true,
+      enum: ['RSAES_PKCS1_V1_5', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_256', 'SM2PKE'],
+    },
+    WrappingKeySpec: { type: 'string', required: true, enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'SM2'] },
+  }),
+  async invoke(input, ctx, svc) {
+    const algorithm = WRAPPING_ALGORITHMS[input.WrappingAlgorithm];
+    if (algorithm === undefined) {
+      // RSAES_PKCS1_V1_5 is unsupported since 2023-10-10; SM2PKE exists only in China Regions.
+      throw new ServiceError('UnsupportedOperationException', `The wrapping algorithm ${input.WrappingAlgorithm} is not supported.`);
+    }
+    const modulusBits = WRAPPING_KEY_SPECS[input.WrappingKeySpec];
+    if (modulusBits === undefined) {
+      throw new ServiceError('UnsupportedOperationException', `The wrapping key spec ${input.WrappingKeySpec} is not supported.`);
+    }
+    const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:GetParametersForImport');
+    assertExternalOrigin(key);
+    assertKeyState(key, 'import-parameters');
+
+    const pair = await generateWrappingKeyPair(modulusBits);
+    const token = Buffer.concat([Buffer.of(TOKEN_FORMAT_V1), randomBytes(TOKEN_RANDOM_BYTES)]);
+    const expiresAt = svc.clock.now() + IMPORT_TOKEN_TTL_MS;
+    const bound = { tokenId: importTokenId(token), keyArn: key.arn, wrappingKeySpec: input.WrappingKeySpec, wrappingAlgorithm: algorithm.name };
+    try {
+      const wrappedPrivateKey = await svc.trust.wrap(pair.privateKey, importTokenAad(bound));
+      await svc.store.putImportToken({ ...bound, wrappedPrivateKey, expiresAt });
+    } finally {
+      pair.privateKey.fill(0);
+    }
+    return {
+      KeyId: key.arn,
+      ImportToken: token.toString('base64'),
+      PublicKey: pair.publicKey.toString('base64'),
+      ParametersValidTo: epochSeconds(expiresAt),
+    };
+  },
+};

@@ -1,0 +1,30 @@
+/** IAM AddUserToGroup: the user gets the group's policies (at most 10 groups per user). */
+import { ServiceError } from '../../errors';
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { authorizeIam, entityResource, requireEntity } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly GroupName: string;
+  readonly UserName: string;
+}
+
+const MAX_GROUPS_PER_USER = 10;
+
+export const addUserToGroup: Operation<Input> = {
+  name: 'AddUserToGroup',
+  input: structure({ GroupName: IAM.groupName(), UserName: IAM.existingUserName() }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    await authorizeIam(ctx, svc, 'AddUserToGroup', entityResource(ctx, 'group', input.GroupName));
+    const group = await requireEntity(ctx, svc, 'group', input.GroupName);
+    const user = await requireEntity(ctx, svc, 'user', input.UserName);
+    const groups = await svc.store.identity.listGroupsForUser(user.id);
+    if (!groups.some((g) => g.id === group.id) && groups.length >= MAX_GROUPS_PER_USER) {
+      throw new ServiceError('LimitExceededException', `Cannot exceed quota for GroupsPerUser: ${MAX_GROUPS_PER_USER}`);
+    }
+    await svc.store.identity.addUserToGroup(group.id, user.id);
+    return undefined;
+  },
+};

@@ -1,0 +1,20 @@
+/** IAM AttachRolePolicy: attaches a managed policy (customer managed in this account, or AWS managed) by ARN. */
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { attachManagedPolicy } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly RoleName: string;
+  readonly PolicyArn: string;
+}
+
+export const attachRolePolicy: Operation<Input> = {
+  name: 'AttachRolePolicy',
+  input: structure({ RoleName: IAM.roleName(), PolicyArn: IAM.arn() }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    await attachManagedPolicy(ctx, svc, 'role', input.RoleName, input.PolicyArn);
+    return undefined;
+  },
+};

@@ -1,0 +1,53 @@
+/**
+ * IAM CreateAccessKey: a new AKIA… key for a user (or, without UserName, for the calling user or
+ * the account root). The secret is returned once and stored only wrapped by the root of trust.
+ * At most two keys per principal (LimitExceeded AccessKeysPerUser).
+ */
+import { ServiceError } from '../../errors';
+import { newAccessKeyId, newSecretAccessKey, wrapAccessKeySecret } from '../../identity/credentials';
+import type { AccessKeyRecord } from '../../store/store';
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { authorizeIam, keyOwner, keyOwnerResource } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly UserName?: string;
+}
+
+const MAX_KEYS = 2;
+
+export const createAccessKey: Operation<Input> = {
+  name: 'CreateAccessKey',
+  input: structure({ UserName: IAM.existingUserName(false) }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    await authorizeIam(ctx, svc, 'CreateAccessKey', keyOwnerResource(ctx, input.UserName));
+    const owner = await keyOwner(ctx, svc, input.UserName);
+    const accessKeyId = newAccessKeyId();
+    const secret = newSecretAccessKey();
+    const record: AccessKeyRecord = {
+      accessKeyId,
+      accountId: ctx.caller.accountId,
+      principalArn: owner.principalArn,
+      principalId: owner.principalId,
+      principalType: owner.user === undefined ? 'Root' : 'IAMUser',
+      userName: owner.user?.name ?? null,
+      wrappedSecret: await wrapAccessKeySecret(svc.trust, accessKeyId, secret),
+      status: 'Active',
+      createdAt: svc.clock.now(),
+    };
+    if (!(await svc.store.identity.createAccessKeyWithinQuota(record, MAX_KEYS))) {
+      throw new ServiceError('LimitExceededException', `Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS}`);
+    }
+    return {
+      AccessKey: {
+        ...(owner.user === undefined ? {} : { UserName: owner.user.name }),
+        AccessKeyId: accessKeyId,
+        Status: 'Active',
+        SecretAccessKey: secret,
+        CreateDate: new Date(record.createdAt),
+      },
+    };
+  },
+};

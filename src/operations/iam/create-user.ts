@@ -1,0 +1,47 @@
+/** IAM CreateUser: a user with a unique id (AIDA…), a path and optional tags and permissions boundary. */
+import { ServiceError } from '../../errors';
+import { iamEntityArn } from '../../identity/arns';
+import { ID_PREFIX, newUniqueId } from '../../identity/ids';
+import type { IamEntityRecord, IamTag } from '../../store/store';
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { authorizeIam, checkTags, permissionsBoundary, userOutput } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly Path?: string;
+  readonly UserName: string;
+  readonly PermissionsBoundary?: string;
+  readonly Tags?: IamTag[];
+}
+
+export const createUser: Operation<Input> = {
+  name: 'CreateUser',
+  input: structure({ Path: IAM.path(), UserName: IAM.userName(), PermissionsBoundary: IAM.arn(false), Tags: IAM.tags() }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    const accountId = ctx.caller.accountId;
+    const path = input.Path ?? '/';
+    const arn = iamEntityArn(accountId, 'user', path, input.UserName);
+    await authorizeIam(ctx, svc, 'CreateUser', arn);
+    const tags = input.Tags ?? [];
+    checkTags(tags);
+    const user: IamEntityRecord = {
+      id: newUniqueId(ID_PREFIX.user),
+      accountId,
+      kind: 'user',
+      name: input.UserName,
+      path,
+      arn,
+      createdAt: svc.clock.now(),
+      assumeRolePolicy: null,
+      description: null,
+      maxSessionDuration: null,
+      permissionsBoundary: await permissionsBoundary(ctx, svc, input.PermissionsBoundary),
+    };
+    if (!(await svc.store.identity.createIamEntity(user, tags))) {
+      throw new ServiceError('EntityAlreadyExistsException', `User with name ${input.UserName} already exists.`);
+    }
+    return { User: userOutput(user, tags) };
+  },
+};

@@ -1,0 +1,25 @@
+/** IAM DeleteUserPolicy: removes an inline user policy. */
+import { ServiceError } from '../../errors';
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { authorizeIam, entityResource, requireEntity } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly UserName: string;
+  readonly PolicyName: string;
+}
+
+export const deleteUserPolicy: Operation<Input> = {
+  name: 'DeleteUserPolicy',
+  input: structure({ UserName: IAM.existingUserName(), PolicyName: IAM.policyName() }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    await authorizeIam(ctx, svc, 'DeleteUserPolicy', entityResource(ctx, 'user', input.UserName));
+    const user = await requireEntity(ctx, svc, 'user', input.UserName);
+    if (!(await svc.store.identity.deleteInlinePolicy(user.id, input.PolicyName))) {
+      throw new ServiceError('NoSuchEntityException', `The user policy with name ${input.PolicyName} cannot be found.`);
+    }
+    return undefined;
+  },
+};

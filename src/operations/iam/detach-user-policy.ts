@@ -1,0 +1,25 @@
+/** IAM DetachUserPolicy: detaches a managed policy from a user. */
+import { ServiceError } from '../../errors';
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { authorizeIam, entityResource, requireEntity } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly UserName: string;
+  readonly PolicyArn: string;
+}
+
+export const detachUserPolicy: Operation<Input> = {
+  name: 'DetachUserPolicy',
+  input: structure({ UserName: IAM.userName(), PolicyArn: IAM.arn() }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    await authorizeIam(ctx, svc, 'DetachUserPolicy', entityResource(ctx, 'user', input.UserName));
+    const user = await requireEntity(ctx, svc, 'user', input.UserName);
+    if (!(await svc.store.identity.detachPolicy(user.id, input.PolicyArn))) {
+      throw new ServiceError('NoSuchEntityException', `Policy ${input.PolicyArn} was not found.`);
+    }
+    return undefined;
+  },
+};

@@ -1,0 +1,242 @@
+/**
+ * What IAM operations share: authorization of the call, entity lookups with AWS's NoSuchEntity
+ * messages, the User/Role/Group output structures, tag checks and Marker paging (IAM API
+ * Reference, "Common Parameters" and each action's page).
+ */
+import { ServiceError } from '../../errors';
+import { iamEntityArn, rootArn } from '../../identity/arns';
+import { authorizeCall } from '../../identity/authorize-call';
+import { AWS_MANAGED_POLICIES } from '../../identity/aws-managed-policies';
+import { POLICY_QUOTAS, policySize, validateIdentityPolicy } from '../../identity/policy-documents';
+import type { DeleteEntityResult, IamEntityKind, IamEntityRecord, IamTag } from '../../store/store';
+import type { RequestContext, Services } from '../operation';
+import { decodeMarker, encodeMarker } from '../pagination';
+
+const KIND_LABEL: Readonly<Record<IamEntityKind, string>> = Object.freeze({ user: 'user', role: 'role', group: 'group' });
+
+/** Throws AccessDenied unless the caller's policies allow `iam:<action>` on `resource`. */
+export function authorizeIam(ctx: RequestContext, svc: Services, action: string, resource: string): Promise<void> {
+  return authorizeCall(
+    { store: svc.store, clock: svc.clock, caller: ctx.caller, origin: ctx.origin, region: ctx.region },
+    `iam:${action}`,
+    resource,
+  );
+}
+
+/** The ARN an entity of this name would have (for authorizing calls on entities that may not exist). */
+export function entityResource(ctx: RequestContext, kind: IamEntityKind, name: string, path = '/'): string {
+  return iamEntityArn(ctx.caller.accountId, kind, path, name);
+}
+
+/** NoSuchEntity in AWS's words. */
+export function noSuchEntity(kind: IamEntityKind, name: string): ServiceError {
+  return new ServiceError('NoSuchEntityException', `The ${KIND_LABEL[kind]} with name ${name} cannot be found.`);
+}
+
+/** The caller's account's entity by name, or NoSuchEntity. */
+export async function requireEntity(ctx: RequestContext, svc: Services, kind: IamEntityKind, name: string): Promise<IamEntityRecord> {
+  const e = await svc.store.identity.getIamEntity(ctx.caller.accountId, kind, name);
+  if (e === undefined) throw noSuchEntity(kind, name);
+  return e;
+}
+
+/**
+ * The user an access-key or GetUser call is about: the named user, or, without UserName, the
+ * calling IAM user. Undefined means the account root acting on itself.
+ */
+export async function targetUser(ctx: RequestContext, svc: Services, userName: string | undefined): Promise<IamEntityRecord | undefined> {
+  if (userName !== undefined) return requireEntity(ctx, svc, 'user', userName);
+  const c = ctx.caller;
+  if (c.principalType === 'Root') return undefined;
+  if (c.principalType !== 'IAMUser' || c.uniqueId === undefined) {
+    throw new ServiceError('ValidationException', 'Must specify userName when calling with non-User credentials');
+  }
+  const e = await svc.store.identity.getIamEntityById(c.uniqueId);
+  if (e === undefined) throw noSuchEntity('user', c.userName ?? c.principalId);
+  return e;
+}
+
+/** Tags as IAM returns them. */
+export function tagList(tags: readonly IamTag[]): Record<string, string>[] {
+  return tags.map((t) => ({ Key: t.Key, Value: t.Value }));
+}
+
+/** IAM's User structure. */
+export function userOutput(e: IamEntityRecord, tags?: readonly IamTag[]): Record<string, unknown> {
+  return {
+    Path: e.path,
+    UserName: e.name,
+    UserId: e.id,
+    Arn: e.arn,
+    CreateDate: new Date(e.createdAt),
+    ...(e.permissionsBoundary === null ? {} : { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: e.permissionsBoundary } }),
+    ...(tags === undefined || tags.length === 0 ? {} : { Tags: tagList(tags) }),
+  };
+}
+
+/** IAM's Role structure (the trust policy URL-encoded, as IAM returns policy documents). */
+export function roleOutput(e: IamEntityRecord, tags?: readonly IamTag[]): Record<string, unknown> {
+  return {
+    Path: e.path,
+    RoleName: e.name,
+    RoleId: e.id,
+    Arn: e.arn,
+    CreateDate: new Date(e.createdAt),
+    AssumeRolePolicyDocument: e.assumeRolePolicy === null ? undefined : urlEncodedPolicy(e.assumeRolePolicy),
+    ...(e.description === null ? {} : { Description: e.description }),
+    MaxSessionDuration: e.maxSessionDuration ?? 3600,
+    ...(e.permissionsBoundary === null ? {} : { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: e.permissionsBoundary } }),
+    ...(tags === undefined || tags.length === 0 ? {} : { Tags: tagList(tags) }),
+  };
+}
+
+/** IAM's Group structure. */
+export function groupOutput(e: IamEntityRecord): Record<string, unknown> {
+  return { Path: e.path, GroupName: e.name, GroupId: e.id, Arn: e.arn, CreateDate: new Date(e.createdAt) };
+}
+
+/**
+ * Policy documents in IAM responses are URL-encoded (RFC 3986), e.g. GetUserPolicy's
+ * PolicyDocument and a Role's AssumeRolePolicyDocument; SDKs and the CLI decode them.
+ */
+export function urlEncodedPolicy(document: string): string {
+  return encodeURIComponent(document);
+}
+
+/** Checks tags: no `aws:` keys, no duplicate keys (compared case-insensitively, as IAM does). */
+export function checkTags(tags: readonly IamTag[]): void {
+  const seen = new Set<string>();
+  for (const t of tags) {
+    const k = t.Key.toLowerCase();
+    if (k.startsWith('aws:')) throw new ServiceError('InvalidInputException', "Tag keys starting with 'aws:' are reserved for AWS use.");
+    if (seen.has(k)) throw new ServiceError('InvalidInputException', 'Duplicate tag keys found. Please note that Tag keys are case insensitive.');
+    seen.add(k);
+  }
+}
+
+/** IAM's per-entity tag quota. */
+export const MAX_TAGS = 50;
+
+/** A page of an IAM listing: Marker (opaque) and MaxItems (default 100). */
+export interface IamPage {
+  readonly after: string | undefined;
+  readonly limit: number;
+}
+
+/** Decodes Marker/MaxItems. */
+export function iamPage(marker: string | undefined, maxItems: number | undefined): IamPage {
+  return { after: decodeMarker(marker), limit: maxItems ?? 100 };
+}
+
+/** Trims a fetch of limit+1 rows to the page and adds IsTruncated/Marker. */
+export function iamPageResult<T>(rows: readonly T[], page: IamPage, sortKey: (item: T) => string): { items: T[]; IsTruncated: boolean; Marker?: string } {
+  if (rows.length <= page.limit) return { items: [...rows], IsTruncated: false };
+  const items = rows.slice(0, page.limit);
+  return { items, IsTruncated: true, Marker: encodeMarker(sortKey(items[items.length - 1] as T)) };
+}
+
+const INLINE_QUOTA: Readonly<Record<IamEntityKind, number>> = Object.freeze({
+  user: POLICY_QUOTAS.userInline,
+  group: POLICY_QUOTAS.groupInline,
+  role: POLICY_QUOTAS.roleInline,
+});
+
+const ACTION_NOUN: Readonly<Record<IamEntityKind, string>> = Object.freeze({ user: 'User', role: 'Role', group: 'Group' });
+
+/** Put{User,Group,Role}Policy: validates the document and the aggregate inline quota, then stores it. */
+export async function putInlinePolicy(
+  ctx: RequestContext, svc: Services, kind: IamEntityKind, entityName: string, policyName: string, document: string,
+): Promise<void> {
+  await authorizeIam(ctx, svc, `Put${ACTION_NOUN[kind]}Policy`, entityResource(ctx, kind, entityName));
+  const e = await requireEntity(ctx, svc, kind, entityName);
+  validateIdentityPolicy(document);
+  let size = policySize(document);
+  for (const p of await svc.store.identity.listInlinePolicies(e.id)) if (p.policyName !== policyName) size += policySize(p.document);
+  if (size > INLINE_QUOTA[kind]) {
+    throw new ServiceError('LimitExceededException', `Maximum policy size of ${INLINE_QUOTA[kind]} bytes exceeded for ${kind} ${e.name}`);
+  }
+  await svc.store.identity.putInlinePolicy(e.id, policyName, document);
+}
+
+/** The managed policy an ARN names, if it exists and this account may attach it (AWS managed or its own). */
+export async function attachablePolicy(ctx: RequestContext, svc: Services, arn: string): Promise<{ arn: string; name: string } | undefined> {
+  const aws = AWS_MANAGED_POLICIES.get(arn);
+  if (aws !== undefined) return { arn, name: aws.name };
+  const p = await svc.store.identity.getManagedPolicy(arn);
+  return p !== undefined && p.accountId === ctx.caller.accountId ? { arn, name: p.policyName } : undefined;
+}
+
+/** NoSuchEntity for a policy ARN that does not resolve. */
+export function notAttachable(arn: string): ServiceError {
+  return new ServiceError('NoSuchEntityException', `Policy ${arn} does not exist or is not attachable.`);
+}
+
+/** IAM's quota of managed policies attached to one user, group or role. */
+export const MAX_ATTACHED_POLICIES = 10;
+
+/** Attach{User,Group,Role}Policy. */
+export async function attachManagedPolicy(ctx: RequestContext, svc: Services, kind: IamEntityKind, entityName: string, policyArn: string): Promise<void> {
+  await authorizeIam(ctx, svc, `Attach${ACTION_NOUN[kind]}Policy`, entityResource(ctx, kind, entityName));
+  const e = await requireEntity(ctx, svc, kind, entityName);
+  if ((await attachablePolicy(ctx, svc, policyArn)) === undefined) throw notAttachable(policyArn);
+  const attached = await svc.store.identity.listAttachedPolicyArns(e.id);
+  if (!attached.includes(policyArn) && attached.length >= MAX_ATTACHED_POLICIES) {
+    throw new ServiceError('LimitExceededException', `Cannot exceed quota for PoliciesPer${ACTION_NOUN[kind]}: ${MAX_ATTACHED_POLICIES}`);
+  }
+  await svc.store.identity.attachPolicy(e.id, policyArn);
+}
+
+/** Checks a PermissionsBoundary ARN names an attachable policy; returns it (or null). */
+export async function permissionsBoundary(ctx: RequestContext, svc: Services, arn: string | undefined): Promise<string | null> {
+  if (arn === undefined) return null;
+  if ((await attachablePolicy(ctx, svc, arn)) === undefined) {
+    throw new ServiceError('NoSuchEntityException', `Scope ARN: ${arn} does not exist or is not attachable.`);
+  }
+  return arn;
+}
+
+/** DeleteConflict messages (and NoSuchEntity) for a refused delete. */
+export function deleteConflict(kind: IamEntityKind, name: string, result: DeleteEntityResult): ServiceError | undefined {
+  switch (result) {
+    case 'deleted':
+      return undefined;
+    case 'not-found':
+      return noSuchEntity(kind, name);
+    case 'has-access-keys':
+      return new ServiceError('DeleteConflictException', 'Cannot delete entity, must delete access keys first.');
+    case 'has-inline-policies':
+      return new ServiceError('DeleteConflictException', 'Cannot delete entity, must delete policies first.');
+    case 'has-attached-policies':
+      return new ServiceError('DeleteConflictException', 'Cannot delete entity, must detach all policies first.');
+    case 'has-group-memberships':
+      return new ServiceError('DeleteConflictException', 'Cannot delete entity, must remove user from all groups first.');
+    case 'has-members':
+      return new ServiceError('DeleteConflictException', 'Cannot delete entity, must remove users from group first.');
+  }
+}
+
+/** The principal whose access keys a call manages: an IAM user, or the account root. */
+export interface KeyOwner {
+  readonly principalId: string;
+  readonly principalArn: string;
+  readonly user: IamEntityRecord | undefined;
+}
+
+/** The owner of the access keys a call with this UserName is about (see targetUser). */
+export async function keyOwner(ctx: RequestContext, svc: Services, userName: string | undefined): Promise<KeyOwner> {
+  const user = await targetUser(ctx, svc, userName);
+  return user === undefined
+    ? { principalId: ctx.caller.accountId, principalArn: rootArn(ctx.caller.accountId), user: undefined }
+    : { principalId: user.id, principalArn: user.arn, user };
+}
+
+/** The resource an access-key call is authorized on (the user, or the root). */
+export function keyOwnerResource(ctx: RequestContext, userName: string | undefined): string {
+  if (userName !== undefined) return entityResource(ctx, 'user', userName);
+  return ctx.caller.principalType === 'IAMUser' ? ctx.caller.principalArn : rootArn(ctx.caller.accountId);
+}
+
+/** NoSuchEntity for an access key id the owner does not have. */
+export function noSuchAccessKey(accessKeyId: string): ServiceError {
+  return new ServiceError('NoSuchEntityException', `The Access Key with id ${accessKeyId} cannot be found.`);
+}

@@ -1,0 +1,36 @@
+/** IAM ListAccessKeys: a user's (or the caller's) access key ids and status; never secrets. */
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { authorizeIam, iamPage, iamPageResult, keyOwner, keyOwnerResource } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly UserName?: string;
+  readonly Marker?: string;
+  readonly MaxItems?: number;
+}
+
+export const listAccessKeys: Operation<Input> = {
+  name: 'ListAccessKeys',
+  input: structure({ UserName: IAM.existingUserName(false), Marker: IAM.marker(), MaxItems: IAM.maxItems() }),
+  readOnly: true,
+  async invoke(input, ctx, svc) {
+    await authorizeIam(ctx, svc, 'ListAccessKeys', keyOwnerResource(ctx, input.UserName));
+    const owner = await keyOwner(ctx, svc, input.UserName);
+    const page = iamPage(input.Marker, input.MaxItems);
+    const keys = (await svc.store.identity.listAccessKeysForPrincipal(owner.principalId)).filter(
+      (k) => page.after === undefined || k.accessKeyId > page.after,
+    );
+    keys.sort((a, b) => (a.accessKeyId < b.accessKeyId ? -1 : 1));
+    const { items, ...more } = iamPageResult(keys, page, (k) => k.accessKeyId);
+    return {
+      AccessKeyMetadata: items.map((k) => ({
+        ...(owner.user === undefined ? {} : { UserName: owner.user.name }),
+        AccessKeyId: k.accessKeyId,
+        Status: k.status,
+        CreateDate: new Date(k.createdAt),
+      })),
+      ...more,
+    };
+  },
+};

@@ -1,0 +1,24 @@
+/** IAM ListUsers: users whose path starts with PathPrefix, by name, paged with Marker/MaxItems. */
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { authorizeIam, iamPage, iamPageResult, userOutput } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly PathPrefix?: string;
+  readonly Marker?: string;
+  readonly MaxItems?: number;
+}
+
+export const listUsers: Operation<Input> = {
+  name: 'ListUsers',
+  input: structure({ PathPrefix: IAM.pathPrefix(), Marker: IAM.marker(), MaxItems: IAM.maxItems() }),
+  readOnly: true,
+  async invoke(input, ctx, svc) {
+    await authorizeIam(ctx, svc, 'ListUsers', `arn:aws:iam::${ctx.caller.accountId}:user/`);
+    const page = iamPage(input.Marker, input.MaxItems);
+    const rows = await svc.store.identity.listIamEntities(ctx.caller.accountId, 'user', input.PathPrefix ?? '/', { after: page.after, limit: page.limit + 1 });
+    const { items, ...more } = iamPageResult(rows, page, (u) => u.name.toLowerCase());
+    return { Users: items.map((u) => userOutput(u)), ...more };
+  },
+};

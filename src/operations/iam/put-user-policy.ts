@@ -1,0 +1,21 @@
+/** IAM PutUserPolicy: embeds (or replaces) an inline identity policy; validated, within IAM's size quota. */
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { putInlinePolicy } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly UserName: string;
+  readonly PolicyName: string;
+  readonly PolicyDocument: string;
+}
+
+export const putUserPolicy: Operation<Input> = {
+  name: 'PutUserPolicy',
+  input: structure({ UserName: IAM.existingUserName(), PolicyName: IAM.policyName(), PolicyDocument: IAM.policyDocument() }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    await putInlinePolicy(ctx, svc, 'user', input.UserName, input.PolicyName, input.PolicyDocument);
+    return undefined;
+  },
+};

@@ -1,0 +1,27 @@
+/** IAM TagRole: adds or overwrites tags (at most 50 per role); sessions see them as aws:PrincipalTag. */
+import { ServiceError } from '../../errors';
+import type { IamTag } from '../../store/store';
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { MAX_TAGS, authorizeIam, checkTags, entityResource, requireEntity } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly RoleName: string;
+  readonly Tags: IamTag[];
+}
+
+export const tagRole: Operation<Input> = {
+  name: 'TagRole',
+  input: structure({ RoleName: IAM.roleName(), Tags: IAM.tags(true) }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    await authorizeIam(ctx, svc, 'TagRole', entityResource(ctx, 'role', input.RoleName));
+    const role = await requireEntity(ctx, svc, 'role', input.RoleName);
+    checkTags(input.Tags);
+    if (!(await svc.store.identity.putIamTags(role.id, input.Tags, MAX_TAGS))) {
+      throw new ServiceError('LimitExceededException', `Cannot exceed quota for TagsPerRole: ${MAX_TAGS}`);
+    }
+    return undefined;
+  },
+};

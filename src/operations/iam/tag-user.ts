@@ -1,0 +1,27 @@
+/** IAM TagUser: adds or overwrites tags (at most 50 per user); they become aws:PrincipalTag. */
+import { ServiceError } from '../../errors';
+import type { IamTag } from '../../store/store';
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { MAX_TAGS, authorizeIam, checkTags, entityResource, requireEntity } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly UserName: string;
+  readonly Tags: IamTag[];
+}
+
+export const tagUser: Operation<Input> = {
+  name: 'TagUser',
+  input: structure({ UserName: IAM.existingUserName(), Tags: IAM.tags(true) }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    await authorizeIam(ctx, svc, 'TagUser', entityResource(ctx, 'user', input.UserName));
+    const user = await requireEntity(ctx, svc, 'user', input.UserName);
+    checkTags(input.Tags);
+    if (!(await svc.store.identity.putIamTags(user.id, input.Tags, MAX_TAGS))) {
+      throw new ServiceError('LimitExceededException', `Cannot exceed quota for TagsPerUser: ${MAX_TAGS}`);
+    }
+    return undefined;
+  },
+};

@@ -1,0 +1,25 @@
+/** IAM UpdateAccessKey: Active or Inactive; an inactive key authenticates nothing from the next request on. */
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { authorizeIam, keyOwner, keyOwnerResource, noSuchAccessKey } from './iam-common';
+import { IAM } from './iam-shapes';
+
+interface Input {
+  readonly UserName?: string;
+  readonly AccessKeyId: string;
+  readonly Status: 'Active' | 'Inactive';
+}
+
+export const updateAccessKey: Operation<Input> = {
+  name: 'UpdateAccessKey',
+  input: structure({ UserName: IAM.existingUserName(false), AccessKeyId: IAM.accessKeyId(), Status: IAM.status() }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    await authorizeIam(ctx, svc, 'UpdateAccessKey', keyOwnerResource(ctx, input.UserName));
+    const owner = await keyOwner(ctx, svc, input.UserName);
+    const key = await svc.store.getAccessKey(input.AccessKeyId);
+    if (key === undefined || key.principalId !== owner.principalId) throw noSuchAccessKey(input.AccessKeyId);
+    await svc.store.identity.setAccessKeyStatus(key.accessKeyId, input.Status);
+    return undefined;
+  },
+};

@@ -1,0 +1,153 @@
+/**
+ * CloudTrail LookupEvents over the audit trail (CloudTrail API reference, LookupEvents): at most
+ * one lookup attribute, a time range, MaxResults 1-50 (default 50), NextToken paging, newest
+ * first. Results are limited to the caller's account (recipientAccountId). Each event carries
+ * the stored record verbatim as CloudTrailEvent, so `aws cloudtrail lookup-events` shows the
+ * same bytes `keyhold audit verify` checks.
+ */
+import { createHash } from 'node:crypto';
+import { ServiceError } from '../errors';
+import type { AuditEventRow, AuditLog, LookupAttributeKey } from '../store/audit-log';
+import type { Operation } from './operation';
+import { structure } from './shape';
+
+/** CloudTrail's own client errors for LookupEvents; AWS answers each with HTTP 400. */
+export type CloudTrailErrorName =
+  | 'InvalidLookupAttributesException'
+  | 'InvalidTimeRangeException'
+  | 'InvalidMaxResultsException'
+  | 'InvalidNextTokenException'
+  | 'InvalidEventCategoryException';
+
+/** A CloudTrail client error (status 400, the wire `__type` is `name`). */
+export class CloudTrailError extends ServiceError {
+  constructor(name: CloudTrailErrorName, message: string) {
+    super('ValidationException', message);
+    Object.defineProperty(this, 'name', { value: name, enumerable: false, writable: false });
+  }
+}
+
+const ATTRIBUTE_KEYS: readonly LookupAttributeKey[] = Object.freeze([
+  'EventId', 'EventName', 'ReadOnly', 'Username', 'ResourceType', 'ResourceName', 'EventSource', 'AccessKeyId',
+]);
+const DEFAULT_MAX_RESULTS = 50;
+const MAX_ATTRIBUTE_VALUE = 2000;
+
+interface LookupEventsInput {
+  LookupAttributes?: { AttributeKey: string; AttributeValue: string }[];
+  StartTime?: number;
+  EndTime?: number;
+  EventCategory?: string;
+  MaxResults?: number;
+  NextToken?: string;
+}
+
+interface Token {
+  /** time and seq of the last event returned */
+  t: number;
+  s: number;
+  /** the query the token belongs to */
+  q: string;
+}
+
+function queryFingerprint(account: string, input: LookupEventsInput): string {
+  const a = input.LookupAttributes?.[0];
+  return createHash('sha256')
+    .update(JSON.stringify([account, a?.AttributeKey ?? null, a?.AttributeValue ?? null, input.StartTime ?? null, input.EndTime ?? null]))
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+function encodeToken(t: Token): string {
+  return Buffer.from(JSON.stringify(t)).toString('base64url');
+}
+
+function decodeToken(s: string, q: string): Token {
+  let t: unknown;
+  try {
+    t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+  } catch {
+    t = undefined;
+  }
+  const ok =
+    typeof t === 'object' && t !== null &&
+    Number.isSafeInteger((t as Token).t) && Number.isSafeInteger((t as Token).s) && (t as Token).q === q;
+  if (!ok) throw new CloudTrailError('InvalidNextTokenException', 'Invalid NextToken. The token must come from a previous call with the same parameters.');
+  return t as Token;
+}
+
+/** One result of LookupEvents. */
+function wireEvent(row: AuditEventRow): Record<string, unknown> {
+  const record = JSON.parse(row.body) as { resources?: { type?: string; ARN?: string }[] };
+  const e: Record<string, unknown> = {
+    EventId: row.eventId,
+    EventName: row.eventName,
+    ReadOnly: row.readOnly ? 'true' : 'false',
+  };
+  if (row.accessKeyId !== null) e.AccessKeyId = row.accessKeyId;
+  e.EventTime = Math.floor(row.time / 1000);
+  e.EventSource = row.eventSource;
+  if (row.username !== null) e.Username = row.username;
+  e.Resources = (record.resources ?? []).map((r) => ({ ResourceType: r.type, ResourceName: r.ARN }));
+  e.CloudTrailEvent = row.body;
+  return e;
+}
+
+/** LookupEvents over `trail` (undefined when the trail is off: nothing to find). */
+export function lookupEvents(trail: AuditLog | undefined): Operation<LookupEventsInput> {
+  return {
+    name: 'LookupEvents',
+    readOnly: true,
+    input: structure({
+      LookupAttributes: {
+        type: 'list',
+        member: structure({ AttributeKey: { type: 'string', required: true }, AttributeValue: { type: 'string', required: true } }),
+      },
+      StartTime: { type: 'timestamp' },
+      EndTime: { type: 'timestamp' },
+      EventCategory: { type: 'string' },
+      MaxResults: { type: 'integer' },
+      NextToken: { type: 'string' },
+    }),
+    async invoke(input, ctx) {
+      const attrs = input.LookupAttributes ?? [];
+      if (attrs.length > 1) throw new CloudTrailError('InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.');
+      const attr = attrs[0];
+      if (attr !== undefined) {
+        if (!(ATTRIBUTE_KEYS as readonly string[]).includes(attr.AttributeKey)) {
+          throw new CloudTrailError('InvalidLookupAttributesException', `The attribute key is not valid. Valid keys: ${ATTRIBUTE_KEYS.join(', ')}.`);
+        }
+        if (attr.AttributeValue.length < 1 || attr.AttributeValue.length > MAX_ATTRIBUTE_VALUE) {
+          throw new CloudTrailError('InvalidLookupAttributesException', `The attribute value must be 1 to ${MAX_ATTRIBUTE_VALUE} characters long.`);
+        }
+      }
+      if (input.StartTime !== undefined && input.EndTime !== undefined && input.StartTime > input.EndTime) {
+        throw new CloudTrailError('InvalidTimeRangeException', 'Start time must not be after end time.');
+      }
+      const max = input.MaxResults ?? DEFAULT_MAX_RESULTS;
+      if (max < 1 || max > DEFAULT_MAX_RESULTS) throw new CloudTrailError('InvalidMaxResultsException', 'MaxResults must be from 1 to 50.');
+      if (input.EventCategory !== undefined && input.EventCategory !== 'insight') {
+        throw new CloudTrailError('InvalidEventCategoryException', 'The event category is not valid. Valid value: insight.');
+      }
+      const q = queryFingerprint(ctx.caller.accountId, input);
+      const after = input.NextToken === undefined ? undefined : decodeToken(input.NextToken, q);
+      // Keyhold records no Insights events; management events are not returned for that category.
+      if (trail === undefined || input.EventCategory === 'insight') return { Events: [] };
+      if (attr?.AttributeKey === 'ReadOnly' && attr.AttributeValue !== 'true' && attr.AttributeValue !== 'false') return { Events: [] };
+      const rows = trail.lookup({
+        account: ctx.caller.accountId,
+        attribute: attr === undefined ? undefined : { key: attr.AttributeKey as LookupAttributeKey, value: attr.AttributeValue },
+        startTime: input.StartTime,
+        // EndTime is inclusive to the second; stored times carry milliseconds.
+        endTime: input.EndTime === undefined ? undefined : input.EndTime + 999,
+        after: after === undefined ? undefined : { time: after.t, seq: after.s },
+        limit: max + 1,
+      });
+      const page = rows.slice(0, max);
+      const out: Record<string, unknown> = { Events: page.map(wireEvent) };
+      const last = page[page.length - 1];
+      if (rows.length > max && last !== undefined) out.NextToken = encodeToken({ t: last.time, s: last.seq, q });
+      return out;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/** Organizations DescribeCreateAccountStatus: CreateAccount completes at once, so its status is SUCCEEDED. */
+import { ServiceError } from '../../errors';
+import type { Operation } from '../operation';
+import { epochSeconds } from '../operation';
+import { structure } from '../shape';
+import { orgCall } from './org-common';
+
+interface Input {
+  readonly CreateAccountRequestId: string;
+}
+
+export const describeCreateAccountStatus: Operation<Input> = {
+  name: 'DescribeCreateAccountStatus',
+  input: structure({ CreateAccountRequestId: { type: 'string', max: 36, pattern: /^car-[a-z0-9]{8,32}$/, required: true } }),
+  readOnly: true,
+  async invoke(input, ctx, svc) {
+    const { org } = await orgCall(ctx, svc, 'DescribeCreateAccountStatus');
+    const accountId = /^car-(\d{12})/.exec(input.CreateAccountRequestId)?.[1];
+    const account = accountId === undefined ? undefined : await svc.store.identity.getAccount(accountId);
+    if (account === undefined || account.organizationId !== org.id || account.joinedMethod !== 'CREATED') {
+      throw new ServiceError('CreateAccountStatusNotFoundException', "We can't find an create account request with the CreateAccountRequestId that you specified.");
+    }
+    const at = epochSeconds(account.joinedAt ?? account.createdAt);
+    return {
+      CreateAccountStatus: {
+        Id: input.CreateAccountRequestId,
+        AccountName: account.name ?? account.accountId,
+        State: 'SUCCEEDED',
+        RequestedTimestamp: at,
+        CompletedTimestamp: at,
+        AccountId: account.accountId,
+      },
+    };
+  },
+};

@@ -1,0 +1,22 @@
+/** Organizations ListAccounts: the organization's accounts (management account included), by id. */
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { ORG, accountOutput, orgCall, orgPage, orgPageResult } from './org-common';
+
+interface Input {
+  readonly NextToken?: string;
+  readonly MaxResults?: number;
+}
+
+export const listAccounts: Operation<Input> = {
+  name: 'ListAccounts',
+  input: structure({ NextToken: ORG.nextToken(), MaxResults: ORG.maxResults() }),
+  readOnly: true,
+  async invoke(input, ctx, svc) {
+    const { org } = await orgCall(ctx, svc, 'ListAccounts');
+    const page = orgPage(input.NextToken, input.MaxResults);
+    const rows = await svc.store.identity.listOrganizationAccounts(org.id, { after: page.after, limit: page.limit + 1 });
+    const { items, ...more } = orgPageResult(rows, page.limit, (a) => a.accountId);
+    return { Accounts: items.map((a) => accountOutput(org, a)), ...more };
+  },
+};

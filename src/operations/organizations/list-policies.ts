@@ -1,0 +1,23 @@
+/** Organizations ListPolicies: the organization's policies of one type (FullAWSAccess included). */
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { ORG, orgCall, orgPage, orgPageResult, policySummary } from './org-common';
+
+interface Input {
+  readonly Filter: string;
+  readonly NextToken?: string;
+  readonly MaxResults?: number;
+}
+
+export const listPolicies: Operation<Input> = {
+  name: 'ListPolicies',
+  input: structure({ Filter: ORG.policyType(), NextToken: ORG.nextToken(), MaxResults: ORG.maxResults() }),
+  readOnly: true,
+  async invoke(input, ctx, svc) {
+    const { org } = await orgCall(ctx, svc, 'ListPolicies');
+    const page = orgPage(input.NextToken, input.MaxResults);
+    const rows = await svc.store.identity.listOrgPolicies(org.id, input.Filter, { after: page.after, limit: page.limit + 1 });
+    const { items, ...more } = orgPageResult(rows, page.limit, (p) => p.id);
+    return { Policies: items.map(policySummary), ...more };
+  },
+};

@@ -1,0 +1,179 @@
+/**
+ * ReplicateKey: a replica of a multi-Region primary key in another Region this deployment serves
+ * (kms-reference.md §14.3; API reference ReplicateKey). The replica shares the primary's key id,
+ * key spec, key usage, origin, rotation setting and every version's material (unwrapped and
+ * wrapped again for the replica's ARN, which the wrapping binds); its policy, description, tags,
+ * aliases and state are its own.
+ *
+ * Departures from AWS, by design: AWS returns the replica in the transient `Creating` state and
+ * finishes asynchronously; Keyhold writes the replica and all its material in one transaction
+ * before answering (DESIGN §1.1), so ReplicaKeyMetadata already shows `Enabled`. A replica of a
+ * primary with imported material gets the primary's version rows without material and waits in
+ * `PendingImport` for the same material to be imported into it, as AWS requires.
+ */
+import { ServiceError } from '../errors';
+import { keyArn } from '../keys/arn';
+import { assertCustomerManaged } from '../keys/aws-managed';
+import { assertKeyState } from '../keys/key-states';
+import { newKeyRecord } from '../keys/new-key';
+import { defaultKeyPolicy, validateKeyPolicy } from '../policy/key-policy';
+import type { KeyRecord, KeyVersionRecord, KeyWrite, TagRecord } from '../store/store';
+import { keyMetadata } from './key-metadata';
+import type { Operation, Services } from './operation';
+import { S, structure, type StringShape } from './shape';
+import { validateTags } from './tags';
+
+interface ReplicateKeyInput {
+  KeyId: string;
+  ReplicaRegion: string;
+  Policy?: string;
+  BypassPolicyLockoutSafetyCheck?: boolean;
+  Description?: string;
+  Tags?: TagRecord[];
+}
+
+/** RegionType (ReplicaRegion, PrimaryRegion): kms-reference.md §6. */
+export function regionShape(): StringShape {
+  return { type: 'string', min: 1, max: 32, pattern: /^([a-z]+-){2,3}\d+$/, required: true };
+}
+
+/**
+ * Throws UnsupportedOperationException unless `key` is a multi-Region primary key: only a
+ * primary can be replicated or hand its role to a replica (ReplicateKey, UpdatePrimaryRegion).
+ */
+export function assertMultiRegionPrimary(key: KeyRecord): void {
+  if (!key.multiRegion) {
+    throw new ServiceError('UnsupportedOperationException', `${key.arn} is not a multi-Region key.`);
+  }
+  if (key.multiRegionKeyType !== 'PRIMARY') {
+    throw new ServiceError(
+      'UnsupportedOperationException',
+      `${key.arn} is not a multi-Region primary key. Its primary key is in ${key.primaryRegion ?? 'another Region'}.`,
+    );
+  }
+}
+
+/** The NotFound/AlreadyExists message form AWS uses for a key ARN. */
+function alreadyExists(arn: string): ServiceError {
+  return new ServiceError('AlreadyExistsException', `Key '${arn}' already exists`);
+}
+
+const MAX_ATTEMPTS = 3;
+
+/**
+ * The primary's versions, re-wrapped for `replicaArn`. Material is copied only for AWS_KMS
+ * keys; for imported material the rows keep their ids and lose the material, so the replica
+ * accepts exactly the primary's material on import (ImportKeyMaterial matches by KeyMaterialId).
+ */
+async function replicaVersions(primary: KeyRecord, replicaArn: string, svc: Services): Promise<KeyVersionRecord[]> {
+  const out: KeyVersionRecord[] = [];
+  for (const v of await svc.store.listKeyVersions(primary.arn)) {
+    const material = primary.origin === 'EXTERNAL' || v.wrappedMaterial === null ? undefined : await svc.keyring.material(primary, v.version);
+    if (material === undefined) {
+      out.push({ keyArn: replicaArn, version: v.version, materialId: v.materialId, wrappedMaterial: null, createdAt: v.createdAt, origin: v.origin });
+    } else {
+      // keyring.material returns its cached buffer: not ours to wipe.
+      out.push({ ...(await svc.keyring.versionFor(replicaArn, v.version, v.origin, material, v.materialId)), createdAt: v.createdAt });
+    }
+  }
+  return out;
+}
+
+export const replicateKey: Operation<ReplicateKeyInput> = {
+  name: 'ReplicateKey',
+  readOnly: false,
+  input: structure({
+    KeyId: S.keyId(),
+    ReplicaRegion: regionShape(),
+    Policy: S.policy(),
+    BypassPolicyLockoutSafetyCheck: { type: 'boolean' },
+    Description: S.description(),
+    Tags: S.tags(),
+  }),
+  async invoke(input, ctx, svc) {
+    const region = input.ReplicaRegion;
+    let { key: primary } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ReplicateKey');
+    assertCustomerManaged(primary, 'kms:ReplicateKey', ctx.caller);
+    const tags = input.Tags ?? [];
+    validateTags(tags);
+    const policy = input.Policy ?? defaultKeyPolicy(ctx.caller.accountId);
+    if (input.Policy !== undefined) validateKeyPolicy(policy);
+    const arn = keyArn(region, primary.accountId, primary.keyId);
+
+    for (let attempt = 1; ; attempt++) {
+      assertMultiRegionPrimary(primary);
+      assertKeyState(primary, 'replicate');
+      if (region === primary.region) {
+        throw new ServiceError(
+          'ValidationException',
+          `ReplicaRegion ${region} is the Region of the primary key ${primary.arn}; a replica must be in a different Region.`,
+        );
+      }
+      if (!(svc.regions ?? [ctx.region]).includes(region)) {
+        throw new ServiceError('UnsupportedOperationException', `The replica Region ${region} is not a Region this Keyhold deployment serves (--regions).`);
+      }
+      if ((await svc.store.listRelatedKeys(primary.accountId, primary.keyId)).some((r) => r.region === region)) throw alreadyExists(arn);
+
+      const external = primary.origin === 'EXTERNAL';
+      const versions = await replicaVersions(primary, arn, svc);
+      const replica = newKeyRecord(
+        {
+          keyId: primary.keyId,
+          arn,
+          accountId: primary.accountId,
+          region,
+          keySpec: primary.keySpec,
+          keyUsage: primary.keyUsage,
+          origin: primary.origin,
+          keyManager: 'CUSTOMER',
+          state: external ? 'PendingImport' : 'Enabled',
+          description: input.Description ?? '',
+          policy,
+          creationDate: svc.clock.now(),
+          currentVersion: primary.currentVersion,
+        },
+        {
+          multiRegion: true,
+          multiRegionKeyType: 'REPLICA',
+          primaryRegion: primary.region,
+          // Shared properties, kept on every row as keys/rotate.ts does: the rotation job skips
+          // replicas, and a replica promoted by UpdatePrimaryRegion carries the schedule on.
+          rotationEnabled: primary.rotationEnabled,
+          rotationPeriodInDays: primary.rotationPeriodInDays,
+          nextRotationDate: primary.nextRotationDate,
+        },
+      );
+      const [first, ...rest] = versions;
+      // The guard on the primary (still Enabled, no rotation since its versions were read) makes
+      // the copy all-or-nothing with respect to concurrent state changes and rotations.
+      const writes: KeyWrite[] = [
+        { kind: 'update-key', arn: primary.arn, patch: { state: 'Enabled' }, ifStates: ['Enabled'], ifCurrentVersion: primary.currentVersion },
+        { kind: 'create-key', key: replica, version: first ?? null, tags },
+        ...rest.map((version): KeyWrite => ({ kind: 'put-version', version })),
+      ];
+      let applied: boolean;
+      try {
+        applied = await svc.store.applyKeyWrites(writes);
+      } catch (e) {
+        // A concurrent ReplicateKey to the same Region inserted the row first.
+        if ((await svc.store.getKey(arn)) !== undefined) throw alreadyExists(arn);
+        throw e;
+      }
+      svc.keyring.forget(primary.arn);
+      svc.keyring.forget(arn);
+      if (applied) {
+        const related = await svc.store.listRelatedKeys(primary.accountId, primary.keyId);
+        const current = versions.find((v) => v.version === replica.currentVersion);
+        return {
+          ReplicaKeyMetadata: keyMetadata(replica, current?.materialId, related),
+          ReplicaPolicy: policy,
+          ReplicaTags: tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })),
+        };
+      }
+      if (attempt === MAX_ATTEMPTS) throw new Error(`lost ${MAX_ATTEMPTS} races on ${primary.arn}`);
+      const fresh = await svc.keyring.getKey(primary.arn);
+      if (fresh === undefined) throw new ServiceError('NotFoundException', `Key '${primary.arn}' does not exist`);
+      primary = fresh;
+    }
+  },
+};

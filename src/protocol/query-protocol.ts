@@ -1,0 +1,218 @@
+/**
+ * The AWS Query protocol (IAM, STS): a form-encoded POST body `Action=CreateUser&Version=…&…`,
+ * an XML response `<CreateUserResponse xmlns=…><CreateUserResult>…</CreateUserResult>
+ * <ResponseMetadata><RequestId>…</RequestId></ResponseMetadata></CreateUserResponse>`, and the
+ * error document `<ErrorResponse><Error><Type>Sender</Type><Code>…</Code><Message>…</Message>
+ * </Error><RequestId>…</RequestId></ErrorResponse>` (smithy "AWS query protocol":
+ * https://smithy.io/2.0/aws/protocols/aws-query-protocol.html). Lists are `Name.member.N`,
+ * nested members `Name.member.N.Member`, maps `Name.entry.N.key/value`.
+ *
+ * Like the JSON protocol it knows no operation's fields: input is decoded against the
+ * operation's declared shape and validated by the same code as every other operation
+ * (src/operations/shape.ts); output values are rendered by type — strings escaped, `Date` as ISO
+ * 8601, arrays as `<member>` lists, objects as nested elements. XML is built by hand with
+ * escaping; nothing client-supplied reaches the output unescaped.
+ */
+import { ERROR_STATUS, QUERY_ERRORS, ServiceError } from '../errors';
+import type { Operation, RequestContext, Services } from '../operations/operation';
+import { decodeInput, type Shape, type StructureShape } from '../operations/shape';
+
+/** One Query service: its signing name, API version, XML namespace and operations by Action. */
+export interface QueryService {
+  readonly signingName: string;
+  readonly version: string;
+  readonly xmlNamespace: string;
+  readonly operations: Readonly<Record<string, Operation>>;
+}
+
+/** Query services by SigV4 signing name, e.g. { iam: …, sts: … }. */
+export type QueryServices = Readonly<Record<string, QueryService>>;
+
+export const XML_TYPE = 'text/xml';
+
+/**
+ * Whether a request speaks the Query protocol: a form-encoded body and no X-Amz-Target
+ * (awsJson1_1 requests always carry one).
+ */
+export function isQueryRequest(contentType: string | undefined, target: string | string[] | undefined): boolean {
+  return target === undefined && contentType !== undefined && contentType.toLowerCase().startsWith('application/x-www-form-urlencoded');
+}
+
+/** The SigV4 service named in an Authorization header's credential scope, if any. */
+export function scopeService(authorization: string | undefined): string | undefined {
+  return authorization === undefined ? undefined : /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\//.exec(authorization)?.[1];
+}
+
+/** Parses a form-encoded body into a map (a repeated name keeps its last value). */
+export function parseForm(body: Buffer): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.set(k, v);
+  return params;
+}
+
+/** Finds the operation the Action parameter names; InvalidAction (UnknownOperationException) otherwise. */
+export function findQueryOperation(service: QueryService, params: ReadonlyMap<string, string>): Operation {
+  const action = params.get('Action');
+  if (action !== undefined && Object.prototype.hasOwnProperty.call(service.operations, action)) {
+    return service.operations[action] as Operation;
+  }
+  throw new ServiceError(
+    'UnknownOperationException',
+    `Could not find operation ${action === undefined ? '(none)' : quote(action)} for version ${quote(params.get('Version') ?? service.version)}`,
+  );
+}
+
+function quote(v: string): string {
+  return v.length > 64 ? v.slice(0, 64) + '...' : v;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Input: flat parameters -> the JSON-like value decodeInput validates.
+
+function hasPrefix(params: ReadonlyMap<string, string>, prefix: string): boolean {
+  for (const k of params.keys()) if (k === prefix || k.startsWith(prefix + '.')) return true;
+  return false;
+}
+
+/** Indices N present under `prefix.<N>` (sorted). */
+function indices(params: ReadonlyMap<string, string>, prefix: string): number[] {
+  const found = new Set<number>();
+  const start = prefix + '.';
+  for (const k of params.keys()) {
+    if (!k.startsWith(start)) continue;
+    const rest = k.slice(start.length);
+    const dot = rest.indexOf('.');
+    const n = Number(dot < 0 ? rest : rest.slice(0, dot));
+    if (Number.isSafeInteger(n) && n >= 1) found.add(n);
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
+function queryValue(shape: Shape, params: ReadonlyMap<string, string>, name: string): unknown {
+  switch (shape.type) {
+    case 'structure': {
+      if (!hasPrefix(params, name)) return undefined;
+      return queryStructure(shape, params, name + '.');
+    }
+    case 'list': {
+      if (params.get(name) === '') return []; // an empty list is sent as `Name=`
+      if (!hasPrefix(params, name + '.member')) return undefined;
+      return indices(params, name + '.member').map((i) => queryValue(shape.member, params, `${name}.member.${i}`));
+    }
+    case 'map': {
+      if (!hasPrefix(params, name + '.entry')) return undefined;
+      const out: Record<string, unknown> = {};
+      for (const i of indices(params, name + '.entry')) {
+        const k = params.get(`${name}.entry.${i}.key`);
+        if (k !== undefined) out[k] = params.get(`${name}.entry.${i}.value`) ?? '';
+      }
+      return out;
+    }
+    default: {
+      const raw = params.get(name);
+      if (raw === undefined) return undefined;
+      if (shape.type === 'integer') return /^-?\d{1,15}$/.test(raw) ? Number(raw) : raw;
+      if (shape.type === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+      if (shape.type === 'timestamp') {
+        const ms = Date.parse(raw);
+        return Number.isNaN(ms) ? raw : ms / 1000;
+      }
+      if (shape.type === 'blob') return raw; // base64, as in JSON
+      return raw;
+    }
+  }
+}
+
+function queryStructure(shape: StructureShape, params: ReadonlyMap<string, string>, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(shape.members)) {
+    const v = queryValue(shape.members[name] as Shape, params, prefix + name);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+/** The operation's members from Query parameters, as the JSON-like value a JSON body would hold (not yet validated). */
+export function queryParameters(shape: StructureShape, params: ReadonlyMap<string, string>): Record<string, unknown> {
+  return queryStructure(shape, params, '');
+}
+
+// -------------------------------------------------------------------------------------------------
+// Output: XML.
+
+const XML_ESCAPES: Readonly<Record<string, string>> = Object.freeze({
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\r': '&#xD;',
+});
+
+/**
+ * Escapes text for XML element content and attribute values. Characters XML 1.0 cannot carry
+ * at all (C0 controls other than tab/newline/CR, lone surrogates, U+FFFE/U+FFFF) become U+FFFD.
+ */
+export function escapeXml(s: string): string {
+  return s
+    .replace(/[&<>"'\r]/g, (c) => XML_ESCAPES[c] as string)
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** ISO 8601 without fractional seconds, as AWS's Query services write dates. */
+export function xmlDate(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function xmlValue(value: unknown): string {
+  if (value instanceof Date) return xmlDate(value);
+  if (Array.isArray(value)) return value.map((v) => `<member>${xmlValue(v)}</member>`).join('');
+  if (typeof value === 'object' && value !== null) return xmlMembers(value as Record<string, unknown>);
+  if (typeof value === 'string') return escapeXml(value);
+  return escapeXml(String(value));
+}
+
+function xmlMembers(obj: Record<string, unknown>): string {
+  let out = '';
+  for (const [name, v] of Object.entries(obj)) {
+    if (v === undefined || v === null) continue;
+    const inner = xmlValue(v);
+    out += inner === '' ? `<${name}/>` : `<${name}>${inner}</${name}>`;
+  }
+  return out;
+}
+
+/** The XML document of a successful response. */
+export function queryResponse(opName: string, namespace: string, output: Record<string, unknown> | undefined, requestId: string): string {
+  const result = output === undefined ? '' : `<${opName}Result>${xmlMembers(output)}</${opName}Result>`;
+  return (
+    `<${opName}Response xmlns="${escapeXml(namespace)}">${result}` +
+    `<ResponseMetadata><RequestId>${escapeXml(requestId)}</RequestId></ResponseMetadata></${opName}Response>`
+  );
+}
+
+/** The wire Code and HTTP status of an error over the Query protocol. */
+export function queryError(err: ServiceError): { code: string; status: number } {
+  return QUERY_ERRORS[err.name] ?? { code: err.name, status: ERROR_STATUS[err.name] };
+}
+
+/** The XML error document, and its status. */
+export function queryErrorResponse(err: ServiceError, namespace: string, requestId: string): { status: number; body: string } {
+  const { code, status } = queryError(err);
+  const type = status >= 500 ? 'Receiver' : 'Sender';
+  return {
+    status,
+    body:
+      `<ErrorResponse xmlns="${escapeXml(namespace)}"><Error><Type>${type}</Type><Code>${escapeXml(code)}</Code>` +
+      `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${escapeXml(requestId)}</RequestId></ErrorResponse>`,
+  };
+}
+
+/** Validates (see queryParameters) and invokes a Query operation; returns the XML response body. */
+export async function invokeQuery(
+  service: QueryService, op: Operation, parameters: Record<string, unknown>, ctx: RequestContext, svc: Services,
+): Promise<string> {
+  const input = decodeInput(op.input, parameters);
+  const out = await op.invoke(input, ctx, svc);
+  return queryResponse(op.name, service.xmlNamespace, out, ctx.requestId);
+}

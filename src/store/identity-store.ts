@@ -1,0 +1,237 @@
+/**
+ * The identity part of the Store port: accounts and Organizations, IAM users, groups and roles,
+ * their tags and policies, access keys' quota and status, and STS sessions (issue 3,
+ * "Identities"). Plain records; every method is atomic on its own, like the rest of `Store`.
+ * Times are epoch milliseconds. IAM names are unique per account case-insensitively, as in
+ * AWS (IAM User Guide, reference_iam-quotas "IAM name requirements"), so stores key them by a
+ * lowercased copy.
+ */
+import type { AccessKeyRecord } from './records';
+
+/** The kinds of IAM principal-like entities. */
+export type IamEntityKind = 'user' | 'role' | 'group';
+
+/** An IAM user, role or group. Role-only fields are null for users and groups. */
+export interface IamEntityRecord {
+  /** AWS-style unique id: AIDA… (user), AROA… (role), AGPA… (group). */
+  readonly id: string;
+  readonly accountId: string;
+  readonly kind: IamEntityKind;
+  readonly name: string;
+  /** "/" or "/a/b/". */
+  readonly path: string;
+  readonly arn: string;
+  readonly createdAt: number;
+  /** Roles: the trust policy (AssumeRolePolicyDocument). */
+  readonly assumeRolePolicy: string | null;
+  readonly description: string | null;
+  /** Roles: the longest session AssumeRole may grant, in seconds (3600-43200). */
+  readonly maxSessionDuration: number | null;
+  /** A permissions boundary policy ARN (stored and returned; see README for evaluation). */
+  readonly permissionsBoundary: string | null;
+}
+
+/** A tag on an IAM entity (IAM's Key/Value spelling). */
+export interface IamTag {
+  readonly Key: string;
+  readonly Value: string;
+}
+
+/** An inline policy embedded in a user, group or role. */
+export interface IamInlinePolicyRecord {
+  readonly policyName: string;
+  readonly document: string;
+}
+
+/** A customer managed policy (one version, v1). */
+export interface IamManagedPolicyRecord {
+  readonly arn: string;
+  /** ANPA… */
+  readonly policyId: string;
+  readonly accountId: string;
+  readonly policyName: string;
+  readonly path: string;
+  readonly document: string;
+  readonly description: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** A session AssumeRole issued. Its secret and token are stored only wrapped by the root of trust. */
+export interface StsSessionRecord {
+  /** ASIA… */
+  readonly accessKeyId: string;
+  readonly accountId: string;
+  readonly roleId: string;
+  /** The role's ARN, with its path. */
+  readonly roleArn: string;
+  readonly roleName: string;
+  readonly sessionName: string;
+  /** Secret access key and session token, wrapped together (see src/identity/sessions.ts). */
+  readonly wrappedCredentials: Buffer;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** The inline session policy (Policy), if any. */
+  readonly sessionPolicy: string | null;
+  /** Managed session policies (PolicyArns). */
+  readonly policyArns: readonly string[];
+  /** Session tags, including transitive tags inherited through role chaining. */
+  readonly sessionTags: readonly IamTag[];
+  readonly transitiveTagKeys: readonly string[];
+  readonly sourceIdentity: string | null;
+  /** Who called AssumeRole (for audit). */
+  readonly sourcePrincipalArn: string;
+}
+
+/** An account, with its Organizations membership. */
+export interface AccountRecord {
+  readonly accountId: string;
+  readonly createdAt: number;
+  readonly name: string | null;
+  readonly email: string | null;
+  readonly organizationId: string | null;
+  readonly joinedMethod: 'CREATED' | 'INVITED' | null;
+  readonly joinedAt: number | null;
+}
+
+/** An organization (one root; organizational units are not modelled). */
+export interface OrganizationRecord {
+  /** o-… */
+  readonly id: string;
+  readonly arn: string;
+  readonly managementAccountId: string;
+  readonly featureSet: 'ALL' | 'CONSOLIDATED_BILLING';
+  /** r-… */
+  readonly rootId: string;
+  readonly createdAt: number;
+  /** Policy types enabled on the root, e.g. ["SERVICE_CONTROL_POLICY"]. */
+  readonly enabledPolicyTypes: readonly string[];
+}
+
+/** An Organizations policy (a service control policy, or another type stored as-is). */
+export interface OrgPolicyRecord {
+  readonly organizationId: string;
+  /** p-… (p-FullAWSAccess for the AWS managed full-access SCP) */
+  readonly id: string;
+  readonly arn: string;
+  readonly name: string;
+  readonly description: string;
+  readonly type: string;
+  readonly content: string;
+  readonly awsManaged: boolean;
+}
+
+/** Why DeleteUser/DeleteRole/DeleteGroup could not delete an entity. */
+export type DeleteEntityResult =
+  | 'deleted'
+  | 'not-found'
+  | 'has-access-keys'
+  | 'has-inline-policies'
+  | 'has-attached-policies'
+  | 'has-group-memberships'
+  | 'has-members';
+
+/** A page request over names (lowercased keys) or ids: items strictly after `after`. */
+export interface IdentityPage {
+  readonly after?: string;
+  readonly limit: number;
+}
+
+/** The identity persistence port (reached as `Store.identity`). */
+export interface IdentityStore {
+  /**
+   * Counts identity writes made through this Store instance. Caches in this process compare it
+   * (with `Store.changeToken()` for other processes' commits) to drop stale entries.
+   */
+  generation(): number;
+
+  // Accounts and Organizations ---------------------------------------------------------------
+  getAccount(accountId: string): Promise<AccountRecord | undefined>;
+  /** Creates an account; false when the id is taken. */
+  createAccount(account: AccountRecord): Promise<boolean>;
+  /** Sets name/email of an existing account when they are still unset. */
+  describeAccount(accountId: string, name: string | null, email: string | null): Promise<void>;
+  /**
+   * Makes an account a member of an organization and attaches `attachPolicyIds` to it, in one
+   * transaction; false when the account does not exist or already belongs to an organization.
+   */
+  joinOrganization(accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, attachPolicyIds: readonly string[]): Promise<boolean>;
+  /** Member accounts of an organization ordered by account id. */
+  listOrganizationAccounts(organizationId: string, page: IdentityPage): Promise<AccountRecord[]>;
+  /**
+   * Creates an organization with its management account as its first member, in one
+   * transaction; false when that account already belongs to an organization.
+   */
+  createOrganization(org: OrganizationRecord, at: number): Promise<boolean>;
+  getOrganization(organizationId: string): Promise<OrganizationRecord | undefined>;
+  /**
+   * Enables a policy type on the root; creates `fullAccess` (if given) and attaches it to the
+   * root and every member account, in one transaction. False when it was already enabled.
+   */
+  enablePolicyType(organizationId: string, type: string, fullAccess: OrgPolicyRecord | null): Promise<boolean>;
+  /** False when a policy of that type and name exists in the organization. */
+  createOrgPolicy(policy: OrgPolicyRecord): Promise<boolean>;
+  getOrgPolicy(organizationId: string, policyId: string): Promise<OrgPolicyRecord | undefined>;
+  /** Policies of one type ordered by id. */
+  listOrgPolicies(organizationId: string, type: string, page: IdentityPage): Promise<OrgPolicyRecord[]>;
+  /** False when the policy is already attached to the target. */
+  attachOrgPolicy(organizationId: string, policyId: string, targetId: string): Promise<boolean>;
+  /** False when the policy was not attached to the target. */
+  detachOrgPolicy(organizationId: string, policyId: string, targetId: string): Promise<boolean>;
+  /** Target ids (root, accounts) a policy is attached to, ordered. */
+  listOrgPolicyTargets(organizationId: string, policyId: string, page: IdentityPage): Promise<string[]>;
+  /** Policies of one type attached to one target (root or account id), ordered by id. */
+  listOrgPoliciesForTarget(organizationId: string, targetId: string, type: string): Promise<OrgPolicyRecord[]>;
+
+  // IAM users, groups and roles --------------------------------------------------------------
+  /** Creates an entity with its tags; false when the name is taken (case-insensitively) for its kind. */
+  createIamEntity(entity: IamEntityRecord, tags: readonly IamTag[]): Promise<boolean>;
+  /** Looks an entity up by name, case-insensitively. */
+  getIamEntity(accountId: string, kind: IamEntityKind, name: string): Promise<IamEntityRecord | undefined>;
+  getIamEntityById(id: string): Promise<IamEntityRecord | undefined>;
+  /** Entities of one kind ordered by lowercased name; `after` is a lowercased name. */
+  listIamEntities(accountId: string, kind: IamEntityKind, pathPrefix: string, page: IdentityPage): Promise<IamEntityRecord[]>;
+  /** Deletes an entity only when nothing depends on it (AWS's DeleteConflict rules). */
+  deleteIamEntity(id: string): Promise<DeleteEntityResult>;
+  /** Adds or overwrites tags; false (and no change) when the entity would have more than `max`. */
+  putIamTags(entityId: string, tags: readonly IamTag[], max: number): Promise<boolean>;
+  /** Tags ordered by key. */
+  listIamTags(entityId: string): Promise<IamTag[]>;
+
+  putInlinePolicy(entityId: string, policyName: string, document: string): Promise<void>;
+  getInlinePolicy(entityId: string, policyName: string): Promise<string | undefined>;
+  deleteInlinePolicy(entityId: string, policyName: string): Promise<boolean>;
+  /** Inline policies ordered by name. */
+  listInlinePolicies(entityId: string): Promise<IamInlinePolicyRecord[]>;
+
+  /** False when the account already has a managed policy of that name. */
+  createManagedPolicy(policy: IamManagedPolicyRecord): Promise<boolean>;
+  getManagedPolicy(arn: string): Promise<IamManagedPolicyRecord | undefined>;
+  /** Attaches a managed policy (customer or AWS managed) by ARN; idempotent. */
+  attachPolicy(entityId: string, policyArn: string): Promise<void>;
+  /** False when it was not attached. */
+  detachPolicy(entityId: string, policyArn: string): Promise<boolean>;
+  /** ARNs of the managed policies attached to an entity, ordered. */
+  listAttachedPolicyArns(entityId: string): Promise<string[]>;
+  /** How many entities a managed policy is attached to. */
+  countPolicyAttachments(policyArn: string): Promise<number>;
+
+  /** Idempotent. */
+  addUserToGroup(groupId: string, userId: string): Promise<void>;
+  /** Groups a user belongs to, ordered by name. */
+  listGroupsForUser(userId: string): Promise<IamEntityRecord[]>;
+
+  // Access keys of IAM users ------------------------------------------------------------------
+  /** Stores a new access key unless its principal already has `max` keys; returns whether stored. */
+  createAccessKeyWithinQuota(record: AccessKeyRecord, max: number): Promise<boolean>;
+  /** Access keys of one principal (by principal id) ordered by creation. */
+  listAccessKeysForPrincipal(principalId: string): Promise<AccessKeyRecord[]>;
+  setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean>;
+  deleteAccessKey(accessKeyId: string): Promise<boolean>;
+
+  // STS sessions -------------------------------------------------------------------------------
+  putStsSession(session: StsSessionRecord): Promise<void>;
+  getStsSession(accessKeyId: string): Promise<StsSessionRecord | undefined>;
+  /** Deletes sessions that expired before `before`; returns how many. */
+  pruneStsSessions(before: number): Promise<number>;
+}

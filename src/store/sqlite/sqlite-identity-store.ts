@@ -1,0 +1,528 @@
+/**
+ * SQLite implementation of the IdentityStore (tables of migration 2). Shares the SqliteStore's
+ * connection; guarded writes run in IMMEDIATE transactions so concurrent workers serialise.
+ */
+import type { AccessKeyRecord } from '../records';
+import type {
+  AccountRecord,
+  DeleteEntityResult,
+  IamEntityKind,
+  IamEntityRecord,
+  IamInlinePolicyRecord,
+  IamManagedPolicyRecord,
+  IamTag,
+  IdentityPage,
+  IdentityStore,
+  OrganizationRecord,
+  OrgPolicyRecord,
+  StsSessionRecord,
+} from '../identity-store';
+
+/** The slice of better-sqlite3 this module uses (STYLE habit 6). */
+interface Statement {
+  run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+/** The connection as this module sees it. */
+export interface IdentityConnection {
+  prepare(sql: string): Statement;
+  transaction<T extends (...args: never[]) => unknown>(fn: T): T & { immediate: T };
+}
+
+type Row = Record<string, unknown>;
+
+const str = (v: unknown): string | null => (v as string | null) ?? null;
+const num = (v: unknown): number | null => (v as number | null) ?? null;
+
+function entityFromRow(r: Row): IamEntityRecord {
+  return {
+    id: r.id as string,
+    accountId: r.account_id as string,
+    kind: r.kind as IamEntityKind,
+    name: r.name as string,
+    path: r.path as string,
+    arn: r.arn as string,
+    createdAt: r.created_at as number,
+    assumeRolePolicy: str(r.assume_role_policy),
+    description: str(r.description),
+    maxSessionDuration: num(r.max_session_duration),
+    permissionsBoundary: str(r.permissions_boundary),
+  };
+}
+
+function managedFromRow(r: Row): IamManagedPolicyRecord {
+  return {
+    arn: r.arn as string,
+    policyId: r.policy_id as string,
+    accountId: r.account_id as string,
+    policyName: r.policy_name as string,
+    path: r.path as string,
+    document: r.document as string,
+    description: str(r.description),
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+  };
+}
+
+function accountFromRow(r: Row): AccountRecord {
+  return {
+    accountId: r.account_id as string,
+    createdAt: r.created_at as number,
+    name: str(r.name),
+    email: str(r.email),
+    organizationId: str(r.organization_id),
+    joinedMethod: str(r.joined_method) as AccountRecord['joinedMethod'],
+    joinedAt: num(r.joined_at),
+  };
+}
+
+function orgFromRow(r: Row): OrganizationRecord {
+  return {
+    id: r.id as string,
+    arn: r.arn as string,
+    managementAccountId: r.management_account_id as string,
+    featureSet: r.feature_set as OrganizationRecord['featureSet'],
+    rootId: r.root_id as string,
+    createdAt: r.created_at as number,
+    enabledPolicyTypes: JSON.parse(r.enabled_policy_types as string) as string[],
+  };
+}
+
+function orgPolicyFromRow(r: Row): OrgPolicyRecord {
+  return {
+    organizationId: r.organization_id as string,
+    id: r.id as string,
+    arn: r.arn as string,
+    name: r.name as string,
+    description: r.description as string,
+    type: r.type as string,
+    content: r.content as string,
+    awsManaged: r.aws_managed === 1,
+  };
+}
+
+function sessionFromRow(r: Row): StsSessionRecord {
+  return {
+    accessKeyId: r.access_key_id as string,
+    accountId: r.account_id as string,
+    roleId: r.role_id as string,
+    roleArn: r.role_arn as string,
+    roleName: r.role_name as string,
+    sessionName: r.session_name as string,
+    wrappedCredentials: r.wrapped_credentials as Buffer,
+    createdAt: r.created_at as number,
+    expiresAt: r.expires_at as number,
+    sessionPolicy: str(r.session_policy),
+    policyArns: JSON.parse(r.policy_arns as string) as string[],
+    sessionTags: JSON.parse(r.session_tags as string) as IamTag[],
+    transitiveTagKeys: JSON.parse(r.transitive_tag_keys as string) as string[],
+    sourceIdentity: str(r.source_identity),
+    sourcePrincipalArn: r.source_principal_arn as string,
+  };
+}
+
+function accessKeyFromRow(r: Row): AccessKeyRecord {
+  return {
+    accessKeyId: r.access_key_id as string,
+    accountId: r.account_id as string,
+    principalArn: r.principal_arn as string,
+    principalId: r.principal_id as string,
+    principalType: r.principal_type as AccessKeyRecord['principalType'],
+    userName: str(r.user_name),
+    wrappedSecret: r.wrapped_secret as Buffer,
+    status: r.status as AccessKeyRecord['status'],
+    createdAt: r.created_at as number,
+  };
+}
+
+/** Escapes LIKE wildcards so a path prefix matches literally. */
+function likePrefix(prefix: string): string {
+  return prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+}
+
+/** IdentityStore over one better-sqlite3 connection. */
+export class SqliteIdentityStore implements IdentityStore {
+  readonly #db: IdentityConnection;
+  readonly #stmts = new Map<string, Statement>();
+  #generation = 0;
+
+  constructor(db: IdentityConnection) {
+    this.#db = db;
+  }
+
+  #stmt(sql: string): Statement {
+    let s = this.#stmts.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs `fn` in an IMMEDIATE transaction and counts the write. */
+  #write<T>(fn: () => T): T {
+    try {
+      return this.#db.transaction(fn).immediate();
+    } finally {
+      this.#generation += 1;
+    }
+  }
+
+  generation(): number {
+    return this.#generation;
+  }
+
+  // Accounts and Organizations ---------------------------------------------------------------
+
+  async getAccount(accountId: string): Promise<AccountRecord | undefined> {
+    const r = this.#stmt('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as Row | undefined;
+    return r === undefined ? undefined : accountFromRow(r);
+  }
+
+  async createAccount(a: AccountRecord): Promise<boolean> {
+    return this.#write(
+      () =>
+        this.#stmt(
+          `INSERT INTO accounts (account_id, created_at, name, email, organization_id, joined_method, joined_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        ).run(a.accountId, a.createdAt, a.name, a.email, a.organizationId, a.joinedMethod, a.joinedAt).changes > 0,
+    );
+  }
+
+  async describeAccount(accountId: string, name: string | null, email: string | null): Promise<void> {
+    this.#write(() =>
+      this.#stmt('UPDATE accounts SET name = COALESCE(name, ?), email = COALESCE(email, ?) WHERE account_id = ?').run(name, email, accountId),
+    );
+  }
+
+  #attach(organizationId: string, policyId: string, targetId: string): boolean {
+    return (
+      this.#stmt(
+        'INSERT INTO org_policy_attachments (organization_id, policy_id, target_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      ).run(organizationId, policyId, targetId).changes > 0
+    );
+  }
+
+  async joinOrganization(
+    accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, attachPolicyIds: readonly string[],
+  ): Promise<boolean> {
+    return this.#write(() => {
+      const joined =
+        this.#stmt(
+          'UPDATE accounts SET organization_id = ?, joined_method = ?, joined_at = ? WHERE account_id = ? AND organization_id IS NULL',
+        ).run(organizationId, method, at, accountId).changes > 0;
+      if (joined) for (const p of attachPolicyIds) this.#attach(organizationId, p, accountId);
+      return joined;
+    });
+  }
+
+  async listOrganizationAccounts(organizationId: string, page: IdentityPage): Promise<AccountRecord[]> {
+    const rows = this.#stmt(
+      'SELECT * FROM accounts WHERE organization_id = ? AND account_id > ? ORDER BY account_id LIMIT ?',
+    ).all(organizationId, page.after ?? '', page.limit) as Row[];
+    return rows.map(accountFromRow);
+  }
+
+  async createOrganization(org: OrganizationRecord, at: number): Promise<boolean> {
+    return this.#write(() => {
+      const joined =
+        this.#stmt(
+          "UPDATE accounts SET organization_id = ?, joined_method = 'CREATED', joined_at = ? WHERE account_id = ? AND organization_id IS NULL",
+        ).run(org.id, at, org.managementAccountId).changes > 0;
+      if (!joined) return false;
+      this.#stmt(
+        `INSERT INTO organizations (id, arn, management_account_id, feature_set, root_id, created_at, enabled_policy_types)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(org.id, org.arn, org.managementAccountId, org.featureSet, org.rootId, org.createdAt, JSON.stringify(org.enabledPolicyTypes));
+      return true;
+    });
+  }
+
+  async getOrganization(organizationId: string): Promise<OrganizationRecord | undefined> {
+    const r = this.#stmt('SELECT * FROM organizations WHERE id = ?').get(organizationId) as Row | undefined;
+    return r === undefined ? undefined : orgFromRow(r);
+  }
+
+  #insertOrgPolicy(p: OrgPolicyRecord): boolean {
+    return (
+      this.#stmt(
+        `INSERT INTO org_policies (organization_id, id, arn, name, description, type, content, aws_managed)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ).run(p.organizationId, p.id, p.arn, p.name, p.description, p.type, p.content, p.awsManaged ? 1 : 0).changes > 0
+    );
+  }
+
+  async enablePolicyType(organizationId: string, type: string, fullAccess: OrgPolicyRecord | null): Promise<boolean> {
+    return this.#write(() => {
+      const r = this.#stmt('SELECT * FROM organizations WHERE id = ?').get(organizationId) as Row | undefined;
+      if (r === undefined) return false;
+      const org = orgFromRow(r);
+      if (org.enabledPolicyTypes.includes(type)) return false;
+      this.#stmt('UPDATE organizations SET enabled_policy_types = ? WHERE id = ?').run(
+        JSON.stringify([...org.enabledPolicyTypes, type]), organizationId,
+      );
+      if (fullAccess !== null) {
+        this.#insertOrgPolicy(fullAccess);
+        this.#attach(organizationId, fullAccess.id, org.rootId);
+        const members = this.#stmt('SELECT account_id FROM accounts WHERE organization_id = ?').all(organizationId) as Row[];
+        for (const m of members) this.#attach(organizationId, fullAccess.id, m.account_id as string);
+      }
+      return true;
+    });
+  }
+
+  async createOrgPolicy(p: OrgPolicyRecord): Promise<boolean> {
+    return this.#write(() => this.#insertOrgPolicy(p));
+  }
+
+  async getOrgPolicy(organizationId: string, policyId: string): Promise<OrgPolicyRecord | undefined> {
+    const r = this.#stmt('SELECT * FROM org_policies WHERE organization_id = ? AND id = ?').get(organizationId, policyId) as Row | undefined;
+    return r === undefined ? undefined : orgPolicyFromRow(r);
+  }
+
+  async listOrgPolicies(organizationId: string, type: string, page: IdentityPage): Promise<OrgPolicyRecord[]> {
+    const rows = this.#stmt(
+      'SELECT * FROM org_policies WHERE organization_id = ? AND type = ? AND id > ? ORDER BY id LIMIT ?',
+    ).all(organizationId, type, page.after ?? '', page.limit) as Row[];
+    return rows.map(orgPolicyFromRow);
+  }
+
+  async attachOrgPolicy(organizationId: string, policyId: string, targetId: string): Promise<boolean> {
+    return this.#write(() => this.#attach(organizationId, policyId, targetId));
+  }
+
+  async detachOrgPolicy(organizationId: string, policyId: string, targetId: string): Promise<boolean> {
+    return this.#write(
+      () =>
+        this.#stmt('DELETE FROM org_policy_attachments WHERE organization_id = ? AND policy_id = ? AND target_id = ?').run(
+          organizationId, policyId, targetId,
+        ).changes > 0,
+    );
+  }
+
+  async listOrgPolicyTargets(organizationId: string, policyId: string, page: IdentityPage): Promise<string[]> {
+    const rows = this.#stmt(
+      `SELECT target_id FROM org_policy_attachments WHERE organization_id = ? AND policy_id = ? AND target_id > ?
+       ORDER BY target_id LIMIT ?`,
+    ).all(organizationId, policyId, page.after ?? '', page.limit) as Row[];
+    return rows.map((r) => r.target_id as string);
+  }
+
+  async listOrgPoliciesForTarget(organizationId: string, targetId: string, type: string): Promise<OrgPolicyRecord[]> {
+    const rows = this.#stmt(
+      `SELECT p.* FROM org_policy_attachments a JOIN org_policies p ON p.organization_id = a.organization_id AND p.id = a.policy_id
+       WHERE a.organization_id = ? AND a.target_id = ? AND p.type = ? ORDER BY p.id`,
+    ).all(organizationId, targetId, type) as Row[];
+    return rows.map(orgPolicyFromRow);
+  }
+
+  // IAM entities -----------------------------------------------------------------------------
+
+  async createIamEntity(e: IamEntityRecord, tags: readonly IamTag[]): Promise<boolean> {
+    return this.#write(() => {
+      const inserted =
+        this.#stmt(
+          `INSERT INTO iam_entities (id, account_id, kind, name, name_key, path, arn, created_at, assume_role_policy, description,
+             max_session_duration, permissions_boundary)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        ).run(
+          e.id, e.accountId, e.kind, e.name, e.name.toLowerCase(), e.path, e.arn, e.createdAt, e.assumeRolePolicy, e.description,
+          e.maxSessionDuration, e.permissionsBoundary,
+        ).changes > 0;
+      if (inserted) {
+        const put = this.#stmt('INSERT OR REPLACE INTO iam_tags (entity_id, tag_key, tag_value) VALUES (?, ?, ?)');
+        for (const t of tags) put.run(e.id, t.Key, t.Value);
+      }
+      return inserted;
+    });
+  }
+
+  async getIamEntity(accountId: string, kind: IamEntityKind, name: string): Promise<IamEntityRecord | undefined> {
+    const r = this.#stmt('SELECT * FROM iam_entities WHERE account_id = ? AND kind = ? AND name_key = ?').get(
+      accountId, kind, name.toLowerCase(),
+    ) as Row | undefined;
+    return r === undefined ? undefined : entityFromRow(r);
+  }
+
+  async getIamEntityById(id: string): Promise<IamEntityRecord | undefined> {
+    const r = this.#stmt('SELECT * FROM iam_entities WHERE id = ?').get(id) as Row | undefined;
+    return r === undefined ? undefined : entityFromRow(r);
+  }
+
+  async listIamEntities(accountId: string, kind: IamEntityKind, pathPrefix: string, page: IdentityPage): Promise<IamEntityRecord[]> {
+    const rows = this.#stmt(
+      `SELECT * FROM iam_entities WHERE account_id = ? AND kind = ? AND path LIKE ? ESCAPE '\\' AND name_key > ?
+       ORDER BY name_key LIMIT ?`,
+    ).all(accountId, kind, likePrefix(pathPrefix), page.after ?? '', page.limit) as Row[];
+    return rows.map(entityFromRow);
+  }
+
+  async deleteIamEntity(id: string): Promise<DeleteEntityResult> {
+    return this.#write((): DeleteEntityResult => {
+      const r = this.#stmt('SELECT kind FROM iam_entities WHERE id = ?').get(id) as Row | undefined;
+      if (r === undefined) return 'not-found';
+      const exists = (sql: string): boolean => this.#stmt(sql).get(id) !== undefined;
+      if (r.kind === 'user' && exists('SELECT 1 FROM access_keys WHERE principal_id = ? LIMIT 1')) return 'has-access-keys';
+      if (exists('SELECT 1 FROM iam_inline_policies WHERE entity_id = ? LIMIT 1')) return 'has-inline-policies';
+      if (exists('SELECT 1 FROM iam_policy_attachments WHERE entity_id = ? LIMIT 1')) return 'has-attached-policies';
+      if (r.kind === 'user' && exists('SELECT 1 FROM iam_group_members WHERE user_id = ? LIMIT 1')) return 'has-group-memberships';
+      if (r.kind === 'group' && exists('SELECT 1 FROM iam_group_members WHERE group_id = ? LIMIT 1')) return 'has-members';
+      this.#stmt('DELETE FROM iam_entities WHERE id = ?').run(id);
+      return 'deleted';
+    });
+  }
+
+  async putIamTags(entityId: string, tags: readonly IamTag[], max: number): Promise<boolean> {
+    const abort = new Error('over quota');
+    try {
+      this.#write(() => {
+        const put = this.#stmt('INSERT OR REPLACE INTO iam_tags (entity_id, tag_key, tag_value) VALUES (?, ?, ?)');
+        for (const t of tags) put.run(entityId, t.Key, t.Value);
+        const n = this.#stmt('SELECT COUNT(*) AS n FROM iam_tags WHERE entity_id = ?').get(entityId) as Row;
+        if ((n.n as number) > max) throw abort;
+      });
+      return true;
+    } catch (e) {
+      if (e === abort) return false;
+      throw e;
+    }
+  }
+
+  async listIamTags(entityId: string): Promise<IamTag[]> {
+    const rows = this.#stmt('SELECT tag_key, tag_value FROM iam_tags WHERE entity_id = ? ORDER BY tag_key').all(entityId) as Row[];
+    return rows.map((r) => ({ Key: r.tag_key as string, Value: r.tag_value as string }));
+  }
+
+  async putInlinePolicy(entityId: string, policyName: string, document: string): Promise<void> {
+    this.#write(() =>
+      this.#stmt(
+        `INSERT INTO iam_inline_policies (entity_id, policy_name, document) VALUES (?, ?, ?)
+         ON CONFLICT (entity_id, policy_name) DO UPDATE SET document = excluded.document`,
+      ).run(entityId, policyName, document),
+    );
+  }
+
+  async getInlinePolicy(entityId: string, policyName: string): Promise<string | undefined> {
+    const r = this.#stmt('SELECT document FROM iam_inline_policies WHERE entity_id = ? AND policy_name = ?').get(entityId, policyName) as
+      | Row
+      | undefined;
+    return r === undefined ? undefined : (r.document as string);
+  }
+
+  async deleteInlinePolicy(entityId: string, policyName: string): Promise<boolean> {
+    return this.#write(
+      () => this.#stmt('DELETE FROM iam_inline_policies WHERE entity_id = ? AND policy_name = ?').run(entityId, policyName).changes > 0,
+    );
+  }
+
+  async listInlinePolicies(entityId: string): Promise<IamInlinePolicyRecord[]> {
+    const rows = this.#stmt('SELECT policy_name, document FROM iam_inline_policies WHERE entity_id = ? ORDER BY policy_name').all(
+      entityId,
+    ) as Row[];
+    return rows.map((r) => ({ policyName: r.policy_name as string, document: r.document as string }));
+  }
+
+  async createManagedPolicy(p: IamManagedPolicyRecord): Promise<boolean> {
+    return this.#write(
+      () =>
+        this.#stmt(
+          `INSERT INTO iam_managed_policies (arn, policy_id, account_id, policy_name, name_key, path, document, description, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        ).run(
+          p.arn, p.policyId, p.accountId, p.policyName, p.policyName.toLowerCase(), p.path, p.document, p.description, p.createdAt, p.updatedAt,
+        ).changes > 0,
+    );
+  }
+
+  async getManagedPolicy(arn: string): Promise<IamManagedPolicyRecord | undefined> {
+    const r = this.#stmt('SELECT * FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
+    return r === undefined ? undefined : managedFromRow(r);
+  }
+
+  async attachPolicy(entityId: string, policyArn: string): Promise<void> {
+    this.#write(() =>
+      this.#stmt('INSERT INTO iam_policy_attachments (entity_id, policy_arn) VALUES (?, ?) ON CONFLICT DO NOTHING').run(entityId, policyArn),
+    );
+  }
+
+  async detachPolicy(entityId: string, policyArn: string): Promise<boolean> {
+    return this.#write(
+      () => this.#stmt('DELETE FROM iam_policy_attachments WHERE entity_id = ? AND policy_arn = ?').run(entityId, policyArn).changes > 0,
+    );
+  }
+
+  async listAttachedPolicyArns(entityId: string): Promise<string[]> {
+    const rows = this.#stmt('SELECT policy_arn FROM iam_policy_attachments WHERE entity_id = ? ORDER BY policy_arn').all(entityId) as Row[];
+    return rows.map((r) => r.policy_arn as string);
+  }
+
+  async countPolicyAttachments(policyArn: string): Promise<number> {
+    return (this.#stmt('SELECT COUNT(*) AS n FROM iam_policy_attachments WHERE policy_arn = ?').get(policyArn) as Row).n as number;
+  }
+
+  async addUserToGroup(groupId: string, userId: string): Promise<void> {
+    this.#write(() =>
+      this.#stmt('INSERT INTO iam_group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING').run(groupId, userId),
+    );
+  }
+
+  async listGroupsForUser(userId: string): Promise<IamEntityRecord[]> {
+    const rows = this.#stmt(
+      'SELECT e.* FROM iam_group_members m JOIN iam_entities e ON e.id = m.group_id WHERE m.user_id = ? ORDER BY e.name_key',
+    ).all(userId) as Row[];
+    return rows.map(entityFromRow);
+  }
+
+  // Access keys -------------------------------------------------------------------------------
+
+  async createAccessKeyWithinQuota(k: AccessKeyRecord, max: number): Promise<boolean> {
+    return this.#write(() => {
+      const n = (this.#stmt('SELECT COUNT(*) AS n FROM access_keys WHERE principal_id = ?').get(k.principalId) as Row).n as number;
+      if (n >= max) return false;
+      this.#stmt(
+        `INSERT INTO access_keys (access_key_id, account_id, principal_arn, principal_id, principal_type, user_name, wrapped_secret, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(k.accessKeyId, k.accountId, k.principalArn, k.principalId, k.principalType, k.userName, k.wrappedSecret, k.status, k.createdAt);
+      return true;
+    });
+  }
+
+  async listAccessKeysForPrincipal(principalId: string): Promise<AccessKeyRecord[]> {
+    const rows = this.#stmt('SELECT * FROM access_keys WHERE principal_id = ? ORDER BY created_at, access_key_id').all(principalId) as Row[];
+    return rows.map(accessKeyFromRow);
+  }
+
+  async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {
+    return this.#write(() => this.#stmt('UPDATE access_keys SET status = ? WHERE access_key_id = ?').run(status, accessKeyId).changes > 0);
+  }
+
+  async deleteAccessKey(accessKeyId: string): Promise<boolean> {
+    return this.#write(() => this.#stmt('DELETE FROM access_keys WHERE access_key_id = ?').run(accessKeyId).changes > 0);
+  }
+
+  // STS sessions -------------------------------------------------------------------------------
+
+  async putStsSession(s: StsSessionRecord): Promise<void> {
+    this.#write(() =>
+      this.#stmt(
+        `INSERT INTO sts_sessions (access_key_id, account_id, role_id, role_arn, role_name, session_name, wrapped_credentials, created_at,
+           expires_at, session_policy, policy_arns, session_tags, transitive_tag_keys, source_identity, source_principal_arn)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        s.accessKeyId, s.accountId, s.roleId, s.roleArn, s.roleName, s.sessionName, s.wrappedCredentials, s.createdAt, s.expiresAt,
+        s.sessionPolicy, JSON.stringify(s.policyArns), JSON.stringify(s.sessionTags), JSON.stringify(s.transitiveTagKeys),
+        s.sourceIdentity, s.sourcePrincipalArn,
+      ),
+    );
+  }
+
+  async getStsSession(accessKeyId: string): Promise<StsSessionRecord | undefined> {
+    const r = this.#stmt('SELECT * FROM sts_sessions WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
+    return r === undefined ? undefined : sessionFromRow(r);
+  }
+
+  async pruneStsSessions(before: number): Promise<number> {
+    return this.#write(() => this.#stmt('DELETE FROM sts_sessions WHERE expires_at < ?').run(before).changes);
+  }
+}

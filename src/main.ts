@@ -31,14 +31,14 @@ import { SigV4Verifier } from './protocol/sigv4';
 import { lockDataDir } from './server/data-dir-lock';
 import { createApiServer } from './server/http-server';
 import { Metrics } from './server/metrics';
-import { SqliteAuditLog } from './store/sqlite/audit-log-sqlite';
+import { SqliteAuditStore } from './store/sqlite/audit-log-sqlite';
 import { SqliteStore } from './store/sqlite/sqlite-store';
 import type { KeyRecord, Store } from './store/store';
 import { openLocalRootOfTrust } from './trust/local';
 import type { RootOfTrust } from './trust/root-of-trust';
 
-/** The audit trail's database in the data directory, and the compiled writer-thread entry that opens it. */
-export const AUDIT_DB = 'audit.db';
+/** The audit trail's directory in the data directory, and the compiled writer-thread entry that opens it. */
+export const AUDIT_DIR = 'audit';
 const AUDIT_THREAD = join(__dirname, 'cli', 'audit-writer-thread.js');
 
 /** Opens the configured root of trust and store (the only place concrete adapters are chosen). */
@@ -71,9 +71,9 @@ export async function defaultAccount(config: Config, store: Store): Promise<stri
 async function provisionFirstStart(config: Config, store: Store, trust: RootOfTrust, clock: Clock, logger: Logger): Promise<void> {
   const credentialsPath = join(config.dataDir, 'credentials');
   if (existsSync(credentialsPath)) return;
+  // An account provisioned earlier by `keyhold credentials create` is reused; the credentials
+  // file always gets a key of its own, so the quick start works on every data directory.
   const accountId = await defaultAccount(config, store);
-  // `keyhold credentials create` may already have provisioned this account's administrator.
-  if ((await store.listAccessKeys(accountId)).length > 0) return;
   const accessKeyId = newAccessKeyId();
   const secret = newSecretAccessKey();
   await provisionRootAccessKey(store, trust, clock, accountId, accessKeyId, secret);
@@ -105,10 +105,12 @@ async function startWorker(
     globalServices: new Set(['iam', 'sts', 'organizations']),
     clock,
   });
-  // Audit (issue 4): one writer (thread) per process appending to the shared trail; LookupEvents reads it.
-  const auditDb = join(config.dataDir, AUDIT_DB);
-  const auditLog = config.audit ? new SqliteAuditLog({ path: auditDb, readonly: true }) : undefined;
-  const auditWriter = config.audit ? (sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dbPath: auditDb, logger })) : undefined;
+  // Audit (issue 4): each process appends to its own stream (worker slot k: stream k) through a
+  // writer thread; LookupEvents reads every stream.
+  const auditDir = join(config.dataDir, AUDIT_DIR);
+  const auditLog = config.audit ? new SqliteAuditStore({ dir: auditDir, readonly: true }) : undefined;
+  const stream = Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0);
+  const auditWriter = config.audit ? (sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger })) : undefined;
   const jsonServices: JsonServices = {
     TrentService: { signingName: 'kms', operations: KMS_OPERATIONS },
     'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101': { signingName: 'cloudtrail', operations: cloudTrailOperations(auditLog) },
@@ -183,8 +185,9 @@ export async function serve(config: Config): Promise<void> {
   await provisionFirstStart(config, store, trust, clock, logger);
   const trail = config.audit
     ? await AuditTrail.open({
-        log: new SqliteAuditLog({ path: join(config.dataDir, AUDIT_DB) }),
-        dbPath: join(config.dataDir, AUDIT_DB),
+        store: new SqliteAuditStore({ dir: join(config.dataDir, AUDIT_DIR) }),
+        dir: join(config.dataDir, AUDIT_DIR),
+        streams: Array.from({ length: config.workers === 1 ? 1 : config.workers + 1 }, (_, i) => i),
         threadScript: AUDIT_THREAD,
         trust,
         publicKeyPath: join(config.dataDir, PUBLIC_KEY_FILE),
@@ -217,9 +220,10 @@ export async function serve(config: Config): Promise<void> {
   } else {
     let listening = 0;
     await new Promise<void>((resolve) => {
-      const fork = (): void => {
+      // Each worker slot keeps its audit stream across restarts (KEYHOLD_AUDIT_STREAM).
+      const fork = (slot: number): void => {
         // Workers re-run this command line, so they read the same flags and environment.
-        const w = cluster.fork();
+        const w = cluster.fork({ KEYHOLD_AUDIT_STREAM: String(slot) });
         workers.add(w);
         w.on('listening', (addr) => {
           listening += 1;
@@ -233,11 +237,11 @@ export async function serve(config: Config): Promise<void> {
           if (trail !== undefined && w.process.pid !== undefined) void trail.workerExited(w.process.pid);
           if (!stopping) {
             logger.error({ code, signal }, 'worker exited; starting a new one');
-            setTimeout(fork, 200);
+            setTimeout(() => fork(slot), 200);
           }
         });
       };
-      for (let i = 0; i < config.workers; i++) fork();
+      for (let i = 1; i <= config.workers; i++) fork(i);
     });
   }
 

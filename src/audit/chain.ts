@@ -4,14 +4,16 @@
  * "CloudTrail digest file structure"): SHA-256 over the records, and periodic digests signed
  * with a private key, each naming the previous digest by its hash and its signature.
  *
- * Chain: h_0 = SHA-256("keyhold/audit/v1/genesis" || 0x00 || trailId); h_n = SHA-256(h_{n-1} ||
- * the UTF-8 bytes of record n exactly as stored). Each stored record keeps h_{n-1} and h_n, so
+ * Chain (one per stream: each writing process appends to its own): h_0 = SHA-256(
+ * "keyhold/audit/v1/genesis" 0x00 trailId 0x00 stream); h_n = SHA-256(h_{n-1} || the UTF-8 bytes
+ * of record n exactly as stored). Each stored record keeps h_{n-1} and h_n, so
  * a verifier can tell a record edited in place (its own link fails) from one moved, removed or
  * added (the links between neighbours fail). The position (seq) is deliberately outside the
  * hash: moving a record keeps its link intact, which is what lets `verify` say "reordered".
  *
- * Digest: JSON naming the range of records it covers (firstSeq..lastSeq), the chain values at
- * both ends, and the previous digest (seq, SHA-256 of its JSON, its signature). Signed with
+ * Digest: JSON naming, for every stream, the range of records it covers (firstSeq..lastSeq) and
+ * the chain values at both ends, and the previous digest (seq, SHA-256 of its JSON, its
+ * signature). Signed with
  * Ed25519 (RFC 8032) over a CloudTrail-style signing string:
  *   digestEndTime \n trailId/digestSeq \n hex(SHA-256(digest JSON)) \n previous signature|null
  */
@@ -22,9 +24,9 @@ export const DIGEST_VERSION = 1;
 /** The signature algorithm named in every digest. */
 export const DIGEST_SIGNATURE_ALGORITHM = 'Ed25519';
 
-/** The chain value before the first record of a trail. */
-export function genesisHash(trailId: string): Buffer {
-  return createHash('sha256').update('keyhold/audit/v1/genesis').update(Buffer.of(0)).update(trailId, 'utf8').digest();
+/** The chain value before the first record of stream `stream` of a trail. */
+export function genesisHash(trailId: string, stream: number): Buffer {
+  return createHash('sha256').update(`keyhold/audit/v1/genesis\0${trailId}\0${stream}`, 'utf8').digest();
 }
 
 /** The chain value after appending `body` to a chain ending in `prev`. */
@@ -34,6 +36,19 @@ export function chainLink(prev: Buffer, body: string): Buffer {
 
 /** Why a digest was written. */
 export type DigestReason = 'start' | 'interval' | 'shutdown' | 'prune';
+
+/** What a digest says about one stream. */
+export interface DigestStream {
+  readonly stream: number;
+  /** Records covered: firstSeq..lastSeq (firstSeq = lastSeq + 1 when none are new). */
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** Chain value before firstSeq and after lastSeq (hex). */
+  readonly startHash: string;
+  readonly endHash: string;
+  /** Retention: records through this seq were removed on purpose. */
+  readonly prunedThroughSeq: number;
+}
 
 /** The signed content of a digest. */
 export interface Digest {
@@ -46,18 +61,13 @@ export interface Digest {
   readonly digestEndTime: string;
   readonly digestPublicKeyFingerprint: string;
   readonly digestSignatureAlgorithm: string;
-  /** Records covered: firstSeq..lastSeq (firstSeq = lastSeq + 1 when none are new). */
-  readonly firstSeq: number;
-  readonly lastSeq: number;
-  /** Chain value before firstSeq and after lastSeq (hex). */
-  readonly startHash: string;
-  readonly endHash: string;
+  /** Every stream of the trail, by stream number. */
+  readonly streams: readonly DigestStream[];
   readonly previousDigestSeq: number | null;
   readonly previousDigestHashValue: string | null;
   readonly previousDigestHashAlgorithm: 'SHA-256';
   readonly previousDigestSignature: string | null;
-  /** Retention: records through this seq and digests through this digest were pruned on purpose. */
-  readonly prunedThroughSeq: number;
+  /** Retention: digests through this one were removed on purpose. */
   readonly prunedThroughDigest: number;
 }
 
@@ -100,46 +110,56 @@ export function digestSignatureValid(body: string, signature: string, publicKey:
   }
 }
 
-/** Inputs of the next digest besides the chain head and the previous digest. */
+/** Inputs of the next digest besides the stream heads and the previous digest. */
 export interface NextDigest {
   readonly trailId: string;
   readonly reason: DigestReason;
   readonly now: number;
   readonly fingerprint: string;
-  readonly prunedThroughSeq: number;
-  readonly prunedThroughDigest: number;
+  /** Retention cut to declare (a prune digest), per stream; otherwise the previous digest's is kept. */
+  readonly prune?: { readonly throughDigest: number; readonly throughSeq: ReadonlyMap<number, number> };
 }
 
 /**
- * The digest after `last` covering everything up to `head`. For the first digest of a trail
- * the range starts after the pruned prefix (none: seq 1, genesis).
+ * The digest after `last` covering every stream up to its head in `heads`. A stream the
+ * previous digest did not name starts at its genesis.
  */
 export function nextDigest(
-  head: { seq: number; hash: Buffer },
+  heads: ReadonlyMap<number, { seq: number; hash: Buffer }>,
   last: { seq: number; body: string; signature: string } | undefined,
   next: NextDigest,
-  genesis: Buffer,
 ): Digest {
   const prev = last === undefined ? undefined : (JSON.parse(last.body) as Digest);
+  const before = new Map((prev?.streams ?? []).map((s) => [s.stream, s]));
+  const ids = [...new Set([...heads.keys(), ...before.keys()])].sort((a, b) => a - b);
+  const streams: DigestStream[] = ids.map((stream) => {
+    const p = before.get(stream);
+    const head = heads.get(stream);
+    const lastSeq = head?.seq ?? p?.lastSeq ?? 0;
+    return {
+      stream,
+      firstSeq: (p?.lastSeq ?? 0) + 1,
+      lastSeq,
+      startHash: p?.endHash ?? genesisHash(next.trailId, stream).toString('hex'),
+      endHash: head?.hash.toString('hex') ?? p?.endHash ?? genesisHash(next.trailId, stream).toString('hex'),
+      prunedThroughSeq: next.prune?.throughSeq.get(stream) ?? p?.prunedThroughSeq ?? 0,
+    };
+  });
   return {
     digestVersion: DIGEST_VERSION,
     trailId: next.trailId,
-    digestSeq: (last?.seq ?? next.prunedThroughDigest) + 1,
+    digestSeq: (last?.seq ?? 0) + 1,
     reason: next.reason,
     digestStartTime: prev?.digestEndTime ?? null,
     digestEndTime: isoSeconds(next.now),
     digestPublicKeyFingerprint: next.fingerprint,
     digestSignatureAlgorithm: DIGEST_SIGNATURE_ALGORITHM,
-    firstSeq: (prev?.lastSeq ?? 0) + 1,
-    lastSeq: head.seq,
-    startHash: prev?.endHash ?? genesis.toString('hex'),
-    endHash: head.hash.toString('hex'),
+    streams,
     previousDigestSeq: last?.seq ?? null,
     previousDigestHashValue: last === undefined ? null : sha256Hex(last.body),
     previousDigestHashAlgorithm: 'SHA-256',
     previousDigestSignature: last?.signature ?? null,
-    prunedThroughSeq: next.prunedThroughSeq,
-    prunedThroughDigest: next.prunedThroughDigest,
+    prunedThroughDigest: next.prune?.throughDigest ?? prev?.prunedThroughDigest ?? 0,
   };
 }
 

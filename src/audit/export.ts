@@ -15,14 +15,15 @@
  *
  * Digest files are signed like CloudTrail's: over "digestEndTime \n bucket/object \n
  * hex(SHA-256(uncompressed digest file)) \n previous signature". Records newer than the newest
- * trail digest are exported into log files that no digest covers yet. Records with no account
+ * trail digest are exported into log files that no digest covers yet. Each log file holds one
+ * stream's records of one digest period for one account and Region. Records with no account
  * (requests with an unknown access key) go under the account name "unattributed".
  */
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { AuditEventRow, AuditLog } from '../store/audit-log';
+import type { AuditEventRow, AuditStore } from '../store/audit-log';
 import { isoSeconds, publicKeyFingerprint, sha256Hex, type Digest } from './chain';
 
 /** The bucket name written into exported digest files. */
@@ -43,12 +44,6 @@ interface LogFile {
   readonly hash: string;
   readonly oldest: number;
   readonly newest: number;
-}
-
-interface Period {
-  readonly digest: { body: string; signature: string; d: Digest } | undefined;
-  /** log files per "account\0region" */
-  readonly files: Map<string, LogFile[]>;
 }
 
 function compact(ms: number, withSeconds: boolean): string {
@@ -74,7 +69,7 @@ function exportSigningString(digestEndTime: string, object: string, content: str
 
 /** Writes the trail (optionally only records with time in [from, to]) to `outDir`. */
 export function exportTrail(
-  log: AuditLog,
+  store: AuditStore,
   outDir: string,
   signing: { privateKey: KeyObject; publicKeyPem: string },
   opts: { from?: number; to?: number } = {},
@@ -84,81 +79,73 @@ export function exportTrail(
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'keyhold-audit-signing-key.pem'), signing.publicKeyPem);
   const fingerprint = publicKeyFingerprint(signing.publicKeyPem);
-  const digests = log.digests().map((r) => ({ body: r.body, signature: r.signature, d: JSON.parse(r.body) as Digest }));
-  const start = log.meta().prunedThroughSeq + 1;
+  const digests = store.digests().map((r) => ({ body: r.body, signature: r.signature, d: JSON.parse(r.body) as Digest }));
+  const streams = store.streamIds();
+  const newest = digests[digests.length - 1]?.d;
+  const cutOf = (n: number): number => newest?.streams.find((s) => s.stream === n)?.prunedThroughSeq ?? 0;
+  /** Where each stream's next period starts. */
+  const next = new Map(streams.map((n) => [n, cutOf(n) + 1]));
 
   let records = 0;
   let logFiles = 0;
-  const periods: Period[] = [];
-  // Walk the records once, cutting log files at digest boundaries, per account and Region.
-  let di = 0;
-  let period: Period = { digest: digests.find((x) => x.d.lastSeq >= start), files: new Map() };
-  di = period.digest === undefined ? digests.length : digests.indexOf(period.digest);
-  const open = new Map<string, AuditEventRow[]>();
-  const flush = (key: string): void => {
-    const rows = open.get(key);
-    if (rows === undefined || rows.length === 0) return;
-    open.delete(key);
-    const [account, region] = key.split('\0') as [string, string];
-    const newest = rows[rows.length - 1]!.time;
-    const oldest = rows[0]!.time;
-    const unique = sha256Hex(rows[0]!.eventId).slice(0, 16);
-    const object = `AWSLogs/${account}/CloudTrail/${region}/${datePath(newest)}/${account}_CloudTrail_${region}_${compact(newest, false)}_${unique}.json.gz`;
-    const text = `{"Records":[${rows.map((r) => r.body).join(',')}]}`;
-    writeGzip(outDir, object, text);
-    logFiles += 1;
-    const list = period.files.get(key) ?? [];
-    list.push({ object, hash: sha256Hex(text), oldest, newest });
-    period.files.set(key, list);
-  };
-  const closePeriod = (): void => {
-    for (const key of [...open.keys()]) flush(key);
-    periods.push(period);
-  };
-  for (const row of log.events(start)) {
-    while (period.digest !== undefined && row.seq > period.digest.d.lastSeq) {
-      closePeriod();
-      di += 1;
-      period = { digest: digests[di], files: new Map() };
+  /** Writes the records of one period of one stream; returns its log files per "account\0region". */
+  const writePeriod = (n: number, first: number, last: number, files: Map<string, LogFile[]>): void => {
+    const open = new Map<string, AuditEventRow[]>();
+    const flush = (key: string): void => {
+      const rows = open.get(key);
+      if (rows === undefined || rows.length === 0) return;
+      open.delete(key);
+      const [account, region] = key.split('\0') as [string, string];
+      const newestMs = rows[rows.length - 1]!.time;
+      const unique = sha256Hex(`${n}:${rows[0]!.seq}:${rows[0]!.eventId}`).slice(0, 16);
+      const object = `AWSLogs/${account}/CloudTrail/${region}/${datePath(newestMs)}/${account}_CloudTrail_${region}_${compact(newestMs, false)}_${unique}.json.gz`;
+      const text = `{"Records":[${rows.map((r) => r.body).join(',')}]}`;
+      writeGzip(outDir, object, text);
+      logFiles += 1;
+      const list = files.get(key) ?? [];
+      list.push({ object, hash: sha256Hex(text), oldest: Math.min(...rows.map((r) => r.time)), newest: Math.max(...rows.map((r) => r.time)) });
+      files.set(key, list);
+    };
+    if (first > last) return;
+    for (const row of store.stream(n).events(first, last)) {
+      if (row.time < from || row.time > to) continue;
+      const region = (JSON.parse(row.body) as { awsRegion?: string }).awsRegion ?? 'unknown';
+      const key = `${row.account === '' ? UNATTRIBUTED : row.account}\0${region}`;
+      const rows = open.get(key) ?? [];
+      rows.push(row);
+      open.set(key, rows);
+      records += 1;
+      if (rows.length >= MAX_RECORDS_PER_FILE) flush(key);
     }
-    if (row.time < from || row.time > to) continue;
-    const region = (JSON.parse(row.body) as { awsRegion?: string }).awsRegion ?? 'unknown';
-    const key = `${row.account === '' ? UNATTRIBUTED : row.account}\0${region}`;
-    const rows = open.get(key) ?? [];
-    rows.push(row);
-    open.set(key, rows);
-    records += 1;
-    if (rows.length >= MAX_RECORDS_PER_FILE) flush(key);
-  }
-  closePeriod();
+    for (const key of [...open.keys()]) flush(key);
+  };
 
   // Digest files: per account and Region, chained like CloudTrail's.
   let digestFiles = 0;
   const previous = new Map<string, { object: string; hash: string; signature: string }>();
-  for (const p of periods) {
-    if (p.digest === undefined) continue;
-    for (const [key, files] of p.files) {
+  const writeDigestFiles = (p: { body: string; signature: string; d: Digest }, files: Map<string, LogFile[]>): void => {
+    for (const [key, list] of files) {
       const [account, region] = key.split('\0') as [string, string];
-      const endMs = Date.parse(p.digest.d.digestEndTime);
+      const endMs = Date.parse(p.d.digestEndTime);
       // The trail-name part carries the digest number: two digests may end in the same second.
-      const object = `AWSLogs/${account}/CloudTrail-Digest/${region}/${datePath(endMs)}/${account}_CloudTrail-Digest_${region}_keyhold-${p.digest.d.digestSeq}_${region}_${compact(endMs, true)}.json.gz`;
+      const object = `AWSLogs/${account}/CloudTrail-Digest/${region}/${datePath(endMs)}/${account}_CloudTrail-Digest_${region}_keyhold-${p.d.digestSeq}_${region}_${compact(endMs, true)}.json.gz`;
       const prev = previous.get(key);
       const content = JSON.stringify({
         awsAccountId: account,
-        digestStartTime: p.digest.d.digestStartTime,
-        digestEndTime: p.digest.d.digestEndTime,
+        digestStartTime: p.d.digestStartTime,
+        digestEndTime: p.d.digestEndTime,
         digestS3Bucket: EXPORT_BUCKET,
         digestS3Object: object,
         digestPublicKeyFingerprint: fingerprint,
         digestSignatureAlgorithm: 'Ed25519',
-        newestEventTime: isoSeconds(Math.max(...files.map((f) => f.newest))),
-        oldestEventTime: isoSeconds(Math.min(...files.map((f) => f.oldest))),
+        newestEventTime: isoSeconds(Math.max(...list.map((f) => f.newest))),
+        oldestEventTime: isoSeconds(Math.min(...list.map((f) => f.oldest))),
         previousDigestS3Bucket: prev === undefined ? null : EXPORT_BUCKET,
         previousDigestS3Object: prev?.object ?? null,
         previousDigestHashValue: prev?.hash ?? null,
         previousDigestHashAlgorithm: prev === undefined ? null : 'SHA-256',
         previousDigestSignature: prev?.signature ?? null,
-        logFiles: files.map((f) => ({
+        logFiles: list.map((f) => ({
           s3Bucket: EXPORT_BUCKET,
           s3Object: f.object,
           hashValue: f.hash,
@@ -166,11 +153,11 @@ export function exportTrail(
           newestEventTime: isoSeconds(f.newest),
           oldestEventTime: isoSeconds(f.oldest),
         })),
-        keyholdTrailDigest: { digest: p.digest.body, signature: p.digest.signature },
+        keyholdTrailDigest: { digest: p.body, signature: p.signature },
       });
       const signature = sign(
         null,
-        Buffer.from(exportSigningString(p.digest.d.digestEndTime, object, content, prev?.signature ?? null), 'utf8'),
+        Buffer.from(exportSigningString(p.d.digestEndTime, object, content, prev?.signature ?? null), 'utf8'),
         signing.privateKey,
       ).toString('hex');
       writeGzip(outDir, object, content);
@@ -178,7 +165,19 @@ export function exportTrail(
       previous.set(key, { object, hash: sha256Hex(content), signature });
       digestFiles += 1;
     }
+  };
+
+  for (const p of digests) {
+    const files = new Map<string, LogFile[]>();
+    for (const s of p.d.streams) {
+      const first = Math.max(s.firstSeq, next.get(s.stream) ?? 1);
+      if (streams.includes(s.stream)) writePeriod(s.stream, first, s.lastSeq, files);
+      next.set(s.stream, Math.max(first, s.lastSeq + 1));
+    }
+    writeDigestFiles(p, files);
   }
+  // Records newer than the newest digest: log files no digest covers yet.
+  for (const n of streams) writePeriod(n, next.get(n) ?? 1, Number.MAX_SAFE_INTEGER, new Map());
   return { logFiles, digestFiles, records };
 }
 

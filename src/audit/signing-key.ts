@@ -8,7 +8,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { AuditLog } from '../store/audit-log';
+import type { AuditStore } from '../store/audit-log';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { publicKeyFingerprint } from './chain';
 
@@ -45,8 +45,8 @@ export interface SigningKey {
  * Opens the trail's signing key, creating it on first use, and makes sure `publicKeyPath`
  * holds its public key. Throws when that file holds a different key.
  */
-export async function openSigningKey(log: AuditLog, trust: RootOfTrust, publicKeyPath: string): Promise<SigningKey> {
-  const { trailId } = log.meta();
+export async function openSigningKey(log: AuditStore, trust: RootOfTrust, publicKeyPath: string): Promise<SigningKey> {
+  const trailId = log.trailId();
   if (log.getSetting(WRAPPED) === undefined) {
     const pair = generateKeyPairSync('ed25519');
     const der = pair.privateKey.export({ format: 'der', type: 'pkcs8' });

@@ -1,7 +1,7 @@
 /**
  * Messages between a process's AuditWriter (event loop thread) and its writer thread, which owns
- * the audit database connection and does every fsync. Commits sent while one is running are
- * gathered into the next transaction (group commit).
+ * the process's stream file and does every fsync. Records travel as flat arrays: structured
+ * cloning of arrays of primitives costs a fraction of cloning objects with named fields.
  */
 import type { KeyObject } from 'node:crypto';
 import type { AuditAppend, AuditIntent } from '../store/audit-log';
@@ -9,17 +9,60 @@ import type { DigestReason } from './chain';
 
 /** workerData of the writer thread. */
 export interface WriterThreadData {
-  readonly dbPath: string;
+  /** The trail directory. */
+  readonly dir: string;
+  /** The stream this process appends to. */
+  readonly stream: number;
   readonly busyTimeoutMs: number;
+}
+
+/** A record on the wire. */
+export type WireAppend = readonly (string | number | boolean | null)[];
+
+/** Flattens a record for postMessage. */
+export function encodeAppend(e: AuditAppend): WireAppend {
+  const out: (string | number | boolean | null)[] = [
+    e.body, e.time, e.eventId, e.account, e.eventName, e.eventSource, e.readOnly, e.username, e.accessKeyId, e.requestId,
+    e.completes ?? null,
+  ];
+  for (const r of e.resources) out.push(r.type, r.name);
+  return out;
+}
+
+/** The inverse of encodeAppend. */
+export function decodeAppend(w: WireAppend): AuditAppend {
+  const resources: { type: string; name: string }[] = [];
+  for (let i = 11; i + 1 < w.length; i += 2) resources.push({ type: w[i] as string, name: w[i + 1] as string });
+  const e: AuditAppend = {
+    body: w[0] as string,
+    time: w[1] as number,
+    eventId: w[2] as string,
+    account: w[3] as string,
+    eventName: w[4] as string,
+    eventSource: w[5] as string,
+    readOnly: w[6] as boolean,
+    username: w[7] as string | null,
+    accessKeyId: w[8] as string | null,
+    requestId: w[9] as string | null,
+    resources,
+  };
+  return w[10] === null ? e : { ...e, completes: w[10] as string };
 }
 
 /** Requests to the thread; each is answered once with its id. */
 export type ToWriterThread =
-  | { readonly t: 'commit'; readonly id: number; readonly events: readonly AuditAppend[]; readonly intents: readonly AuditIntent[] }
+  | {
+      readonly t: 'commit';
+      readonly id: number;
+      readonly events: readonly WireAppend[];
+      readonly intents: readonly AuditIntent[];
+      /** Intents whose request's own record failed: append their outcome-unknown records now. */
+      readonly recover: readonly string[];
+    }
   | { readonly t: 'key'; readonly id: number; readonly privateKey: KeyObject; readonly fingerprint: string }
   | { readonly t: 'digest'; readonly id: number; readonly reason: DigestReason; readonly now: number }
   | { readonly t: 'prune'; readonly id: number; readonly now: number; readonly retentionMs: number }
-  /** Appends the outcome-unknown events of intents whose owner process is gone or that are older than staleMs. */
+  /** In every stream: appends the outcome-unknown records of intents whose owner is gone or that are older than staleMs. */
   | { readonly t: 'recover'; readonly id: number; readonly now: number; readonly staleMs: number; readonly deadOwners: readonly number[] }
   /** A write that changes nothing: tells a failing writer whether the database works again. */
   | { readonly t: 'probe'; readonly id: number }
@@ -28,8 +71,8 @@ export type ToWriterThread =
 /** What a digest request wrote. */
 export interface DigestSummary {
   readonly digestSeq: number;
-  readonly firstSeq: number;
-  readonly lastSeq: number;
+  /** Records covered per stream: [stream, firstSeq, lastSeq]. */
+  readonly streams: readonly (readonly [number, number, number])[];
 }
 
 /** Answers from the thread. */

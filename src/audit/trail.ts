@@ -4,13 +4,13 @@
  * landed, writes signed digests (at start, every interval, on shutdown), applies retention, and
  * records the service's own lifecycle actions as `AwsServiceEvent`s.
  *
- * Streams: every process (the primary and each worker) has its own writer thread, and all of
- * them append to one chain in one database; the database's write lock orders their batches.
- * Only the primary holds the unwrapped signing key and writes digests.
+ * Streams: every process (the primary and each worker slot) has its own writer thread appending
+ * to its own stream — a hash chain in its own file — so no process ever waits for another's
+ * fsync. Only the primary holds the unwrapped signing key; its digests name every stream's head.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
-import type { AuditLog } from '../store/audit-log';
+import type { AuditStore } from '../store/audit-log';
 import type { KeyRecord } from '../store/records';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { genesisHash } from './chain';
@@ -30,9 +30,12 @@ interface TrailLogger {
 
 /** Options of the primary's trail. */
 export interface AuditTrailOptions {
-  /** The trail database, opened read-write by main.ts (it chooses the adapter). */
-  readonly log: AuditLog;
-  readonly dbPath: string;
+  /** The trail, opened read-write by main.ts (it chooses the adapter). */
+  readonly store: AuditStore;
+  /** The trail's directory (for the writer thread). */
+  readonly dir: string;
+  /** Streams to create before workers start: 0 (the primary) and one per worker slot. */
+  readonly streams: readonly number[];
   /** The compiled writer-thread entry. */
   readonly threadScript: string;
   readonly trust: RootOfTrust;
@@ -59,19 +62,17 @@ export class AuditTrail {
 
   /** Opens (creating if needed) the trail, recovers orphaned intents and writes a start digest. */
   static async open(opts: AuditTrailOptions): Promise<AuditTrail> {
-    opts.log.initialize(() => {
-      const trailId = randomUUID();
-      return { trailId, genesis: genesisHash(trailId) };
-    });
-    const key = await openSigningKey(opts.log, opts.trust, opts.publicKeyPath);
-    const writer = new AuditWriter({ threadScript: opts.threadScript, dbPath: opts.dbPath, logger: opts.logger });
+    const trailId = opts.store.initialize(() => randomUUID());
+    for (const n of opts.streams) opts.store.stream(n).initialize(trailId, genesisHash(trailId, n));
+    const key = await openSigningKey(opts.store, opts.trust, opts.publicKeyPath);
+    const writer = new AuditWriter({ threadScript: opts.threadScript, dir: opts.dir, stream: 0, logger: opts.logger });
     await writer.setSigningKey(key.privateKey, key.fingerprint);
     const trail = new AuditTrail(opts, writer);
     const now = opts.clock.now();
     const recovered = await writer.recover(now, STALE_INTENT_MS);
     if (recovered > 0) opts.logger.warn({ recovered }, 'audit: recorded requests whose outcome is unknown (their process stopped before their record was written)');
     const d = await writer.digest('start', now);
-    opts.logger.info({ digest: d?.digestSeq, lastSeq: d?.lastSeq, fingerprint: key.fingerprint }, 'audit trail open');
+    opts.logger.info({ trailId, digest: d?.digestSeq, streams: d?.streams.length, fingerprint: key.fingerprint }, 'audit trail open');
     trail.#schedule();
     return trail;
   }
@@ -135,6 +136,6 @@ export class AuditTrail {
       this.#opts.logger.error({ err }, 'audit: the shutdown digest could not be written');
     }
     await this.writer.close();
-    this.#opts.log.close();
+    this.#opts.store.close();
   }
 }

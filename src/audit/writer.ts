@@ -16,7 +16,7 @@ import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { AuditAppend, AuditIntent } from '../store/audit-log';
 import type { DigestReason } from './chain';
-import type { DigestSummary, FromWriterThread, ToWriterThread, WriterThreadData } from './thread-protocol';
+import { encodeAppend, type DigestSummary, type FromWriterThread, type ToWriterThread, type WriterThreadData } from './thread-protocol';
 
 /** Where records go; the request path depends only on this. */
 export interface AuditSink {
@@ -38,7 +38,9 @@ interface WriterLogger {
 export interface AuditWriterOptions {
   /** The compiled writer-thread entry (main.ts chooses it, and with it the database adapter). */
   readonly threadScript: string;
-  readonly dbPath: string;
+  /** The trail directory and this process's stream in it. */
+  readonly dir: string;
+  readonly stream: number;
   readonly logger: WriterLogger;
   readonly busyTimeoutMs?: number;
   /** Records waiting beyond this are refused at once (the disk cannot keep up). */
@@ -51,6 +53,7 @@ interface Batch {
   readonly id: number;
   readonly events: AuditAppend[];
   readonly intents: AuditIntent[];
+  recover: string[];
   readonly promise: Promise<void>;
   resolve(): void;
   reject(e: Error): void;
@@ -76,6 +79,8 @@ export class AuditWriter implements AuditSink {
   #closed = false;
   #probe: NodeJS.Timeout | undefined;
   #key: { privateKey: KeyObject; fingerprint: string } | undefined;
+  /** Intents whose request's own record failed; their outcome-unknown records go with the next commit. */
+  #orphans: string[] = [];
   #exited: Promise<void> = Promise.resolve();
 
   constructor(opts: AuditWriterOptions) {
@@ -88,7 +93,7 @@ export class AuditWriter implements AuditSink {
   }
 
   #spawn(): void {
-    const data: WriterThreadData = { dbPath: this.#opts.dbPath, busyTimeoutMs: this.#opts.busyTimeoutMs ?? 5_000 };
+    const data: WriterThreadData = { dir: this.#opts.dir, stream: this.#opts.stream, busyTimeoutMs: this.#opts.busyTimeoutMs ?? 5_000 };
     const worker = new Worker(this.#opts.threadScript, { workerData: data });
     this.#worker = worker;
     this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
@@ -102,6 +107,7 @@ export class AuditWriter implements AuditSink {
     if (this.#worker !== worker) return;
     this.#worker = undefined;
     const err = new Error(`the audit writer thread exited (${code})`);
+    if (this.#inFlight !== undefined) this.#orphan(this.#inFlight);
     this.#inFlight?.reject(err);
     this.#inFlight = undefined;
     for (const c of this.#calls.values()) c.reject(err);
@@ -127,6 +133,7 @@ export class AuditWriter implements AuditSink {
       } else {
         this.#setHealthy(false);
         this.#opts.logger.error({ reason: m.message, records: b.events.length + b.intents.length }, 'audit commit failed: the requests of this batch fail');
+        this.#orphan(b);
         b.reject(new Error(m.message));
       }
       this.#flush();
@@ -139,11 +146,18 @@ export class AuditWriter implements AuditSink {
     else call.reject(new Error(m.message));
   }
 
+  /** A failed batch: its completing records are lost, so their intents must be recovered later. */
+  #orphan(b: Batch): void {
+    for (const id of b.recover) this.#orphans.push(id);
+    for (const e of b.events) if (e.completes !== undefined) this.#orphans.push(e.completes);
+  }
+
   #setHealthy(ok: boolean): void {
     if (ok === this.#healthy) return;
     this.#healthy = ok;
     if (ok) {
       this.#opts.logger.warn({}, 'audit trail writable again');
+      if (this.#orphans.length > 0) this.#batch(); // carries the orphans' records
       if (this.#probe !== undefined) clearInterval(this.#probe);
       this.#probe = undefined;
     } else {
@@ -185,7 +199,7 @@ export class AuditWriter implements AuditSink {
     });
     // Every awaiting request sees a rejection; the batch promise itself never goes unhandled.
     promise.catch(() => undefined);
-    const b: Batch = { id: this.#nextId++, events: [], intents: [], promise, resolve, reject };
+    const b: Batch = { id: this.#nextId++, events: [], intents: [], recover: [], promise, resolve, reject };
     this.#current = b;
     if (this.#inFlight === undefined) setImmediate(() => this.#flush());
     return b;
@@ -196,7 +210,8 @@ export class AuditWriter implements AuditSink {
     if (b === undefined || this.#inFlight !== undefined || this.#worker === undefined) return;
     this.#current = undefined;
     this.#inFlight = b;
-    this.#post({ t: 'commit', id: b.id, events: b.events, intents: b.intents });
+    if (this.#orphans.length > 0) b.recover = this.#orphans.splice(0);
+    this.#post({ t: 'commit', id: b.id, events: b.events.map(encodeAppend), intents: b.intents, recover: b.recover });
   }
 
   #admit(): Batch {
@@ -246,7 +261,7 @@ export class AuditWriter implements AuditSink {
     return (await this.#call({ t: 'prune', id: 0, now, retentionMs })) as number;
   }
 
-  /** Records the outcome-unknown events of orphaned intents; returns how many. */
+  /** Records, in every stream, the outcome-unknown events of orphaned intents (primary only); returns how many. */
   async recover(now: number, staleMs: number, deadOwners: readonly number[] = []): Promise<number> {
     return (await this.#call({ t: 'recover', id: 0, now, staleMs, deadOwners })) as number;
   }

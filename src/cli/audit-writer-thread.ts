@@ -1,30 +1,49 @@
 /**
  * Entry point of an audit writer thread (see src/audit/writer.ts). Like the command line it is a
- * program entry, so it is the one that picks the SQLite adapter for the audit log. It owns the
- * database connection: every commit, digest, prune and recovery of this process runs here, so
- * fsync never blocks the event loop that serves requests.
+ * program entry, so it is the one that picks the SQLite adapter for the audit trail. It owns its
+ * process's stream: every commit of this process runs here, so fsync never blocks the event loop
+ * that serves requests. In the primary it also writes digests, applies retention and recovers
+ * the records of requests whose process died.
  *
  * Commits that arrive while the thread is busy queue up as messages; they are gathered in one
- * transaction on the next turn (group commit), then each is acknowledged.
+ * transaction on the next turn (group commit), and acknowledged before the thread does anything
+ * else. Only then does it index the new records and checkpoint, off the requests' critical path.
  */
 import type { KeyObject } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { chainLink, genesisHash, nextDigest, signDigest, type Digest, type DigestReason } from '../audit/chain';
-import type { DigestSummary, FromWriterThread, ToWriterThread, WriterThreadData } from '../audit/thread-protocol';
+import { chainLink, genesisHash, nextDigest, signDigest, type Digest, type DigestReason, type NextDigest } from '../audit/chain';
+import {
+  decodeAppend,
+  type DigestSummary,
+  type FromWriterThread,
+  type ToWriterThread,
+  type WriterThreadData,
+} from '../audit/thread-protocol';
 import type { AuditAppend, AuditDigestRow, AuditIntent } from '../store/audit-log';
-import { SqliteAuditLog } from '../store/sqlite/audit-log-sqlite';
+import { SqliteAuditStore } from '../store/sqlite/audit-log-sqlite';
 
 const port = parentPort;
 if (port === null) throw new Error('audit-writer-thread must run as a worker thread');
 const data = workerData as WriterThreadData;
-const log = new SqliteAuditLog({ path: process.env.KEYHOLD_AUDIT_HACK ? `${data.dbPath}.${process.pid}` : data.dbPath, busyTimeoutMs: data.busyTimeoutMs });
-if (process.env.KEYHOLD_AUDIT_HACK) log.initialize(() => ({ trailId: 'x', genesis: genesisHash('x') }));
-const { trailId } = log.meta();
-const genesis = genesisHash(trailId);
+const store = new SqliteAuditStore({ dir: data.dir, busyTimeoutMs: data.busyTimeoutMs });
+const trailId = store.trailId();
+const own = store.stream(data.stream);
+let head = own.initialize(trailId, genesisHash(trailId, data.stream)).head.seq;
+let indexed = own.info().indexedThrough;
 let signingKey: { privateKey: KeyObject; fingerprint: string } | undefined;
 
-const DBG = { commits: 0, events: 0, msgs: 0, ns: 0 };
-if (process.env.KEYHOLD_AUDIT_DEBUG) setInterval(() => { process.stderr.write(`audit-thread ${process.pid}: ${JSON.stringify(DBG)} avg batch ${(DBG.events / Math.max(1, DBG.commits)).toFixed(1)} avg commit ms ${(DBG.ns / 1e6 / Math.max(1, DBG.commits)).toFixed(2)}\n`); }, 2000).unref();
+/** Index in bulk once this many records wait, or after INDEX_MS; checkpoint every CHECKPOINT_MS. */
+const INDEX_BATCH = 512;
+const INDEX_MAX = 20_000;
+const INDEX_MS = 100;
+const CHECKPOINT_MS = 1000;
+let lastIndex = Date.now();
+let lastCheckpoint = Date.now();
+
+const DBG = { commits: 0, events: 0, ns: 0, cpu: 0, bg: 0 };
+import { readFileSync as __r } from 'node:fs';
+const tcpu = (): { user: number; system: number } => { const st = __r('/proc/thread-self/stat', 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); return { user: Number(f[11]) * 10000, system: Number(f[12]) * 10000 }; };
+if (process.env.KEYHOLD_AUDIT_DEBUG) setInterval(() => { process.stderr.write(`audit-thread ${process.pid}: ${JSON.stringify(DBG)} avg batch ${(DBG.events / Math.max(1, DBG.commits)).toFixed(1)} avg commit ms ${(DBG.ns / 1e6 / Math.max(1, DBG.commits)).toFixed(2)} cpu/commit us ${(DBG.cpu / Math.max(1, DBG.commits)).toFixed(0)} bg/event ${(DBG.bg / Math.max(1, DBG.events)).toFixed(1)}\n`); }, 2000).unref();
 let queue: ToWriterThread[] = [];
 let scheduled = false;
 
@@ -45,40 +64,55 @@ function alive(pid: number): boolean {
   }
 }
 
-function digestBuilder(reason: DigestReason, now: number) {
-  return (head: { seq: number; hash: Buffer }, last: AuditDigestRow | undefined): AuditDigestRow | undefined => {
-    if (signingKey === undefined) throw new Error('no audit signing key');
-    const d = nextDigest(head, last, {
-      trailId,
-      reason,
-      now,
-      fingerprint: signingKey.fingerprint,
-      prunedThroughSeq: Number(log.getSetting('pruned_through_seq') ?? 0),
-      prunedThroughDigest: Number(log.getSetting('pruned_through_digest') ?? 0),
-    }, genesis);
-    const { body, signature } = signDigest(d, signingKey.privateKey);
+function heads(): Map<number, { seq: number; hash: Buffer }> {
+  const out = new Map<number, { seq: number; hash: Buffer }>();
+  for (const n of store.streamIds()) {
+    try {
+      out.set(n, store.stream(n).info().head);
+    } catch {
+      // a stream file whose writer has not initialized it yet: nothing to cover
+    }
+  }
+  return out;
+}
+
+function writeDigest(reason: DigestReason, now: number, prune?: NextDigest['prune']): AuditDigestRow | undefined {
+  const key = signingKey;
+  if (key === undefined) throw new Error('no audit signing key');
+  return store.writeDigest((last) => {
+    const d = nextDigest(heads(), last, { trailId, reason, now, fingerprint: key.fingerprint, prune });
+    const { body, signature } = signDigest(d, key.privateKey);
     return { seq: d.digestSeq, body, signature };
-  };
+  });
 }
 
 function summary(row: AuditDigestRow | undefined): DigestSummary | undefined {
   if (row === undefined) return undefined;
   const d = JSON.parse(row.body) as Digest;
-  return { digestSeq: d.digestSeq, firstSeq: d.firstSeq, lastSeq: d.lastSeq };
+  return { digestSeq: d.digestSeq, streams: d.streams.map((s) => [s.stream, s.firstSeq, s.lastSeq] as const) };
 }
 
-/** Retention: the newest digest that ended before the horizon marks the cut. */
+/**
+ * Retention: the newest digest that ended before the horizon marks the cut. The cut is first
+ * declared in a signed digest, then records and older digests are deleted, so a crash midway
+ * leaves only records the trail already says may be gone.
+ */
 function prune(now: number, retentionMs: number): number {
   const horizon = now - retentionMs;
-  const digests = log.digests();
+  const digests = store.digests().map((r) => JSON.parse(r.body) as Digest);
   let cut: Digest | undefined;
-  for (const row of digests) {
-    const d = JSON.parse(row.body) as Digest;
-    if (Date.parse(d.digestEndTime) < horizon) cut = d;
-  }
-  if (cut === undefined || cut.lastSeq <= Number(log.getSetting('pruned_through_seq') ?? 0)) return 0;
-  // Keep the cut digest itself: its end hash anchors the first event that remains.
-  return log.prune(cut.lastSeq, cut.digestSeq - 1, digestBuilder('prune', now));
+  for (const d of digests) if (Date.parse(d.digestEndTime) < horizon) cut = d;
+  const newest = digests[digests.length - 1];
+  if (cut === undefined || newest === undefined) return 0;
+  const declared = new Map(newest.streams.map((s) => [s.stream, s.prunedThroughSeq]));
+  const throughSeq = new Map(cut.streams.map((s) => [s.stream, Math.max(s.lastSeq, declared.get(s.stream) ?? 0)]));
+  if ([...throughSeq].every(([s, seq]) => seq <= (declared.get(s) ?? 0))) return 0;
+  // Keep the cut digest: its end hashes anchor the first records that remain.
+  writeDigest('prune', now, { throughDigest: cut.digestSeq - 1, throughSeq });
+  let removed = 0;
+  for (const [s, seq] of throughSeq) removed += store.stream(s).prune(seq);
+  store.deleteDigestsThrough(cut.digestSeq - 1);
+  return removed;
 }
 
 function handle(m: ToWriterThread): unknown {
@@ -87,23 +121,44 @@ function handle(m: ToWriterThread): unknown {
       signingKey = { privateKey: m.privateKey, fingerprint: m.fingerprint };
       return undefined;
     case 'digest':
-      return summary(log.writeDigest(digestBuilder(m.reason, m.now)));
+      return summary(writeDigest(m.reason, m.now));
     case 'prune':
       return prune(m.now, m.retentionMs);
     case 'recover': {
       const dead = new Set(m.deadOwners);
-      return log.recoverIntents(
-        (i) => dead.has(i.owner) || i.createdAt < m.now - m.staleMs || (i.owner !== process.pid && !alive(i.owner)),
-        chainLink,
-      );
+      const pick = (i: AuditIntent): boolean =>
+        dead.has(i.owner) || i.createdAt < m.now - m.staleMs || (i.owner !== process.pid && !alive(i.owner));
+      let n = 0;
+      for (const s of store.streamIds()) n += store.stream(s).recoverIntents(pick, chainLink);
+      return n;
     }
     case 'probe':
-      log.touch(Date.now());
+      own.touch(Date.now());
       return undefined;
     case 'close':
     case 'commit':
       return undefined;
   }
+}
+
+/** Work after the acknowledgements: bulk indexing and checkpoints. */
+function background(): void {
+  const now = Date.now();
+  const c0 = tcpu();
+  try {
+    if (head - indexed >= INDEX_BATCH || (head > indexed && now - lastIndex >= INDEX_MS)) {
+      indexed += own.index(INDEX_MAX);
+      lastIndex = now;
+    }
+    if (now - lastCheckpoint >= CHECKPOINT_MS) {
+      own.checkpoint();
+      lastCheckpoint = now;
+    }
+  } catch {
+    // The index and checkpoints are retried on the next turn; commits report their own failures.
+    indexed = own.info().indexedThrough;
+  }
+  const c1 = tcpu(); DBG.bg += c1.user + c1.system - c0.user - c0.system;
 }
 
 function drain(): void {
@@ -115,16 +170,18 @@ function drain(): void {
   if (commits.length > 0) {
     const events: AuditAppend[] = [];
     const intents: AuditIntent[] = [];
+    const recover: string[] = [];
     for (const c of commits) {
-      for (const e of c.events) events.push(e);
+      for (const e of c.events) events.push(decodeAppend(e));
       for (const i of c.intents) intents.push(i);
+      for (const r of c.recover) recover.push(r);
     }
     let failure: string | undefined;
-    DBG.commits++; DBG.events += events.length; DBG.msgs += commits.length;
-    const t0 = process.hrtime.bigint();
+    DBG.commits++; DBG.events += events.length;
+    const t0 = process.hrtime.bigint(); const c0 = tcpu();
     try {
-      log.commit(events, intents, chainLink);
-      DBG.ns += Number(process.hrtime.bigint() - t0);
+      head = own.commit(events, intents, recover, chainLink).seq;
+      DBG.ns += Number(process.hrtime.bigint() - t0); const c1 = tcpu(); DBG.cpu += c1.user + c1.system - c0.user - c0.system;
     } catch (e) {
       failure = message(e);
     }
@@ -139,11 +196,18 @@ function drain(): void {
       reply({ t: 'fail', id: m.id, message: message(e) });
     }
     if (m.t === 'close') {
-      log.close();
+      try {
+        own.index(Number.MAX_SAFE_INTEGER);
+        own.checkpoint();
+      } catch {
+        // indexed again at the next start
+      }
+      store.close();
       port!.close();
       return;
     }
   }
+  background();
 }
 
 port.on('message', (m: ToWriterThread) => {
@@ -153,3 +217,7 @@ port.on('message', (m: ToWriterThread) => {
     setImmediate(drain);
   }
 });
+// Index what waits when no commit comes to trigger it.
+setInterval(() => {
+  if (!scheduled) background();
+}, INDEX_MS).unref();

@@ -14,10 +14,10 @@ import { parseArgs } from 'node:util';
 import { exportTrail, verifyExport } from '../audit/export';
 import { PUBLIC_KEY_FILE, openSigningKey } from '../audit/signing-key';
 import { FINDING_EXIT, verifyTrail } from '../audit/verify';
-import { SqliteAuditLog } from '../store/sqlite/audit-log-sqlite';
+import { SqliteAuditStore } from '../store/sqlite/audit-log-sqlite';
 import { openLocalRootOfTrust } from '../trust/local';
 
-const AUDIT_DB = 'audit.db';
+const AUDIT_DIR = 'audit';
 
 export const AUDIT_USAGE = `  keyhold audit verify --data-dir DIR [--from TIME] [--to TIME] [--public-key FILE]
   keyhold audit verify --export DIR [--public-key FILE]
@@ -38,16 +38,16 @@ function out(line: string): void {
   process.stdout.write(line + '\n');
 }
 
-function openTrail(dataDir: string | undefined): { log: SqliteAuditLog; dir: string } {
+function openTrail(dataDir: string | undefined): { log: SqliteAuditStore; dir: string } {
   if (dataDir === undefined) throw new UsageError('--data-dir is required');
   const dir = resolve(dataDir);
-  const path = join(dir, AUDIT_DB);
-  if (!existsSync(path)) throw new Error(`no audit trail at ${path}`);
-  return { log: new SqliteAuditLog({ path, readonly: true }), dir };
+  const path = join(dir, AUDIT_DIR);
+  if (!SqliteAuditStore.exists(path)) throw new Error(`no audit trail in ${path}`);
+  return { log: new SqliteAuditStore({ dir: path, readonly: true }), dir };
 }
 
 /** The public key: --public-key, else the copy beside the trail, else the one inside the trail. */
-function publicKeyFor(log: SqliteAuditLog | undefined, dir: string | undefined, file: string | undefined): KeyObject {
+function publicKeyFor(log: SqliteAuditStore | undefined, dir: string | undefined, file: string | undefined): KeyObject {
   if (file !== undefined) return createPublicKey(readFileSync(file, 'utf8'));
   if (dir !== undefined && existsSync(join(dir, PUBLIC_KEY_FILE))) {
     const pem = readFileSync(join(dir, PUBLIC_KEY_FILE), 'utf8');
@@ -86,18 +86,14 @@ async function verifyCommand(args: string[]): Promise<number> {
   try {
     const key = publicKeyFor(log, dir, values['public-key']);
     const report = verifyTrail(log, key, { from, to });
-    const trailId = log.meta().trailId;
+    const trailId = log.trailId();
     for (const n of report.notes) out(`note: ${n}`);
     if (report.finding !== undefined) {
       const f = report.finding;
       out(`audit trail ${trailId}: ${f.kind}: ${f.message}`);
       return FINDING_EXIT[f.kind];
     }
-    out(
-      `audit trail ${trailId}: intact: ${report.eventsChecked} record(s)` +
-        (report.eventsChecked > 0 ? ` (${report.firstSeq}..${report.lastSeq})` : '') +
-        `, ${report.digestsChecked} digest(s)`,
-    );
+    out(`audit trail ${trailId}: intact: ${report.eventsChecked} record(s) in ${report.streamsChecked} stream(s), ${report.digestsChecked} digest(s)`);
     return 0;
   } finally {
     log.close();

@@ -27,6 +27,8 @@ export type StateRule =
   | 'rotate'
   /** ReplicateKey, and the replica UpdatePrimaryRegion promotes: Enabled only (§8 [1], [3], [5], [14], [15]). */
   | 'replicate'
+  /** CreateGrant: as 'use', but allowed while Unavailable (§8 CreateGrant row). */
+  | 'create-grant'
   /** Allowed in every state (DescribeKey, GetKeyPolicy, PutKeyPolicy, List*). */
   | 'any';
 
@@ -52,7 +54,8 @@ export function assertKeyState(key: KeyRecord, rule: StateRule): void {
     case 'any':
       return;
     case 'use':
-      if (s === 'Enabled' || s === 'Updating') return;
+    case 'create-grant':
+      if (s === 'Enabled' || s === 'Updating' || (s === 'Unavailable' && rule === 'create-grant')) return;
       if (s === 'Disabled') throw new ServiceError('DisabledException', `${key.arn} is disabled.`);
       throw invalid(key, PHRASE[s]);
     case 'modify':

@@ -43,6 +43,7 @@ export class Keyring {
   readonly #aliases = new Map<string, string>();
   readonly #onStale: () => void;
   #token: number;
+  #generation = 0;
 
   /** `onStale` runs when another process's commit makes every cache stale (e.g. to drop credentials). */
   constructor(store: Store, trust: RootOfTrust, clock: Clock, onStale: () => void = () => undefined) {
@@ -63,8 +64,17 @@ export class Keyring {
     }
   }
 
+  /**
+   * A number that moves whenever this keyring drops cached entries (clear, forget, forgetAlias),
+   * so caches derived from keys and aliases (src/operations/authorize.ts) drop with them.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
   /** Drops all cached keys and aliases, wiping cached material. */
   clear(): void {
+    this.#generation++;
     for (const k of this.#keys.values()) for (const m of k.materials.values()) m.fill(0);
     this.#keys.clear();
     this.#aliases.clear();
@@ -72,6 +82,7 @@ export class Keyring {
 
   /** Forgets one key (by ARN) after this process changed it. */
   forget(arn: string): void {
+    this.#generation++;
     const k = this.#keys.get(arn);
     if (k !== undefined) {
       for (const m of k.materials.values()) m.fill(0);
@@ -81,6 +92,7 @@ export class Keyring {
 
   /** Forgets one alias after this process changed it. */
   forgetAlias(accountId: string, region: string, aliasName: string): void {
+    this.#generation++;
     this.#aliases.delete(`${accountId}\0${region}\0${aliasName}`);
   }
 
@@ -101,10 +113,12 @@ export class Keyring {
   }
 
   /**
-   * Resolves a KeyId argument for `caller` in `region`. Cross-account use is possible only by
-   * ARN; until key policies are enforced it is refused as a missing resource-based allow.
+   * Resolves a KeyId argument for `caller` in `region`. A key of another account is reachable
+   * only by key or alias ARN; whether the caller may use it is for the operation's
+   * authorization (src/operations/authorize.ts), which every operation runs right after this.
+   * `_action` is the permission the operation will ask for (kept for its callers' readability).
    */
-  async resolve(keyIdArg: string, forms: KeyIdForms, caller: Caller, region: string, action: string): Promise<ResolvedKey> {
+  async resolve(keyIdArg: string, forms: KeyIdForms, caller: Caller, region: string, _action: string): Promise<ResolvedKey> {
     let accountId = caller.accountId;
     let keyId: string;
     let requestAlias: string | undefined;
@@ -136,12 +150,6 @@ export class Keyring {
     if (!isKeyId(keyId)) throw viaArn ? missing() : new ServiceError('NotFoundException', `Invalid keyId ${keyIdArg}`);
     const entry = await this.#loadKey(arn);
     if (entry === undefined) throw missing();
-    if (accountId !== caller.accountId) {
-      throw new ServiceError(
-        'AccessDeniedException',
-        `User: ${caller.principalArn} is not authorized to perform: ${action} on resource: ${entry.record.arn} because no resource-based policy allows the ${action} action`,
-      );
-    }
     return { key: entry.record, requestAlias };
   }
 

@@ -6,6 +6,7 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface CancelKeyDeletionInput {
   KeyId: string;
@@ -18,6 +19,7 @@ export const cancelKeyDeletion: Operation<CancelKeyDeletionInput> = {
   input: structure({ KeyId: S.keyId() }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:CancelKeyDeletion');
+    await authorizeKms(ctx, svc, { action: 'kms:CancelKeyDeletion', key });
     assertCustomerManaged(key, 'kms:CancelKeyDeletion', ctx.caller);
     // Cancelling leaves the key Disabled, as AWS does (kms-reference.md §8) — except an imported
     // key without material, which can only return to PendingImport.

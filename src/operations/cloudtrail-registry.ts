@@ -4,7 +4,7 @@
  * `cloudtrail`). An explicit object literal, like the KMS registry; built per process because
  * LookupEvents reads that process's connection to the trail.
  */
-import type { AuditLog } from '../store/audit-log';
+import type { AuditStore } from '../store/audit-log';
 import { lookupEvents } from './lookup-events';
 import type { Operation } from './operation';
 
@@ -12,7 +12,7 @@ import type { Operation } from './operation';
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101';
 
 /** CloudTrail operations by their X-Amz-Target suffix, reading `trail` (undefined when the trail is off). */
-export function cloudTrailOperations(trail: AuditLog | undefined): Readonly<Record<string, Operation>> {
+export function cloudTrailOperations(trail: AuditStore | undefined): Readonly<Record<string, Operation>> {
   return Object.freeze({
     LookupEvents: lookupEvents(trail),
   });

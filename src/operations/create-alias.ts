@@ -9,6 +9,7 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface CreateAliasInput {
   AliasName: string;
@@ -54,7 +55,10 @@ export const createAlias: Operation<CreateAliasInput> = {
   async invoke(input, ctx, svc) {
     assertAliasName(input.AliasName);
     const { accountId } = ctx.caller;
+    // kms:CreateAlias on the alias (identity-based policies) and on the key (its key policy), §9.2.
+    await authorizeKms(ctx, svc, { action: 'kms:CreateAlias', resource: aliasArn(ctx.region, accountId, input.AliasName) });
     const { key } = await svc.keyring.resolve(input.TargetKeyId, 'key', ctx.caller, ctx.region, 'kms:CreateAlias');
+    await authorizeKms(ctx, svc, { action: 'kms:CreateAlias', key });
     assertCustomerManaged(key, 'kms:CreateAlias', ctx.caller);
     assertKeyState(key, 'modify');
     const taken = (): ServiceError =>

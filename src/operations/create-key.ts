@@ -3,10 +3,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ServiceError } from '../errors';
 import { keyArn } from '../keys/arn';
 import { newKeyRecord } from '../keys/new-key';
-import { defaultKeyPolicy, validateKeyPolicy } from '../policy/key-policy';
+import { defaultKeyPolicy } from '../policy/key-policy';
 import type { KeyRecord, TagRecord } from '../store/records';
+import { authorizeKms, rememberKeyPolicy, requestTagConditions, type CandidateKeyPolicy } from './authorize';
 import { keyMetadata } from './key-metadata';
 import type { Operation } from './operation';
+import { checkNewKeyPolicy } from './policy-lockout';
 import { S, structure } from './shape';
 import { validateTags } from './tags';
 
@@ -71,15 +73,28 @@ export const createKey: Operation<CreateKeyInput> = {
     const multiRegion = input.MultiRegion === true;
     const tags = input.Tags ?? [];
     validateTags(tags);
+    // kms:CreateKey (and kms:TagResource to tag it) in identity-based policies (kms-reference.md §3.1).
+    const bypass = input.BypassPolicyLockoutSafetyCheck === true;
+    const conditions = {
+      'kms:KeySpec': keySpec,
+      'kms:CustomerMasterKeySpec': keySpec,
+      'kms:KeyUsage': keyUsage,
+      'kms:CustomerMasterKeyUsage': keyUsage,
+      'kms:KeyOrigin': origin,
+      'kms:MultiRegion': multiRegion,
+      'kms:MultiRegionKeyType': multiRegion ? 'PRIMARY' : undefined,
+      'kms:BypassPolicyLockoutSafetyCheck': bypass,
+      ...(tags.length > 0 ? requestTagConditions(tags) : {}),
+    };
+    await authorizeKms(ctx, svc, { action: 'kms:CreateKey', conditions });
+    if (tags.length > 0) await authorizeKms(ctx, svc, { action: 'kms:TagResource', conditions });
     const policy = input.Policy ?? defaultKeyPolicy(ctx.caller.accountId);
-    if (input.Policy !== undefined) validateKeyPolicy(policy);
 
     // Multi-Region keys share one id in every Region: mrk- and 32 hex digits.
     const keyId = multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID();
     const arn = keyArn(ctx.region, ctx.caller.accountId, keyId);
     // An EXTERNAL key has no material until ImportKeyMaterial (state PendingImport, version 0).
     const external = origin === 'EXTERNAL';
-    const version = external ? null : await svc.keyring.newVersion(arn, 1, 'CREATE');
     const key: KeyRecord = newKeyRecord(
       {
         keyId,
@@ -98,7 +113,13 @@ export const createKey: Operation<CreateKeyInput> = {
       },
       multiRegion ? { multiRegion: true, multiRegionKeyType: 'PRIMARY', primaryRegion: ctx.region } : {},
     );
+    // A given policy gets the checks that need the caller, lockout included; the default one
+    // names only the account, which always exists and always keeps IAM in charge.
+    let checked: CandidateKeyPolicy | undefined;
+    if (input.Policy !== undefined) checked = await checkNewKeyPolicy(ctx, svc, { text: policy, key, bypass, newKeyTags: tags });
+    const version = external ? null : await svc.keyring.newVersion(arn, 1, 'CREATE');
     await svc.store.createKey(key, version, tags);
+    if (checked !== undefined) rememberKeyPolicy(svc, arn, checked);
     return { KeyMetadata: keyMetadata(key, version?.materialId, [key]) };
   },
 };

@@ -43,7 +43,10 @@ export async function generateDataKey(
   if (input.KeySpec !== undefined && input.NumberOfBytes !== undefined) {
     throw new ServiceError('ValidationException', 'Please specify either number of bytes or key spec, but not both.');
   }
-  const { key } = await resolveForUse(input.KeyId, action, undefined, ctx, svc);
+  const { key } = await resolveForUse(input.KeyId, action, undefined, ctx, svc, {
+    encryptionContext: input.EncryptionContext,
+    grantTokens: input.GrantTokens,
+  });
   if (input.DryRun === true) throw dryRunSucceeded();
   const plaintext = randomBytes(input.NumberOfBytes ?? (SPEC_BYTES[input.KeySpec as string] as number));
   try {

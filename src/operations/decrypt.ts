@@ -3,6 +3,7 @@ import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 import { assertSymmetricUse, decryptWith, dryRunSucceeded, keyForBlob, readHeader } from './symmetric';
 
 interface DecryptInput {
@@ -36,12 +37,23 @@ export const decrypt: Operation<DecryptInput> = {
           "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
         );
       }
-      const { key } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:Decrypt');
+      const { key, requestAlias } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:Decrypt');
+      await authorizeKms(ctx, svc, {
+        action: 'kms:Decrypt',
+        key,
+        requestAlias,
+        encryptionAlgorithm: input.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT',
+        encryptionContext: input.EncryptionContext,
+        grantTokens: input.GrantTokens,
+      });
       assertSymmetricUse(key, input.EncryptionAlgorithm);
       throw dryRunSucceeded();
     }
     const header = readHeader(input.CiphertextBlob);
-    const key = await keyForBlob(header, input.KeyId, 'kms:Decrypt', ctx, svc);
+    const key = await keyForBlob(header, input.KeyId, 'kms:Decrypt', input.EncryptionAlgorithm, ctx, svc, {
+      encryptionContext: input.EncryptionContext,
+      grantTokens: input.GrantTokens,
+    });
     assertSymmetricUse(key, input.EncryptionAlgorithm);
     const plaintext = await decryptWith(key, input.CiphertextBlob, header, input.EncryptionContext, svc);
     try {

@@ -3,6 +3,7 @@ import { aliasArn } from '../keys/arn';
 import { aliasNotFound, assertAliasName } from './create-alias';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface DeleteAliasInput {
   AliasName: string;
@@ -15,9 +16,16 @@ export const deleteAlias: Operation<DeleteAliasInput> = {
   async invoke(input, ctx, svc) {
     assertAliasName(input.AliasName);
     const { accountId } = ctx.caller;
+    // kms:DeleteAlias on the alias (identity-based policies) and on its key (the key policy), §9.2.
+    const arn = aliasArn(ctx.region, accountId, input.AliasName);
+    await authorizeKms(ctx, svc, { action: 'kms:DeleteAlias', resource: arn });
+    const alias = await svc.store.getAlias(accountId, ctx.region, input.AliasName);
+    if (alias === undefined) throw aliasNotFound(arn);
+    const key = await svc.keyring.getKey(alias.targetKeyArn);
+    if (key !== undefined) await authorizeKms(ctx, svc, { action: 'kms:DeleteAlias', key });
     const deleted = await svc.store.deleteAlias(accountId, ctx.region, input.AliasName);
     svc.keyring.forgetAlias(accountId, ctx.region, input.AliasName);
-    if (!deleted) throw aliasNotFound(aliasArn(ctx.region, accountId, input.AliasName));
+    if (!deleted) throw aliasNotFound(arn);
     return undefined;
   },
 };

@@ -11,6 +11,7 @@ import type { KeyRecord, KeyState } from '../store/store';
 import { assertExternalOrigin } from './get-parameters-for-import';
 import type { Operation, Services } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface DeleteImportedKeyMaterialInput {
   KeyId: string;
@@ -57,6 +58,7 @@ export const deleteImportedKeyMaterial: Operation<DeleteImportedKeyMaterialInput
   }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:DeleteImportedKeyMaterial');
+    await authorizeKms(ctx, svc, { action: 'kms:DeleteImportedKeyMaterial', key });
     assertCustomerManaged(key, 'kms:DeleteImportedKeyMaterial', ctx.caller);
     assertExternalOrigin(key);
     const materialId = await deleteMaterial(key, input.KeyMaterialId, svc);

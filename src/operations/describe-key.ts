@@ -2,6 +2,7 @@
 import { keyMetadata } from './key-metadata';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface DescribeKeyInput {
   KeyId: string;
@@ -13,7 +14,8 @@ export const describeKey: Operation<DescribeKeyInput> = {
   readOnly: true,
   input: structure({ KeyId: S.keyId(), GrantTokens: S.grantTokens() }),
   async invoke(input, ctx, svc) {
-    const { key } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:DescribeKey');
+    const { key, requestAlias } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:DescribeKey');
+    await authorizeKms(ctx, svc, { action: 'kms:DescribeKey', key, requestAlias, grantTokens: input.GrantTokens });
     const version = await svc.store.getKeyVersion(key.arn, key.currentVersion);
     const related = key.multiRegion ? await svc.store.listRelatedKeys(key.accountId, key.keyId) : undefined;
     return { KeyMetadata: keyMetadata(key, version?.materialId, related) };

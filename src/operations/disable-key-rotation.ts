@@ -9,6 +9,7 @@ import { assertKeyState } from '../keys/key-states';
 import { assertRotatableKind, assertRotationManageable, writeRotationSettings } from '../keys/rotate';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface DisableKeyRotationInput {
   KeyId: string;
@@ -22,6 +23,7 @@ export const disableKeyRotation: Operation<DisableKeyRotationInput> = {
   input: structure({ KeyId: S.keyId() }),
   async invoke(input, ctx, svc) {
     let { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:DisableKeyRotation');
+    await authorizeKms(ctx, svc, { action: 'kms:DisableKeyRotation', key });
     assertCustomerManaged(key, 'kms:DisableKeyRotation', ctx.caller);
     assertRotationManageable(key);
     assertRotatableKind(key);

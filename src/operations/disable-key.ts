@@ -3,6 +3,7 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface DisableKeyInput {
   KeyId: string;
@@ -15,6 +16,7 @@ export const disableKey: Operation<DisableKeyInput> = {
   input: structure({ KeyId: S.keyId() }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:DisableKey');
+    await authorizeKms(ctx, svc, { action: 'kms:DisableKey', key });
     assertCustomerManaged(key, 'kms:DisableKey', ctx.caller);
     // Unavailable: succeeds, but the state changes only when the key store reconnects (§8 [12]).
     await changeKey(svc, key, 'toggle', (k) => (k.state === 'Disabled' || k.state === 'Unavailable' ? undefined : { state: 'Disabled' }));

@@ -19,6 +19,7 @@ import {
 import type { KeyPatch, KeyRecord } from '../store/store';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface EnableKeyRotationInput {
   KeyId: string;
@@ -47,6 +48,7 @@ export const enableKeyRotation: Operation<EnableKeyRotationInput> = {
   async invoke(input, ctx, svc) {
     const days = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
     let { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:EnableKeyRotation');
+    await authorizeKms(ctx, svc, { action: 'kms:EnableKeyRotation', key, conditions: { 'kms:RotationPeriodInDays': days } });
     assertCustomerManaged(key, 'kms:EnableKeyRotation', ctx.caller);
     assertRotationManageable(key);
     assertRotatableKind(key);

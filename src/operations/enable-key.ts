@@ -4,6 +4,7 @@ import { scheduleOnReenable } from '../keys/rotate';
 import { changeKey } from './key-transition';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface EnableKeyInput {
   KeyId: string;
@@ -16,6 +17,7 @@ export const enableKey: Operation<EnableKeyInput> = {
   input: structure({ KeyId: S.keyId() }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:EnableKey');
+    await authorizeKms(ctx, svc, { action: 'kms:EnableKey', key });
     assertCustomerManaged(key, 'kms:EnableKey', ctx.caller);
     // Material older than the rotation period rotates on the scheduler's next pass (rotate.ts).
     const rotation = await scheduleOnReenable(svc.store, key, svc.clock.now());

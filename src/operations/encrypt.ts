@@ -26,7 +26,10 @@ export const encrypt: Operation<EncryptInput> = {
   }),
   async invoke(input, ctx, svc) {
     try {
-      const { key } = await resolveForUse(input.KeyId, 'kms:Encrypt', input.EncryptionAlgorithm, ctx, svc);
+      const { key } = await resolveForUse(input.KeyId, 'kms:Encrypt', input.EncryptionAlgorithm, ctx, svc, {
+        encryptionContext: input.EncryptionContext,
+        grantTokens: input.GrantTokens,
+      });
       if (input.DryRun === true) throw dryRunSucceeded();
       const blob = await encryptUnder(key, input.Plaintext, input.EncryptionContext, svc);
       return { CiphertextBlob: blob.toString('base64'), KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ServiceError } from '../errors';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface GenerateRandomInput {
   NumberOfBytes?: number;
@@ -16,7 +17,7 @@ export const generateRandom: Operation<GenerateRandomInput> = {
     NumberOfBytes: S.numberOfBytes(),
     CustomKeyStoreId: { type: 'string', min: 1, max: 64 },
   }),
-  async invoke(input) {
+  async invoke(input, ctx, svc) {
     if (input.CustomKeyStoreId !== undefined) {
       throw new ServiceError('CustomKeyStoreNotFoundException', `Custom key store ${input.CustomKeyStoreId} does not exist.`);
     }
@@ -27,6 +28,7 @@ export const generateRandom: Operation<GenerateRandomInput> = {
         "1 validation error detected: Value at 'numberOfBytes' failed to satisfy constraint: Member must not be null",
       );
     }
+    await authorizeKms(ctx, svc, { action: 'kms:GenerateRandom' });
     const bytes = randomBytes(input.NumberOfBytes);
     try {
       return { Plaintext: bytes.toString('base64') };

@@ -3,6 +3,7 @@ import { ServiceError } from '../errors';
 import { assertKeyState } from '../keys/key-states';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface GetKeyPolicyInput {
   KeyId: string;
@@ -15,6 +16,7 @@ export const getKeyPolicy: Operation<GetKeyPolicyInput> = {
   input: structure({ KeyId: S.keyId(), PolicyName: S.policyName() }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:GetKeyPolicy');
+    await authorizeKms(ctx, svc, { action: 'kms:GetKeyPolicy', key });
     assertKeyState(key, 'any');
     // Optional since the model made it so; absent means "default" (kms-reference.md §3, note on 1.29).
     const name = input.PolicyName ?? 'default';

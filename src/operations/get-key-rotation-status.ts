@@ -8,6 +8,7 @@
 import { assertRotatableKind } from '../keys/rotate';
 import { epochSeconds, type Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface GetKeyRotationStatusInput {
   KeyId: string;
@@ -19,6 +20,7 @@ export const getKeyRotationStatus: Operation<GetKeyRotationStatusInput> = {
   input: structure({ KeyId: S.keyId() }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:GetKeyRotationStatus');
+    await authorizeKms(ctx, svc, { action: 'kms:GetKeyRotationStatus', key });
     assertRotatableKind(key);
     const pendingDeletion = key.state === 'PendingDeletion' || key.state === 'PendingReplicaDeletion';
     const enabled = key.rotationEnabled && !pendingDeletion;

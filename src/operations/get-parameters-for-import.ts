@@ -11,6 +11,7 @@ import { assertKeyState } from '../keys/key-states';
 import type { ImportTokenRecord, KeyRecord } from '../store/records';
 import { epochSeconds, type Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface GetParametersForImportInput {
   KeyId: string;
@@ -69,6 +70,11 @@ export const getParametersForImport: Operation<GetParametersForImportInput> = {
       throw new ServiceError('UnsupportedOperationException', `The wrapping key spec ${input.WrappingKeySpec} is not supported.`);
     }
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:GetParametersForImport');
+    await authorizeKms(ctx, svc, {
+      action: 'kms:GetParametersForImport',
+      key,
+      conditions: { 'kms:WrappingAlgorithm': input.WrappingAlgorithm, 'kms:WrappingKeySpec': input.WrappingKeySpec },
+    });
     assertExternalOrigin(key);
     assertKeyState(key, 'import-parameters');
 

@@ -22,6 +22,7 @@ import type { KeyRecord, KeyState, KeyWrite } from '../store/store';
 import { assertExternalOrigin, importTokenAad, importTokenId, isImportTokenShape } from './get-parameters-for-import';
 import type { Operation, RequestContext, Services } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface ImportKeyMaterialInput {
   KeyId: string;
@@ -220,6 +221,14 @@ export const importKeyMaterial: Operation<ImportKeyMaterialInput> = {
   async invoke(input, ctx, svc) {
     const exp = expiration(input, svc.clock.now());
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ImportKeyMaterial');
+    await authorizeKms(ctx, svc, {
+      action: 'kms:ImportKeyMaterial',
+      key,
+      conditions: {
+        'kms:ExpirationModel': exp.expirationModel,
+        'kms:ValidTo': exp.validTo === null ? undefined : new Date(exp.validTo).toISOString(),
+      },
+    });
     assertCustomerManaged(key, 'kms:ImportKeyMaterial', ctx.caller);
     return importMaterial(key, input, exp, ctx, svc);
   },

@@ -7,6 +7,7 @@ import { withPredefinedAliases } from '../keys/aws-managed';
 import { epochSeconds, type Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface ListAliasesInput {
   KeyId?: string;
@@ -19,6 +20,7 @@ export const listAliases: Operation<ListAliasesInput> = {
   readOnly: true,
   input: structure({ KeyId: S.keyId(false), Limit: S.limit(), Marker: S.marker() }),
   async invoke(input, ctx, svc) {
+    await authorizeKms(ctx, svc, { action: 'kms:ListAliases' });
     const limit = pageLimit(input.Limit, 100, 50);
     const { accountId } = ctx.caller;
     const keyId =

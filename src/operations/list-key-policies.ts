@@ -2,6 +2,7 @@
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface ListKeyPoliciesInput {
   KeyId: string;
@@ -17,7 +18,8 @@ export const listKeyPolicies: Operation<ListKeyPoliciesInput> = {
   input: structure({ KeyId: S.keyId(), Limit: S.limit(), Marker: S.marker() }),
   async invoke(input, ctx, svc) {
     const limit = pageLimit(input.Limit, 1000, 100);
-    await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ListKeyPolicies');
+    const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ListKeyPolicies');
+    await authorizeKms(ctx, svc, { action: 'kms:ListKeyPolicies', key });
     const p = await page(
       input.Marker,
       limit,

@@ -11,6 +11,7 @@ import type { KeyRecord, KeyVersionRecord } from '../store/store';
 import { epochSeconds, type Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface ListKeyRotationsInput {
   KeyId: string;
@@ -56,6 +57,7 @@ export const listKeyRotations: Operation<ListKeyRotationsInput> = {
   async invoke(input, ctx, svc) {
     const limit = pageLimit(input.Limit, 1000, 100);
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ListKeyRotations');
+    await authorizeKms(ctx, svc, { action: 'kms:ListKeyRotations', key });
     assertRotatableKind(key, true);
     const all = input.IncludeKeyMaterial === 'ALL_KEY_MATERIAL';
     const versions = await svc.store.listKeyVersions(key.arn);

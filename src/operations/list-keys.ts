@@ -2,6 +2,7 @@
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface ListKeysInput {
   Limit?: number;
@@ -13,6 +14,7 @@ export const listKeys: Operation<ListKeysInput> = {
   readOnly: true,
   input: structure({ Limit: S.limit(), Marker: S.marker() }),
   async invoke(input, ctx, svc) {
+    await authorizeKms(ctx, svc, { action: 'kms:ListKeys' });
     const limit = pageLimit(input.Limit, 1000, 100);
     const p = await page(
       input.Marker,

@@ -2,6 +2,7 @@
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface ListResourceTagsInput {
   KeyId: string;
@@ -16,6 +17,7 @@ export const listResourceTags: Operation<ListResourceTagsInput> = {
   async invoke(input, ctx, svc) {
     const limit = pageLimit(input.Limit, 50, 50);
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ListResourceTags');
+    await authorizeKms(ctx, svc, { action: 'kms:ListResourceTags', key });
     const p = await page(
       input.Marker,
       limit,

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ServiceError } from '../errors';
-import type { AuditEventRow, AuditLog, LookupAttributeKey } from '../store/audit-log';
+import type { AuditEventRow, AuditStore, LookupAttributeKey } from '../store/audit-log';
 import type { Operation } from './operation';
 import { structure } from './shape';
 
@@ -43,8 +43,9 @@ interface LookupEventsInput {
 }
 
 interface Token {
-  /** time and seq of the last event returned */
+  /** time, stream and seq of the last event returned */
   t: number;
+  r: number;
   s: number;
   /** the query the token belongs to */
   q: string;
@@ -71,7 +72,7 @@ function decodeToken(s: string, q: string): Token {
   }
   const ok =
     typeof t === 'object' && t !== null &&
-    Number.isSafeInteger((t as Token).t) && Number.isSafeInteger((t as Token).s) && (t as Token).q === q;
+    Number.isSafeInteger((t as Token).t) && Number.isSafeInteger((t as Token).r) && Number.isSafeInteger((t as Token).s) && (t as Token).q === q;
   if (!ok) throw new CloudTrailError('InvalidNextTokenException', 'Invalid NextToken. The token must come from a previous call with the same parameters.');
   return t as Token;
 }
@@ -94,7 +95,7 @@ function wireEvent(row: AuditEventRow): Record<string, unknown> {
 }
 
 /** LookupEvents over `trail` (undefined when the trail is off: nothing to find). */
-export function lookupEvents(trail: AuditLog | undefined): Operation<LookupEventsInput> {
+export function lookupEvents(trail: AuditStore | undefined): Operation<LookupEventsInput> {
   return {
     name: 'LookupEvents',
     readOnly: true,
@@ -140,13 +141,13 @@ export function lookupEvents(trail: AuditLog | undefined): Operation<LookupEvent
         startTime: input.StartTime,
         // EndTime is inclusive to the second; stored times carry milliseconds.
         endTime: input.EndTime === undefined ? undefined : input.EndTime + 999,
-        after: after === undefined ? undefined : { time: after.t, seq: after.s },
+        after: after === undefined ? undefined : { time: after.t, stream: after.r, seq: after.s },
         limit: max + 1,
       });
       const page = rows.slice(0, max);
       const out: Record<string, unknown> = { Events: page.map(wireEvent) };
       const last = page[page.length - 1];
-      if (rows.length > max && last !== undefined) out.NextToken = encodeToken({ t: last.time, s: last.seq, q });
+      if (rows.length > max && last !== undefined) out.NextToken = encodeToken({ t: last.time, r: last.stream, s: last.seq, q });
       return out;
     },
   };

@@ -1,13 +1,14 @@
 /**
  * PutKeyPolicy: replaces a key's policy (name "default" only), after the structural checks of
- * validateKeyPolicy. The policy-lockout safety check that BypassPolicyLockoutSafetyCheck skips
- * arrives with policy enforcement; until then the flag is accepted and has no effect.
+ * src/policy/key-policy.ts, the check that named principals exist and the policy-lockout safety
+ * check that BypassPolicyLockoutSafetyCheck skips (src/operations/policy-lockout.ts).
  */
 import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
-import { validateKeyPolicy } from '../policy/key-policy';
+import { authorizeKms, rememberKeyPolicy } from './authorize';
 import type { Operation } from './operation';
+import { checkNewKeyPolicy } from './policy-lockout';
 import { S, structure } from './shape';
 
 interface PutKeyPolicyInput {
@@ -28,14 +29,17 @@ export const putKeyPolicy: Operation<PutKeyPolicyInput> = {
   }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:PutKeyPolicy');
+    const bypass = input.BypassPolicyLockoutSafetyCheck === true;
+    await authorizeKms(ctx, svc, { action: 'kms:PutKeyPolicy', key, conditions: { 'kms:BypassPolicyLockoutSafetyCheck': bypass } });
     assertCustomerManaged(key, 'kms:PutKeyPolicy', ctx.caller);
     assertKeyState(key, 'any');
     const name = input.PolicyName ?? 'default';
     if (name !== 'default') throw new ServiceError('NotFoundException', `Policy ${name} does not exist on key ${key.arn}.`);
-    validateKeyPolicy(input.Policy);
+    const checked = await checkNewKeyPolicy(ctx, svc, { text: input.Policy, key, bypass });
     const changed = await svc.store.updateKey(key.arn, { policy: input.Policy });
     svc.keyring.forget(key.arn);
     if (!changed) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
+    rememberKeyPolicy(svc, key.arn, checked);
     return undefined;
   },
 };

@@ -1,9 +1,16 @@
-/** ReEncrypt: decrypt under the source key and encrypt under the destination, inside Keyhold. */
+/**
+ * ReEncrypt: decrypt under the source key and encrypt under the destination, inside Keyhold.
+ * Both keys are resolved before either is authorized: kms:ReEncryptFrom on the source (with the
+ * source encryption context), kms:ReEncryptTo on the destination (with the destination one), both
+ * with kms:ReEncryptOnSameKey (kms-reference.md §3.1, §9.1).
+ */
+import { noteKey } from '../audit/notes';
 import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
+import { authorizeKms, type KmsAuthorization } from './authorize';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
-import { assertSymmetricUse, decryptWith, dryRunSucceeded, encryptUnder, keyForBlob, readHeader, resolveForUse } from './symmetric';
+import { assertSymmetricUse, decryptWith, dryRunSucceeded, encryptUnder, findKeyForBlob, incorrectKey, readHeader } from './symmetric';
 
 interface ReEncryptInput {
   CiphertextBlob?: Buffer;
@@ -34,7 +41,16 @@ export const reEncrypt: Operation<ReEncryptInput> = {
     DryRunModifiers: S.dryRunModifiers(),
   }),
   async invoke(input, ctx, svc) {
-    const dest = await resolveForUse(input.DestinationKeyId, 'kms:ReEncryptTo', input.DestinationEncryptionAlgorithm, ctx, svc);
+    const dest = await svc.keyring.resolve(input.DestinationKeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:ReEncryptTo');
+    noteKey(ctx.audit, dest.key.arn);
+    const destination: KmsAuthorization = {
+      action: 'kms:ReEncryptTo',
+      key: dest.key,
+      requestAlias: dest.requestAlias,
+      encryptionAlgorithm: input.DestinationEncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT',
+      encryptionContext: input.DestinationEncryptionContext,
+      grantTokens: input.GrantTokens,
+    };
     if (input.CiphertextBlob === undefined) {
       const ignoring = input.DryRun === true && input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true;
       if (!ignoring) {
@@ -43,10 +59,27 @@ export const reEncrypt: Operation<ReEncryptInput> = {
           "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
         );
       }
+      // Without a ciphertext there is no source key: only the destination can be checked.
+      await authorizeKms(ctx, svc, destination);
+      assertSymmetricUse(dest.key, input.DestinationEncryptionAlgorithm);
       throw dryRunSucceeded();
     }
     const header = readHeader(input.CiphertextBlob);
-    const source = await keyForBlob(header, input.SourceKeyId, 'kms:ReEncryptFrom', ctx, svc);
+    const found = await findKeyForBlob(header, input.SourceKeyId, 'kms:ReEncryptFrom', ctx, svc);
+    const sameKey = { 'kms:ReEncryptOnSameKey': found.key.arn === dest.key.arn };
+    await authorizeKms(ctx, svc, {
+      action: 'kms:ReEncryptFrom',
+      key: found.key,
+      requestAlias: found.requestAlias,
+      encryptionAlgorithm: input.SourceEncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT',
+      encryptionContext: input.SourceEncryptionContext,
+      grantTokens: input.GrantTokens,
+      conditions: sameKey,
+    });
+    await authorizeKms(ctx, svc, { ...destination, conditions: sameKey });
+    if (found.incorrect) throw incorrectKey();
+    assertSymmetricUse(dest.key, input.DestinationEncryptionAlgorithm);
+    const source = found.key;
     assertSymmetricUse(source, input.SourceEncryptionAlgorithm);
     const plaintext = await decryptWith(source, input.CiphertextBlob, header, input.SourceEncryptionContext, svc);
     try {

@@ -4,6 +4,7 @@
  */
 import { cancelKeyDeletion } from './cancel-key-deletion';
 import { createAlias } from './create-alias';
+import { createGrant } from './create-grant';
 import { createKey } from './create-key';
 import { decrypt } from './decrypt';
 import { deleteAlias } from './delete-alias';
@@ -22,14 +23,18 @@ import { getParametersForImport } from './get-parameters-for-import';
 import { getKeyRotationStatus } from './get-key-rotation-status';
 import { importKeyMaterial } from './import-key-material';
 import { listAliases } from './list-aliases';
+import { listGrants } from './list-grants';
 import { listKeyPolicies } from './list-key-policies';
 import { listKeyRotations } from './list-key-rotations';
 import { listKeys } from './list-keys';
 import { listResourceTags } from './list-resource-tags';
+import { listRetirableGrants } from './list-retirable-grants';
 import type { Operation } from './operation';
 import { putKeyPolicy } from './put-key-policy';
 import { reEncrypt } from './re-encrypt';
 import { replicateKey } from './replicate-key';
+import { retireGrant } from './retire-grant';
+import { revokeGrant } from './revoke-grant';
 import { rotateKeyOnDemand } from './rotate-key-on-demand';
 import { scheduleKeyDeletion } from './schedule-key-deletion';
 import { tagResource } from './tag-resource';
@@ -42,6 +47,7 @@ import { updatePrimaryRegion } from './update-primary-region';
 export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze({
   CancelKeyDeletion: cancelKeyDeletion,
   CreateAlias: createAlias,
+  CreateGrant: createGrant,
   CreateKey: createKey,
   Decrypt: decrypt,
   DeleteAlias: deleteAlias,
@@ -60,13 +66,17 @@ export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   GetParametersForImport: getParametersForImport,
   ImportKeyMaterial: importKeyMaterial,
   ListAliases: listAliases,
+  ListGrants: listGrants,
   ListKeyPolicies: listKeyPolicies,
   ListKeyRotations: listKeyRotations,
   ListKeys: listKeys,
   ListResourceTags: listResourceTags,
+  ListRetirableGrants: listRetirableGrants,
   PutKeyPolicy: putKeyPolicy,
   ReEncrypt: reEncrypt,
   ReplicateKey: replicateKey,
+  RetireGrant: retireGrant,
+  RevokeGrant: revokeGrant,
   RotateKeyOnDemand: rotateKeyOnDemand,
   ScheduleKeyDeletion: scheduleKeyDeletion,
   TagResource: tagResource,

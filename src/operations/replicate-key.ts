@@ -16,10 +16,12 @@ import { keyArn } from '../keys/arn';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import { newKeyRecord } from '../keys/new-key';
-import { defaultKeyPolicy, validateKeyPolicy } from '../policy/key-policy';
+import { defaultKeyPolicy } from '../policy/key-policy';
 import type { KeyRecord, KeyVersionRecord, KeyWrite, TagRecord } from '../store/store';
+import { authorizeKms, rememberKeyPolicy, requestTagConditions, type CandidateKeyPolicy } from './authorize';
 import { keyMetadata } from './key-metadata';
 import type { Operation, Services } from './operation';
+import { checkNewKeyPolicy } from './policy-lockout';
 import { S, structure, type StringShape } from './shape';
 import { validateTags } from './tags';
 
@@ -93,12 +95,31 @@ export const replicateKey: Operation<ReplicateKeyInput> = {
   async invoke(input, ctx, svc) {
     const region = input.ReplicaRegion;
     let { key: primary } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ReplicateKey');
-    assertCustomerManaged(primary, 'kms:ReplicateKey', ctx.caller);
     const tags = input.Tags ?? [];
     validateTags(tags);
+    // kms:ReplicateKey on the primary (its key policy); kms:CreateKey, and kms:TagResource to tag
+    // the replica, in identity-based policies (kms-reference.md §3.1).
+    const bypass = input.BypassPolicyLockoutSafetyCheck === true;
+    await authorizeKms(ctx, svc, { action: 'kms:ReplicateKey', key: primary, conditions: { 'kms:ReplicaRegion': region } });
+    const createConditions = {
+      'kms:KeySpec': primary.keySpec,
+      'kms:KeyUsage': primary.keyUsage,
+      'kms:KeyOrigin': primary.origin,
+      'kms:MultiRegion': true,
+      'kms:MultiRegionKeyType': 'REPLICA',
+      'kms:BypassPolicyLockoutSafetyCheck': bypass,
+      ...(tags.length > 0 ? requestTagConditions(tags) : {}),
+    };
+    await authorizeKms(ctx, svc, { action: 'kms:CreateKey', conditions: createConditions });
+    if (tags.length > 0) await authorizeKms(ctx, svc, { action: 'kms:TagResource', conditions: createConditions });
+    assertCustomerManaged(primary, 'kms:ReplicateKey', ctx.caller);
     const policy = input.Policy ?? defaultKeyPolicy(ctx.caller.accountId);
-    if (input.Policy !== undefined) validateKeyPolicy(policy);
     const arn = keyArn(region, primary.accountId, primary.keyId);
+    let checked: CandidateKeyPolicy | undefined;
+    if (input.Policy !== undefined) {
+      const replicaFacts: KeyRecord = { ...primary, arn, region, policy, multiRegionKeyType: 'REPLICA', primaryRegion: primary.region };
+      checked = await checkNewKeyPolicy(ctx, svc, { text: policy, key: replicaFacts, bypass, newKeyTags: tags });
+    }
 
     for (let attempt = 1; ; attempt++) {
       assertMultiRegionPrimary(primary);
@@ -162,6 +183,7 @@ export const replicateKey: Operation<ReplicateKeyInput> = {
       svc.keyring.forget(primary.arn);
       svc.keyring.forget(arn);
       if (applied) {
+        if (checked !== undefined) rememberKeyPolicy(svc, arn, checked);
         const related = await svc.store.listRelatedKeys(primary.accountId, primary.keyId);
         const current = versions.find((v) => v.version === replica.currentVersion);
         return {

@@ -19,6 +19,7 @@ import {
 } from '../keys/rotate';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface RotateKeyOnDemandInput {
   KeyId: string;
@@ -37,6 +38,7 @@ export const rotateKeyOnDemand: Operation<RotateKeyOnDemandInput> = {
   input: structure({ KeyId: S.keyId() }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:RotateKeyOnDemand');
+    await authorizeKms(ctx, svc, { action: 'kms:RotateKeyOnDemand', key });
     assertCustomerManaged(key, 'kms:RotateKeyOnDemand', ctx.caller);
     assertRotationManageable(key);
     assertRotatableKind(key);

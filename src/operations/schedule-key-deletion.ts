@@ -8,6 +8,7 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import { epochSeconds, type Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface ScheduleKeyDeletionInput {
   KeyId: string;
@@ -38,6 +39,7 @@ export const scheduleKeyDeletion: Operation<ScheduleKeyDeletionInput> = {
     if (days < MIN_WINDOW_DAYS) throw windowError(`greater than or equal to ${MIN_WINDOW_DAYS}`);
     if (days > MAX_WINDOW_DAYS) throw windowError(`less than or equal to ${MAX_WINDOW_DAYS}`);
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ScheduleKeyDeletion');
+    await authorizeKms(ctx, svc, { action: 'kms:ScheduleKeyDeletion', key, conditions: { 'kms:ScheduleKeyDeletionPendingWindowInDays': days } });
     assertCustomerManaged(key, 'kms:ScheduleKeyDeletion', ctx.caller);
     // A multi-Region primary with replicas waits in PendingReplicaDeletion; its window starts when
     // the last replica is deleted (lifecycle/deletion-job.ts; ScheduleKeyDeletion API reference).

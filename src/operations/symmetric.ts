@@ -17,7 +17,11 @@ import { keyArn } from '../keys/arn';
 import { assertKeyState } from '../keys/key-states';
 import type { ResolvedKey } from '../keys/keyring';
 import type { KeyRecord } from '../store/records';
+import { authorizeKms, type KmsAuthorization } from './authorize';
 import type { RequestContext, Services } from './operation';
+
+/** The request facts a cryptographic operation's authorization takes (src/operations/authorize.ts). */
+export type UseDetails = Pick<KmsAuthorization, 'encryptionContext' | 'grantTokens' | 'conditions'>;
 
 /** The one message for every decryption failure (STYLE habit 4). */
 export const INVALID_CIPHERTEXT = 'The ciphertext is invalid, was altered, or was made with a different encryption context.';
@@ -35,16 +39,24 @@ export function assertSymmetricUse(key: KeyRecord, algorithm: string | undefined
   }
 }
 
-/** Resolves a KeyId argument that names a key for symmetric use. */
+/** Resolves a KeyId argument that names a key for symmetric use, and authorizes `action` on it. */
 export async function resolveForUse(
   keyId: string,
   action: string,
   algorithm: string | undefined,
   ctx: RequestContext,
   svc: Services,
+  details: UseDetails = {},
 ): Promise<ResolvedKey> {
   const resolved = await svc.keyring.resolve(keyId, 'key-or-alias', ctx.caller, ctx.region, action);
   noteKey(ctx.audit, resolved.key.arn);
+  await authorizeKms(ctx, svc, {
+    action,
+    key: resolved.key,
+    requestAlias: resolved.requestAlias,
+    encryptionAlgorithm: algorithm ?? 'SYMMETRIC_DEFAULT',
+    ...details,
+  });
   assertSymmetricUse(resolved.key, algorithm);
   return resolved;
 }
@@ -66,36 +78,56 @@ export function readHeader(blob: Buffer): CiphertextHeader {
 }
 
 /**
- * Finds the key that made a blob. With `keyIdArg`, that key must be the blob's key
- * (IncorrectKeyException otherwise).
+ * Finds the key that made a blob, without authorizing (ReEncrypt authorizes both of its keys
+ * together). Without `keyIdArg` the blob names the key, possibly of another account (§11);
+ * with it, that key must be the blob's key (IncorrectKeyException otherwise).
  */
-export async function keyForBlob(
+export async function findKeyForBlob(
   header: CiphertextHeader,
   keyIdArg: string | undefined,
   action: string,
   ctx: RequestContext,
   svc: Services,
-): Promise<KeyRecord> {
+): Promise<{ key: KeyRecord; requestAlias: string | undefined; incorrect: boolean }> {
   if (keyIdArg !== undefined) {
-    const { key } = await svc.keyring.resolve(keyIdArg, 'key-or-alias', ctx.caller, ctx.region, action);
+    const { key, requestAlias } = await svc.keyring.resolve(keyIdArg, 'key-or-alias', ctx.caller, ctx.region, action);
     noteKey(ctx.audit, key.arn);
-    if (key.keyId !== header.keyId || key.accountId !== header.accountId) {
-      throw new ServiceError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
-    }
-    return key;
+    return { key, requestAlias, incorrect: key.keyId !== header.keyId || key.accountId !== header.accountId };
   }
   const key = await svc.keyring.getKey(keyArn(ctx.region, header.accountId, header.keyId));
-  if (key !== undefined) noteKey(ctx.audit, key.arn);
-  if (key === undefined) {
-    throw new ServiceError('AccessDeniedException', MISSING_KEY);
-  }
-  if (key.accountId !== ctx.caller.accountId) {
-    throw new ServiceError(
-      'AccessDeniedException',
-      `User: ${ctx.caller.principalArn} is not authorized to perform: ${action} on resource: ${key.arn} because no resource-based policy allows the ${action} action`,
-    );
-  }
-  return key;
+  if (key === undefined) throw new ServiceError('AccessDeniedException', MISSING_KEY);
+  noteKey(ctx.audit, key.arn);
+  return { key, requestAlias: undefined, incorrect: false };
+}
+
+/** The IncorrectKeyException of a KeyId that is not the blob's key. */
+export function incorrectKey(): ServiceError {
+  return new ServiceError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
+}
+
+/**
+ * Finds the key that made a blob and authorizes `action` on it (Decrypt: resolved from the
+ * ciphertext first, then authorized on that key's ARN — kms-reference.md §9.2).
+ */
+export async function keyForBlob(
+  header: CiphertextHeader,
+  keyIdArg: string | undefined,
+  action: string,
+  algorithm: string | undefined,
+  ctx: RequestContext,
+  svc: Services,
+  details: UseDetails = {},
+): Promise<KeyRecord> {
+  const found = await findKeyForBlob(header, keyIdArg, action, ctx, svc);
+  await authorizeKms(ctx, svc, {
+    action,
+    key: found.key,
+    requestAlias: found.requestAlias,
+    encryptionAlgorithm: algorithm ?? 'SYMMETRIC_DEFAULT',
+    ...details,
+  });
+  if (found.incorrect) throw incorrectKey();
+  return found.key;
 }
 
 /** Decrypts a blob made by `key`; every failure is one InvalidCiphertextException. */

@@ -9,6 +9,7 @@ import type { TagRecord } from '../store/records';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
 import { MAX_TAGS_PER_KEY, validateTags } from './tags';
+import { authorizeKms, requestTagConditions } from './authorize';
 
 interface TagResourceInput {
   KeyId: string;
@@ -21,6 +22,7 @@ export const tagResource: Operation<TagResourceInput> = {
   input: structure({ KeyId: S.keyId(), Tags: S.tags(true) }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:TagResource');
+    await authorizeKms(ctx, svc, { action: 'kms:TagResource', key, conditions: requestTagConditions(input.Tags) });
     assertCustomerManaged(key, 'kms:TagResource', ctx.caller);
     assertKeyState(key, 'modify');
     validateTags(input.Tags);

@@ -3,6 +3,7 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface UntagResourceInput {
   KeyId: string;
@@ -18,6 +19,7 @@ export const untagResource: Operation<UntagResourceInput> = {
   }),
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:UntagResource');
+    await authorizeKms(ctx, svc, { action: 'kms:UntagResource', key, conditions: { 'aws:TagKeys': input.TagKeys } });
     assertCustomerManaged(key, 'kms:UntagResource', ctx.caller);
     assertKeyState(key, 'modify');
     await svc.store.removeTags(key.arn, input.TagKeys);

@@ -9,6 +9,7 @@ import { assertKeyState } from '../keys/key-states';
 import { aliasNotFound, assertAliasName } from './create-alias';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface UpdateAliasInput {
   AliasName: string;
@@ -23,12 +24,16 @@ export const updateAlias: Operation<UpdateAliasInput> = {
     assertAliasName(input.AliasName);
     const { accountId } = ctx.caller;
     const arn = aliasArn(ctx.region, accountId, input.AliasName);
+    // kms:UpdateAlias on the alias (identity-based policies), on the current and on the new key (§3.1).
+    await authorizeKms(ctx, svc, { action: 'kms:UpdateAlias', resource: arn });
     const alias = await svc.store.getAlias(accountId, ctx.region, input.AliasName);
     if (alias === undefined) throw aliasNotFound(arn);
     const { key } = await svc.keyring.resolve(input.TargetKeyId, 'key', ctx.caller, ctx.region, 'kms:UpdateAlias');
+    await authorizeKms(ctx, svc, { action: 'kms:UpdateAlias', key });
+    const current = await svc.keyring.getKey(alias.targetKeyArn);
+    if (current !== undefined) await authorizeKms(ctx, svc, { action: 'kms:UpdateAlias', key: current });
     assertCustomerManaged(key, 'kms:UpdateAlias', ctx.caller);
     assertKeyState(key, 'modify');
-    const current = await svc.keyring.getKey(alias.targetKeyArn);
     if (current !== undefined && (current.keySpec !== key.keySpec || current.keyUsage !== key.keyUsage)) {
       throw new ServiceError(
         'ValidationException',

@@ -16,6 +16,7 @@ import type { KeyWrite } from '../store/store';
 import type { Operation } from './operation';
 import { assertMultiRegionPrimary, regionShape } from './replicate-key';
 import { S, structure } from './shape';
+import { authorizeKms } from './authorize';
 
 interface UpdatePrimaryRegionInput {
   KeyId: string;
@@ -31,6 +32,9 @@ export const updatePrimaryRegion: Operation<UpdatePrimaryRegionInput> = {
   async invoke(input, ctx, svc) {
     const region = input.PrimaryRegion;
     let { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:UpdatePrimaryRegion');
+    // kms:UpdatePrimaryRegion on the current primary here, and on the replica below (§3.1).
+    const conditions = { 'kms:PrimaryRegion': region };
+    await authorizeKms(ctx, svc, { action: 'kms:UpdatePrimaryRegion', key, conditions });
     assertCustomerManaged(key, 'kms:UpdatePrimaryRegion', ctx.caller);
     for (let attempt = 1; ; attempt++) {
       assertMultiRegionPrimary(key);
@@ -43,6 +47,7 @@ export const updatePrimaryRegion: Operation<UpdatePrimaryRegionInput> = {
       if (target === undefined) {
         throw new ServiceError('NotFoundException', `Key '${keyArn(region, key.accountId, key.keyId)}' does not exist`);
       }
+      await authorizeKms(ctx, svc, { action: 'kms:UpdatePrimaryRegion', key: target, conditions });
       assertKeyState(target, 'replicate');
       // Each row is guarded on the state just checked; the named key also on still being primary
       // in the state the checks above saw.

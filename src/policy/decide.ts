@@ -126,6 +126,11 @@ export interface PolicySet {
   readonly grantAllows?: boolean;
   /** The account owning the resource; by default the account field of the resource ARN. */
   readonly resourceAccountId?: string;
+  /**
+   * Condition keys the resource-based policy sees instead of the request's: KMS keeps some keys
+   * (kms:ResourceAliases) out of key policies (kms-reference.md §9.1, "IAM policies only").
+   */
+  readonly resourceConditions?: RequestContextForPolicy['conditions'];
 }
 
 function expectKind(policy: CompiledPolicy, kinds: readonly string[], role: string): CompiledPolicy {
@@ -150,7 +155,13 @@ export function authorize(req: RequestContextForPolicy, set: PolicySet): Decisio
   const input: DecisionInput = {
     principal: req.principal,
     resourceAccountId: set.resourceAccountId ?? arnAccount(req.resource),
-    resource: set.resourcePolicy === undefined ? undefined : run(expectKind(set.resourcePolicy, ['resource'], 'a key policy')),
+    resource:
+      set.resourcePolicy === undefined
+        ? undefined
+        : expectKind(set.resourcePolicy, ['resource'], 'a key policy').evaluateLowered(
+            set.resourceConditions === undefined ? req : { ...req, conditions: set.resourceConditions },
+            action,
+          ),
     identity: (set.identityPolicies ?? []).map((p) => run(expectKind(p, ['identity'], 'an identity-based policy'))),
     scpLevels: (set.scpLevels ?? []).map((level) => level.map((p) => run(expectKind(p, ['scp'], 'a service control policy')))),
     session: (set.sessionPolicies ?? []).map((p) => run(expectKind(p, ['session', 'identity'], 'a session policy'))),

@@ -1,12 +1,16 @@
 /**
  * The audit-log port (DESIGN §5, issue 4): the durable, hash-chained CloudTrail trail and its
- * signed digests, as the audit writer thread, `LookupEvents` and `keyhold audit verify|export`
+ * signed digests, as the audit writer threads, `LookupEvents` and `keyhold audit verify|export`
  * see it. Synchronous on purpose: the SQLite adapter runs inside a worker thread (writes) or
  * answers small indexed queries (reads), so nothing here ever blocks an event loop on fsync.
  *
- * The trail is one chain shared by every process of a deployment: each commit takes the
- * database's write lock, reads the chain head, links its events after it and moves the head,
- * so processes interleave whole batches and the chain stays linear.
+ * Streams: every writing process (the primary is stream 0, worker slot k is stream k) appends to
+ * its own stream — its own chain in its own file — so processes never wait on each other's
+ * fsync. Digests (trail-wide, signed) name the head of every stream.
+ *
+ * The hot path of a commit only appends records. The lookup index is derived data, built in
+ * bulk after the commit has been acknowledged; lookups also scan the few records not yet
+ * indexed, so they always see every acknowledged record.
  */
 
 /** A resource an event names (CloudTrail `resources[]`). */
@@ -49,7 +53,7 @@ export interface AuditIntent {
   readonly event: AuditAppend;
 }
 
-/** The end of the chain. */
+/** The end of a stream's chain. */
 export interface ChainHead {
   /** Position of the newest event (0 before the first). */
   readonly seq: number;
@@ -59,6 +63,7 @@ export interface ChainHead {
 
 /** A stored event. */
 export interface AuditEventRow {
+  readonly stream: number;
   readonly seq: number;
   readonly time: number;
   readonly eventId: string;
@@ -69,7 +74,10 @@ export interface AuditEventRow {
   readonly username: string | null;
   readonly accessKeyId: string | null;
   readonly requestId: string | null;
+  /** Distinct resource types, sorted, comma-joined. */
   readonly resourceTypes: string;
+  /** Distinct resource ARNs, in record order, newline-joined. */
+  readonly resourceNames: string;
   readonly body: string;
   readonly prevHash: Buffer;
   readonly hash: Buffer;
@@ -84,9 +92,6 @@ export interface AuditDigestRow {
 
 /** Link function: the chain value after appending `body` to a chain ending in `prev`. */
 export type ChainLink = (prev: Buffer, body: string) => Buffer;
-
-/** Builds the next digest from the head and the newest stored digest; undefined = write none. */
-export type DigestBuilder = (head: ChainHead, last: AuditDigestRow | undefined) => AuditDigestRow | undefined;
 
 /** LookupEvents attribute keys (CloudTrail API reference, LookupAttribute). */
 export type LookupAttributeKey =
@@ -105,55 +110,75 @@ export interface LookupQuery {
   readonly attribute?: { readonly key: LookupAttributeKey; readonly value: string };
   readonly startTime?: number;
   readonly endTime?: number;
-  /** Continue strictly after this (time, seq) in newest-first order. */
-  readonly after?: { readonly time: number; readonly seq: number };
+  /** Continue strictly after this event in newest-first (time, stream, seq) order. */
+  readonly after?: { readonly time: number; readonly stream: number; readonly seq: number };
   readonly limit: number;
 }
 
-/** What a full trail check needs besides the events themselves. */
-export interface AuditLogMeta {
+/** A stream's bookkeeping. */
+export interface StreamInfo {
   readonly trailId: string;
-  readonly publicKeyPem: string | undefined;
+  readonly stream: number;
   readonly head: ChainHead;
-  /** Set by retention: events up to this seq and digests up to this digest were pruned. */
-  readonly prunedThroughSeq: number;
-  readonly prunedThroughDigest: number;
+  /** Records up to here are in the lookup index. */
+  readonly indexedThrough: number;
+  /** Records up to here were removed by retention. */
+  readonly prunedThrough: number;
 }
 
-/** The audit log. */
-export interface AuditLog {
-  /** Creates the trail's identity and genesis head unless they exist (the primary, at start). */
-  initialize(create: () => { trailId: string; genesis: Buffer }): AuditLogMeta;
-  /** Trail identity and chain head; throws if the trail was never initialized. */
-  meta(): AuditLogMeta;
-  /** A named setting (e.g. the wrapped signing key). */
-  getSetting(name: string): string | undefined;
-  /** A small durable write that changes nothing else: probes whether the database is writable. */
+/** One stream: a chain of records in its own file. */
+export interface AuditStream {
+  readonly stream: number;
+  /** Creates the stream's bookkeeping unless it exists. */
+  initialize(trailId: string, genesis: Buffer): StreamInfo;
+  /** Throws if the stream was never initialized. */
+  info(): StreamInfo;
+  /**
+   * Appends `events` after the head, stores `intents`, and appends the events of the intents
+   * `recover` names (removing them), in one durable transaction.
+   */
+  commit(events: readonly AuditAppend[], intents: readonly AuditIntent[], recover: readonly string[], link: ChainLink): ChainHead;
+  /** Adds up to `max` not yet indexed records to the lookup index (no fsync: derived data); returns how many. */
+  index(max: number): number;
+  /** Moves committed WAL content into the database file without blocking writers. */
+  checkpoint(): void;
+  /** A small durable write that changes nothing else: probes whether the file is writable. */
   touch(now: number): void;
-  /** Sets `name` unless it exists; returns the stored value. */
-  setSettingIfAbsent(name: string, value: string): string;
-  /** Appends `events` after the head and stores `intents`, in one durable transaction. */
-  commit(events: readonly AuditAppend[], intents: readonly AuditIntent[], link: ChainLink): ChainHead;
   /** Appends the events of the intents `pick` selects and removes them, in one transaction. */
   recoverIntents(pick: (intent: AuditIntent) => boolean, link: ChainLink): number;
-  /** Writes the digest `build` returns, atomically with reading the head it covers. */
-  writeDigest(build: DigestBuilder): AuditDigestRow | undefined;
-  /**
-   * Retention: deletes events through `eventSeq` and digests through `digestSeq`, records the
-   * cut, and writes the digest `build` returns (which declares the cut), in one transaction.
-   */
-  prune(eventSeq: number, digestSeq: number, build: DigestBuilder): number;
-  /** A LookupEvents page, newest first. */
-  lookup(q: LookupQuery): AuditEventRow[];
-  /** Events with from <= seq <= to, in chain order. */
+  /** Retention: deletes records through `seq` (and their index rows). */
+  prune(seq: number): number;
+  /** Records with from <= seq <= to, in chain order. */
   events(from: number, to?: number): IterableIterator<AuditEventRow>;
-  /** Every stored digest, in order. */
-  digests(): AuditDigestRow[];
-  /** The seq of the event whose chain value is `hash`, if any (slow: a scan; verify uses it only on a break). */
+  /** The seq of the record whose chain value is `hash` (a scan; verify uses it only on a break). */
   findByHash(hash: Buffer): number | undefined;
-  /** Number of rows in the resource index. */
-  resourceRows(): number;
+  /** Whether the lookup index holds exactly the entries its indexed records imply (a full scan). */
+  indexConsistent(): boolean;
   /** Pending intents (diagnostics and tests). */
   intents(): AuditIntent[];
+  close(): void;
+}
+
+/** The trail: its streams, its settings and its digests. */
+export interface AuditStore {
+  /** Trail identity (creating it on first use by the primary). */
+  initialize(create: () => string): string;
+  /** The trail id; throws if the trail was never created. */
+  trailId(): string;
+  getSetting(name: string): string | undefined;
+  /** Sets `name` unless it exists; returns the stored value. */
+  setSettingIfAbsent(name: string, value: string): string;
+  /** Stream numbers present (re-read each call: workers may add streams). */
+  streamIds(): number[];
+  /** A stream (opened on first use, created when the store is writable). */
+  stream(n: number): AuditStream;
+  /** Every stored digest, in order. */
+  digests(): AuditDigestRow[];
+  /** Writes the digest `build` returns (given the newest stored one), atomically. */
+  writeDigest(build: (last: AuditDigestRow | undefined) => AuditDigestRow | undefined): AuditDigestRow | undefined;
+  /** Retention: deletes digests through `seq`. */
+  deleteDigestsThrough(seq: number): void;
+  /** A LookupEvents page across every stream, newest first. */
+  lookup(q: LookupQuery): AuditEventRow[];
   close(): void;
 }

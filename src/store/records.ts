@@ -89,6 +89,39 @@ export interface TagRecord {
   readonly TagValue: string;
 }
 
+/** A grant's constraints (kms-reference.md §6 GrantConstraints); absent members are not set. */
+export interface GrantConstraintsRecord {
+  readonly EncryptionContextEquals?: Readonly<Record<string, string>>;
+  readonly EncryptionContextSubset?: Readonly<Record<string, string>>;
+  readonly SourceArn?: string;
+}
+
+/** A grant on one key (kms-reference.md §3.2 GrantListEntry, §9.3). */
+export interface GrantRecord {
+  /** 64 lowercase hex characters. */
+  readonly grantId: string;
+  readonly keyArn: string;
+  /** The key's Region (ListRetirableGrants lists one Region across accounts). */
+  readonly region: string;
+  /** The account the grant was created in (IssuingAccount, and who may retire it as a backup). */
+  readonly issuingAccount: string;
+  readonly name: string | null;
+  /**
+   * For named grants: a digest of the name and every parameter, so a CreateGrant retry with the
+   * same name and parameters finds the original grant (src/keys/grants.ts `grantIdempotencyKey`).
+   */
+  readonly idempotencyKey: string | null;
+  /** Exactly one of the two grantee fields is set. */
+  readonly granteePrincipal: string | null;
+  readonly granteeServicePrincipal: string | null;
+  readonly retiringPrincipal: string | null;
+  readonly retiringServicePrincipal: string | null;
+  /** GrantOperation names, without duplicates, in request order. */
+  readonly operations: readonly string[];
+  readonly constraints: GrantConstraintsRecord | null;
+  readonly creationDate: number;
+}
+
 /** An access key pair; the secret is stored only wrapped by the root of trust. */
 export interface AccessKeyRecord {
   readonly accessKeyId: string;

@@ -7,6 +7,7 @@
 import type {
   AccessKeyRecord,
   AliasRecord,
+  GrantRecord,
   ImportTokenRecord,
   KeyRecord,
   KeyState,
@@ -17,6 +18,8 @@ import type {
 export type {
   AccessKeyRecord,
   AliasRecord,
+  GrantConstraintsRecord,
+  GrantRecord,
   ImportTokenRecord,
   KeyRecord,
   KeyState,
@@ -143,4 +146,46 @@ export interface Store {
   getImportToken(tokenId: string): Promise<ImportTokenRecord | undefined>;
   /** Removes tokens that expired before `now`. */
   pruneImportTokens(now: number): Promise<number>;
+
+  /**
+   * Grants (issue 3). Adds `grant` unless its key already has a grant with the same non-null
+   * idempotency key (a CreateGrant retry), in one transaction. Returns the grant in effect —
+   * `grant` itself or that earlier grant — or 'limit-exceeded' when the key already has
+   * `maxPerKey` grants. Grants go with their key (ON DELETE CASCADE).
+   */
+  createGrant(grant: GrantRecord, maxPerKey: number): Promise<GrantRecord | 'limit-exceeded'>;
+  getGrant(grantId: string): Promise<GrantRecord | undefined>;
+  /** Grants of one key ordered by (creation date, grant id); `after` is a `grantPosition`. */
+  listGrants(keyArn: string, filter: GrantFilter, page: PageRequest): Promise<GrantRecord[]>;
+  /** Every grant of one key whose grantee principal is one of `granteePrincipals` (authorization). */
+  listGrantsForGrantee(keyArn: string, granteePrincipals: readonly string[]): Promise<GrantRecord[]>;
+  /** Grants on keys of any account in `region` whose retiring principal is `retiringPrincipal`, in the same order. */
+  listRetirableGrants(region: string, retiringPrincipal: string, page: PageRequest): Promise<GrantRecord[]>;
+  /** Deletes a grant of a key; returns whether it existed. */
+  deleteGrant(keyArn: string, grantId: string): Promise<boolean>;
+  /**
+   * The grant-token MAC key, wrapped by the root of trust: stores `wrapped` if none is stored
+   * yet and returns the one stored, so every process converges on the first writer's key.
+   */
+  ensureGrantTokenKey(wrapped: Buffer): Promise<Buffer>;
+}
+
+/** ListGrants filters; absent members do not filter. */
+export interface GrantFilter {
+  readonly grantId?: string;
+  readonly granteePrincipal?: string;
+}
+
+/**
+ * A grant's place in the grant listings (creation date, then grant id): the `after` of the
+ * next page. Decimal epoch milliseconds, a dot, the grant id.
+ */
+export function grantPosition(grant: Pick<GrantRecord, 'creationDate' | 'grantId'>): string {
+  return `${grant.creationDate}.${grant.grantId}`;
+}
+
+/** Parses a `grantPosition`; undefined when `s` is not one. */
+export function parseGrantPosition(s: string): { readonly creationDate: number; readonly grantId: string } | undefined {
+  const m = /^(\d{1,15})\.([0-9a-f]{64})$/.exec(s);
+  return m === null ? undefined : { creationDate: Number(m[1]), grantId: m[2] as string };
 }

@@ -2,8 +2,9 @@
  * AWS managed keys through @aws-sdk/client-kms: `alias/aws/<service>` keys created on first use
  * (DescribeKey or a cryptographic call, by alias name or alias ARN), once even under concurrent
  * first uses across two worker processes; their metadata, fixed key policy and yearly rotation;
- * the predefined aliases in ListAliases; and every management call AWS refuses on them, with the
- * error name and message.
+ * the predefined aliases in ListAliases; use only through the owning service (an IAM user tagged
+ * keyhold:ViaService stands in for the service, src/operations/authorize.ts); and every
+ * management call AWS refuses on them, with the error name and message.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -42,6 +43,7 @@ import {
   type AliasListEntry,
 } from '@aws-sdk/client-kms';
 import { removeDir, startServer, type TestServer } from '../helpers/server';
+import { credsFrom, kmsClient, query } from '../identity/wire';
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';
@@ -64,6 +66,7 @@ describe('AWS managed keys', () => {
   let server: TestServer;
   let kms: KMSClient;
   let eu: KMSClient;
+  const services = new Map<string, { us: KMSClient; eu: KMSClient }>();
   const aliasArn = (name: string, region = US): string => `arn:aws:kms:${region}:${server.accountId}:${name}`;
 
   before(async () => {
@@ -74,9 +77,32 @@ describe('AWS managed keys', () => {
   after(async () => {
     kms?.destroy();
     eu?.destroy();
+    for (const c of services.values()) {
+      c.us.destroy();
+      c.eu.destroy();
+    }
     await server?.stop();
     if (server !== undefined) removeDir(server.dataDir);
   });
+
+  /**
+   * Clients acting as `service` would: an IAM user tagged keyhold:ViaService=<service>, whose calls
+   * carry kms:ViaService <service>.<region>.amazonaws.com.
+   */
+  async function viaService(service: string): Promise<{ us: KMSClient; eu: KMSClient }> {
+    const have = services.get(service);
+    if (have !== undefined) return have;
+    const root = server.credentials;
+    const user = `${service}-service`;
+    const created = await query(server.port, 'iam', 'CreateUser', { UserName: user, 'Tags.member.1.Key': 'keyhold:ViaService', 'Tags.member.1.Value': service }, root);
+    assert.equal(created.status, 200, created.body);
+    const key = await query(server.port, 'iam', 'CreateAccessKey', { UserName: user }, root);
+    assert.equal(key.status, 200, key.body);
+    const creds = credsFrom(key.body);
+    const clients = { us: kmsClient(server.endpoint, creds, US), eu: kmsClient(server.endpoint, creds, EU) };
+    services.set(service, clients);
+    return clients;
+  }
 
   async function allAliases(client: KMSClient, limit: number): Promise<AliasListEntry[]> {
     const out: AliasListEntry[] = [];
@@ -150,9 +176,10 @@ describe('AWS managed keys', () => {
   });
 
   test('concurrent first uses in two worker processes create exactly one key', async () => {
+    const sqs = (await viaService('sqs')).us;
     const calls = Array.from({ length: 24 }, (_, i) =>
       i % 3 === 0
-        ? kms.send(new EncryptCommand({ KeyId: 'alias/aws/sqs', Plaintext: Buffer.from('m') })).then((o) => o.KeyId!)
+        ? sqs.send(new EncryptCommand({ KeyId: 'alias/aws/sqs', Plaintext: Buffer.from('m') })).then((o) => o.KeyId!)
         : kms.send(new DescribeKeyCommand({ KeyId: i % 3 === 1 ? 'alias/aws/sqs' : aliasArn('alias/aws/sqs') })).then((o) => o.KeyMetadata!.Arn!),
     );
     const arns = new Set(await Promise.all(calls));
@@ -197,25 +224,39 @@ describe('AWS managed keys', () => {
     assert.equal(s3Policy.Statement[0].Condition.StringEquals['kms:ViaService'], `s3.${US}.amazonaws.com`);
   });
 
-  test('cryptographic calls through the alias create the key and use it', async () => {
-    const enc = await kms.send(new EncryptCommand({ KeyId: 'alias/aws/lambda', Plaintext: Buffer.from('env vars'), EncryptionContext: { fn: 'f' } }));
-    const lambda = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/lambda' }))).KeyMetadata!;
-    assert.equal(enc.KeyId, lambda.Arn);
-    assert.equal(lambda.Description, 'Default key that protects my Lambda functions when no other key is defined');
+  test('cryptographic calls through the alias create the key; only the owning service may use it', async () => {
+    const lambda = (await viaService('lambda')).us;
+    const enc = await lambda.send(new EncryptCommand({ KeyId: 'alias/aws/lambda', Plaintext: Buffer.from('env vars'), EncryptionContext: { fn: 'f' } }));
+    const m = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/lambda' }))).KeyMetadata!;
+    assert.equal(enc.KeyId, m.Arn);
+    assert.equal(m.Description, 'Default key that protects my Lambda functions when no other key is defined');
     for (const KeyId of [undefined, 'alias/aws/lambda', aliasArn('alias/aws/lambda')]) {
-      const dec = await kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { fn: 'f' }, KeyId }));
+      const dec = await lambda.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { fn: 'f' }, KeyId }));
       assert.equal(Buffer.from(dec.Plaintext!).toString(), 'env vars');
     }
+    // The key policy allows use only through Lambda: not to the account directly, not through S3.
+    const denied = (who: string, action: string): string =>
+      `User: ${who} is not authorized to perform: kms:${action} on resource: ${m.Arn} because no resource-based policy allows the kms:${action} action`;
+    const rootArn = `arn:aws:iam::${server.accountId}:root`;
+    await rejects(kms.send(new EncryptCommand({ KeyId: 'alias/aws/lambda', Plaintext: Buffer.from('x') })), 'AccessDeniedException', denied(rootArn, 'Encrypt'));
+    await rejects(kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { fn: 'f' } })), 'AccessDeniedException', denied(rootArn, 'Decrypt'));
+    const s3 = (await viaService('s3')).us;
+    await rejects(
+      s3.send(new EncryptCommand({ KeyId: 'alias/aws/lambda', Plaintext: Buffer.from('x') })),
+      'AccessDeniedException',
+      denied(`arn:aws:iam::${server.accountId}:user/s3-service`, 'Encrypt'),
+    );
+
     // First use by alias ARN, through GenerateDataKey.
-    const dk = await kms.send(new GenerateDataKeyCommand({ KeyId: aliasArn('alias/aws/secretsmanager'), KeySpec: 'AES_256' }));
+    const secrets = (await viaService('secretsmanager')).us;
+    const dk = await secrets.send(new GenerateDataKeyCommand({ KeyId: aliasArn('alias/aws/secretsmanager'), KeySpec: 'AES_256' }));
     const sm = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/secretsmanager' }))).KeyMetadata!;
     assert.equal(dk.KeyId, sm.Arn);
-    assert.deepEqual(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: dk.CiphertextBlob }))).Plaintext!), Buffer.from(dk.Plaintext!));
-    // First use as ReEncrypt's destination.
-    const re = await kms.send(new ReEncryptCommand({ CiphertextBlob: enc.CiphertextBlob, SourceEncryptionContext: { fn: 'f' }, DestinationKeyId: 'alias/aws/dynamodb' }));
-    const ddb = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/dynamodb' }))).KeyMetadata!;
-    assert.equal(re.KeyId, ddb.Arn);
-    assert.equal(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: re.CiphertextBlob }))).Plaintext!).toString(), 'env vars');
+    assert.deepEqual(Buffer.from((await secrets.send(new DecryptCommand({ CiphertextBlob: dk.CiphertextBlob }))).Plaintext!), Buffer.from(dk.Plaintext!));
+    // Re-encryption within the service.
+    const re = await lambda.send(new ReEncryptCommand({ CiphertextBlob: enc.CiphertextBlob, SourceEncryptionContext: { fn: 'f' }, DestinationKeyId: 'alias/aws/lambda' }));
+    assert.equal(re.KeyId, m.Arn);
+    assert.equal(Buffer.from((await lambda.send(new DecryptCommand({ CiphertextBlob: re.CiphertextBlob }))).Plaintext!).toString(), 'env vars');
   });
 
   test('an AWS managed key rotates every 365 days', async () => {
@@ -305,9 +346,10 @@ describe('AWS managed keys', () => {
     assert.equal(euPolicy.Statement[0].Condition.StringEquals['kms:ViaService'], `glue.${EU}.amazonaws.com`);
     assert.equal((await allAliases(eu, 100)).find((a) => a.AliasName === 'alias/aws/glue')!.AliasArn, aliasArn('alias/aws/glue', EU));
     // Single-Region keys: a ciphertext of the us-east-1 key does not open in eu-west-1.
-    const ct = (await kms.send(new EncryptCommand({ KeyId: 'alias/aws/glue', Plaintext: Buffer.from('g') }))).CiphertextBlob!;
+    const glue = await viaService('glue');
+    const ct = (await glue.us.send(new EncryptCommand({ KeyId: 'alias/aws/glue', Plaintext: Buffer.from('g') }))).CiphertextBlob!;
     await rejects(
-      eu.send(new DecryptCommand({ CiphertextBlob: ct })),
+      glue.eu.send(new DecryptCommand({ CiphertextBlob: ct })),
       'AccessDeniedException',
       'The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.',
     );

@@ -118,7 +118,7 @@ describe('IAM and STS over the Query protocol', () => {
   });
 
   test('access keys: a new key works against KMS at once; Inactive and deleted keys stop at once; two per user', async () => {
-    const key = await userWithKey('wire-keys');
+    const key = await userWithKey('wire-keys', policy(allow('kms:ListKeys')));
     assert.match(key.accessKeyId, /^AKIA[A-Z2-7]{16}$/);
     assert.equal(key.secretAccessKey.length, 40);
     const kms = kmsClient(server.endpoint, key);
@@ -137,6 +137,7 @@ describe('IAM and STS over the Query protocol', () => {
 
     const conflict = queryError(await iam('DeleteUser', { UserName: 'wire-keys' }));
     assert.deepEqual(conflict, { status: 409, type: 'Sender', code: 'DeleteConflict', message: 'Cannot delete entity, must delete access keys first.' });
+    await ok(iam('DeleteUserPolicy', { UserName: 'wire-keys', PolicyName: 'p' }));
     await ok(iam('DeleteAccessKey', { UserName: 'wire-keys', AccessKeyId: key.accessKeyId }));
     await assert.rejects(kms.send(new ListKeysCommand({})), { name: 'UnrecognizedClientException' });
     const gone = queryError(await iam('DeleteAccessKey', { UserName: 'wire-keys', AccessKeyId: key.accessKeyId }));
@@ -228,7 +229,8 @@ describe('IAM and STS over the Query protocol', () => {
     const roleArn = `arn:aws:iam::${account}:role/svc/wire-app`;
     assert.equal(xml(role, 'Arn'), roleArn);
     assert.equal(xml(role, 'MaxSessionDuration'), '7200');
-    assert.deepEqual(queryError(await sts('AssumeRole', { RoleArn: roleArn, RoleSessionName: 's' })), {
+    await ok(iam('PutRolePolicy', { RoleName: 'wire-app', PolicyName: 'kms', PolicyDocument: policy(allow('kms:*')) }));
+    assert.deepEqual(queryError(await sts('AssumeRole', { RoleArn: roleArn, RoleSessionName: 'sess' })), {
       status: 403, type: 'Sender', code: 'AccessDenied', message: 'Roles may not be assumed by root accounts.',
     });
 
@@ -261,27 +263,27 @@ describe('IAM and STS over the Query protocol', () => {
     const erin = await userWithKey('wire-erin');
     await ok(iam('CreateRole', { RoleName: 'wire-other', AssumeRolePolicyDocument: trust(`arn:aws:iam::${account}:user/wire-dave`) }));
     const roleArn = `arn:aws:iam::${account}:role/wire-other`;
-    const e = queryError(await sts('AssumeRole', { RoleArn: roleArn, RoleSessionName: 's' }, erin));
+    const e = queryError(await sts('AssumeRole', { RoleArn: roleArn, RoleSessionName: 'sess' }, erin));
     assert.equal(e.status, 403);
     assert.equal(e.code, 'AccessDenied');
     assert.match(e.message as string, new RegExp(`^User: arn:aws:iam::${account}:user/wire-erin is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`));
     // A role that does not exist is denied the same way.
-    assert.equal(queryError(await sts('AssumeRole', { RoleArn: `arn:aws:iam::${account}:role/none`, RoleSessionName: 's' }, erin)).code, 'AccessDenied');
+    assert.equal(queryError(await sts('AssumeRole', { RoleArn: `arn:aws:iam::${account}:role/none`, RoleSessionName: 'sess' }, erin)).code, 'AccessDenied');
 
     await ok(iam('CreateRole', { RoleName: 'wire-account', AssumeRolePolicyDocument: trust(`arn:aws:iam::${account}:root`) }));
     const accountRole = `arn:aws:iam::${account}:role/wire-account`;
-    assert.equal(queryError(await sts('AssumeRole', { RoleArn: accountRole, RoleSessionName: 's' }, erin)).code, 'AccessDenied');
+    assert.equal(queryError(await sts('AssumeRole', { RoleArn: accountRole, RoleSessionName: 'sess' }, erin)).code, 'AccessDenied');
     await ok(iam('PutUserPolicy', { UserName: 'wire-erin', PolicyName: 'assume', PolicyDocument: policy(allow('sts:AssumeRole', accountRole)) }));
-    await ok(sts('AssumeRole', { RoleArn: accountRole, RoleSessionName: 's' }, erin));
+    await ok(sts('AssumeRole', { RoleArn: accountRole, RoleSessionName: 'sess' }, erin));
   });
 
   test('AssumeRole checks DurationSeconds against its range and the role MaxSessionDuration', async () => {
     const fay = await userWithKey('wire-fay');
     await ok(iam('CreateRole', { RoleName: 'wire-short', AssumeRolePolicyDocument: trust(`arn:aws:iam::${account}:user/wire-fay`) }));
     const roleArn = `arn:aws:iam::${account}:role/wire-short`;
-    const tooLong = queryError(await sts('AssumeRole', { RoleArn: roleArn, RoleSessionName: 's', DurationSeconds: 3601 }, fay));
+    const tooLong = queryError(await sts('AssumeRole', { RoleArn: roleArn, RoleSessionName: 'sess', DurationSeconds: 3601 }, fay));
     assert.deepEqual(tooLong, { status: 400, type: 'Sender', code: 'ValidationError', message: 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.' });
-    const tooShort = queryError(await sts('AssumeRole', { RoleArn: roleArn, RoleSessionName: 's', DurationSeconds: 899 }, fay));
+    const tooShort = queryError(await sts('AssumeRole', { RoleArn: roleArn, RoleSessionName: 'sess', DurationSeconds: 899 }, fay));
     assert.equal(tooShort.code, 'ValidationError');
     assert.match(tooShort.message as string, /Value at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900/);
     const badTrust = queryError(await iam('CreateRole', { RoleName: 'wire-bad', AssumeRolePolicyDocument: policy(allow('sts:AssumeRole')) }));
@@ -311,7 +313,7 @@ describe('IAM and STS over the Query protocol', () => {
     }, gus)));
     await ok(iam('ListUsers', {}, managed));
     assert.equal(queryError(await iam('CreateUser', { UserName: 'nope' }, managed)).code, 'AccessDenied');
-    const malformed = queryError(await sts('AssumeRole', { RoleArn: roleArn, RoleSessionName: 'm', Policy: '{"Statement":[]}' }, gus));
+    const malformed = queryError(await sts('AssumeRole', { RoleArn: roleArn, RoleSessionName: 'mm', Policy: '{"Statement":[]}' }, gus));
     assert.equal(malformed.code, 'MalformedPolicyDocument');
   });
 
@@ -321,10 +323,10 @@ describe('IAM and STS over the Query protocol', () => {
     await ok(iam('CreateRole', { RoleName: 'wire-untagged', AssumeRolePolicyDocument: trust(`arn:aws:iam::${account}:user/wire-hal`) }));
     const tagged = `arn:aws:iam::${account}:role/wire-tagged`;
     const tags = { 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'blue', 'TransitiveTagKeys.member.1': 'team' };
-    const noTagSession = queryError(await sts('AssumeRole', { RoleArn: `arn:aws:iam::${account}:role/wire-untagged`, RoleSessionName: 's', ...tags }, hal));
+    const noTagSession = queryError(await sts('AssumeRole', { RoleArn: `arn:aws:iam::${account}:role/wire-untagged`, RoleSessionName: 'sess', ...tags }, hal));
     assert.equal(noTagSession.code, 'AccessDenied');
     assert.match(noTagSession.message as string, /sts:TagSession/);
-    const dup = queryError(await sts('AssumeRole', { RoleArn: tagged, RoleSessionName: 's', ...tags, 'Tags.member.2.Key': 'TEAM', 'Tags.member.2.Value': 'x' }, hal));
+    const dup = queryError(await sts('AssumeRole', { RoleArn: tagged, RoleSessionName: 'sess', ...tags, 'Tags.member.2.Key': 'TEAM', 'Tags.member.2.Value': 'x' }, hal));
     assert.equal(dup.code, 'ValidationError');
 
     // The chained role lets sessions list users only when they carry team=blue.

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { KeyRecord, KeyVersionRecord, Store } from '../../src/store/store';
+import { grantPosition, type GrantRecord, type KeyRecord, type KeyVersionRecord, type Store } from '../../src/store/store';
+import { identityStoreContract } from '../identity/identity-store-contract';
 
 function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
   const keyId = overrides.keyId ?? randomUUID();
@@ -34,6 +35,25 @@ function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
     validTo: null,
     multiRegionKeyType: null,
     primaryRegion: null,
+    ...overrides,
+  };
+}
+
+function grantOn(k: KeyRecord, overrides: Partial<GrantRecord> = {}): GrantRecord {
+  return {
+    grantId: (randomUUID() + randomUUID()).replace(/-/g, ''),
+    keyArn: k.arn,
+    region: k.region,
+    issuingAccount: k.accountId,
+    name: null,
+    idempotencyKey: null,
+    granteePrincipal: `arn:aws:iam::${k.accountId}:user/alice`,
+    granteeServicePrincipal: null,
+    retiringPrincipal: null,
+    retiringServicePrincipal: null,
+    operations: ['Decrypt', 'Encrypt'],
+    constraints: null,
+    creationDate: 1_000,
     ...overrides,
   };
 }
@@ -249,5 +269,93 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.ok((await s.listAccessKeys('999988887777')).some((r) => r.accessKeyId === rec.accessKeyId));
       await s.close();
     });
+
+    test('grants: created and read back whole, listed by (creation date, grant id) with filters, deleted per key', async () => {
+      const s = await open();
+      const k = key();
+      const other = key();
+      await s.createKey(k, version(k.arn), []);
+      await s.createKey(other, version(other.arn), []);
+      const full = grantOn(k, {
+        name: 'n', idempotencyKey: 'f'.repeat(64), retiringPrincipal: 'arn:aws:iam::111122223333:role/r', creationDate: 2_000,
+        constraints: { EncryptionContextEquals: { a: '1' }, EncryptionContextSubset: { b: '2' }, SourceArn: 'arn:aws:s3:::bucket' },
+      });
+      assert.deepEqual(await s.createGrant(full, 10), full);
+      assert.deepEqual(await s.getGrant(full.grantId), full);
+      const svc = grantOn(k, { granteePrincipal: null, granteeServicePrincipal: 'logs.us-east-1.amazonaws.com', retiringServicePrincipal: 'logs.us-east-1.amazonaws.com', creationDate: 500 });
+      await s.createGrant(svc, 10);
+      const sameTime = [grantOn(k, { creationDate: 2_000 }), grantOn(k, { creationDate: 2_000 })];
+      for (const g of sameTime) await s.createGrant(g, 10);
+      await s.createGrant(grantOn(other), 10);
+      const order = [svc, ...[full, ...sameTime].sort((x, y) => (x.grantId < y.grantId ? -1 : 1))].map((g) => g.grantId);
+      assert.deepEqual((await s.listGrants(k.arn, {}, { limit: 10 })).map((g) => g.grantId), order);
+      const first = await s.listGrants(k.arn, {}, { limit: 2 });
+      assert.deepEqual(first.map((g) => g.grantId), order.slice(0, 2));
+      const rest = await s.listGrants(k.arn, {}, { after: grantPosition(first[1] as GrantRecord), limit: 10 });
+      assert.deepEqual(rest.map((g) => g.grantId), order.slice(2));
+      assert.deepEqual((await s.listGrants(k.arn, { grantId: full.grantId }, { limit: 10 })).map((g) => g.grantId), [full.grantId]);
+      assert.deepEqual((await s.listGrants(other.arn, { grantId: full.grantId }, { limit: 10 })), []);
+      assert.equal((await s.listGrants(k.arn, { granteePrincipal: 'arn:aws:iam::111122223333:user/alice' }, { limit: 10 })).length, 3);
+      assert.equal(await s.deleteGrant(other.arn, full.grantId), false);
+      assert.equal(await s.deleteGrant(k.arn, full.grantId), true);
+      assert.equal(await s.getGrant(full.grantId), undefined);
+      await s.close();
+    });
+
+    test('createGrant: a same idempotency key on the same key returns the first grant; the per-key limit holds', async () => {
+      const s = await open();
+      const k = key();
+      const other = key();
+      await s.createKey(k, version(k.arn), []);
+      await s.createKey(other, version(other.arn), []);
+      const named = grantOn(k, { name: 'n', idempotencyKey: 'a'.repeat(64) });
+      assert.equal((await s.createGrant(named, 3)) as GrantRecord, named);
+      assert.deepEqual(await s.createGrant(grantOn(k, { name: 'n', idempotencyKey: 'a'.repeat(64) }), 3), named);
+      const elsewhere = grantOn(other, { name: 'n', idempotencyKey: 'a'.repeat(64) });
+      assert.deepEqual(await s.createGrant(elsewhere, 3), elsewhere);
+      await s.createGrant(grantOn(k), 3);
+      await s.createGrant(grantOn(k), 3);
+      assert.equal(await s.createGrant(grantOn(k), 3), 'limit-exceeded');
+      assert.deepEqual(await s.createGrant(grantOn(k, { name: 'n', idempotencyKey: 'a'.repeat(64) }), 3), named, 'a retry at the limit');
+      assert.equal((await s.listGrants(k.arn, {}, { limit: 10 })).length, 3);
+      await s.close();
+    });
+
+    test('grants: by grantee for authorization, retirable by principal across accounts of a region, gone with their key', async () => {
+      const s = await open();
+      const k = key();
+      const foreign = key({ accountId: '444455556666' });
+      const west = key({ region: 'us-west-2' });
+      for (const x of [k, foreign, west]) await s.createKey(x, version(x.arn), []);
+      const retirer = `arn:aws:iam::111122223333:role/retirer-${randomUUID()}`;
+      const bob = 'arn:aws:iam::111122223333:user/bob';
+      const a = grantOn(k, { retiringPrincipal: retirer, creationDate: 1 });
+      const b = grantOn(foreign, { retiringPrincipal: retirer, granteePrincipal: bob, creationDate: 2 });
+      const c = grantOn(west, { retiringPrincipal: retirer, creationDate: 3 });
+      for (const g of [a, b, c]) await s.createGrant(g, 10);
+      assert.deepEqual((await s.listRetirableGrants('us-east-1', retirer, { limit: 10 })).map((g) => g.grantId), [a.grantId, b.grantId]);
+      const page1 = await s.listRetirableGrants('us-east-1', retirer, { limit: 1 });
+      assert.deepEqual(
+        (await s.listRetirableGrants('us-east-1', retirer, { after: grantPosition(page1[0] as GrantRecord), limit: 10 })).map((g) => g.grantId),
+        [b.grantId],
+      );
+      assert.deepEqual((await s.listGrantsForGrantee(foreign.arn, [bob, 'arn:aws:iam::444455556666:root'])).map((g) => g.grantId), [b.grantId]);
+      assert.deepEqual(await s.listGrantsForGrantee(foreign.arn, []), []);
+      assert.deepEqual(await s.listGrantsForGrantee(k.arn, [bob]), []);
+      // Deleting a key deletes its grants.
+      await s.updateKey(k.arn, { state: 'PendingDeletion', deletionDate: 10 });
+      assert.equal(await s.deleteKeyIfDue(k.arn, 10), true);
+      assert.equal(await s.getGrant(a.grantId), undefined);
+      assert.deepEqual((await s.listRetirableGrants('us-east-1', retirer, { limit: 10 })).map((g) => g.grantId), [b.grantId]);
+      await s.close();
+    });
+
+    test('ensureGrantTokenKey keeps the first key stored', async () => {
+      const s = await open();
+      const first = await s.ensureGrantTokenKey(Buffer.from([1, 2, 3]));
+      assert.deepEqual(await s.ensureGrantTokenKey(Buffer.from([4, 5, 6])), first);
+      await s.close();
+    });
   });
+  identityStoreContract(name, open);
 }

@@ -1,28 +1,33 @@
 /**
- * SQLite implementation of the audit-log port: its own database file (`audit.db` in the data
- * directory), WAL with `synchronous=FULL`, so a commit is on disk when it returns. Every process
- * of a deployment opens it; a commit takes the write lock (BEGIN IMMEDIATE), reads the chain head,
- * appends and moves the head, so batches from different processes interleave whole.
+ * SQLite implementation of the audit-log port. The trail lives in its own directory
+ * (`<data dir>/audit/`): `trail.db` holds the trail's settings (id, wrapped signing key, public
+ * key) and its signed digests; `stream-<n>.db` holds stream n's records. Every file uses WAL
+ * with `synchronous=FULL`, so a commit is on disk when it returns; writers of different
+ * streams never share a lock or an fsync.
  *
- * Indexes serve LookupEvents (one attribute plus a time range, newest first): time, event name,
- * user name, access key id, event id, and a WITHOUT ROWID table of resource names. Rarely used
- * selective attributes (ReadOnly=false, event sources other than KMS) have partial indexes so the
- * common event pays nothing for them; dense ones (ReadOnly=true, the KMS source, resource type)
- * are filters over the time index. Event ids are time-ordered, so every index grows at its right
- * edge and inserts stay cheap at tens of millions of rows.
+ * Records table: only the rowid B-tree is written on the hot path, so a commit dirties a handful
+ * of pages whatever the batch size. The lookup index — one WITHOUT ROWID table keyed by
+ * (kind, account, value, time, seq) for time, event name, user name, access key id, resource
+ * name, writes (ReadOnly=false) and event sources other than KMS — is filled in bulk after the
+ * commit was acknowledged, without fsync (it is derived data: rebuilt from the records after a
+ * crash). Lookups read the index for indexed records and scan the short unindexed tail, in one
+ * read transaction. Dense attributes (ReadOnly=true, the KMS source, resource type) and event
+ * ids (time-ordered: the id names its own millisecond) are filters over the time entries.
  */
 import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type {
   AuditAppend,
   AuditDigestRow,
   AuditEventRow,
   AuditIntent,
-  AuditLog,
-  AuditLogMeta,
+  AuditStore,
+  AuditStream,
   ChainHead,
   ChainLink,
-  DigestBuilder,
   LookupQuery,
+  StreamInfo,
 } from '../audit-log';
 
 /** The narrow slice of better-sqlite3 this adapter uses (STYLE habit 6). */
@@ -42,13 +47,36 @@ interface Connection {
 
 type Row = Record<string, unknown>;
 
-/** The primary Region-independent event source whose events are the dense majority. */
+/** The event source of nearly every record; its events are found by filtering the time entries. */
 const KMS_SOURCE = 'kms.amazonaws.com';
+/** Lookup index kinds. */
+const K_TIME = 0;
+const K_NAME = 1;
+const K_USER = 2;
+const K_ACCESS_KEY = 3;
+const K_RESOURCE = 4;
+const K_WRITE = 5;
+const K_SOURCE = 6;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS audit_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS audit_events (
+const TRAIL_FILE = 'trail.db';
+const STREAM_FILE = /^stream-(\d+)\.db$/;
+
+const TRAIL_SCHEMA = `
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS digests (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, signature TEXT NOT NULL);
+`;
+
+const STREAM_SCHEMA = `
+CREATE TABLE IF NOT EXISTS stream_info (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  trail_id TEXT NOT NULL,
+  stream INTEGER NOT NULL,
+  head_seq INTEGER NOT NULL,
+  head_hash BLOB NOT NULL,
+  indexed_through INTEGER NOT NULL,
+  pruned_through INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY,
   event_time INTEGER NOT NULL,
   event_id TEXT NOT NULL,
@@ -60,33 +88,28 @@ CREATE TABLE IF NOT EXISTS audit_events (
   access_key_id TEXT,
   request_id TEXT,
   resource_types TEXT NOT NULL,
+  resource_names TEXT NOT NULL,
   body TEXT NOT NULL,
   prev_hash BLOB NOT NULL,
   hash BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (account, event_time);
-CREATE INDEX IF NOT EXISTS audit_events_name ON audit_events (account, event_name, event_time);
-CREATE INDEX IF NOT EXISTS audit_events_user ON audit_events (account, username, event_time) WHERE username IS NOT NULL;
-CREATE INDEX IF NOT EXISTS audit_events_akid ON audit_events (account, access_key_id, event_time) WHERE access_key_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS audit_events_id ON audit_events (event_id);
-CREATE INDEX IF NOT EXISTS audit_events_writes ON audit_events (account, event_time) WHERE read_only = 0;
-CREATE INDEX IF NOT EXISTS audit_events_sources ON audit_events (account, event_source, event_time) WHERE event_source <> '${KMS_SOURCE}';
-CREATE TABLE IF NOT EXISTS audit_resources (
+CREATE TABLE IF NOT EXISTS lookup_index (
+  kind INTEGER NOT NULL,
   account TEXT NOT NULL,
-  name TEXT NOT NULL,
+  value TEXT NOT NULL,
   event_time INTEGER NOT NULL,
   seq INTEGER NOT NULL,
-  PRIMARY KEY (account, name, event_time, seq)
+  PRIMARY KEY (kind, account, value, event_time, seq)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS audit_digests (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, signature TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS audit_intents (id TEXT PRIMARY KEY, owner INTEGER NOT NULL, created_at INTEGER NOT NULL, event TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS intents (id TEXT PRIMARY KEY, owner INTEGER NOT NULL, created_at INTEGER NOT NULL, event TEXT NOT NULL);
 `;
 
 const EVENT_COLUMNS =
-  'e.seq, e.event_time, e.event_id, e.account, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.request_id, e.resource_types, e.body, e.prev_hash, e.hash';
+  'e.seq, e.event_time, e.event_id, e.account, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.request_id, e.resource_types, e.resource_names, e.body, e.prev_hash, e.hash';
 
-function eventFromRow(r: Row): AuditEventRow {
+function eventFromRow(stream: number, r: Row): AuditEventRow {
   return {
+    stream,
     seq: r.seq as number,
     time: r.event_time as number,
     eventId: r.event_id as string,
@@ -98,39 +121,109 @@ function eventFromRow(r: Row): AuditEventRow {
     accessKeyId: (r.access_key_id as string | null) ?? null,
     requestId: (r.request_id as string | null) ?? null,
     resourceTypes: r.resource_types as string,
+    resourceNames: r.resource_names as string,
     body: r.body as string,
     prevHash: r.prev_hash as Buffer,
     hash: r.hash as Buffer,
   };
 }
 
-/** The distinct resource types of an event, as stored in `resource_types` (comma-joined, sorted). */
-export function resourceTypesColumn(e: AuditAppend): string {
-  return [...new Set(e.resources.map((r) => r.type))].sort().join(',');
+/** The index entries (kind, value) of a record. */
+function indexEntries(r: Row): [number, string][] {
+  const out: [number, string][] = [[K_TIME, ''], [K_NAME, r.event_name as string]];
+  if (r.username !== null) out.push([K_USER, r.username as string]);
+  if (r.access_key_id !== null) out.push([K_ACCESS_KEY, r.access_key_id as string]);
+  const names = r.resource_names as string;
+  if (names !== '') for (const n of names.split('\n')) out.push([K_RESOURCE, n]);
+  if (r.read_only === 0) out.push([K_WRITE, '']);
+  if (r.event_source !== KMS_SOURCE) out.push([K_SOURCE, r.event_source as string]);
+  return out;
 }
 
-/** Options for opening the audit database. */
-export interface SqliteAuditLogOptions {
-  readonly path: string;
+/** The millisecond a time-ordered (UUIDv7) event id names, if it is one. */
+function eventIdTime(id: string): number | undefined {
+  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.exec(id);
+  return m === null ? undefined : parseInt(`${m[1]}${m[2]}`, 16);
+}
+
+/** How a lookup attribute reads: an index kind and value, plus a filter on the record columns. */
+interface Plan {
+  readonly kind: number;
+  readonly value: string;
+  /** SQL over `e` with one `?` for `param` (or none). */
+  readonly filter: string | undefined;
+  readonly param?: unknown;
+  /** The tail scan's filter (always one `?` when there is an attribute). */
+  readonly tail: string | undefined;
+  readonly lower?: number;
+  readonly upper?: number;
+}
+
+function plan(q: LookupQuery): Plan {
+  const a = q.attribute;
+  if (a === undefined) return { kind: K_TIME, value: '', filter: undefined, tail: undefined };
+  const v = a.value;
+  switch (a.key) {
+    case 'EventName':
+      return { kind: K_NAME, value: v, filter: undefined, tail: 'e.event_name = ?', param: v };
+    case 'Username':
+      return { kind: K_USER, value: v, filter: undefined, tail: 'e.username = ?', param: v };
+    case 'AccessKeyId':
+      return { kind: K_ACCESS_KEY, value: v, filter: undefined, tail: 'e.access_key_id = ?', param: v };
+    case 'ResourceName':
+      return { kind: K_RESOURCE, value: v, filter: undefined, tail: "instr(char(10) || e.resource_names || char(10), char(10) || ? || char(10)) > 0", param: v };
+    case 'ReadOnly':
+      return v === 'false'
+        ? { kind: K_WRITE, value: '', filter: undefined, tail: 'e.read_only = ?', param: 0 }
+        : { kind: K_TIME, value: '', filter: 'e.read_only = ?', tail: 'e.read_only = ?', param: 1 };
+    case 'EventSource':
+      return v === KMS_SOURCE
+        ? { kind: K_TIME, value: '', filter: 'e.event_source = ?', tail: 'e.event_source = ?', param: v }
+        : { kind: K_SOURCE, value: v, filter: undefined, tail: 'e.event_source = ?', param: v };
+    case 'ResourceType': {
+      const f = "instr(',' || e.resource_types || ',', ',' || ? || ',') > 0";
+      return { kind: K_TIME, value: '', filter: f, tail: f, param: v };
+    }
+    case 'EventId': {
+      const t = eventIdTime(v) ?? -1;
+      return { kind: K_TIME, value: '', filter: 'e.event_id = ?', tail: 'e.event_id = ?', param: v, lower: t, upper: t };
+    }
+  }
+}
+
+/** Opening options of the trail. */
+export interface SqliteAuditStoreOptions {
+  /** The trail's directory (`<data dir>/audit`). */
+  readonly dir: string;
   /** Query only (LookupEvents, verify, export): never creates or writes. */
   readonly readonly?: boolean;
   readonly busyTimeoutMs?: number;
 }
 
-/** The SQLite audit log. */
-export class SqliteAuditLog implements AuditLog {
+function open(path: string, readonly: boolean, busyTimeoutMs: number): Connection {
+  const db = new Database(path, { readonly, fileMustExist: readonly }) as unknown as Connection;
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  if (!readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+  }
+  return db;
+}
+
+/** One stream file. */
+export class SqliteAuditStream implements AuditStream {
+  readonly stream: number;
   readonly #db: Connection;
   readonly #stmts = new Map<string, Statement>();
-  readonly #readonly: boolean;
 
-  constructor(options: SqliteAuditLogOptions) {
-    this.#readonly = options.readonly === true;
-    this.#db = new Database(options.path, { readonly: this.#readonly, fileMustExist: this.#readonly }) as unknown as Connection;
-    this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
-    if (!this.#readonly) {
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = FULL');
-      this.#db.exec(SCHEMA);
+  constructor(path: string, stream: number, readonly: boolean, busyTimeoutMs: number) {
+    this.stream = stream;
+    this.#db = open(path, readonly, busyTimeoutMs);
+    if (!readonly) {
+      // Checkpoints run after acknowledgements (checkpoint()), never inside a commit.
+      this.#db.pragma('wal_autocheckpoint = 0');
+      this.#db.pragma('journal_size_limit = 67108864');
+      this.#db.exec(STREAM_SCHEMA);
     }
   }
 
@@ -143,83 +236,115 @@ export class SqliteAuditLog implements AuditLog {
     return s;
   }
 
-  #head(): ChainHead {
-    const r = this.#stmt('SELECT seq, hash FROM audit_head WHERE id = 1').get() as Row | undefined;
-    if (r === undefined) throw new Error('the audit trail is not initialized');
-    return { seq: r.seq as number, hash: r.hash as Buffer };
+  initialize(trailId: string, genesis: Buffer): StreamInfo {
+    this.#stmt(
+      'INSERT OR IGNORE INTO stream_info (id, trail_id, stream, head_seq, head_hash, indexed_through, pruned_through) VALUES (1, ?, ?, 0, ?, 0, 0)',
+    ).run(trailId, this.stream, genesis);
+    return this.info();
   }
 
-  initialize(create: () => { trailId: string; genesis: Buffer }): AuditLogMeta {
-    this.#db
-      .transaction(() => {
-        if (this.getSetting('trail_id') !== undefined) return;
-        const { trailId, genesis } = create();
-        this.#stmt('INSERT INTO audit_settings (name, value) VALUES (?, ?)').run('trail_id', trailId);
-        this.#stmt('INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, ?)').run(genesis);
-      })
-      .immediate();
-    return this.meta();
-  }
-
-  meta(): AuditLogMeta {
-    const trailId = this.getSetting('trail_id');
-    if (trailId === undefined) throw new Error('the audit trail is not initialized');
+  info(): StreamInfo {
+    const r = this.#stmt('SELECT * FROM stream_info WHERE id = 1').get() as Row | undefined;
+    if (r === undefined) throw new Error(`audit stream ${this.stream} is not initialized`);
     return {
-      trailId,
-      publicKeyPem: this.getSetting('signing_public_key'),
-      head: this.#head(),
-      prunedThroughSeq: Number(this.getSetting('pruned_through_seq') ?? 0),
-      prunedThroughDigest: Number(this.getSetting('pruned_through_digest') ?? 0),
+      trailId: r.trail_id as string,
+      stream: r.stream as number,
+      head: { seq: r.head_seq as number, hash: r.head_hash as Buffer },
+      indexedThrough: r.indexed_through as number,
+      prunedThrough: r.pruned_through as number,
     };
   }
 
-  getSetting(name: string): string | undefined {
-    const r = this.#stmt('SELECT value FROM audit_settings WHERE name = ?').get(name) as Row | undefined;
-    return r === undefined ? undefined : (r.value as string);
-  }
-
-  touch(now: number): void {
-    this.#stmt("INSERT OR REPLACE INTO audit_settings (name, value) VALUES ('last_probe', ?)").run(String(now));
-  }
-
-  setSettingIfAbsent(name: string, value: string): string {
-    this.#stmt('INSERT OR IGNORE INTO audit_settings (name, value) VALUES (?, ?)').run(name, value);
-    return this.getSetting(name) as string;
-  }
-
   #append(events: readonly AuditAppend[], link: ChainLink): ChainHead {
-    let { seq, hash } = this.#head();
+    const h = this.#stmt('SELECT head_seq, head_hash FROM stream_info WHERE id = 1').get() as Row | undefined;
+    if (h === undefined) throw new Error(`audit stream ${this.stream} is not initialized`);
+    let seq = h.head_seq as number;
+    let hash = h.head_hash as Buffer;
+    if (events.length === 0) return { seq, hash };
     const insert = this.#stmt(
-      `INSERT INTO audit_events (seq, event_time, event_id, account, event_name, event_source, read_only, username, access_key_id,
-        request_id, resource_types, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (seq, event_time, event_id, account, event_name, event_source, read_only, username, access_key_id,
+        request_id, resource_types, resource_names, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const insertResource = this.#stmt('INSERT OR IGNORE INTO audit_resources (account, name, event_time, seq) VALUES (?, ?, ?, ?)');
-    const complete = this.#stmt('DELETE FROM audit_intents WHERE id = ?');
+    const complete = this.#stmt('DELETE FROM intents WHERE id = ?');
     for (const e of events) {
       const prev = hash;
       seq += 1;
       hash = link(prev, e.body);
+      let types = '';
+      let names = '';
+      if (e.resources.length === 1) {
+        types = (e.resources[0] as { type: string }).type;
+        names = (e.resources[0] as { name: string }).name;
+      } else if (e.resources.length > 1) {
+        types = [...new Set(e.resources.map((r) => r.type))].sort().join(',');
+        names = [...new Set(e.resources.map((r) => r.name))].join('\n');
+      }
       insert.run(seq, e.time, e.eventId, e.account, e.eventName, e.eventSource, e.readOnly ? 1 : 0, e.username, e.accessKeyId,
-        e.requestId, resourceTypesColumn(e), e.body, prev, hash);
-      for (const r of e.resources) insertResource.run(e.account, r.name, e.time, seq);
+        e.requestId, types, names, e.body, prev, hash);
       if (e.completes !== undefined) complete.run(e.completes);
     }
-    if (events.length > 0) this.#stmt('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1').run(seq, hash);
+    this.#stmt('UPDATE stream_info SET head_seq = ?, head_hash = ? WHERE id = 1').run(seq, hash);
     return { seq, hash };
   }
 
-  commit(events: readonly AuditAppend[], intents: readonly AuditIntent[], link: ChainLink): ChainHead {
+  commit(events: readonly AuditAppend[], intents: readonly AuditIntent[], recover: readonly string[], link: ChainLink): ChainHead {
     return this.#db
       .transaction(() => {
-        const addIntent = this.#stmt('INSERT OR REPLACE INTO audit_intents (id, owner, created_at, event) VALUES (?, ?, ?, ?)');
-        for (const i of intents) addIntent.run(i.id, i.owner, i.createdAt, JSON.stringify(i.event));
-        return this.#append(events, link);
+        if (intents.length > 0) {
+          const add = this.#stmt('INSERT OR REPLACE INTO intents (id, owner, created_at, event) VALUES (?, ?, ?, ?)');
+          for (const i of intents) add.run(i.id, i.owner, i.createdAt, JSON.stringify(i.event));
+        }
+        let all = events;
+        if (recover.length > 0) {
+          const get = this.#stmt('SELECT event FROM intents WHERE id = ?');
+          const recovered: AuditAppend[] = [];
+          for (const id of recover) {
+            const r = get.get(id) as Row | undefined;
+            if (r !== undefined) recovered.push({ ...(JSON.parse(r.event as string) as AuditAppend), completes: id });
+          }
+          all = [...events, ...recovered];
+        }
+        return this.#append(all, link);
       })
       .immediate();
   }
 
+  index(max: number): number {
+    const info = this.info();
+    if (info.indexedThrough >= info.head.seq) return 0;
+    // Derived data: no fsync. A later durable commit (or checkpoint) syncs these pages too, and
+    // after a crash whatever is missing is simply indexed again.
+    this.#db.pragma('synchronous = OFF');
+    try {
+      return this.#db
+        .transaction(() => {
+          const from = (this.#stmt('SELECT indexed_through FROM stream_info WHERE id = 1').get() as Row).indexed_through as number;
+          const rows = this.#stmt(
+            `SELECT seq, event_time, account, event_name, event_source, read_only, username, access_key_id, resource_names
+             FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+          ).all(from, max) as Row[];
+          if (rows.length === 0) return 0;
+          const add = this.#stmt('INSERT OR IGNORE INTO lookup_index (kind, account, value, event_time, seq) VALUES (?, ?, ?, ?, ?)');
+          for (const r of rows) for (const [kind, value] of indexEntries(r)) add.run(kind, r.account, value, r.event_time, r.seq);
+          this.#stmt('UPDATE stream_info SET indexed_through = ? WHERE id = 1').run((rows[rows.length - 1] as Row).seq);
+          return rows.length;
+        })
+        .immediate();
+    } finally {
+      this.#db.pragma('synchronous = FULL');
+    }
+  }
+
+  checkpoint(): void {
+    this.#db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  touch(now: number): void {
+    this.#db.transaction(() => this.#stmt('UPDATE stream_info SET trail_id = trail_id WHERE id = ? AND ? > 0').run(1, now)).immediate();
+  }
+
   intents(): AuditIntent[] {
-    const rows = this.#stmt('SELECT id, owner, created_at, event FROM audit_intents ORDER BY created_at, id').all() as Row[];
+    const rows = this.#stmt('SELECT id, owner, created_at, event FROM intents ORDER BY created_at, id').all() as Row[];
     return rows.map((r) => ({
       id: r.id as string,
       owner: r.owner as number,
@@ -238,141 +363,217 @@ export class SqliteAuditLog implements AuditLog {
       .immediate();
   }
 
-  writeDigest(build: DigestBuilder): AuditDigestRow | undefined {
-    return this.#db
-      .transaction(() => {
-        const last = this.#stmt('SELECT seq, body, signature FROM audit_digests ORDER BY seq DESC LIMIT 1').get() as AuditDigestRow | undefined;
-        const digest = build(this.#head(), last);
-        if (digest !== undefined) {
-          this.#stmt('INSERT INTO audit_digests (seq, body, signature) VALUES (?, ?, ?)').run(digest.seq, digest.body, digest.signature);
-        }
-        return digest;
-      })
-      .immediate();
-  }
-
-  prune(eventSeq: number, digestSeq: number, build: DigestBuilder): number {
+  prune(seq: number): number {
     const removed = this.#db
       .transaction(() => {
-        const n = this.#stmt('DELETE FROM audit_events WHERE seq <= ?').run(eventSeq).changes;
-        this.#stmt('DELETE FROM audit_digests WHERE seq <= ?').run(digestSeq);
-        this.#stmt("INSERT OR REPLACE INTO audit_settings (name, value) VALUES ('pruned_through_seq', ?)").run(String(eventSeq));
-        this.#stmt("INSERT OR REPLACE INTO audit_settings (name, value) VALUES ('pruned_through_digest', ?)").run(String(digestSeq));
-        this.writeDigest(build);
+        const n = this.#stmt('DELETE FROM events WHERE seq <= ?').run(seq).changes;
+        this.#stmt('UPDATE stream_info SET pruned_through = max(pruned_through, ?) WHERE id = 1').run(seq);
         return n;
       })
       .immediate();
-    // The resource index has no seq order; sweep it in short transactions so other writers
-    // interleave. Lookups join on the events table, so rows not yet swept are never returned.
-    let cursor: unknown[] = ['', '', -1, -1];
+    // Index rows are keyed by attribute, not by seq: sweep them in short transactions so the
+    // stream's writer interleaves. Lookups join on the records, so unswept rows are never returned.
+    let cursor: unknown[] = [-1, '', '', -1, -1];
+    const del = this.#stmt('DELETE FROM lookup_index WHERE kind = ? AND account = ? AND value = ? AND event_time = ? AND seq = ?');
     for (;;) {
       const rows = this.#stmt(
-        `SELECT account, name, event_time, seq FROM audit_resources WHERE (account, name, event_time, seq) > (?, ?, ?, ?)
-         ORDER BY account, name, event_time, seq LIMIT 5000`,
+        `SELECT kind, account, value, event_time, seq FROM lookup_index WHERE (kind, account, value, event_time, seq) > (?, ?, ?, ?, ?)
+         ORDER BY kind, account, value, event_time, seq LIMIT 5000`,
       ).all(...cursor) as Row[];
       if (rows.length === 0) break;
       const last = rows[rows.length - 1] as Row;
-      cursor = [last.account, last.name, last.event_time, last.seq];
-      const del = this.#stmt('DELETE FROM audit_resources WHERE account = ? AND name = ? AND event_time = ? AND seq = ?');
+      cursor = [last.kind, last.account, last.value, last.event_time, last.seq];
       this.#db
         .transaction(() => {
-          for (const r of rows) if ((r.seq as number) <= eventSeq) del.run(r.account, r.name, r.event_time, r.seq);
+          for (const r of rows) if ((r.seq as number) <= seq) del.run(r.kind, r.account, r.value, r.event_time, r.seq);
         })
         .immediate();
     }
     return removed;
   }
 
-  lookup(q: LookupQuery): AuditEventRow[] {
-    const lower = q.startTime ?? Number.MIN_SAFE_INTEGER;
-    let upper = q.endTime ?? Number.MAX_SAFE_INTEGER;
-    let cursorTime = Number.MAX_SAFE_INTEGER;
-    let cursorSeq = Number.MAX_SAFE_INTEGER;
-    if (q.after !== undefined) {
-      upper = Math.min(upper, q.after.time);
-      cursorTime = q.after.time;
-      cursorSeq = q.after.seq;
-    }
-    // `event_time <= upper` is the index range; the NOT(...) term only trims rows at the cursor's time.
-    const window = 'e.event_time >= ? AND e.event_time <= ? AND NOT (e.event_time = ? AND e.seq >= ?)';
-    const order = 'ORDER BY e.event_time DESC, e.seq DESC LIMIT ?';
-    const a = q.attribute;
-    let sql: string;
-    let params: unknown[];
-    if (a === undefined) {
-      sql = `SELECT ${EVENT_COLUMNS} FROM audit_events e WHERE e.account = ? AND ${window} ${order}`;
-      params = [q.account];
-    } else {
-      switch (a.key) {
-        case 'EventId':
-          sql = `SELECT ${EVENT_COLUMNS} FROM audit_events e WHERE e.event_id = ? AND e.account = ? AND ${window} ${order}`;
-          params = [a.value, q.account];
-          break;
-        case 'EventName':
-          sql = `SELECT ${EVENT_COLUMNS} FROM audit_events e WHERE e.account = ? AND e.event_name = ? AND ${window} ${order}`;
-          params = [q.account, a.value];
-          break;
-        case 'Username':
-          sql = `SELECT ${EVENT_COLUMNS} FROM audit_events e WHERE e.account = ? AND e.username = ? AND ${window} ${order}`;
-          params = [q.account, a.value];
-          break;
-        case 'AccessKeyId':
-          sql = `SELECT ${EVENT_COLUMNS} FROM audit_events e WHERE e.account = ? AND e.access_key_id = ? AND ${window} ${order}`;
-          params = [q.account, a.value];
-          break;
-        case 'ReadOnly':
-          // The literal predicates let SQLite choose the partial index for writes.
-          sql =
-            a.value === 'false'
-              ? `SELECT ${EVENT_COLUMNS} FROM audit_events e WHERE e.account = ? AND e.read_only = 0 AND ${window} ${order}`
-              : `SELECT ${EVENT_COLUMNS} FROM audit_events e WHERE e.account = ? AND e.read_only = 1 AND ${window} ${order}`;
-          params = [q.account];
-          break;
-        case 'EventSource':
-          sql =
-            a.value === KMS_SOURCE
-              ? `SELECT ${EVENT_COLUMNS} FROM audit_events e INDEXED BY audit_events_time WHERE e.account = ? AND e.event_source = ? AND ${window} ${order}`
-              : `SELECT ${EVENT_COLUMNS} FROM audit_events e WHERE e.account = ? AND e.event_source <> '${KMS_SOURCE}' AND e.event_source = ? AND ${window} ${order}`;
-          params = [q.account, a.value];
-          break;
-        case 'ResourceType':
-          sql = `SELECT ${EVENT_COLUMNS} FROM audit_events e INDEXED BY audit_events_time
-                 WHERE e.account = ? AND (',' || e.resource_types || ',') LIKE ('%,' || ? || ',%') ESCAPE '\\' AND ${window} ${order}`;
-          params = [q.account, a.value.replace(/[\\%_]/g, (c) => `\\${c}`)];
-          break;
-        case 'ResourceName':
-          sql = `SELECT ${EVENT_COLUMNS} FROM audit_resources r JOIN audit_events e ON e.seq = r.seq
-                 WHERE r.account = ? AND r.name = ? AND r.event_time >= ? AND r.event_time <= ? AND NOT (r.event_time = ? AND r.seq >= ?)
-                 ORDER BY r.event_time DESC, r.seq DESC LIMIT ?`;
-          params = [q.account, a.value];
-          break;
+  /** This stream's part of a lookup page (see AuditStore.lookup for the cursor). */
+  lookup(q: LookupQuery, p: Plan): AuditEventRow[] {
+    let lower = Math.max(q.startTime ?? Number.MIN_SAFE_INTEGER, p.lower ?? Number.MIN_SAFE_INTEGER);
+    let upper = Math.min(q.endTime ?? Number.MAX_SAFE_INTEGER, p.upper ?? Number.MAX_SAFE_INTEGER);
+    let tieTime = Number.MAX_SAFE_INTEGER;
+    let tieSeq = Number.MAX_SAFE_INTEGER;
+    const a = q.after;
+    if (a !== undefined) {
+      // Newest-first order is (time, stream, seq): streams after the cursor's continue strictly
+      // before its time, its own stream before its seq at that time, earlier streams at it.
+      if (this.stream > a.stream) upper = Math.min(upper, a.time - 1);
+      else upper = Math.min(upper, a.time);
+      if (this.stream === a.stream) {
+        tieTime = a.time;
+        tieSeq = a.seq;
       }
     }
-    const rows = this.#stmt(sql).all(...params, lower, upper, cursorTime, cursorSeq, q.limit) as Row[];
-    return rows.map(eventFromRow);
+    if (lower > upper) return [];
+    const params = p.param === undefined ? [] : [p.param];
+    return this.#db.transaction(() => {
+      const through = (this.#stmt('SELECT indexed_through FROM stream_info WHERE id = 1').get() as Row | undefined)?.indexed_through as number ?? 0;
+      const indexed = this.#stmt(
+        `SELECT ${EVENT_COLUMNS} FROM lookup_index i JOIN events e ON e.seq = i.seq
+         WHERE i.kind = ? AND i.account = ? AND i.value = ? AND i.event_time >= ? AND i.event_time <= ?
+           AND NOT (i.event_time = ? AND i.seq >= ?) AND i.seq <= ?${p.filter === undefined ? '' : ` AND ${p.filter}`}
+         ORDER BY i.event_time DESC, i.seq DESC LIMIT ?`,
+      ).all(p.kind, q.account, p.value, lower, upper, tieTime, tieSeq, through, ...(p.filter === undefined ? [] : params), q.limit) as Row[];
+      const tail = this.#stmt(
+        `SELECT ${EVENT_COLUMNS} FROM events e
+         WHERE e.seq > ? AND e.account = ? AND e.event_time >= ? AND e.event_time <= ? AND NOT (e.event_time = ? AND e.seq >= ?)${
+           p.tail === undefined ? '' : ` AND ${p.tail}`
+         }
+         ORDER BY e.event_time DESC, e.seq DESC LIMIT ?`,
+      ).all(through, q.account, lower, upper, tieTime, tieSeq, ...(p.tail === undefined ? [] : params), q.limit) as Row[];
+      return [...indexed, ...tail].map((r) => eventFromRow(this.stream, r));
+    })();
   }
 
   *events(from: number, to: number = Number.MAX_SAFE_INTEGER): IterableIterator<AuditEventRow> {
     // A fresh statement: iterate() keeps it busy until the loop ends.
-    const stmt = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM audit_events e WHERE e.seq >= ? AND e.seq <= ? ORDER BY e.seq`);
-    for (const r of stmt.iterate(from, to)) yield eventFromRow(r as Row);
-  }
-
-  digests(): AuditDigestRow[] {
-    return this.#stmt('SELECT seq, body, signature FROM audit_digests ORDER BY seq').all() as AuditDigestRow[];
+    const stmt = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq >= ? AND e.seq <= ? ORDER BY e.seq`);
+    for (const r of stmt.iterate(from, to)) yield eventFromRow(this.stream, r as Row);
   }
 
   findByHash(hash: Buffer): number | undefined {
-    const r = this.#stmt('SELECT seq FROM audit_events WHERE hash = ?').get(hash) as Row | undefined;
+    const r = this.#stmt('SELECT seq FROM events WHERE hash = ?').get(hash) as Row | undefined;
     return r === undefined ? undefined : (r.seq as number);
   }
 
-  resourceRows(): number {
-    const pruned = Number(this.getSetting('pruned_through_seq') ?? 0);
-    return (this.#stmt('SELECT count(*) AS n FROM audit_resources WHERE seq > ?').get(pruned) as Row).n as number;
+  indexConsistent(): boolean {
+    const { indexedThrough, prunedThrough } = this.info();
+    const stmt = this.#db.prepare(
+      'SELECT seq, event_time, account, event_name, event_source, read_only, username, access_key_id, resource_names FROM events WHERE seq <= ? ORDER BY seq',
+    );
+    let expected = 0;
+    const has = this.#stmt('SELECT 1 FROM lookup_index WHERE kind = ? AND account = ? AND value = ? AND event_time = ? AND seq = ?');
+    for (const r of stmt.iterate(indexedThrough)) {
+      for (const [kind, value] of indexEntries(r as Row)) {
+        expected += 1;
+        if (has.get(kind, (r as Row).account, value, (r as Row).event_time, (r as Row).seq) === undefined) return false;
+      }
+    }
+    const actual = (this.#stmt('SELECT count(*) AS n FROM lookup_index WHERE seq > ? AND seq <= ?').get(prunedThrough, indexedThrough) as Row).n as number;
+    return actual === expected;
   }
 
   close(): void {
+    this.#db.close();
+  }
+}
+
+/** The SQLite trail. */
+export class SqliteAuditStore implements AuditStore {
+  readonly #dir: string;
+  readonly #readonly: boolean;
+  readonly #busy: number;
+  readonly #db: Connection;
+  readonly #streams = new Map<number, SqliteAuditStream>();
+  readonly #stmts = new Map<string, Statement>();
+
+  constructor(options: SqliteAuditStoreOptions) {
+    this.#dir = options.dir;
+    this.#readonly = options.readonly === true;
+    this.#busy = options.busyTimeoutMs ?? 10_000;
+    if (!this.#readonly) mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
+    this.#db = open(join(this.#dir, TRAIL_FILE), this.#readonly, this.#busy);
+    if (!this.#readonly) this.#db.exec(TRAIL_SCHEMA);
+  }
+
+  /** Whether a trail exists in `dir`. */
+  static exists(dir: string): boolean {
+    return existsSync(join(dir, TRAIL_FILE));
+  }
+
+  #stmt(sql: string): Statement {
+    let s = this.#stmts.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  initialize(create: () => string): string {
+    this.#db.transaction(() => {
+      if (this.getSetting('trail_id') === undefined) this.#stmt('INSERT INTO settings (name, value) VALUES (?, ?)').run('trail_id', create());
+    }).immediate();
+    return this.trailId();
+  }
+
+  trailId(): string {
+    const id = this.getSetting('trail_id');
+    if (id === undefined) throw new Error('the audit trail is not initialized');
+    return id;
+  }
+
+  getSetting(name: string): string | undefined {
+    const r = this.#stmt('SELECT value FROM settings WHERE name = ?').get(name) as Row | undefined;
+    return r === undefined ? undefined : (r.value as string);
+  }
+
+  setSettingIfAbsent(name: string, value: string): string {
+    this.#stmt('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)').run(name, value);
+    return this.getSetting(name) as string;
+  }
+
+  streamIds(): number[] {
+    const ids: number[] = [];
+    for (const f of readdirSync(this.#dir)) {
+      const m = STREAM_FILE.exec(f);
+      if (m !== null) ids.push(Number(m[1]));
+    }
+    return ids.sort((a, b) => a - b);
+  }
+
+  stream(n: number): SqliteAuditStream {
+    let s = this.#streams.get(n);
+    if (s === undefined) {
+      s = new SqliteAuditStream(join(this.#dir, `stream-${n}.db`), n, this.#readonly, this.#busy);
+      this.#streams.set(n, s);
+    }
+    return s;
+  }
+
+  digests(): AuditDigestRow[] {
+    return this.#stmt('SELECT seq, body, signature FROM digests ORDER BY seq').all() as AuditDigestRow[];
+  }
+
+  writeDigest(build: (last: AuditDigestRow | undefined) => AuditDigestRow | undefined): AuditDigestRow | undefined {
+    return this.#db
+      .transaction(() => {
+        const last = this.#stmt('SELECT seq, body, signature FROM digests ORDER BY seq DESC LIMIT 1').get() as AuditDigestRow | undefined;
+        const digest = build(last);
+        if (digest !== undefined) this.#stmt('INSERT INTO digests (seq, body, signature) VALUES (?, ?, ?)').run(digest.seq, digest.body, digest.signature);
+        return digest;
+      })
+      .immediate();
+  }
+
+  deleteDigestsThrough(seq: number): void {
+    this.#stmt('DELETE FROM digests WHERE seq <= ?').run(seq);
+  }
+
+  lookup(q: LookupQuery): AuditEventRow[] {
+    const p = plan(q);
+    const rows: AuditEventRow[] = [];
+    for (const n of this.streamIds()) {
+      let s: SqliteAuditStream;
+      try {
+        s = this.stream(n);
+      } catch {
+        continue; // a stream file being created right now
+      }
+      for (const r of s.lookup(q, p)) rows.push(r);
+    }
+    rows.sort((x, y) => y.time - x.time || y.stream - x.stream || y.seq - x.seq);
+    return rows.slice(0, q.limit);
+  }
+
+  close(): void {
+    for (const s of this.#streams.values()) s.close();
+    this.#streams.clear();
     this.#db.close();
   }
 }

@@ -206,4 +206,35 @@ export const SQLITE_MIGRATIONS: readonly (readonly [number, string])[] = Object.
     CREATE INDEX org_policy_attachments_target ON org_policy_attachments(organization_id, target_id);
     `,
   ],
+  [
+    3,
+    // Grants (issue 3): one row per grant, gone with its key. Operations and constraints are
+    // JSON; idempotency_key is set for named grants only (CreateGrant retries). The grant-token
+    // MAC key is one row, wrapped by the root of trust.
+    `
+    CREATE TABLE grants (
+      grant_id TEXT PRIMARY KEY,
+      key_arn TEXT NOT NULL REFERENCES keys(arn) ON DELETE CASCADE,
+      region TEXT NOT NULL,
+      issuing_account TEXT NOT NULL,
+      name TEXT,
+      idempotency_key TEXT,
+      grantee_principal TEXT,
+      grantee_service_principal TEXT,
+      retiring_principal TEXT,
+      retiring_service_principal TEXT,
+      operations TEXT NOT NULL,
+      constraints TEXT,
+      creation_date INTEGER NOT NULL
+    );
+    CREATE INDEX grants_key ON grants(key_arn, creation_date, grant_id);
+    CREATE INDEX grants_key_grantee ON grants(key_arn, grantee_principal);
+    CREATE INDEX grants_key_idempotency ON grants(key_arn, idempotency_key) WHERE idempotency_key IS NOT NULL;
+    CREATE INDEX grants_retiring ON grants(region, retiring_principal, creation_date, grant_id) WHERE retiring_principal IS NOT NULL;
+    CREATE TABLE grant_token_key (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      wrapped_key BLOB NOT NULL
+    );
+    `,
+  ],
 ]);

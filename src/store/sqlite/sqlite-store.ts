@@ -5,18 +5,21 @@
  * `secure_delete` overwrites the pages of deleted key material.
  */
 import Database from 'better-sqlite3';
-import type {
-  AccessKeyRecord,
-  AliasRecord,
-  ImportTokenRecord,
-  KeyPatch,
-  KeyRecord,
-  KeyState,
-  KeyVersionRecord,
-  KeyWrite,
-  PageRequest,
-  Store,
-  TagRecord,
+import {
+  parseGrantPosition,
+  type AccessKeyRecord,
+  type AliasRecord,
+  type GrantFilter,
+  type GrantRecord,
+  type ImportTokenRecord,
+  type KeyPatch,
+  type KeyRecord,
+  type KeyState,
+  type KeyVersionRecord,
+  type KeyWrite,
+  type PageRequest,
+  type Store,
+  type TagRecord,
 } from '../store';
 import { SQLITE_MIGRATIONS } from './migrations';
 import { SqliteIdentityStore, type IdentityConnection } from './sqlite-identity-store';
@@ -135,6 +138,32 @@ function aliasFromRow(r: Row): AliasRecord {
     creationDate: r.creation_date as number,
     lastUpdatedDate: r.last_updated_date as number,
   };
+}
+
+function grantFromRow(r: Row): GrantRecord {
+  return {
+    grantId: r.grant_id as string,
+    keyArn: r.key_arn as string,
+    region: r.region as string,
+    issuingAccount: r.issuing_account as string,
+    name: (r.name as string | null) ?? null,
+    idempotencyKey: (r.idempotency_key as string | null) ?? null,
+    granteePrincipal: (r.grantee_principal as string | null) ?? null,
+    granteeServicePrincipal: (r.grantee_service_principal as string | null) ?? null,
+    retiringPrincipal: (r.retiring_principal as string | null) ?? null,
+    retiringServicePrincipal: (r.retiring_service_principal as string | null) ?? null,
+    operations: JSON.parse(r.operations as string) as string[],
+    constraints: r.constraints === null ? null : (JSON.parse(r.constraints as string) as GrantRecord['constraints']),
+    creationDate: r.creation_date as number,
+  };
+}
+
+/** The (creation date, grant id) position strictly after which a grant page starts. */
+function grantAfter(after: string | undefined): [number, string] {
+  if (after === undefined) return [-1, ''];
+  const p = parseGrantPosition(after);
+  if (p === undefined) throw new Error('malformed grant page position');
+  return [p.creationDate, p.grantId];
 }
 
 function accessKeyFromRow(r: Row): AccessKeyRecord {
@@ -467,5 +496,75 @@ export class SqliteStore implements Store {
 
   async pruneImportTokens(now: number): Promise<number> {
     return this.#stmt('DELETE FROM import_tokens WHERE expires_at < ?').run(now).changes;
+  }
+
+  async createGrant(g: GrantRecord, maxPerKey: number): Promise<GrantRecord | 'limit-exceeded'> {
+    return this.#db.transaction((): GrantRecord | 'limit-exceeded' => {
+      if (g.idempotencyKey !== null) {
+        const r = this.#stmt('SELECT * FROM grants WHERE key_arn = ? AND idempotency_key = ? ORDER BY creation_date, grant_id LIMIT 1').get(
+          g.keyArn, g.idempotencyKey,
+        ) as Row | undefined;
+        if (r !== undefined) return grantFromRow(r);
+      }
+      const n = this.#stmt('SELECT COUNT(*) FROM grants WHERE key_arn = ?').pluck().get(g.keyArn) as number;
+      if (n >= maxPerKey) return 'limit-exceeded';
+      this.#stmt(
+        `INSERT INTO grants (grant_id, key_arn, region, issuing_account, name, idempotency_key, grantee_principal,
+           grantee_service_principal, retiring_principal, retiring_service_principal, operations, constraints, creation_date)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        g.grantId, g.keyArn, g.region, g.issuingAccount, g.name, g.idempotencyKey, g.granteePrincipal, g.granteeServicePrincipal,
+        g.retiringPrincipal, g.retiringServicePrincipal, JSON.stringify(g.operations),
+        g.constraints === null ? null : JSON.stringify(g.constraints), g.creationDate,
+      );
+      return g;
+    }).immediate();
+  }
+
+  async getGrant(grantId: string): Promise<GrantRecord | undefined> {
+    const r = this.#stmt('SELECT * FROM grants WHERE grant_id = ?').get(grantId) as Row | undefined;
+    return r === undefined ? undefined : grantFromRow(r);
+  }
+
+  async listGrants(keyArn: string, filter: GrantFilter, page: PageRequest): Promise<GrantRecord[]> {
+    const [date, id] = grantAfter(page.after);
+    const grantId = filter.grantId ?? null;
+    const grantee = filter.granteePrincipal ?? null;
+    const rows = this.#stmt(
+      `SELECT * FROM grants WHERE key_arn = ? AND (? IS NULL OR grant_id = ?) AND (? IS NULL OR grantee_principal = ?)
+         AND (creation_date > ? OR (creation_date = ? AND grant_id > ?))
+       ORDER BY creation_date, grant_id LIMIT ?`,
+    ).all(keyArn, grantId, grantId, grantee, grantee, date, date, id, page.limit) as Row[];
+    return rows.map(grantFromRow);
+  }
+
+  async listGrantsForGrantee(keyArn: string, granteePrincipals: readonly string[]): Promise<GrantRecord[]> {
+    if (granteePrincipals.length === 0) return [];
+    const rows = this.#stmt(
+      `SELECT * FROM grants WHERE key_arn = ? AND grantee_principal IN (${granteePrincipals.map(() => '?').join(', ')})
+       ORDER BY creation_date, grant_id`,
+    ).all(keyArn, ...granteePrincipals) as Row[];
+    return rows.map(grantFromRow);
+  }
+
+  async listRetirableGrants(region: string, retiringPrincipal: string, page: PageRequest): Promise<GrantRecord[]> {
+    const [date, id] = grantAfter(page.after);
+    const rows = this.#stmt(
+      `SELECT * FROM grants WHERE region = ? AND retiring_principal = ?
+         AND (creation_date > ? OR (creation_date = ? AND grant_id > ?))
+       ORDER BY creation_date, grant_id LIMIT ?`,
+    ).all(region, retiringPrincipal, date, date, id, page.limit) as Row[];
+    return rows.map(grantFromRow);
+  }
+
+  async deleteGrant(keyArn: string, grantId: string): Promise<boolean> {
+    return this.#stmt('DELETE FROM grants WHERE key_arn = ? AND grant_id = ?').run(keyArn, grantId).changes > 0;
+  }
+
+  async ensureGrantTokenKey(wrapped: Buffer): Promise<Buffer> {
+    return this.#db.transaction((): Buffer => {
+      this.#stmt('INSERT OR IGNORE INTO grant_token_key (id, wrapped_key) VALUES (1, ?)').run(wrapped);
+      return this.#stmt('SELECT wrapped_key FROM grant_token_key WHERE id = 1').pluck().get() as Buffer;
+    }).immediate();
   }
 }

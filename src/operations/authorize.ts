@@ -1,0 +1,475 @@
+/**
+ * KMS authorization: the one call every KMS operation makes right after it resolves its key(s)
+ * and before it changes anything (DESIGN §3 step 4; issue 3, "Key policy enforcement
+ * everywhere"). It builds the request context (kms-reference.md §9.1), gathers the applicable
+ * policies — the key policy, the caller's identity-based and session policies, the SCPs that
+ * bound the caller's account, and grants — and asks src/policy's `authorize` for AWS's decision
+ * (§9.2). A denial is AccessDeniedException with AWS's message.
+ *
+ * - Key-resource actions evaluate the key policy; a key of another account is usable only by
+ *   the cross-account actions of §3.1 and only when the key policy and the caller's identity
+ *   policies both allow (src/policy/decide.ts).
+ * - Actions without a key (CreateKey, ListKeys, GenerateRandom, …) and the alias half of alias
+ *   operations are decided by identity-based policies alone, against `*` or the alias ARN.
+ * - kms:ViaService: Keyhold has no AWS services calling on a user's behalf. An IAM user or role
+ *   tagged `keyhold:ViaService` (e.g. `s3`, or a full `s3.us-east-1.amazonaws.com`) plays that
+ *   part: its calls to key-resource actions carry kms:ViaService
+ *   `<service>.<region>.amazonaws.com`. Only IAM administrators can tag principals, and session
+ *   tags do not count, so a caller cannot claim a service for itself.
+ *
+ * Caches (all per process, all bounded):
+ * - compiled key policies, by key ARN and policy text (a changed policy is a new text, so an
+ *   entry is never stale); key tags and aliases for aws:ResourceTag / kms:ResourceAliases. These
+ *   drop whenever the keyring drops anything (`Keyring.generation`: own writes, and other
+ *   processes' commits seen by `Keyring.refresh`).
+ * - per principal (access key + principal ARN): its identity, session and SCP policies,
+ *   compiled, and its tags. Dropped when `Store.changeToken()` or the identity store's
+ *   generation moves — so an IAM or Organizations change is seen by the very next request in
+ *   every process on the same store — and in any case after PRINCIPAL_TTL_MS, the bound on
+ *   staleness if a change notification were ever missed. AWS documents these changes as
+ *   eventually consistent; Keyhold's window is at most that TTL.
+ */
+import type { EncryptionContext } from '../crypto/encryption-context';
+import { ServiceError } from '../errors';
+import type { Caller } from '../identity/caller';
+import {
+  compiledPolicySet,
+  principalConditionKeys,
+  requestPrincipal,
+  resolveCallerIdentity,
+  type CallerIdentity,
+} from '../identity/identity-policies';
+import { callerGranteeArns, grantAllows, grantOperationOf, grantsForGrantee, validateGrantTokens } from '../keys/grants';
+import type { Keyring } from '../keys/keyring';
+import {
+  accessDeniedMessage,
+  authorize,
+  compilePolicy,
+  type CompiledPolicy,
+  type Decision,
+  type PolicySet,
+  type RequestPrincipal,
+} from '../policy';
+import type { GrantConstraintsRecord, GrantRecord, KeyRecord, TagRecord } from '../store/records';
+import type { RequestContext, Services } from './operation';
+
+/** How long a principal's compiled policies may be reused (a safety bound; changes drop them at once). */
+export const PRINCIPAL_TTL_MS = 5_000;
+
+/** The principal tag that makes an IAM user or role act as an integrated service (kms:ViaService). */
+export const VIA_SERVICE_TAG = 'keyhold:ViaService';
+
+const MAX_ENTRIES = 10_000;
+
+/** A request condition value as operations give it. */
+export type ConditionValue = string | number | boolean | readonly string[];
+
+/** What an operation asks to be authorized. */
+export interface KmsAuthorization {
+  /** The action, e.g. `kms:Encrypt`. */
+  readonly action: string;
+  /** The KMS key the action is on; absent for actions without a key resource. */
+  readonly key?: KeyRecord;
+  /**
+   * The resource of an action without a key: `*` by default, the alias ARN for the alias half
+   * of CreateAlias/UpdateAlias/DeleteAlias (identity-based policies only).
+   */
+  readonly resource?: string;
+  /** The alias the request named the key by (kms:RequestAlias), e.g. `alias/app`. */
+  readonly requestAlias?: string;
+  /** kms:EncryptionContext:* and kms:EncryptionContextKeys. */
+  readonly encryptionContext?: EncryptionContext;
+  /** kms:EncryptionAlgorithm (cryptographic operations; give the default when omitted). */
+  readonly encryptionAlgorithm?: string;
+  /** The request's GrantTokens. */
+  readonly grantTokens?: readonly string[];
+  /** Further request condition keys by their AWS names, e.g. `{ 'kms:RotationPeriodInDays': 90 }`. */
+  readonly conditions?: Readonly<Record<string, ConditionValue | undefined>>;
+  /** CreateGrant: the grant being created (a grant allowing CreateGrant must cover it). */
+  readonly childGrant?: { readonly operations: readonly string[]; readonly constraints: GrantConstraintsRecord | null };
+  /**
+   * Evaluate identity-based policies only, against the key's ARN, without its key policy
+   * (RetireGrant by a principal of the issuing account that the grant does not name).
+   */
+  readonly identityOnly?: boolean;
+}
+
+/** Per key-resource action: usable across accounts (§3.1 "Cross-account"), and allowed by grants. */
+interface ActionFacts {
+  readonly crossAccount: boolean;
+  readonly grantable: boolean;
+}
+
+const CROSS_GRANT: ActionFacts = Object.freeze({ crossAccount: true, grantable: true });
+const CROSS: ActionFacts = Object.freeze({ crossAccount: true, grantable: false });
+const LOCAL: ActionFacts = Object.freeze({ crossAccount: false, grantable: false });
+
+/** kms-reference.md §3.1, lowercased. Key actions not listed are LOCAL. */
+const KEY_ACTIONS: Readonly<Record<string, ActionFacts>> = Object.freeze({
+  'kms:creategrant': CROSS_GRANT,
+  'kms:decapsulate': CROSS_GRANT,
+  'kms:decrypt': CROSS_GRANT,
+  'kms:derivesharedsecret': CROSS_GRANT,
+  'kms:describekey': CROSS_GRANT,
+  'kms:encapsulate': CROSS_GRANT,
+  'kms:encrypt': CROSS_GRANT,
+  'kms:generatedatakey': CROSS_GRANT,
+  'kms:generatedatakeypair': CROSS_GRANT,
+  'kms:generatedatakeypairwithoutplaintext': CROSS_GRANT,
+  'kms:generatedatakeywithoutplaintext': CROSS_GRANT,
+  'kms:generatemac': CROSS_GRANT,
+  'kms:getpublickey': CROSS_GRANT,
+  'kms:reencryptfrom': CROSS_GRANT,
+  'kms:reencryptto': CROSS_GRANT,
+  'kms:retiregrant': CROSS_GRANT,
+  'kms:sign': CROSS_GRANT,
+  'kms:verify': CROSS_GRANT,
+  'kms:verifymac': CROSS_GRANT,
+  'kms:getkeyrotationstatus': CROSS,
+  'kms:listgrants': CROSS,
+  'kms:revokegrant': CROSS,
+});
+
+/** Actions whose context carries kms:GrantIsForAWSResource (§9.1). */
+const GRANT_RESOURCE_ACTIONS: ReadonlySet<string> = new Set(['kms:creategrant', 'kms:listgrants', 'kms:revokegrant']);
+
+// -------------------------------------------------------------------------------------------------
+// Caches
+
+/** A key policy's text and its compiled form. */
+export interface CandidateKeyPolicy {
+  readonly text: string;
+  readonly compiled: CompiledPolicy;
+}
+
+interface KeyPolicyEntry extends CandidateKeyPolicy {
+  readonly mentionsResourceTag: boolean;
+}
+
+interface PrincipalEntry {
+  readonly identity: CallerIdentity;
+  readonly principal: RequestPrincipal;
+  readonly policies: Required<Pick<PolicySet, 'identityPolicies' | 'scpLevels' | 'sessionPolicies'>>;
+  /** The service name from the VIA_SERVICE_TAG tag, if any. */
+  readonly viaService: string | undefined;
+  readonly mentionsResourceTag: boolean;
+  readonly mentionsResourceAliases: boolean;
+}
+
+const lower = (s: string): string => s.toLowerCase();
+
+/** A stored key policy that no longer parses allows nothing (fail closed). */
+const ALLOW_NOTHING = compilePolicy(
+  '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}',
+  'resource',
+);
+
+/** The per-process caches of one keyring (see the module header). */
+class KmsAuthorizer {
+  readonly #keyring: Keyring;
+  readonly #policies = new Map<string, KeyPolicyEntry>();
+  readonly #tags = new Map<string, Promise<readonly TagRecord[]>>();
+  readonly #aliases = new Map<string, Promise<readonly string[]>>();
+  readonly #principals = new Map<string, { readonly promise: Promise<PrincipalEntry>; readonly expiresAt: number }>();
+  #keyringGeneration: number;
+  #changeToken = Number.NaN;
+  #identityGeneration = Number.NaN;
+
+  constructor(keyring: Keyring) {
+    this.#keyring = keyring;
+    this.#keyringGeneration = keyring.generation;
+  }
+
+  #checkKeyCaches(): void {
+    const g = this.#keyring.generation;
+    if (g !== this.#keyringGeneration) {
+      this.#keyringGeneration = g;
+      this.#policies.clear();
+      this.#tags.clear();
+      this.#aliases.clear();
+    }
+  }
+
+  /** The key's policy, compiled once per (key ARN, policy text). */
+  keyPolicy(key: KeyRecord): KeyPolicyEntry {
+    this.#checkKeyCaches();
+    const hit = this.#policies.get(key.arn);
+    if (hit !== undefined && hit.text === key.policy) return hit;
+    const entry = compileKeyPolicyEntry(key.policy);
+    if (this.#policies.size >= MAX_ENTRIES) this.#policies.clear();
+    this.#policies.set(key.arn, entry);
+    return entry;
+  }
+
+  /** Remembers a policy compiled elsewhere (the lockout check) for the key it is about to become. */
+  rememberKeyPolicy(arn: string, entry: KeyPolicyEntry): void {
+    this.#checkKeyCaches();
+    if (this.#policies.size >= MAX_ENTRIES) this.#policies.clear();
+    this.#policies.set(arn, entry);
+  }
+
+  tags(svc: Services, key: KeyRecord): Promise<readonly TagRecord[]> {
+    return this.#memo(this.#tags, key.arn, () => svc.store.listTags(key.arn));
+  }
+
+  aliases(svc: Services, key: KeyRecord): Promise<readonly string[]> {
+    return this.#memo(this.#aliases, key.arn, async () =>
+      (await svc.store.listAliases(key.accountId, key.region, key.arn, { limit: 50 })).map((a) => a.aliasName),
+    );
+  }
+
+  #memo<T>(map: Map<string, Promise<T>>, arn: string, load: () => Promise<T>): Promise<T> {
+    this.#checkKeyCaches();
+    let hit = map.get(arn);
+    if (hit === undefined) {
+      if (map.size >= MAX_ENTRIES) map.clear();
+      hit = load();
+      map.set(arn, hit);
+      hit.catch(() => map.delete(arn));
+    }
+    return hit;
+  }
+
+  /** The caller's policies and facts, cached per access key and principal. */
+  principal(svc: Services, caller: Caller): Promise<PrincipalEntry> {
+    const t = svc.store.changeToken();
+    const g = svc.store.identity.generation();
+    if (t !== this.#changeToken || g !== this.#identityGeneration) {
+      this.#changeToken = t;
+      this.#identityGeneration = g;
+      this.#principals.clear();
+    }
+    const cacheKey = `${caller.accessKeyId}\0${caller.principalArn}`;
+    const now = svc.clock.now();
+    const hit = this.#principals.get(cacheKey);
+    if (hit !== undefined && now < hit.expiresAt) return hit.promise;
+    if (this.#principals.size >= MAX_ENTRIES) this.#principals.clear();
+    const promise = loadPrincipal(svc, caller);
+    this.#principals.set(cacheKey, { promise, expiresAt: now + PRINCIPAL_TTL_MS });
+    promise.catch(() => {
+      if (this.#principals.get(cacheKey)?.promise === promise) this.#principals.delete(cacheKey);
+    });
+    return promise;
+  }
+}
+
+function compileKeyPolicyEntry(text: string, compiled?: CompiledPolicy): KeyPolicyEntry {
+  let c = compiled;
+  if (c === undefined) {
+    try {
+      c = compilePolicy(text, 'resource');
+    } catch {
+      c = ALLOW_NOTHING;
+    }
+  }
+  return { text, compiled: c, mentionsResourceTag: lower(text).includes('aws:resourcetag') };
+}
+
+async function loadPrincipal(svc: Services, caller: Caller): Promise<PrincipalEntry> {
+  const identity = await resolveCallerIdentity(svc.store, caller);
+  const policies = compiledPolicySet(identity);
+  const texts = [...identity.identityPolicies, ...identity.sessionPolicies, ...identity.scpLevels.flatMap((l) => l.policies)]
+    .map((p) => lower(p.document))
+    .join('\n');
+  let viaService: string | undefined;
+  if (identity.entity !== undefined && identity.entity.kind !== 'group') {
+    const tag = (await svc.store.identity.listIamTags(identity.entity.id)).find((t) => lower(t.Key) === lower(VIA_SERVICE_TAG));
+    if (tag !== undefined && tag.Value !== '') viaService = tag.Value;
+  }
+  return {
+    identity,
+    principal: requestPrincipal(caller),
+    policies,
+    viaService,
+    mentionsResourceTag: texts.includes('aws:resourcetag'),
+    mentionsResourceAliases: texts.includes('kms:resourcealiases'),
+  };
+}
+
+const authorizers = new WeakMap<Keyring, KmsAuthorizer>();
+
+function authorizerOf(keyring: Keyring): KmsAuthorizer {
+  let a = authorizers.get(keyring);
+  if (a === undefined) {
+    a = new KmsAuthorizer(keyring);
+    authorizers.set(keyring, a);
+  }
+  return a;
+}
+
+// -------------------------------------------------------------------------------------------------
+// The request context
+
+type ConditionMap = Map<string, string | readonly string[]>;
+
+function setCondition(m: ConditionMap, name: string, value: ConditionValue | undefined): void {
+  if (value === undefined) return;
+  m.set(lower(name), typeof value === 'string' || Array.isArray(value) ? (value as string | readonly string[]) : String(value));
+}
+
+/** kms:ViaService for a service name or endpoint given in the principal tag. */
+function viaServiceEndpoint(value: string, region: string): string {
+  return value.includes('.') ? value : `${value}.${region}.amazonaws.com`;
+}
+
+/** aws:RequestTag/* and aws:TagKeys for CreateKey, ReplicateKey and TagResource. */
+export function requestTagConditions(tags: readonly TagRecord[]): Record<string, ConditionValue> {
+  const out: Record<string, ConditionValue> = { 'aws:TagKeys': tags.map((t) => t.TagKey) };
+  for (const t of tags) out[`aws:RequestTag/${t.TagKey}`] = t.TagValue;
+  return out;
+}
+
+interface BuiltContext {
+  readonly conditions: ConditionMap;
+  /** For the key policy: without the IAM-only keys (kms:ResourceAliases). */
+  readonly resourceConditions: ConditionMap | undefined;
+}
+
+async function buildContext(
+  a: KmsAuthorizer,
+  ctx: RequestContext,
+  svc: Services,
+  req: KmsAuthorization,
+  entry: PrincipalEntry,
+  keyPolicy: KeyPolicyEntry | undefined,
+  newKeyTags: readonly TagRecord[] | undefined,
+): Promise<BuiltContext> {
+  const m = principalConditionKeys(ctx.caller, entry.identity, ctx.origin, ctx.region, svc.clock);
+  const key = req.key;
+  if (key !== undefined) {
+    m.set('kms:calleraccount', ctx.caller.accountId);
+    m.set('kms:keyorigin', key.origin);
+    m.set('kms:keyspec', key.keySpec);
+    m.set('kms:customermasterkeyspec', key.keySpec);
+    m.set('kms:keyusage', key.keyUsage);
+    m.set('kms:customermasterkeyusage', key.keyUsage);
+    m.set('kms:multiregion', String(key.multiRegion));
+    if (key.multiRegionKeyType !== null) m.set('kms:multiregionkeytype', key.multiRegionKeyType);
+    if (entry.viaService !== undefined) m.set('kms:viaservice', viaServiceEndpoint(entry.viaService, ctx.region));
+    if (GRANT_RESOURCE_ACTIONS.has(lower(req.action))) m.set('kms:grantisforawsresource', String(entry.viaService !== undefined));
+    if (entry.mentionsResourceTag || keyPolicy?.mentionsResourceTag === true) {
+      for (const t of newKeyTags ?? (await a.tags(svc, key))) m.set(`aws:resourcetag/${lower(t.TagKey)}`, t.TagValue);
+    }
+  }
+  if (req.requestAlias !== undefined) m.set('kms:requestalias', req.requestAlias);
+  if (req.encryptionAlgorithm !== undefined) m.set('kms:encryptionalgorithm', req.encryptionAlgorithm);
+  if (req.encryptionContext !== undefined) {
+    const keys = Object.keys(req.encryptionContext);
+    for (const k of keys) m.set(`kms:encryptioncontext:${lower(k)}`, req.encryptionContext[k] as string);
+    if (keys.length > 0) m.set('kms:encryptioncontextkeys', keys);
+  }
+  if (req.conditions !== undefined) for (const [k, v] of Object.entries(req.conditions)) setCondition(m, k, v);
+  if (key !== undefined && entry.mentionsResourceAliases) {
+    const forKeyPolicy = new Map(m);
+    m.set('kms:resourcealiases', newKeyTags === undefined ? await a.aliases(svc, key) : []);
+    return { conditions: m, resourceConditions: forKeyPolicy };
+  }
+  return { conditions: m, resourceConditions: undefined };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Grants
+
+/**
+ * Whether a grant on `key` allows the call (src/keys/grants.ts: grantee, operation, constraints
+ * against the request's encryption context, CreateGrant's "equally strict or stricter" rule):
+ * `direct` when it names the caller (or its role), `account` when it names only the caller's
+ * account root — which, like a key policy naming the account, still needs an identity-policy
+ * allow. Grants named by the request's grant tokens count at once.
+ */
+async function grantMatch(
+  ctx: RequestContext,
+  svc: Services,
+  key: KeyRecord,
+  req: KmsAuthorization,
+  tokenGrants: readonly GrantRecord[],
+): Promise<'direct' | 'account' | undefined> {
+  const operation = grantOperationOf(req.action);
+  if (operation === undefined || operation === 'RetireGrant') return undefined;
+  const arns = callerGranteeArns(ctx.caller);
+  const stored = await grantsForGrantee(svc.store, key.arn, arns);
+  const grants = tokenGrants.length === 0 ? stored : [...tokenGrants.filter((g) => g.keyArn === key.arn), ...stored];
+  if (grants.length === 0) return undefined;
+  const check = {
+    operation,
+    ...(req.encryptionContext === undefined ? {} : { encryptionContext: req.encryptionContext }),
+    ...(req.childGrant === undefined ? {} : { childGrant: req.childGrant }),
+  };
+  const root = ctx.caller.principalType === 'Root' ? undefined : arns[arns.length - 1];
+  const direct = root === undefined ? arns : arns.filter((a) => a !== root);
+  if (grantAllows(grants, { ...check, granteePrincipalArns: direct })) return 'direct';
+  if (root !== undefined && grantAllows(grants, { ...check, granteePrincipalArns: [root] })) return 'account';
+  return undefined;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Deciding
+
+/** The resource ARN a request is authorized against (and named in AccessDenied messages). */
+function resourceOf(req: KmsAuthorization): string {
+  return req.key?.arn ?? req.resource ?? '*';
+}
+
+const NO_RESOURCE_ALLOW: Decision = Object.freeze({ allowed: false, reason: 'no-allow-resource' });
+
+/** Options of `decideKms` (the policy-lockout check). */
+export interface DecideOptions {
+  /** Evaluate this policy instead of the key's own (the policy about to be installed). */
+  readonly keyPolicy?: CandidateKeyPolicy;
+  /** `false` leaves grants out. */
+  readonly withGrants?: boolean;
+  /** The key does not exist yet: these are its tags, and it has no aliases. */
+  readonly newKeyTags?: readonly TagRecord[];
+}
+
+/** Decides a request (see `authorizeKms`). */
+export async function decideKms(
+  ctx: RequestContext,
+  svc: Services,
+  req: KmsAuthorization,
+  options: DecideOptions = {},
+): Promise<Decision> {
+  const a = authorizerOf(svc.keyring);
+  const action = lower(req.action);
+  const key = req.key;
+  const facts = key === undefined ? undefined : (KEY_ACTIONS[action] ?? LOCAL);
+  // Key operations that AWS does not offer across accounts fail whatever the policies say.
+  if (key !== undefined && facts !== undefined && !facts.crossAccount && key.accountId !== ctx.caller.accountId) return NO_RESOURCE_ALLOW;
+
+  // Every token must be genuine, needed or not (InvalidGrantTokenException).
+  const tokenGrants = req.grantTokens === undefined || req.grantTokens.length === 0 ? [] : await validateGrantTokens(req.grantTokens, svc);
+  const entry = await a.principal(svc, ctx.caller);
+  let keyPolicy: KeyPolicyEntry | undefined;
+  if (key !== undefined && req.identityOnly !== true) {
+    keyPolicy = options.keyPolicy !== undefined ? compileKeyPolicyEntry(options.keyPolicy.text, options.keyPolicy.compiled) : a.keyPolicy(key);
+  }
+  const built = await buildContext(a, ctx, svc, req, entry, keyPolicy, options.newKeyTags);
+  const request = { action: req.action, resource: resourceOf(req), principal: entry.principal, conditions: built.conditions };
+  const set: PolicySet = {
+    ...entry.policies,
+    ...(keyPolicy === undefined ? {} : { resourcePolicy: keyPolicy.compiled, resourceAccountId: (key as KeyRecord).accountId }),
+    ...(built.resourceConditions === undefined ? {} : { resourceConditions: built.resourceConditions }),
+  };
+  const d = authorize(request, set);
+  // Grants only ever add permission: consult them only when the policies alone do not allow,
+  // and never past an explicit deny or an SCP.
+  if (d.allowed || key === undefined || facts?.grantable !== true || options.withGrants === false) return d;
+  if (d.reason.startsWith('explicit-deny') || d.reason === 'no-allow-scp') return d;
+  const match = await grantMatch(ctx, svc, key, req, tokenGrants);
+  if (match === undefined) return d;
+  // A grant to the account root: the caller's identity-based policies must allow as well.
+  if (match === 'account') return authorize(request, entry.policies);
+  return authorize(request, { ...set, grantAllows: true });
+}
+
+/** Throws AccessDeniedException (AWS's message) unless the caller may do what `req` asks. */
+export async function authorizeKms(ctx: RequestContext, svc: Services, req: KmsAuthorization): Promise<void> {
+  const d = await decideKms(ctx, svc, req);
+  if (d.allowed || d.reason === 'allowed') return;
+  throw new ServiceError('AccessDeniedException', accessDeniedMessage(ctx.caller.principalArn, req.action, resourceOf(req), d.reason));
+}
+
+/** Caches the compiled form of a policy a key is about to get (saves a compile on its first use). */
+export function rememberKeyPolicy(svc: Services, arn: string, policy: CandidateKeyPolicy): void {
+  authorizerOf(svc.keyring).rememberKeyPolicy(arn, compileKeyPolicyEntry(policy.text, policy.compiled));
+}

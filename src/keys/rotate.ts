@@ -123,7 +123,39 @@ export async function rotateKey(
   for (const v of versions) writes.push({ kind: 'put-version', version: v });
   const ok = await store.applyKeyWrites(writes);
   for (const r of rows) keyring.forget(r.arn);
-  return ok ? versions[0] : undefined;
+  if (!ok) return undefined;
+  if (key.multiRegion) await backfillReplicas(store, keyring, key, rows, next, materialId, type, now);
+  return versions[0];
+}
+
+/**
+ * A replica committed by ReplicateKey between listing the related rows and the rotation's commit
+ * copied the versions up to the old one only; give it the new version too, so ciphertexts made
+ * under the new version decrypt in its Region.
+ */
+async function backfillReplicas(
+  store: Store,
+  keyring: Keyring,
+  key: KeyRecord,
+  rotated: readonly KeyRecord[],
+  next: number,
+  materialId: string,
+  type: RotationType,
+  now: number,
+): Promise<void> {
+  const seen = new Set(rotated.map((r) => r.arn));
+  const late = (await store.listRelatedKeys(key.accountId, key.keyId)).filter((r) => !seen.has(r.arn) && r.currentVersion < next);
+  if (late.length === 0) return;
+  const material = await keyring.material({ ...key, currentVersion: next }, next);
+  if (material === undefined) return;
+  for (const r of late) {
+    const v = { ...(await keyring.versionFor(r.arn, next, type, material, materialId)), createdAt: now };
+    await store.applyKeyWrites([
+      { kind: 'update-key', arn: r.arn, patch: { currentVersion: next }, ifCurrentVersion: next - 1 },
+      { kind: 'put-version', version: v },
+    ]);
+    keyring.forget(r.arn);
+  }
 }
 
 /**

@@ -120,10 +120,19 @@ export class RequestAudit {
     this.#intent = true;
   }
 
-  /** Makes the request's record durable; rejects if it cannot (the response must then be a 5xx). */
+  /**
+   * Makes the request's record durable; rejects if it cannot (the response must then be a 5xx).
+   * A request already failing with a 5xx while the trail is known to be failing is answered at
+   * once: its record is still attempted, but the answer is an error either way.
+   */
   finish(output: string, error: ServiceError | undefined): Promise<void> {
     const record = this.#record(output, error, undefined);
-    return this.#opts.sink.append(this.#intent ? { ...record, completes: this.#requestId } : record);
+    const durable = this.#opts.sink.append(this.#intent ? { ...record, completes: this.#requestId } : record);
+    if (error !== undefined && error.status >= 500 && !this.#opts.sink.healthy) {
+      durable.catch(() => undefined);
+      return Promise.resolve();
+    }
+    return durable;
   }
 
   #record(output: string, error: ServiceError | undefined, additional: Record<string, unknown> | undefined): AuditAppend {

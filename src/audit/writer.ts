@@ -167,11 +167,18 @@ export class AuditWriter implements AuditSink {
 
   #startProbing(): void {
     if (this.#probe !== undefined || this.#closed) return;
+    let pending = false;
     this.#probe = setInterval(() => {
-      if (this.#worker === undefined) return;
+      if (this.#worker === undefined || pending) return;
+      pending = true;
       this.#call({ t: 'probe', id: 0 }).then(
-        () => this.#setHealthy(true),
-        () => undefined,
+        () => {
+          pending = false;
+          this.#setHealthy(true);
+        },
+        () => {
+          pending = false;
+        },
       );
     }, this.#opts.retryMs ?? 1000).unref();
   }

@@ -167,6 +167,7 @@ function drain(): void {
   queue = [];
   // All commits queued since the last turn: one transaction, one fsync.
   const commits = batch.filter((m): m is Extract<ToWriterThread, { t: 'commit' }> => m.t === 'commit');
+  let commitFailure: string | undefined;
   if (commits.length > 0) {
     const events: AuditAppend[] = [];
     const intents: AuditIntent[] = [];
@@ -185,10 +186,18 @@ function drain(): void {
     } catch (e) {
       failure = message(e);
     }
+    commitFailure = failure;
     for (const c of commits) reply(failure === undefined ? { t: 'ok', id: c.id } : { t: 'fail', id: c.id, message: failure });
   }
+  let probed = false;
   for (const m of batch) {
     if (m.t === 'commit') continue;
+    if (m.t === 'probe' && (probed || commits.length > 0)) {
+      // A commit in this turn (or an earlier probe) already said whether the file is writable.
+      reply(commitFailure === undefined ? { t: 'ok', id: m.id } : { t: 'fail', id: m.id, message: commitFailure });
+      continue;
+    }
+    if (m.t === 'probe') probed = true;
     try {
       const value = handle(m);
       reply({ t: 'ok', id: m.id, value });

@@ -457,8 +457,12 @@ export async function decideKms(
   if (d.reason.startsWith('explicit-deny') || d.reason === 'no-allow-scp') return d;
   const match = await grantMatch(ctx, svc, key, req, tokenGrants);
   if (match === undefined) return d;
-  // A grant to the account root: the caller's identity-based policies must allow as well.
-  if (match === 'account') return authorize(request, entry.policies);
+  // A grant to the account root: the caller's identity-based policies must allow as well;
+  // when they do not, the grant adds nothing and the policies' answer stands.
+  if (match === 'account') {
+    const viaAccount = authorize(request, entry.policies);
+    return viaAccount.allowed ? viaAccount : d;
+  }
   return authorize(request, { ...set, grantAllows: true });
 }
 

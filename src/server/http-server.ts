@@ -135,7 +135,7 @@ export function createApiServer(deps: ServerDeps): Server {
         await record.finish('', failure);
       } catch (e) {
         logger.error({ requestId, operation: opName, err: e }, 'audit record could not be written: answering with an error');
-        failure = new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
+        if (failure === undefined || failure.status < 500) failure = new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
       }
     }
     if (failure === undefined) {
@@ -213,7 +213,7 @@ export function createApiServer(deps: ServerDeps): Server {
       } catch (e) {
         // Fail closed: no answer leaves without its durable audit record (DESIGN §1 promise 2).
         logger.error({ requestId, operation: opName, err: e }, 'audit record could not be written: answering with an error');
-        failure = new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
+        if (failure === undefined || failure.status < 500) failure = new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
       }
     }
     if (failure === undefined) {

@@ -140,7 +140,8 @@ export interface IdentityPage {
 /** The identity persistence port (reached as `Store.identity`). */
 export interface IdentityStore {
   /**
-   * Counts identity writes made through this Store instance. Caches in this process compare it
+   * Counts identity writes made through this Store instance that may make cached identity data
+   * stale (not the creation of access keys or STS sessions). Caches in this process compare it
    * (with `Store.changeToken()` for other processes' commits) to drop stale entries.
    */
   generation(): number;

@@ -129,7 +129,7 @@ export const assumeRole: Operation<Input> = {
       new ServiceError('AccessDeniedException', `User: ${caller.principalArn} is not authorized to perform: ${action} on resource: ${input.RoleArn}`);
 
     const parsed = parseRoleArn(input.RoleArn);
-    if (parsed === undefined) throw validation(`${input.RoleArn.slice(0, 64)} is invalid`);
+    if (parsed === undefined) throw validation("1 validation error detected: Value at 'roleArn' failed to satisfy constraint: Member must be a role ARN");
     // A role that does not exist is denied like one that does not trust the caller (no existence oracle).
     const role = await svc.store.identity.getIamEntity(parsed.accountId, 'role', parsed.name);
     if (role === undefined || role.path !== parsed.path || role.assumeRolePolicy === null) throw denied('sts:AssumeRole');

@@ -364,13 +364,19 @@ export class SqliteAuditStream implements AuditStream {
   }
 
   prune(seq: number): number {
-    const removed = this.#db
-      .transaction(() => {
-        const n = this.#stmt('DELETE FROM events WHERE seq <= ?').run(seq).changes;
-        this.#stmt('UPDATE stream_info SET pruned_through = max(pruned_through, ?) WHERE id = 1').run(seq);
-        return n;
-      })
-      .immediate();
+    // Short transactions, oldest records first, so the stream's writer never waits long.
+    let removed = 0;
+    for (let from = this.info().prunedThrough; from < seq; ) {
+      const to = Math.min(seq, from + 5000);
+      removed += this.#db
+        .transaction(() => {
+          const n = this.#stmt('DELETE FROM events WHERE seq <= ?').run(to).changes;
+          this.#stmt('UPDATE stream_info SET pruned_through = max(pruned_through, ?) WHERE id = 1').run(to);
+          return n;
+        })
+        .immediate();
+      from = to;
+    }
     // Index rows are keyed by attribute, not by seq: sweep them in short transactions so the
     // stream's writer interleaves. Lookups join on the records, so unswept rows are never returned.
     let cursor: unknown[] = [-1, '', '', -1, -1];

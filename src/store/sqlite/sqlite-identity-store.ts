@@ -160,12 +160,15 @@ export class SqliteIdentityStore implements IdentityStore {
     return s;
   }
 
-  /** Runs `fn` in an IMMEDIATE transaction and counts the write. */
-  #write<T>(fn: () => T): T {
+  /**
+   * Runs `fn` in an IMMEDIATE transaction and counts the write, unless it only adds something
+   * no cache can hold yet (`stale` false: a new access key or STS session).
+   */
+  #write<T>(fn: () => T, stale = true): T {
     try {
       return this.#db.transaction(fn).immediate();
     } finally {
-      this.#generation += 1;
+      if (stale) this.#generation += 1;
     }
   }
 
@@ -485,7 +488,7 @@ export class SqliteIdentityStore implements IdentityStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(k.accessKeyId, k.accountId, k.principalArn, k.principalId, k.principalType, k.userName, k.wrappedSecret, k.status, k.createdAt);
       return true;
-    });
+    }, false);
   }
 
   async listAccessKeysForPrincipal(principalId: string): Promise<AccessKeyRecord[]> {
@@ -504,17 +507,17 @@ export class SqliteIdentityStore implements IdentityStore {
   // STS sessions -------------------------------------------------------------------------------
 
   async putStsSession(s: StsSessionRecord): Promise<void> {
-    this.#write(() =>
-      this.#stmt(
-        `INSERT INTO sts_sessions (access_key_id, account_id, role_id, role_arn, role_name, session_name, wrapped_credentials, created_at,
-           expires_at, session_policy, policy_arns, session_tags, transitive_tag_keys, source_identity, source_principal_arn)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        s.accessKeyId, s.accountId, s.roleId, s.roleArn, s.roleName, s.sessionName, s.wrappedCredentials, s.createdAt, s.expiresAt,
-        s.sessionPolicy, JSON.stringify(s.policyArns), JSON.stringify(s.sessionTags), JSON.stringify(s.transitiveTagKeys),
-        s.sourceIdentity, s.sourcePrincipalArn,
-      ),
+    const insert = this.#stmt(
+      `INSERT INTO sts_sessions (access_key_id, account_id, role_id, role_arn, role_name, session_name, wrapped_credentials, created_at,
+         expires_at, session_policy, policy_arns, session_tags, transitive_tag_keys, source_identity, source_principal_arn)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    const params = [
+      s.accessKeyId, s.accountId, s.roleId, s.roleArn, s.roleName, s.sessionName, s.wrappedCredentials, s.createdAt, s.expiresAt,
+      s.sessionPolicy, JSON.stringify(s.policyArns), JSON.stringify(s.sessionTags), JSON.stringify(s.transitiveTagKeys),
+      s.sourceIdentity, s.sourcePrincipalArn,
+    ];
+    this.#write(() => insert.run(...params), false);
   }
 
   async getStsSession(accessKeyId: string): Promise<StsSessionRecord | undefined> {
@@ -523,6 +526,7 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async pruneStsSessions(before: number): Promise<number> {
-    return this.#write(() => this.#stmt('DELETE FROM sts_sessions WHERE expires_at < ?').run(before).changes);
+    // Only sessions long expired go: a cached one is refused as expired either way.
+    return this.#write(() => this.#stmt('DELETE FROM sts_sessions WHERE expires_at < ?').run(before).changes, false);
   }
 }

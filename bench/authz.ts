@@ -15,10 +15,15 @@
  *
  * The cases alternate over several rounds (A B C A B C …) so drift hits all alike; the table
  * gives the median requests/s and the server's CPU µs per request (utime+stime of its process
- * tree from /proc), and each case relative to user-default.
+ * tree from /proc), and each case relative to user-default. On a shared or busy machine the
+ * wrk figures move by several percent from run to run, so the benchmark also times the
+ * decision alone: `decideKms` (src/operations/authorize.ts) called in-process, on the same data
+ * directory, with the same callers and keys — the evaluator's own cost per request, to set
+ * against the server CPU per Encrypt.
  *
  * Usage: npx tsc -p tsconfig.json && node dist/bench/authz.js [--duration 5] [--rounds 3]
  *        [--workers 2] [--concurrency 32] [--wrk wrk] [--out bench/results/authz.json]
+ *        [--decisions-only]   (skip wrk: time the decision alone)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -30,6 +35,13 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { systemClock } from '../src/clock';
+import type { Caller } from '../src/identity/caller';
+import { Keyring } from '../src/keys/keyring';
+import { decideKms } from '../src/operations/authorize';
+import type { Services } from '../src/operations/operation';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store';
+import type { RootOfTrust } from '../src/trust/root-of-trust';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const KEYHOLD_BIN = join(REPO_ROOT, 'bin', 'keyhold');
@@ -45,15 +57,16 @@ interface Prepared {
   body: string;
 }
 
-function options(): { durationS: number; rounds: number; workers: number; concurrency: number; wrk: string; out: string } {
+function options(): { durationS: number; rounds: number; workers: number; concurrency: number; wrk: string; out: string; decisionsOnly: boolean } {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string', default: '5' },
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
       workers: { type: 'string', default: '2' },
       concurrency: { type: 'string', default: '32' },
       wrk: { type: 'string', default: 'wrk' },
       out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results', 'authz.json') },
+      'decisions-only': { type: 'boolean', default: false },
     },
   });
   const n = (v: string, name: string): number => {
@@ -68,6 +81,7 @@ function options(): { durationS: number; rounds: number; workers: number; concur
     concurrency: n(values.concurrency, 'concurrency'),
     wrk: values.wrk,
     out: resolve(values.out),
+    decisionsOnly: values['decisions-only'],
   };
   // Pre-signed requests are accepted for ±5 minutes.
   if (o.durationS * o.rounds * 3 > 240) throw new Error('--duration × --rounds × 3 cases must stay under 240 s');
@@ -79,7 +93,7 @@ function options(): { durationS: number; rounds: number; workers: number; concur
 
 async function startServer(dataDir: string, workers: number): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [KEYHOLD_BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--region', REGION, '--workers', String(workers)], {
-    env: { ...process.env, KEYHOLD_LOG_LEVEL: 'warn' },
+    env: { ...process.env, KEYHOLD_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -264,6 +278,60 @@ function fiveStatementPolicy(account: string): string {
   });
 }
 
+/** Times `decideKms` for the three cases in this process, against the server's store file. */
+async function timeDecisions(
+  dataDir: string,
+  account: string,
+  who: { root: Creds; app: Creds; appUserId: string },
+  keys: { plain: string; five: string },
+): Promise<{ case: string; usPerDecision: number }[]> {
+  const store = new SqliteStore({ path: join(dataDir, 'keyhold.db') });
+  // Decisions never touch key material: no root of trust is needed.
+  const trust = {} as RootOfTrust;
+  const keyring = new Keyring(store, trust, systemClock);
+  const svc: Services = { store, keyring, trust, clock: systemClock };
+  const origin = { sourceIp: '127.0.0.1', userAgent: 'keyhold-bench-authz', secureTransport: false };
+  const rootCaller: Caller = {
+    accountId: account, principalArn: `arn:aws:iam::${account}:root`, principalId: account, principalType: 'Root', userName: null, accessKeyId: who.root.accessKeyId,
+  };
+  const appCaller: Caller = {
+    accountId: account, principalArn: `arn:aws:iam::${account}:user/app`, principalId: who.appUserId, principalType: 'IAMUser', userName: 'app',
+    accessKeyId: who.app.accessKeyId, uniqueId: who.appUserId,
+  };
+  const keyOf = async (id: string) => {
+    const k = await keyring.getKey(`arn:aws:kms:${REGION}:${account}:key/${id}`);
+    if (k === undefined) throw new Error(`key ${id} not found`);
+    return k;
+  };
+  const cases = [
+    { case: 'root-default', caller: rootCaller, key: await keyOf(keys.plain) },
+    { case: 'user-default', caller: appCaller, key: await keyOf(keys.plain) },
+    { case: 'user-five', caller: appCaller, key: await keyOf(keys.five) },
+  ];
+  const out: { case: string; usPerDecision: number }[] = [];
+  try {
+    for (const c of cases) {
+      const ctx = { caller: c.caller, origin, region: REGION, requestId: 'bench' };
+      const req = { action: 'kms:Encrypt', key: c.key, encryptionAlgorithm: 'SYMMETRIC_DEFAULT', encryptionContext: { app: 'billing', tenant: 't-1' } };
+      const once = await decideKms(ctx, svc, req);
+      if (!once.allowed) throw new Error(`${c.case}: the decision was ${once.reason}`);
+      const n = 20_000;
+      const samples: number[] = [];
+      for (let round = 0; round < 6; round++) {
+        // CPU time, not wall time: other load on the machine does not count.
+        const t0 = process.cpuUsage();
+        for (let i = 0; i < n; i++) await decideKms(ctx, svc, req);
+        const t = process.cpuUsage(t0);
+        if (round > 0) samples.push((t.user + t.system) / n);
+      }
+      out.push({ case: c.case, usPerDecision: Number(median(samples).toFixed(2)) });
+    }
+  } finally {
+    await store.close();
+  }
+  return out;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -294,7 +362,8 @@ async function main(): Promise<void> {
     };
     const account = /account (\d{12})/.exec(text)?.[1] as string;
     await iam(port, 'CreateUser', { UserName: 'key-admin' }, root);
-    await iam(port, 'CreateUser', { UserName: 'app' }, root);
+    const appUser = await iam(port, 'CreateUser', { UserName: 'app' }, root);
+    const appUserId = /<UserId>([^<]+)</.exec(appUser)?.[1] as string;
     await iam(port, 'PutUserPolicy', {
       UserName: 'app',
       PolicyName: 'use-keys',
@@ -324,6 +393,12 @@ async function main(): Promise<void> {
     for (const c of cases) {
       const a = await send(port, c.req);
       if (a.status !== 200) throw new Error(`${c.id}: ${a.status} ${a.body}`);
+    }
+    if (o.decisionsOnly) {
+      for (const d of await timeDecisions(dataDir, account, { root, app, appUserId }, { plain, five })) {
+        process.stdout.write(`${d.case.padEnd(13)} ${d.usPerDecision.toFixed(2).padStart(7)} µs per decision\n`);
+      }
+      return;
     }
     const dir = mkdtempSync(join(tmpdir(), 'keyhold-bench-authz-wrk-'));
     // Warm every path once (JIT, caches).
@@ -365,8 +440,11 @@ async function main(): Promise<void> {
         `${r.case.padEnd(13)} ${String(r.rps).padStart(6)}  ${String(r.cpuUsPerRequest).padStart(10)}  ${String(r.p50Us).padStart(6)}  ${String(r.p99Us).padStart(6)}  ${r.rpsVsUserDefault.padStart(21)}  ${r.cpuVsUserDefault.padStart(19)}\n`,
       );
     }
+    const decisions = await timeDecisions(dataDir, account, { root, app, appUserId }, { plain, five });
+    process.stdout.write('\nThe decision alone (decideKms in-process, same data directory; CPU µs per call, median of 5 × 20000):\n');
+    for (const d of decisions) process.stdout.write(`${d.case.padEnd(13)} ${d.usPerDecision.toFixed(2).padStart(7)} µs\n`);
     mkdirSync(dirname(o.out), { recursive: true });
-    writeFileSync(o.out, JSON.stringify({ date: new Date().toISOString(), options: o, rows }, null, 2) + '\n');
+    writeFileSync(o.out, JSON.stringify({ date: new Date().toISOString(), options: o, rows, decisions }, null, 2) + '\n');
     process.stdout.write(`results: ${o.out}\n`);
   } finally {
     stop();

@@ -860,7 +860,8 @@ async function main(): Promise<number> {
   process.stdout.write(
     '\nreq/s and latency are wrk\'s; "srv cores" = server CPU seconds per wall second; "wrk cores" = wrk\'s CPU per wall second\n' +
       '(1.00 = the load generator\'s single thread was saturated); "other" = CPU per wall second used by other processes on the machine\n' +
-      '(plus hypervisor steal; well above 0 means the run was disturbed); "vs bare" = req/s ÷ the bare node:http server\'s req/s at the same\n' +
+      '(plus hypervisor steal; includes kernel threads such as block-I/O workers serving the server\'s fsyncs; well above 0 usually means\n' +
+      'the run was disturbed by other work); "vs bare" = req/s ÷ the bare node:http server\'s req/s at the same\n' +
       'concurrency, mean of the runs before and after the Keyhold cases (the bare server is ONE process; Keyhold uses its workers).\n' +
       'Every response was checked to be 2xx.\n',
   );

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
-import type { AuditStore } from '../store/audit-log';
+import type { AuditAppend, AuditStore } from '../store/audit-log';
 import type { KeyRecord } from '../store/records';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { genesisHash } from './chain';
@@ -54,6 +54,8 @@ export class AuditTrail {
   readonly #opts: AuditTrailOptions;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> = Promise.resolve();
+  /** Service events whose record failed: retried every interval and at shutdown. */
+  #unrecorded: AuditAppend[] = [];
 
   private constructor(opts: AuditTrailOptions, writer: AuditWriter) {
     this.#opts = opts;
@@ -88,6 +90,7 @@ export class AuditTrail {
   async #periodic(): Promise<void> {
     const now = this.#opts.clock.now();
     try {
+      await this.#retryUnrecorded();
       await this.writer.recover(now, STALE_INTENT_MS);
       await this.writer.digest('interval', now);
       if (this.#opts.retentionMs > 0) {
@@ -99,19 +102,36 @@ export class AuditTrail {
     }
   }
 
-  /** Records a lifecycle action the service took on its own (resolves once durable). */
-  serviceEvent(eventName: string, key: KeyRecord, at: number): Promise<void> {
-    return this.writer.append(
-      serviceEventRecord({
-        time: at,
-        eventId: newEventId(at),
-        eventName,
-        accountId: key.accountId,
-        region: key.region,
-        keyArn: key.arn,
-        keyId: key.keyId,
-      }),
-    );
+  /**
+   * Records a lifecycle action the service took on its own, once it is done (resolves once
+   * durable). The action cannot be undone, so a record that fails is kept and retried every
+   * interval and at shutdown rather than failing the job; only a crash while the trail is failing
+   * can lose it.
+   */
+  async serviceEvent(eventName: string, key: KeyRecord, at: number): Promise<void> {
+    const record = serviceEventRecord({
+      time: at,
+      eventId: newEventId(at),
+      eventName,
+      accountId: key.accountId,
+      region: key.region,
+      keyArn: key.arn,
+      keyId: key.keyId,
+    });
+    try {
+      await this.writer.append(record);
+    } catch (err) {
+      this.#unrecorded.push(record);
+      this.#opts.logger.error({ err, eventName, keyArn: key.arn }, 'audit: a service event could not be recorded yet; retrying');
+    }
+  }
+
+  async #retryUnrecorded(): Promise<void> {
+    const pending = this.#unrecorded.splice(0);
+    const results = await Promise.allSettled(pending.map((r) => this.writer.append(r)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.#unrecorded.push(pending[i] as AuditAppend);
+    });
   }
 
   /** A worker process died: record its requests that never got their own record. */
@@ -129,6 +149,8 @@ export class AuditTrail {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#tick;
+    await this.#retryUnrecorded();
+    if (this.#unrecorded.length > 0) this.#opts.logger.error({ lost: this.#unrecorded.length }, 'audit: service events could not be recorded');
     await this.writer.drain();
     try {
       await this.writer.digest('shutdown', this.#opts.clock.now());

@@ -3,10 +3,10 @@
  * records and await the commit that makes them durable; the database work and its fsync run on
  * a worker thread, so the event loop never waits on the disk.
  *
- * Group commit: at most one commit is in flight. Records arriving meanwhile gather into the next
- * batch, which is sent the moment the previous one is acknowledged, so under load each fsync
- * carries every request that arrived during the previous one and throughput does not fall to
- * the disk's fsync rate. A failed commit rejects every request of its batch (they are answered
+ * Group commit: records gather into a batch that is sent on the next turn of the event loop;
+ * while two batches are in flight, new records wait for the next one. The thread commits
+ * everything queued in one transaction, so under load each fsync carries every request that
+ * arrived during the previous one and throughput does not fall to the disk's fsync rate. A failed commit rejects every request of its batch (they are answered
  * with a 5xx) and marks the writer unhealthy; mutating requests are then refused before they run
  * (`healthy`), and a probe write every second finds out when the disk works again. If the
  * thread dies it is restarted; the batch it held is failed (it may or may not have been written:
@@ -64,6 +64,12 @@ interface Call {
   reject(e: Error): void;
 }
 
+/**
+ * Commits in flight at most: while the thread commits one batch the next is already queued in
+ * it, so the thread never idles waiting for an acknowledgement to travel back and forth.
+ */
+const MAX_IN_FLIGHT = 2;
+
 /** Thrown when the writer refuses a record without trying (overload, closed). */
 export class AuditUnavailableError extends Error {}
 
@@ -73,7 +79,8 @@ export class AuditWriter implements AuditSink {
   #worker: Worker | undefined;
   #nextId = 1;
   #current: Batch | undefined;
-  #inFlight: Batch | undefined;
+  /** Commits sent and not yet answered, oldest first (at most MAX_IN_FLIGHT). */
+  readonly #inFlight: Batch[] = [];
   readonly #calls = new Map<number, Call>();
   #healthy = true;
   #closed = false;
@@ -107,9 +114,10 @@ export class AuditWriter implements AuditSink {
     if (this.#worker !== worker) return;
     this.#worker = undefined;
     const err = new Error(`the audit writer thread exited (${code})`);
-    if (this.#inFlight !== undefined) this.#orphan(this.#inFlight);
-    this.#inFlight?.reject(err);
-    this.#inFlight = undefined;
+    for (const b of this.#inFlight.splice(0)) {
+      this.#orphan(b);
+      b.reject(err);
+    }
     for (const c of this.#calls.values()) c.reject(err);
     this.#calls.clear();
     if (this.#closed) return;
@@ -124,9 +132,9 @@ export class AuditWriter implements AuditSink {
   }
 
   #onMessage(m: FromWriterThread): void {
-    const b = this.#inFlight;
-    if (b !== undefined && b.id === m.id) {
-      this.#inFlight = undefined;
+    const at = this.#inFlight.findIndex((x) => x.id === m.id);
+    if (at >= 0) {
+      const b = this.#inFlight.splice(at, 1)[0] as Batch;
       if (m.t === 'ok') {
         this.#setHealthy(true);
         b.resolve();
@@ -208,15 +216,15 @@ export class AuditWriter implements AuditSink {
     promise.catch(() => undefined);
     const b: Batch = { id: this.#nextId++, events: [], intents: [], recover: [], promise, resolve, reject };
     this.#current = b;
-    if (this.#inFlight === undefined) setImmediate(() => this.#flush());
+    if (this.#inFlight.length < MAX_IN_FLIGHT) setImmediate(() => this.#flush());
     return b;
   }
 
   #flush(): void {
     const b = this.#current;
-    if (b === undefined || this.#inFlight !== undefined || this.#worker === undefined) return;
+    if (b === undefined || this.#inFlight.length >= MAX_IN_FLIGHT || this.#worker === undefined) return;
     this.#current = undefined;
-    this.#inFlight = b;
+    this.#inFlight.push(b);
     if (this.#orphans.length > 0) b.recover = this.#orphans.splice(0);
     this.#post({ t: 'commit', id: b.id, events: b.events.map(encodeAppend), intents: b.intents, recover: b.recover });
   }
@@ -276,7 +284,7 @@ export class AuditWriter implements AuditSink {
   /** Waits until nothing is queued or in flight. */
   async drain(): Promise<void> {
     for (;;) {
-      const pending = this.#inFlight ?? this.#current;
+      const pending = this.#inFlight[0] ?? this.#current;
       if (pending === undefined) return;
       await pending.promise.catch(() => undefined);
     }

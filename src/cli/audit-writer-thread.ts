@@ -40,10 +40,6 @@ const CHECKPOINT_MS = 1000;
 let lastIndex = Date.now();
 let lastCheckpoint = Date.now();
 
-const DBG = { commits: 0, events: 0, ns: 0, cpu: 0, bg: 0 };
-import { readFileSync as __r } from 'node:fs';
-const tcpu = (): { user: number; system: number } => { const st = __r('/proc/thread-self/stat', 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); return { user: Number(f[11]) * 10000, system: Number(f[12]) * 10000 }; };
-if (process.env.KEYHOLD_AUDIT_DEBUG) setInterval(() => { process.stderr.write(`audit-thread ${process.pid}: ${JSON.stringify(DBG)} avg batch ${(DBG.events / Math.max(1, DBG.commits)).toFixed(1)} avg commit ms ${(DBG.ns / 1e6 / Math.max(1, DBG.commits)).toFixed(2)} cpu/commit us ${(DBG.cpu / Math.max(1, DBG.commits)).toFixed(0)} bg/event ${(DBG.bg / Math.max(1, DBG.events)).toFixed(1)}\n`); }, 2000).unref();
 let queue: ToWriterThread[] = [];
 let scheduled = false;
 
@@ -144,7 +140,6 @@ function handle(m: ToWriterThread): unknown {
 /** Work after the acknowledgements: bulk indexing and checkpoints. */
 function background(): void {
   const now = Date.now();
-  const c0 = tcpu();
   try {
     if (head - indexed >= INDEX_BATCH || (head > indexed && now - lastIndex >= INDEX_MS)) {
       indexed += own.index(INDEX_MAX);
@@ -155,10 +150,9 @@ function background(): void {
       lastCheckpoint = now;
     }
   } catch {
-    // The index and checkpoints are retried on the next turn; commits report their own failures.
-    indexed = own.info().indexedThrough;
+    // Retried on the next turn; commits report their own failures.
+    lastIndex = now;
   }
-  const c1 = tcpu(); DBG.bg += c1.user + c1.system - c0.user - c0.system;
 }
 
 function drain(): void {
@@ -178,11 +172,8 @@ function drain(): void {
       for (const r of c.recover) recover.push(r);
     }
     let failure: string | undefined;
-    DBG.commits++; DBG.events += events.length;
-    const t0 = process.hrtime.bigint(); const c0 = tcpu();
     try {
       head = own.commit(events, intents, recover, chainLink).seq;
-      DBG.ns += Number(process.hrtime.bigint() - t0); const c1 = tcpu(); DBG.cpu += c1.user + c1.system - c0.user - c0.system;
     } catch (e) {
       failure = message(e);
     }

@@ -44,6 +44,7 @@ export class Keyring {
   readonly #onStale: () => void;
   #token: number;
   #generation = 0;
+  #staleGeneration = 0;
 
   /** `onStale` runs when another process's commit makes every cache stale (e.g. to drop credentials). */
   constructor(store: Store, trust: RootOfTrust, clock: Clock, onStale: () => void = () => undefined) {
@@ -72,9 +73,20 @@ export class Keyring {
     return this.#generation;
   }
 
+  /**
+   * A number that moves only when every cache went stale at once: `refresh` saw another
+   * process's commit, or `clear` was called. Caches of non-key data that follow the store's
+   * change token (per-principal policies, src/operations/authorize.ts) compare it instead of
+   * reading the change token again.
+   */
+  get staleGeneration(): number {
+    return this.#staleGeneration;
+  }
+
   /** Drops all cached keys and aliases, wiping cached material. */
   clear(): void {
     this.#generation++;
+    this.#staleGeneration++;
     for (const k of this.#keys.values()) for (const m of k.materials.values()) m.fill(0);
     this.#keys.clear();
     this.#aliases.clear();

@@ -23,8 +23,10 @@
  *   drop whenever the keyring drops anything (`Keyring.generation`: own writes, and other
  *   processes' commits seen by `Keyring.refresh`).
  * - per principal (access key + principal ARN): its identity, session and SCP policies,
- *   compiled, and its tags. Dropped when `Store.changeToken()` or the identity store's
- *   generation moves — so an IAM or Organizations change is seen by the very next request in
+ *   compiled, its tags, and the request-independent part of its condition keys. Dropped when
+ *   another process's commit is seen (`Keyring.refresh`, which the server runs once per
+ *   request, moves `Keyring.staleGeneration`) or this process writes identity data (the identity
+ *   store's generation) — so an IAM or Organizations change is seen by the very next request in
  *   every process on the same store — and in any case after PRINCIPAL_TTL_MS, the bound on
  *   staleness if a change notification were ever missed. AWS documents these changes as
  *   eventually consistent; Keyhold's window is at most that TTL.
@@ -147,6 +149,7 @@ interface KeyPolicyEntry extends CandidateKeyPolicy {
 }
 
 interface PrincipalEntry {
+  readonly caller: Caller;
   readonly identity: CallerIdentity;
   readonly principal: RequestPrincipal;
   readonly policies: Required<Pick<PolicySet, 'identityPolicies' | 'scpLevels' | 'sessionPolicies'>>;
@@ -154,9 +157,28 @@ interface PrincipalEntry {
   readonly viaService: string | undefined;
   readonly mentionsResourceTag: boolean;
   readonly mentionsResourceAliases: boolean;
+  /** The principal's global condition keys for one origin, Region and second (aws:CurrentTime). */
+  base?: { readonly key: string; readonly map: ReadonlyMap<string, string | readonly string[]> };
+}
+
+interface PrincipalSlot {
+  readonly promise: Promise<PrincipalEntry>;
+  readonly expiresAt: number;
+  entry?: PrincipalEntry;
 }
 
 const lower = (s: string): string => s.toLowerCase();
+
+const LOWERED_ACTIONS = new Map<string, string>();
+/** `action` lowercased, remembered (operations name a fixed set of actions). */
+function lowerAction(action: string): string {
+  let l = LOWERED_ACTIONS.get(action);
+  if (l === undefined) {
+    l = action.toLowerCase();
+    if (LOWERED_ACTIONS.size < 1000) LOWERED_ACTIONS.set(action, l);
+  }
+  return l;
+}
 
 /** A stored key policy that no longer parses allows nothing (fail closed). */
 const ALLOW_NOTHING = compilePolicy(
@@ -170,9 +192,9 @@ class KmsAuthorizer {
   readonly #policies = new Map<string, KeyPolicyEntry>();
   readonly #tags = new Map<string, Promise<readonly TagRecord[]>>();
   readonly #aliases = new Map<string, Promise<readonly string[]>>();
-  readonly #principals = new Map<string, { readonly promise: Promise<PrincipalEntry>; readonly expiresAt: number }>();
+  readonly #principals = new Map<string, PrincipalSlot>();
   #keyringGeneration: number;
-  #changeToken = Number.NaN;
+  #staleGeneration = Number.NaN;
   #identityGeneration = Number.NaN;
 
   constructor(keyring: Keyring) {
@@ -230,25 +252,30 @@ class KmsAuthorizer {
     return hit;
   }
 
-  /** The caller's policies and facts, cached per access key and principal. */
-  principal(svc: Services, caller: Caller): Promise<PrincipalEntry> {
-    const t = svc.store.changeToken();
+  /** The caller's policies and facts, cached per access key and principal (see the module header). */
+  principal(svc: Services, caller: Caller, now: number): PrincipalEntry | Promise<PrincipalEntry> {
+    const t = svc.keyring.staleGeneration;
     const g = svc.store.identity.generation();
-    if (t !== this.#changeToken || g !== this.#identityGeneration) {
-      this.#changeToken = t;
+    if (t !== this.#staleGeneration || g !== this.#identityGeneration) {
+      this.#staleGeneration = t;
       this.#identityGeneration = g;
       this.#principals.clear();
     }
     const cacheKey = `${caller.accessKeyId}\0${caller.principalArn}`;
-    const now = svc.clock.now();
     const hit = this.#principals.get(cacheKey);
-    if (hit !== undefined && now < hit.expiresAt) return hit.promise;
+    if (hit !== undefined && now < hit.expiresAt) return hit.entry ?? hit.promise;
     if (this.#principals.size >= MAX_ENTRIES) this.#principals.clear();
     const promise = loadPrincipal(svc, caller);
-    this.#principals.set(cacheKey, { promise, expiresAt: now + PRINCIPAL_TTL_MS });
-    promise.catch(() => {
-      if (this.#principals.get(cacheKey)?.promise === promise) this.#principals.delete(cacheKey);
-    });
+    const slot: PrincipalSlot = { promise, expiresAt: now + PRINCIPAL_TTL_MS };
+    this.#principals.set(cacheKey, slot);
+    promise.then(
+      (entry) => {
+        slot.entry = entry;
+      },
+      () => {
+        if (this.#principals.get(cacheKey) === slot) this.#principals.delete(cacheKey);
+      },
+    );
     return promise;
   }
 }
@@ -277,6 +304,7 @@ async function loadPrincipal(svc: Services, caller: Caller): Promise<PrincipalEn
     if (tag !== undefined && tag.Value !== '') viaService = tag.Value;
   }
   return {
+    caller,
     identity,
     principal: requestPrincipal(caller),
     policies,
@@ -301,6 +329,67 @@ function authorizerOf(keyring: Keyring): KmsAuthorizer {
 // The request context
 
 type ConditionMap = Map<string, string | readonly string[]>;
+type ConditionValues = string | readonly string[];
+
+/**
+ * A request's condition keys: its own on top of the principal's cached base, without copying
+ * the base per request (the evaluator only ever calls `get`; the rest keeps the Map contract).
+ */
+class LayeredConditions implements ReadonlyMap<string, ConditionValues> {
+  readonly #base: ReadonlyMap<string, ConditionValues>;
+  readonly own = new Map<string, ConditionValues>();
+
+  constructor(base: ReadonlyMap<string, ConditionValues>) {
+    this.#base = base;
+  }
+
+  get(key: string): ConditionValues | undefined {
+    const v = this.own.get(key);
+    return v !== undefined ? v : this.#base.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.own.has(key) || this.#base.has(key);
+  }
+
+  #merged(): Map<string, ConditionValues> {
+    const m = new Map(this.#base);
+    for (const [k, v] of this.own) m.set(k, v);
+    return m;
+  }
+
+  get size(): number {
+    return this.#merged().size;
+  }
+
+  forEach(fn: (value: ConditionValues, key: string, map: ReadonlyMap<string, ConditionValues>) => void): void {
+    for (const [k, v] of this.#merged()) fn(v, k, this);
+  }
+
+  entries(): MapIterator<[string, ConditionValues]> {
+    return this.#merged().entries();
+  }
+
+  keys(): MapIterator<string> {
+    return this.#merged().keys();
+  }
+
+  values(): MapIterator<ConditionValues> {
+    return this.#merged().values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, ConditionValues]> {
+    return this.entries();
+  }
+
+  /** A copy with one more key (kms:ResourceAliases for identity policies only). */
+  with(key: string, value: ConditionValues): LayeredConditions {
+    const c = new LayeredConditions(this.#base);
+    for (const [k, v] of this.own) c.own.set(k, v);
+    c.own.set(key, value);
+    return c;
+  }
+}
 
 function setCondition(m: ConditionMap, name: string, value: ConditionValue | undefined): void {
   if (value === undefined) return;
@@ -320,21 +409,32 @@ export function requestTagConditions(tags: readonly TagRecord[]): Record<string,
 }
 
 interface BuiltContext {
-  readonly conditions: ConditionMap;
+  readonly conditions: ReadonlyMap<string, ConditionValues>;
   /** For the key policy: without the IAM-only keys (kms:ResourceAliases). */
-  readonly resourceConditions: ConditionMap | undefined;
+  readonly resourceConditions: ReadonlyMap<string, ConditionValues> | undefined;
 }
 
-async function buildContext(
-  a: KmsAuthorizer,
+/** The principal's global condition keys (identity-policies.ts), reused within one second. */
+function baseConditions(entry: PrincipalEntry, ctx: RequestContext, now: number): ReadonlyMap<string, string | readonly string[]> {
+  const o = ctx.origin;
+  // aws:CurrentTime and aws:EpochTime have a resolution of one second.
+  const k = `${Math.floor(now / 1000)}\0${ctx.region}\0${o.sourceIp}\0${o.secureTransport}\0${o.userAgent}`;
+  if (entry.base !== undefined && entry.base.key === k) return entry.base.map;
+  const map = principalConditionKeys(ctx.caller, entry.identity, o, ctx.region, { now: () => now });
+  entry.base = { key: k, map };
+  return map;
+}
+
+function buildContext(
   ctx: RequestContext,
-  svc: Services,
   req: KmsAuthorization,
   entry: PrincipalEntry,
-  keyPolicy: KeyPolicyEntry | undefined,
-  newKeyTags: readonly TagRecord[] | undefined,
-): Promise<BuiltContext> {
-  const m = principalConditionKeys(ctx.caller, entry.identity, ctx.origin, ctx.region, svc.clock);
+  now: number,
+  tags: readonly TagRecord[] | undefined,
+  aliases: readonly string[] | undefined,
+): BuiltContext {
+  const layered = new LayeredConditions(baseConditions(entry, ctx, now));
+  const m = layered.own;
   const key = req.key;
   if (key !== undefined) {
     m.set('kms:calleraccount', ctx.caller.accountId);
@@ -346,10 +446,8 @@ async function buildContext(
     m.set('kms:multiregion', String(key.multiRegion));
     if (key.multiRegionKeyType !== null) m.set('kms:multiregionkeytype', key.multiRegionKeyType);
     if (entry.viaService !== undefined) m.set('kms:viaservice', viaServiceEndpoint(entry.viaService, ctx.region));
-    if (GRANT_RESOURCE_ACTIONS.has(lower(req.action))) m.set('kms:grantisforawsresource', String(entry.viaService !== undefined));
-    if (entry.mentionsResourceTag || keyPolicy?.mentionsResourceTag === true) {
-      for (const t of newKeyTags ?? (await a.tags(svc, key))) m.set(`aws:resourcetag/${lower(t.TagKey)}`, t.TagValue);
-    }
+    if (GRANT_RESOURCE_ACTIONS.has(lowerAction(req.action))) m.set('kms:grantisforawsresource', String(entry.viaService !== undefined));
+    if (tags !== undefined) for (const t of tags) m.set(`aws:resourcetag/${lower(t.TagKey)}`, t.TagValue);
   }
   if (req.requestAlias !== undefined) m.set('kms:requestalias', req.requestAlias);
   if (req.encryptionAlgorithm !== undefined) m.set('kms:encryptionalgorithm', req.encryptionAlgorithm);
@@ -359,12 +457,10 @@ async function buildContext(
     if (keys.length > 0) m.set('kms:encryptioncontextkeys', keys);
   }
   if (req.conditions !== undefined) for (const [k, v] of Object.entries(req.conditions)) setCondition(m, k, v);
-  if (key !== undefined && entry.mentionsResourceAliases) {
-    const forKeyPolicy = new Map(m);
-    m.set('kms:resourcealiases', newKeyTags === undefined ? await a.aliases(svc, key) : []);
-    return { conditions: m, resourceConditions: forKeyPolicy };
+  if (key !== undefined && aliases !== undefined) {
+    return { conditions: layered.with('kms:resourcealiases', aliases), resourceConditions: layered };
   }
-  return { conditions: m, resourceConditions: undefined };
+  return { conditions: layered, resourceConditions: undefined };
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -430,7 +526,7 @@ export async function decideKms(
   options: DecideOptions = {},
 ): Promise<Decision> {
   const a = authorizerOf(svc.keyring);
-  const action = lower(req.action);
+  const action = lowerAction(req.action);
   const key = req.key;
   const facts = key === undefined ? undefined : (KEY_ACTIONS[action] ?? LOCAL);
   // Key operations that AWS does not offer across accounts fail whatever the policies say.
@@ -438,18 +534,34 @@ export async function decideKms(
 
   // Every token must be genuine, needed or not (InvalidGrantTokenException).
   const tokenGrants = req.grantTokens === undefined || req.grantTokens.length === 0 ? [] : await validateGrantTokens(req.grantTokens, svc);
-  const entry = await a.principal(svc, ctx.caller);
+  const now = svc.clock.now();
+  const cached = a.principal(svc, ctx.caller, now);
+  const entry = cached instanceof Promise ? await cached : cached;
   let keyPolicy: KeyPolicyEntry | undefined;
-  if (key !== undefined && req.identityOnly !== true) {
-    keyPolicy = options.keyPolicy !== undefined ? compileKeyPolicyEntry(options.keyPolicy.text, options.keyPolicy.compiled) : a.keyPolicy(key);
+  let tags: readonly TagRecord[] | undefined;
+  let aliases: readonly string[] | undefined;
+  if (key !== undefined) {
+    if (req.identityOnly !== true) {
+      keyPolicy = options.keyPolicy !== undefined ? compileKeyPolicyEntry(options.keyPolicy.text, options.keyPolicy.compiled) : a.keyPolicy(key);
+    }
+    // Looked up only when a policy that applies mentions them.
+    if (entry.mentionsResourceTag || keyPolicy?.mentionsResourceTag === true) tags = options.newKeyTags ?? (await a.tags(svc, key));
+    if (entry.mentionsResourceAliases) aliases = options.newKeyTags !== undefined ? [] : await a.aliases(svc, key);
   }
-  const built = await buildContext(a, ctx, svc, req, entry, keyPolicy, options.newKeyTags);
+  const built = buildContext(ctx, req, entry, now, tags, aliases);
   const request = { action: req.action, resource: resourceOf(req), principal: entry.principal, conditions: built.conditions };
-  const set: PolicySet = {
-    ...entry.policies,
-    ...(keyPolicy === undefined ? {} : { resourcePolicy: keyPolicy.compiled, resourceAccountId: (key as KeyRecord).accountId }),
-    ...(built.resourceConditions === undefined ? {} : { resourceConditions: built.resourceConditions }),
-  };
+  const p = entry.policies;
+  const set: PolicySet =
+    keyPolicy === undefined
+      ? p
+      : {
+          identityPolicies: p.identityPolicies,
+          scpLevels: p.scpLevels,
+          sessionPolicies: p.sessionPolicies,
+          resourcePolicy: keyPolicy.compiled,
+          resourceAccountId: (key as KeyRecord).accountId,
+          ...(built.resourceConditions === undefined ? {} : { resourceConditions: built.resourceConditions }),
+        };
   const d = authorize(request, set);
   // Grants only ever add permission: consult them only when the policies alone do not allow,
   // and never past an explicit deny or an SCP.

@@ -153,6 +153,25 @@ describe('aws cloudtrail lookup-events against Keyhold', () => {
     assert.ok(Events.every((e) => e.EventName === 'LookupEvents' && e.ReadOnly === 'true'));
   });
 
+  test('IAM and STS calls are recorded too, without the secrets they return', async () => {
+    const made = await aws(['iam', 'create-user', '--user-name', 'audit-alice']);
+    assert.equal(made.code, 0, made.stderr);
+    const key = await aws(['iam', 'create-access-key', '--user-name', 'audit-alice']);
+    assert.equal(key.code, 0, key.stderr);
+    const secret = (JSON.parse(key.stdout) as { AccessKey: { SecretAccessKey: string } }).AccessKey.SecretAccessKey;
+    assert.equal((await aws(['sts', 'get-caller-identity'])).code, 0);
+    const iam = await lookup(attr('EventSource', 'iam.amazonaws.com'));
+    assert.deepEqual(iam.Events.map((e) => e.EventName).sort(), ['CreateAccessKey', 'CreateUser']);
+    for (const e of iam.Events) {
+      assert.ok(!e.CloudTrailEvent.includes(secret), `${e.EventName} records the secret access key`);
+      assert.equal(e.ReadOnly, 'false');
+    }
+    const created = JSON.parse(iam.Events.find((e) => e.EventName === 'CreateUser')!.CloudTrailEvent) as Record<string, any>;
+    assert.deepEqual(created.requestParameters, { userName: 'audit-alice' });
+    const sts = await lookup(attr('EventSource', 'sts.amazonaws.com'));
+    assert.deepEqual(sts.Events.map((e) => e.EventName), ['GetCallerIdentity']);
+  });
+
   test('another account sees only its own records', async () => {
     const creds = join(home, 'other-credentials');
     (await import('node:fs')).writeFileSync(creds, `[default]\naws_access_key_id = ${OTHER.accessKeyId}\naws_secret_access_key = ${OTHER.secretAccessKey}\nregion = us-east-1\n`);

@@ -30,9 +30,9 @@
  * order. After every call the test checks the key's state: unchanged unless the cell says
  * otherwise (so a refused call is also shown to have had no effect on the state).
  *
- * Where the expected outcome departs from the 2023 matrix, the cell follows Keyhold because the
- * reference marks the row (inferred) or ⚠, or leaves a choice ("[2] or [3]"), and Keyhold's
- * choice is defensible:
+ * Where the expected outcome departs from the 2023 matrix, or settles one of its conditional
+ * cells ("?", "[2] or [3]"), the cell follows Keyhold, because the reference marks the row
+ * (inferred) or ⚠ or leaves the choice open, and Keyhold's choice is defensible:
  *  - Every "X [2] or [3]" cell (cryptographic operations, CreateGrant, ReplicateKey,
  *    UpdatePrimaryRegion on a key pending deletion): Keyhold answers [3]
  *    KMSInvalidStateException, one of the two the footnote allows and the one AWS is observed to

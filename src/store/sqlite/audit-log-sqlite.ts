@@ -219,6 +219,8 @@ export class SqliteAuditStream implements AuditStream {
   constructor(path: string, stream: number, readonly: boolean, busyTimeoutMs: number) {
     this.stream = stream;
     this.#db = open(path, readonly, busyTimeoutMs);
+    // The lookup index grows at one spot per user, key and event name: keep those pages cached.
+    this.#db.pragma(`cache_size = ${readonly ? -16384 : -65536}`);
     if (!readonly) {
       // Checkpoints run after acknowledgements (checkpoint()), never inside a commit.
       this.#db.pragma('wal_autocheckpoint = 0');

@@ -100,7 +100,15 @@ async function startServer(dataDir: string, workers: number): Promise<{ child: C
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 60_000);
+    const timer = setTimeout(() => {
+      // Its own process group: stop it and its workers before giving up.
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      rej(new Error(`server did not start:\n${out}`));
+    }, 60_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       for (const line of out.split('\n')) {

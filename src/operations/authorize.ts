@@ -149,7 +149,6 @@ interface KeyPolicyEntry extends CandidateKeyPolicy {
 }
 
 interface PrincipalEntry {
-  readonly caller: Caller;
   readonly identity: CallerIdentity;
   readonly principal: RequestPrincipal;
   readonly policies: Required<Pick<PolicySet, 'identityPolicies' | 'scpLevels' | 'sessionPolicies'>>;
@@ -304,7 +303,6 @@ async function loadPrincipal(svc: Services, caller: Caller): Promise<PrincipalEn
     if (tag !== undefined && tag.Value !== '') viaService = tag.Value;
   }
   return {
-    caller,
     identity,
     principal: requestPrincipal(caller),
     policies,

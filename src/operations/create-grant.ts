@@ -7,7 +7,6 @@
  */
 import { noteKey } from '../audit/notes';
 import { ServiceError } from '../errors';
-import { assertCustomerManaged } from '../keys/aws-managed';
 import {
   GRANT_OPERATIONS,
   MAX_GRANTS_PER_KEY,
@@ -80,7 +79,6 @@ export const createGrant: Operation<CreateGrantInput> = {
         'kms:GrantConstraintSourceArn': c?.SourceArn,
       },
     });
-    assertCustomerManaged(key, 'kms:CreateGrant', ctx.caller);
     assertKeyState(key, 'create-grant');
     validateGrantForKey(req, key);
     await validateGrantTokens(input.GrantTokens, svc);

@@ -308,6 +308,10 @@ describe('authorization: key policies, identity policies and every operation', (
   add('AWS managed key: a user without identity policies may not read it', 'alice', (k) => k.send(new GetKeyPolicyCommand({ KeyId: managedArn('s3')() })), () => denied('kms:GetKeyPolicy', managedArn('s3')(), 'no-identity'));
   add('AWS managed key: a user allowed kms:* reads its policy', 'bob', (k) => k.send(new GetKeyPolicyCommand({ KeyId: managedArn('s3')() })), () => ALLOW);
   add('AWS managed key: nobody may disable it', 'bob', (k) => k.send(new DisableKeyCommand({ KeyId: managedArn('s3')() })), () => denied('kms:DisableKey', managedArn('s3')(), 'no-resource'));
+  add('AWS managed key: the service principal may create a grant on it (its fixed policy allows kms:CreateGrant)', 'svc_s3', (k) =>
+    k.send(new CreateGrantCommand({ KeyId: managedArn('s3')(), GranteePrincipal: userArn('svc_s3'), Operations: ['Decrypt'] })), () => ALLOW);
+  add('AWS managed key: the account root may not create grants on it', 'root', (k) =>
+    k.send(new CreateGrantCommand({ KeyId: managedArn('s3')(), GranteePrincipal: userArn('alice'), Operations: ['Decrypt'] })), () => denied('kms:CreateGrant', managedArn('s3')(), 'no-resource'));
   add('AWS managed key: the service principal may decrypt what it encrypted', 'svc_s3', async (k) => {
     const blob = (await k.send(new EncryptCommand({ KeyId: 'alias/aws/s3', Plaintext: pt }))).CiphertextBlob;
     return k.send(new DecryptCommand({ CiphertextBlob: blob }));

@@ -69,6 +69,12 @@ export const ERROR_STATUS = Object.freeze({
   PolicyTypeAlreadyEnabledException: 400,
   TargetNotFoundException: 400,
   CreateAccountStatusNotFoundException: 400,
+  // CloudTrail LookupEvents (awsJson1_1; CloudTrail API Reference, LookupEvents "Errors": all HTTP 400)
+  InvalidLookupAttributesException: 400,
+  InvalidTimeRangeException: 400,
+  InvalidMaxResultsException: 400,
+  InvalidNextTokenException: 400,
+  InvalidEventCategoryException: 400,
 } as const);
 
 /** The wire name of an error. */

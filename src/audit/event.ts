@@ -100,6 +100,11 @@ export interface ApiCall {
   readonly resources: readonly RecordResource[];
   /** null when the request names no account (an unknown access key). */
   readonly recipientAccountId: string | null;
+  /**
+   * Set when the call is recorded in more than one account (a key of another account): the
+   * GUID every copy shares, each copy having its own eventID (CloudTrail User Guide, shared-event-ID).
+   */
+  readonly sharedEventId?: string;
   readonly tls?: { readonly tlsVersion: string; readonly cipherSuite: string; readonly clientProvidedHostHeader: string };
 }
 
@@ -157,6 +162,7 @@ export function apiCallRecord(e: ApiCall): AuditAppend {
   r.eventType = 'AwsApiCall';
   r.managementEvent = true;
   r.recipientAccountId = e.recipientAccountId;
+  if (e.sharedEventId !== undefined) r.sharedEventID = e.sharedEventId;
   r.eventCategory = 'Management';
   if (e.tls !== undefined) r.tlsDetails = e.tls;
   return stored(r, {

@@ -15,14 +15,20 @@
  *    have made has a record, though a client may see a 5xx for a change that did happen.
  *  - Read-only operations change nothing, so they need no intent: their response is withheld
  *    if their record fails.
+ *  - A call that uses a key of another account is recorded in both accounts, as AWS does: "Cross-
+ *    account operations on KMS keys are logged in both the caller account and the KMS key owner
+ *    account. However, cross-account AWS KMS requests that are rejected because access is denied
+ *    are logged only in the caller's account" (KMS Developer Guide, logging-using-cloudtrail).
+ *    Each copy has its own eventID and recipientAccountId and both share a sharedEventID and the
+ *    requestID (CloudTrail User Guide, shared-event-ID). The copies are appended together, so
+ *    they land in the same commit and the response waits for both.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Clock } from '../clock';
 import { ServiceError } from '../errors';
 import type { Caller } from '../identity/caller';
 import { isKeyId, keyArn, parseKmsArn } from '../keys/arn';
-import type { AuditAppend } from '../store/audit-log';
-import { apiCallRecord, KMS_KEY_TYPE, lookupUsername, userIdentity, type RecordResource } from './event';
+import { apiCallRecord, KMS_KEY_TYPE, lookupUsername, userIdentity, type ApiCall, type RecordResource } from './event';
 import { newEventId } from './event-id';
 import { newAuditNotes, type AuditNotes } from './notes';
 import { requestParameters, responseElements, type ShapeLike } from './request-parameters';
@@ -85,6 +91,8 @@ export class RequestAudit {
   #signingName: string | undefined;
   #op: AuditedOperation | undefined;
   #params: Record<string, unknown> | undefined;
+  /** The operation the body names, before authentication and routing (a Query request's Action). */
+  #named: { signingName: string; name: string; op: AuditedOperation | undefined } | undefined;
   #intent = false;
 
   constructor(opts: RecorderOptions, req: IncomingMessage, requestId: string) {
@@ -92,6 +100,15 @@ export class RequestAudit {
     this.#req = req;
     this.#requestId = requestId;
     this.#time = opts.clock.now();
+  }
+
+  /**
+   * The body names operation `name` of the service signing as `signingName` (`op` when that
+   * service has it), not yet authenticated: a Query request's Action. Recorded as the eventName
+   * should the request fail before it is routed; ignored unless it looks like an operation name.
+   */
+  named(signingName: string, name: string, op: AuditedOperation | undefined): void {
+    if (OPERATION_NAME.test(name)) this.#named = { signingName, name, op };
   }
 
   /** The request authenticated as `caller` and routed to `op` of the service signing as `signingName`. */
@@ -111,7 +128,7 @@ export class RequestAudit {
     if (this.#op === undefined || this.#op.readOnly) return;
     const sink = this.#opts.sink;
     if (!sink.healthy) throw unavailable();
-    const event = this.#record('', new ServiceError('KMSInternalException', OUTCOME_UNKNOWN_MESSAGE), { outcome: 'unknown' });
+    const event = apiCallRecord(this.#call('', new ServiceError('KMSInternalException', OUTCOME_UNKNOWN_MESSAGE), { outcome: 'unknown' }));
     try {
       await sink.intend({ id: this.#requestId, owner: process.pid, createdAt: this.#time, event });
     } catch {
@@ -126,8 +143,22 @@ export class RequestAudit {
    * once: its record is still attempted, but the answer is an error either way.
    */
   finish(output: string, error: ServiceError | undefined): Promise<void> {
-    const record = this.#record(output, error, undefined);
-    const durable = this.#opts.sink.append(this.#intent ? { ...record, completes: this.#requestId } : record);
+    const call = this.#call(output, error, undefined);
+    const owners = this.#keyOwners(call, error);
+    const sink = this.#opts.sink;
+    let durable: Promise<void>;
+    if (owners.length === 0) {
+      const record = apiCallRecord(call);
+      durable = sink.append(this.#intent ? { ...record, completes: this.#requestId } : record);
+    } else {
+      // One copy per recipient account (see the module header). An intent is completed by the
+      // caller's copy; recovery from a lost record restores that copy only.
+      const shared = { ...call, sharedEventId: newEventId(call.time) };
+      const mine = apiCallRecord(shared);
+      const copies = owners.map((account) => apiCallRecord({ ...shared, eventId: newEventId(call.time), recipientAccountId: account }));
+      const all = [sink.append(this.#intent ? { ...mine, completes: this.#requestId } : mine), ...copies.map((c) => sink.append(c))];
+      durable = Promise.all(all).then(() => undefined);
+    }
     if (error !== undefined && error.status >= 500 && !this.#opts.sink.healthy) {
       durable.catch(() => undefined);
       return Promise.resolve();
@@ -135,14 +166,32 @@ export class RequestAudit {
     return durable;
   }
 
-  #record(output: string, error: ServiceError | undefined, additional: Record<string, unknown> | undefined): AuditAppend {
+  /**
+   * The accounts other than the caller's that own a key the request used, and so get their own
+   * copy of its record: none for a denied request (AWS logs those in the caller's account only),
+   * and for a failed one only the owners of keys the operation actually resolved.
+   */
+  #keyOwners(call: ApiCall, error: ServiceError | undefined): string[] {
+    const caller = this.#caller;
+    if (caller === undefined || error?.name === 'AccessDeniedException') return [];
+    const arns = error === undefined ? call.resources.map((r) => r.arn) : this.notes.resources;
+    const owners = new Set<string>();
+    for (const arn of arns) {
+      const account = parseKmsArn(arn)?.accountId;
+      if (account !== undefined && account !== caller.accountId) owners.add(account);
+    }
+    return [...owners];
+  }
+
+  #call(output: string, error: ServiceError | undefined, additional: Record<string, unknown> | undefined): ApiCall {
     const o = this.#opts;
     const auth = this.#req.headers.authorization;
     const scope = this.#caller === undefined && typeof auth === 'string' ? SCOPE.exec(auth) : null;
     const target = this.#req.headers['x-amz-target'];
     const routed = this.#op === undefined ? o.identify(typeof target === 'string' ? target : undefined) : undefined;
-    const op = this.#op ?? routed?.op;
-    const signingName = this.#signingName ?? routed?.signingName ?? scope?.[3] ?? 'kms';
+    const named = this.#op === undefined && routed === undefined ? this.#named : undefined;
+    const op = this.#op ?? routed?.op ?? named?.op;
+    const signingName = this.#signingName ?? routed?.signingName ?? named?.signingName ?? scope?.[3] ?? 'kms';
     const region = this.#region ?? (scope?.[2] !== undefined && REGION.test(scope[2]) ? scope[2] : o.defaultRegion);
 
     let identity: Record<string, unknown>;
@@ -165,7 +214,7 @@ export class RequestAudit {
       if (accessKeyId !== null) identity.accessKeyId = accessKeyId;
     }
 
-    let eventName = op?.name;
+    let eventName = op?.name ?? named?.name;
     if (eventName === undefined) {
       const suffix = typeof target === 'string' ? target.slice(target.lastIndexOf('.') + 1) : '';
       eventName = OPERATION_NAME.test(suffix) ? suffix : 'Unknown';
@@ -174,7 +223,7 @@ export class RequestAudit {
     const parsedOutput = error === undefined && output !== '' && op !== undefined && !readOnly ? responseElements(output) : null;
     const remote = this.#req.socket.remoteAddress ?? '';
     const ua = this.#req.headers['user-agent'];
-    return apiCallRecord({
+    return {
       time: this.#time,
       eventId: newEventId(this.#time),
       requestId: this.#requestId,
@@ -193,7 +242,7 @@ export class RequestAudit {
       readOnly,
       resources: this.#resources(region, account, output, error, parsedOutput),
       recipientAccountId: account,
-    });
+    };
   }
 
   /** The resolved keys the operation noted, and the keys the request or response name by id or ARN. */

@@ -32,11 +32,15 @@ let head = own.initialize(trailId, genesisHash(trailId, data.stream)).head.seq;
 let indexed = own.info().indexedThrough;
 let signingKey: { privateKey: KeyObject; fingerprint: string } | undefined;
 
-/** Index in bulk once this many records wait, or after INDEX_MS; checkpoint every CHECKPOINT_MS. */
-const INDEX_BATCH = 512;
+/**
+ * Index in bulk once this many records wait, or after INDEX_MS; checkpoint every CHECKPOINT_MS.
+ * Larger, rarer index transactions touch each hot index page once for many records; lookups scan
+ * the records not indexed yet, so a lag costs them little.
+ */
+const INDEX_BATCH = 2048;
 const INDEX_MAX = 20_000;
-const INDEX_MS = 100;
-const CHECKPOINT_MS = 1000;
+const INDEX_MS = 500;
+const CHECKPOINT_MS = 5000;
 let lastIndex = Date.now();
 let lastCheckpoint = Date.now();
 

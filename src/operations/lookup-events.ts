@@ -4,27 +4,37 @@
  * first. Results are limited to the caller's account (recipientAccountId). Each event carries
  * the stored record verbatim as CloudTrailEvent, so `aws cloudtrail lookup-events` shows the
  * same bytes `keyhold audit verify` checks.
+ *
+ * Authorization: `cloudtrail:LookupEvents` has no resource type (policies grant it with
+ * `"Resource": "*"`; see the Service Authorization Reference page for CloudTrail), so the
+ * caller's identity-based policies, session policies and SCPs decide against `"*"`, through the
+ * same evaluator as the IAM, STS and Organizations actions (src/identity/authorize-call.ts); an
+ * account root is bounded only by SCPs. CloudTrail's own errors (InvalidLookupAttributesException,
+ * …) are ordinary ServiceErrors from the one table in src/errors.ts.
  */
 import { createHash } from 'node:crypto';
 import { ServiceError } from '../errors';
+import { decideCall } from '../identity/authorize-call';
+import { accessDeniedMessage } from '../policy';
 import type { AuditEventRow, AuditStore, LookupAttributeKey } from '../store/audit-log';
-import type { Operation } from './operation';
+import type { Operation, RequestContext, Services } from './operation';
 import { structure } from './shape';
 
-/** CloudTrail's own client errors for LookupEvents; AWS answers each with HTTP 400. */
-export type CloudTrailErrorName =
-  | 'InvalidLookupAttributesException'
-  | 'InvalidTimeRangeException'
-  | 'InvalidMaxResultsException'
-  | 'InvalidNextTokenException'
-  | 'InvalidEventCategoryException';
+/** The IAM action LookupEvents is authorized as. */
+export const LOOKUP_EVENTS_ACTION = 'cloudtrail:LookupEvents';
 
-/** A CloudTrail client error (status 400, the wire `__type` is `name`). */
-export class CloudTrailError extends ServiceError {
-  constructor(name: CloudTrailErrorName, message: string) {
-    super('ValidationException', message);
-    Object.defineProperty(this, 'name', { value: name, enumerable: false, writable: false });
-  }
+/**
+ * Throws AccessDeniedException unless the caller may perform cloudtrail:LookupEvents. AWS names
+ * no resource in the message of an action without resource-level permissions, e.g. "User: arn:…
+ * is not authorized to perform: cloudtrail:LookupEvents with an explicit deny in a service control
+ * policy" (quoted in aws-samples/landing-zone-accelerator-on-aws-for-tse-se issue 10).
+ */
+async function authorizeLookup(ctx: RequestContext, svc: Services): Promise<void> {
+  const call = { store: svc.store, clock: svc.clock, caller: ctx.caller, origin: ctx.origin, region: ctx.region };
+  const d = await decideCall(call, LOOKUP_EVENTS_ACTION, '*');
+  if (d.allowed || d.reason === 'allowed') return;
+  const message = accessDeniedMessage(ctx.caller.principalArn, LOOKUP_EVENTS_ACTION, '*', d.reason).replace(' on resource: *', '');
+  throw new ServiceError('AccessDeniedException', message);
 }
 
 const ATTRIBUTE_KEYS: readonly LookupAttributeKey[] = Object.freeze([
@@ -73,7 +83,7 @@ function decodeToken(s: string, q: string): Token {
   const ok =
     typeof t === 'object' && t !== null &&
     Number.isSafeInteger((t as Token).t) && Number.isSafeInteger((t as Token).r) && Number.isSafeInteger((t as Token).s) && (t as Token).q === q;
-  if (!ok) throw new CloudTrailError('InvalidNextTokenException', 'Invalid NextToken. The token must come from a previous call with the same parameters.');
+  if (!ok) throw new ServiceError('InvalidNextTokenException', 'Invalid NextToken. The token must come from a previous call with the same parameters.');
   return t as Token;
 }
 
@@ -110,25 +120,26 @@ export function lookupEvents(trail: AuditStore | undefined): Operation<LookupEve
       MaxResults: { type: 'integer' },
       NextToken: { type: 'string' },
     }),
-    async invoke(input, ctx) {
+    async invoke(input, ctx, svc) {
+      await authorizeLookup(ctx, svc);
       const attrs = input.LookupAttributes ?? [];
-      if (attrs.length > 1) throw new CloudTrailError('InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.');
+      if (attrs.length > 1) throw new ServiceError('InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.');
       const attr = attrs[0];
       if (attr !== undefined) {
         if (!(ATTRIBUTE_KEYS as readonly string[]).includes(attr.AttributeKey)) {
-          throw new CloudTrailError('InvalidLookupAttributesException', `The attribute key is not valid. Valid keys: ${ATTRIBUTE_KEYS.join(', ')}.`);
+          throw new ServiceError('InvalidLookupAttributesException', `The attribute key is not valid. Valid keys: ${ATTRIBUTE_KEYS.join(', ')}.`);
         }
         if (attr.AttributeValue.length < 1 || attr.AttributeValue.length > MAX_ATTRIBUTE_VALUE) {
-          throw new CloudTrailError('InvalidLookupAttributesException', `The attribute value must be 1 to ${MAX_ATTRIBUTE_VALUE} characters long.`);
+          throw new ServiceError('InvalidLookupAttributesException', `The attribute value must be 1 to ${MAX_ATTRIBUTE_VALUE} characters long.`);
         }
       }
       if (input.StartTime !== undefined && input.EndTime !== undefined && input.StartTime > input.EndTime) {
-        throw new CloudTrailError('InvalidTimeRangeException', 'Start time must not be after end time.');
+        throw new ServiceError('InvalidTimeRangeException', 'Start time must not be after end time.');
       }
       const max = input.MaxResults ?? DEFAULT_MAX_RESULTS;
-      if (max < 1 || max > DEFAULT_MAX_RESULTS) throw new CloudTrailError('InvalidMaxResultsException', 'MaxResults must be from 1 to 50.');
+      if (max < 1 || max > DEFAULT_MAX_RESULTS) throw new ServiceError('InvalidMaxResultsException', 'MaxResults must be from 1 to 50.');
       if (input.EventCategory !== undefined && input.EventCategory !== 'insight') {
-        throw new CloudTrailError('InvalidEventCategoryException', 'The event category is not valid. Valid value: insight.');
+        throw new ServiceError('InvalidEventCategoryException', 'The event category is not valid. Valid value: insight.');
       }
       const q = queryFingerprint(ctx.caller.accountId, input);
       const after = input.NextToken === undefined ? undefined : decodeToken(input.NextToken, q);

@@ -50,12 +50,16 @@ export function parseForm(body: Buffer): Map<string, string> {
   return params;
 }
 
+/** The operation of `service` an Action names, if it has one. */
+export function queryOperationNamed(service: QueryService, action: string): Operation | undefined {
+  return Object.prototype.hasOwnProperty.call(service.operations, action) ? service.operations[action] : undefined;
+}
+
 /** Finds the operation the Action parameter names; InvalidAction (UnknownOperationException) otherwise. */
 export function findQueryOperation(service: QueryService, params: ReadonlyMap<string, string>): Operation {
   const action = params.get('Action');
-  if (action !== undefined && Object.prototype.hasOwnProperty.call(service.operations, action)) {
-    return service.operations[action] as Operation;
-  }
+  const op = action === undefined ? undefined : queryOperationNamed(service, action);
+  if (op !== undefined) return op;
   throw new ServiceError(
     'UnknownOperationException',
     `Could not find operation ${action === undefined ? '(none)' : quote(action)} for version ${quote(params.get('Version') ?? service.version)}`,

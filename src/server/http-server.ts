@@ -13,7 +13,7 @@ import type { RequestContext, Services } from '../operations/operation';
 import { errorBody } from '../protocol/error-writer';
 import { findOperation, invokeJson, parseJsonBody, type JsonServices } from '../protocol/json-protocol';
 import {
-  XML_TYPE, findQueryOperation, invokeQuery, isQueryRequest, parseForm, queryErrorResponse, queryParameters, scopeService,
+  XML_TYPE, findQueryOperation, invokeQuery, isQueryRequest, parseForm, queryErrorResponse, queryOperationNamed, queryParameters, scopeService,
   type QueryService, type QueryServices,
 } from '../protocol/query-protocol';
 import type { SigV4Verifier } from '../protocol/sigv4';
@@ -104,13 +104,16 @@ export function createApiServer(deps: ServerDeps): Server {
     let failure: ServiceError | undefined;
     try {
       const body = await readBody(req, maxBodyBytes);
+      // The Action names the operation even if the request fails before it is routed (its audit eventName).
+      const params = parseForm(body);
+      const action = params.get('Action');
+      if (record !== undefined && action !== undefined) record.named(query.signingName, action, queryOperationNamed(query, action));
       if (req.method !== 'POST') throw new ServiceError('MethodNotAllowedException', 'Only POST is supported.');
       services.keyring.refresh();
       const auth = await authenticate(req, body);
       if (auth.service !== query.signingName) {
         throw new ServiceError('InvalidSignatureException', `Credential should be scoped to correct service: '${query.signingName}'. `);
       }
-      const params = parseForm(body);
       const op = findQueryOperation(query, params);
       opName = op.name;
       record?.identified(auth.credential.caller, auth.region, query.signingName, op);

@@ -8,6 +8,40 @@ import { join } from 'node:path';
 import type { AuditEventRow } from '../../src/store/audit-log';
 import { SqliteAuditStore } from '../../src/store/sqlite/audit-log-sqlite';
 import { KEYHOLD_BIN } from '../helpers/server';
+import { send, sign, type Creds } from '../identity/wire';
+
+const LOOKUP_EVENTS_TARGET = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents';
+
+/** A LookupEvents answer: HTTP status, request id and the parsed JSON body. */
+export interface LookupAnswer {
+  readonly status: number;
+  readonly requestId: string;
+  readonly json: any;
+}
+
+/** Calls CloudTrail LookupEvents as `creds` (awsJson1_1, SigV4 for `cloudtrail`, as the SDKs sign it). */
+export async function lookupEvents(port: number, creds: Creds, input: Record<string, unknown> = {}): Promise<LookupAnswer> {
+  const body = JSON.stringify(input);
+  const headers = await sign(port, 'cloudtrail', 'us-east-1', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': LOOKUP_EVENTS_TARGET }, body, creds);
+  const a = await send(port, headers, body);
+  return { status: a.status, requestId: String(a.headers['x-amzn-requestid']), json: a.body === '' ? {} : JSON.parse(a.body) };
+}
+
+/** Every record LookupEvents returns to `creds` for `attribute`, all pages, parsed. */
+export async function lookupAll(port: number, creds: Creds, attribute?: { AttributeKey: string; AttributeValue: string }): Promise<Record<string, any>[]> {
+  const out: Record<string, any>[] = [];
+  let token: string | undefined;
+  do {
+    const r = await lookupEvents(port, creds, {
+      ...(attribute === undefined ? {} : { LookupAttributes: [attribute] }),
+      ...(token === undefined ? {} : { NextToken: token }),
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    for (const e of r.json.Events) out.push(JSON.parse(e.CloudTrailEvent) as Record<string, any>);
+    token = r.json.NextToken;
+  } while (token !== undefined);
+  return out;
+}
 
 /** Every stored record of the trail in `dataDir`, stream by stream, in chain order. */
 export function trailRows(dataDir: string): AuditEventRow[] {
@@ -55,7 +89,7 @@ const REQUIRED = [
   'requestParameters', 'responseElements', 'requestID', 'eventID', 'readOnly', 'resources', 'eventType', 'managementEvent',
   'recipientAccountId', 'eventCategory',
 ];
-const OPTIONAL = ['errorCode', 'errorMessage', 'additionalEventData', 'tlsDetails', 'serviceEventDetails'];
+const OPTIONAL = ['errorCode', 'errorMessage', 'additionalEventData', 'tlsDetails', 'serviceEventDetails', 'sharedEventID'];
 
 /** Asserts that `e` is a well-formed CloudTrail `AwsApiCall` record (kms-reference.md §10). */
 export function assertApiCallRecord(e: Record<string, any>, what = String(e.eventName)): void {
@@ -94,8 +128,14 @@ export function assertApiCallRecord(e: Record<string, any>, what = String(e.even
   assert.ok(['Root', 'IAMUser', 'AssumedRole', 'FederatedUser', 'Unknown'].includes(id.type), `${what}: userIdentity.type ${id.type}`);
   if (id.type !== 'Unknown') {
     for (const k of ['principalId', 'arn', 'accountId', 'accessKeyId']) assert.equal(typeof id[k], 'string', `${what}: userIdentity.${k}`);
-    assert.equal(e.recipientAccountId, id.accountId, what);
+    // A call recorded in several accounts (another account's key): the key owner's copy goes to
+    // the owner, and every copy carries the sharedEventID.
+    if (e.recipientAccountId !== id.accountId) {
+      assert.match(e.sharedEventID, UUID, `${what}: a copy for another account needs a sharedEventID`);
+      assert.ok(e.resources.some((r: { accountId: string }) => r.accountId === e.recipientAccountId), `${what}: recipient owns no resource`);
+    }
   }
+  if ('sharedEventID' in e) assert.match(e.sharedEventID, UUID, what);
   assert.equal('errorCode' in e, 'errorMessage' in e, `${what}: errorCode and errorMessage go together`);
   if ('errorCode' in e) {
     assert.match(e.errorCode, /^[A-Za-z]+$/, what);

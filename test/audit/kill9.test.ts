@@ -7,56 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { SqliteAuditStore } from '../../src/store/sqlite/audit-log-sqlite';
+import { killAll } from '../helpers/processes';
 import { removeDir, startServer, tempDir, type TestServer } from '../helpers/server';
 import { keyhold, trailRows } from './helpers';
 
 const ROUNDS = 4;
 const LOOPS = 12;
-
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function killAll(server: TestServer): Promise<void> {
-  const pids = [server.process.pid!, ...childrenOf(server.process.pid!)];
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  await server.kill();
-  const deadline = Date.now() + 10_000;
-  while (pids.some(alive)) {
-    if (Date.now() > deadline) throw new Error('processes survived SIGKILL');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 let dataDir: string | undefined;
 let current: TestServer | undefined;

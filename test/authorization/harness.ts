@@ -6,11 +6,11 @@
  * request is a real SigV4-signed @aws-sdk/client-kms call over a socket.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { CreateKeyCommand, type CreateKeyCommandInput, type KMSClient } from '@aws-sdk/client-kms';
 import { credsFrom, kmsClient, organizations, query, type Creds } from '../identity/wire';
-import { KEYHOLD_BIN, removeDir, startServer, type StartOptions, type TestServer } from '../helpers/server';
+import { keyhold } from '../helpers/keyhold-cli';
+import { startServer, stopAndRemove, type StartOptions, type TestServer } from '../helpers/server';
 
 /** A principal that can call KMS. */
 export interface Principal {
@@ -151,15 +151,6 @@ export function runCases(cases: readonly AuthzCase[]): void {
   for (const c of cases) test(c.name, () => check(c));
 }
 
-/** Runs a command line of the `keyhold` binary. */
-export function keyhold(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [KEYHOLD_BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
 let serial = 0;
 
 /** A running server and the principals of one test file. */
@@ -186,8 +177,7 @@ export class World {
   }
 
   async stop(): Promise<void> {
-    await this.server.stop();
-    removeDir(this.server.dataDir);
+    await stopAndRemove(this.server);
   }
 
   principal(label: string, arn: string, accountId: string, creds: Creds): Principal {

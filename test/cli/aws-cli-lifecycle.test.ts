@@ -16,25 +16,18 @@
  * import-key-material with fileb:// files.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { assertAwsCliInstalled, AwsCli } from '../helpers/aws-cli';
 import { opensslRandomMaterial, opensslWrap } from '../helpers/openssl-import';
-import { removeDir, startServer, tempDir, type TestServer } from '../helpers/server';
+import { startServer, stopAndRemove, type TestServer } from '../helpers/server';
 
-const AWS = '/usr/bin/aws';
 /** The KMS model bundled with /usr/bin/aws (Debian package awscli). */
 const BUNDLED_KMS_MODEL = '/usr/lib/python3/dist-packages/awscli/botocore/data/kms/2014-11-01/service-2.json';
 const US = 'us-east-1';
 const EU = 'eu-west-1';
 const DAY = 86_400_000;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 type Json = Record<string, any>;
 
@@ -130,88 +123,50 @@ function patchedKmsModel(): string {
 
 describe('AWS CLI v2: rotation, import, multi-Region and AWS managed keys', () => {
   let server: TestServer;
-  let home: string;
-  let work: string;
-  let env: NodeJS.ProcessEnv;
+  let cli: AwsCli;
 
-  /** Runs `aws <args> --endpoint-url <server>`; never throws on a non-zero exit. */
-  function aws(args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      execFile(AWS, [...args, '--endpoint-url', server.endpoint], { env, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') {
-          reject(err);
-          return;
-        }
-        resolve({ code: err ? (err.code as unknown as number) : 0, stdout, stderr });
-      });
-    });
-  }
-  /** Runs aws and expects success; returns stdout. */
-  async function ok(args: string[]): Promise<string> {
-    const r = await aws(args);
-    assert.equal(r.code, 0, `aws ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
-    return r.stdout;
-  }
-  async function json<T = Json>(args: string[]): Promise<T> {
-    return JSON.parse(await ok([...args, '--output', 'json'])) as T;
-  }
   /** Runs aws and expects the service error `name`: exit code 254, the name in stderr, no stdout. */
   async function fails(args: string[], name: string, message?: string): Promise<void> {
-    const r = await aws(args);
+    const r = await cli.run(args);
     assert.equal(r.code, 254, `aws ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
     assert.match(r.stderr, new RegExp(`\\(${name}\\)`), r.stderr);
     if (message !== undefined) assert.ok(r.stderr.includes(message), `stderr lacks ${JSON.stringify(message)}:\n${r.stderr}`);
     assert.equal(r.stdout, '');
-  }
-  function file(name: string, data: Uint8Array): string {
-    const p = join(work, name);
-    writeFileSync(p, data);
-    return p;
   }
   const arnIn = (region: string, keyId: string): string => `arn:aws:kms:${region}:${server.accountId}:key/${keyId}`;
   const near = (iso: string, expectedMs: number, slackMs = 120_000): void =>
     assert.ok(Math.abs(Date.parse(iso) - expectedMs) <= slackMs, `${iso} is not near ${new Date(expectedMs).toISOString()}`);
 
   before(async () => {
-    assert.ok(existsSync(AWS), `${AWS} is missing: install the Debian package awscli (the AWS CLI v2); this test is never skipped`);
+    assertAwsCliInstalled();
     assert.ok(existsSync(BUNDLED_KMS_MODEL), `${BUNDLED_KMS_MODEL} is missing: the Debian package awscli is expected`);
     server = await startServer({ args: ['--regions', `${US},${EU}`] });
-    home = tempDir('keyhold-cli-home-');
-    work = tempDir('keyhold-cli-work-');
     // Only the credentials file and --endpoint-url (plus ~/.aws/models, below). No AWS_* from
     // the outer environment, no ~/.aws of the user.
-    env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
-    env.HOME = home;
-    env.AWS_SHARED_CREDENTIALS_FILE = join(server.dataDir, 'credentials');
-    env.AWS_CONFIG_FILE = '/dev/null';
-    env.AWS_PAGER = '';
-    const model = file('kms-service-2.json', Buffer.from(patchedKmsModel()));
-    await ok(['configure', 'add-model', '--service-name', 'kms', '--service-model', `file://${model}`]);
-    assert.ok(existsSync(join(home, '.aws', 'models', 'kms', '2014-11-01', 'service-2.json')), 'add-model installed the model');
+    cli = new AwsCli(() => server);
+    const model = cli.file('kms-service-2.json', Buffer.from(patchedKmsModel()));
+    await cli.ok(['configure', 'add-model', '--service-name', 'kms', '--service-model', `file://${model}`]);
+    assert.ok(existsSync(join(cli.home, '.aws', 'models', 'kms', '2014-11-01', 'service-2.json')), 'add-model installed the model');
   });
   after(async () => {
-    if (server) {
-      assert.equal(await server.stop(), 0);
-      removeDir(server.dataDir);
-    }
-    if (home) removeDir(home);
-    if (work) removeDir(work);
+    await stopAndRemove(server, { exitCode: 0 });
+    cli?.remove();
   });
 
   test('rotation: enable-key-rotation --rotation-period-in-days, get-key-rotation-status, rotate-key-on-demand, list-key-rotations, disable-key-rotation', async () => {
-    const key = (await json(['kms', 'create-key', '--description', 'cli rotation'])).KeyMetadata;
+    const key = (await cli.json(['kms', 'create-key', '--description', 'cli rotation'])).KeyMetadata;
 
     const enabledAt = Date.now();
-    assert.equal((await ok(['kms', 'enable-key-rotation', '--key-id', key.KeyId, '--rotation-period-in-days', '180'])).trim(), '');
-    const status = await json(['kms', 'get-key-rotation-status', '--key-id', key.KeyId]);
+    assert.equal((await cli.ok(['kms', 'enable-key-rotation', '--key-id', key.KeyId, '--rotation-period-in-days', '180'])).trim(), '');
+    const status = await cli.json(['kms', 'get-key-rotation-status', '--key-id', key.KeyId]);
     assert.equal(status.KeyRotationEnabled, true);
     assert.equal(status.KeyId, key.Arn);
     assert.equal(status.RotationPeriodInDays, 180);
     near(status.NextRotationDate, enabledAt + 180 * DAY);
 
-    const rotated = await json(['kms', 'rotate-key-on-demand', '--key-id', key.KeyId]);
+    const rotated = await cli.json(['kms', 'rotate-key-on-demand', '--key-id', key.KeyId]);
     assert.deepEqual(rotated, { KeyId: key.Arn });
-    const rotations = await json(['kms', 'list-key-rotations', '--key-id', key.KeyId]);
+    const rotations = await cli.json(['kms', 'list-key-rotations', '--key-id', key.KeyId]);
     assert.equal(rotations.Truncated, false);
     assert.equal(rotations.Rotations.length, 1);
     assert.equal(rotations.Rotations[0].KeyId, key.KeyId);
@@ -220,8 +175,8 @@ describe('AWS CLI v2: rotation, import, multi-Region and AWS managed keys', () =
     near(rotations.Rotations[0].RotationDate, Date.now());
     // (Old ciphertexts decrypting after rotation is test/conformance/rotation.test.ts's subject.)
 
-    assert.equal((await ok(['kms', 'disable-key-rotation', '--key-id', key.KeyId])).trim(), '');
-    const off = await json(['kms', 'get-key-rotation-status', '--key-id', key.KeyId]);
+    assert.equal((await cli.ok(['kms', 'disable-key-rotation', '--key-id', key.KeyId])).trim(), '');
+    const off = await cli.json(['kms', 'get-key-rotation-status', '--key-id', key.KeyId]);
     assert.equal(off.KeyRotationEnabled, false);
     assert.equal(off.NextRotationDate, undefined);
 
@@ -230,11 +185,11 @@ describe('AWS CLI v2: rotation, import, multi-Region and AWS managed keys', () =
   });
 
   test('import: create-key --origin EXTERNAL, get-parameters-for-import, openssl wrap, import-key-material, delete-imported-key-material', async () => {
-    const key = (await json(['kms', 'create-key', '--origin', 'EXTERNAL', '--description', 'cli import'])).KeyMetadata;
+    const key = (await cli.json(['kms', 'create-key', '--origin', 'EXTERNAL', '--description', 'cli import'])).KeyMetadata;
     assert.equal(key.KeyState, 'PendingImport');
     assert.equal(key.Origin, 'EXTERNAL');
 
-    const params = await json([
+    const params = await cli.json([
       'kms', 'get-parameters-for-import', '--key-id', key.KeyId,
       '--wrapping-algorithm', 'RSA_AES_KEY_WRAP_SHA_256', '--wrapping-key-spec', 'RSA_3072',
     ]);
@@ -242,30 +197,30 @@ describe('AWS CLI v2: rotation, import, multi-Region and AWS managed keys', () =
     near(params.ParametersValidTo, Date.now() + DAY);
     const material = opensslRandomMaterial(32);
     const wrapped = opensslWrap('RSA_AES_KEY_WRAP_SHA_256', Buffer.from(params.PublicKey, 'base64'), material);
-    const token = file('ImportToken.bin', Buffer.from(params.ImportToken, 'base64'));
-    const encrypted = file('EncryptedKeyMaterial.bin', wrapped);
+    const token = cli.file('ImportToken.bin', Buffer.from(params.ImportToken, 'base64'));
+    const encrypted = cli.file('EncryptedKeyMaterial.bin', wrapped);
 
     const validTo = new Date(Date.now() + 30 * DAY);
     validTo.setUTCMilliseconds(0);
-    const imported = await json([
+    const imported = await cli.json([
       'kms', 'import-key-material', '--key-id', key.KeyId,
       '--encrypted-key-material', `fileb://${encrypted}`, '--import-token', `fileb://${token}`,
       '--expiration-model', 'KEY_MATERIAL_EXPIRES', '--valid-to', validTo.toISOString(),
     ]);
     assert.equal(imported.KeyId, key.Arn);
     assert.match(imported.KeyMaterialId, /^[a-f0-9]{64}$/);
-    const enabled = (await json(['kms', 'describe-key', '--key-id', key.KeyId])).KeyMetadata;
+    const enabled = (await cli.json(['kms', 'describe-key', '--key-id', key.KeyId])).KeyMetadata;
     assert.equal(enabled.KeyState, 'Enabled');
     assert.equal(enabled.ExpirationModel, 'KEY_MATERIAL_EXPIRES');
     assert.equal(Date.parse(enabled.ValidTo), validTo.getTime());
 
-    const pt = file('import-plain.bin', Buffer.from('under imported material'));
-    const ct = (await json(['kms', 'encrypt', '--key-id', key.KeyId, '--plaintext', `fileb://${pt}`])).CiphertextBlob as string;
+    const pt = cli.file('import-plain.bin', Buffer.from('under imported material'));
+    const ct = (await cli.json(['kms', 'encrypt', '--key-id', key.KeyId, '--plaintext', `fileb://${pt}`])).CiphertextBlob as string;
     assert.ok(ct.length > 0);
 
-    const deleted = await json(['kms', 'delete-imported-key-material', '--key-id', key.KeyId]);
+    const deleted = await cli.json(['kms', 'delete-imported-key-material', '--key-id', key.KeyId]);
     assert.deepEqual(deleted, { KeyId: key.Arn, KeyMaterialId: imported.KeyMaterialId });
-    const pending = (await json(['kms', 'describe-key', '--key-id', key.KeyId])).KeyMetadata;
+    const pending = (await cli.json(['kms', 'describe-key', '--key-id', key.KeyId])).KeyMetadata;
     assert.equal(pending.KeyState, 'PendingImport');
     assert.equal(pending.Enabled, false);
     assert.equal(pending.ValidTo, undefined);
@@ -274,12 +229,12 @@ describe('AWS CLI v2: rotation, import, multi-Region and AWS managed keys', () =
   });
 
   test('multi-Region: create-key --multi-region, replicate-key --replica-region, describe-key --region, update-primary-region', async () => {
-    const primary = (await json(['kms', 'create-key', '--multi-region', '--description', 'cli mrk'])).KeyMetadata;
+    const primary = (await cli.json(['kms', 'create-key', '--multi-region', '--description', 'cli mrk'])).KeyMetadata;
     assert.match(primary.KeyId, /^mrk-[0-9a-f]{32}$/);
     assert.equal(primary.MultiRegion, true);
     assert.equal(primary.MultiRegionConfiguration.MultiRegionKeyType, 'PRIMARY');
 
-    const replicated = await json([
+    const replicated = await cli.json([
       'kms', 'replicate-key', '--key-id', primary.KeyId, '--replica-region', EU,
       '--description', 'cli replica', '--tags', 'TagKey=site,TagValue=eu',
     ]);
@@ -288,7 +243,7 @@ describe('AWS CLI v2: rotation, import, multi-Region and AWS managed keys', () =
     assert.deepEqual(replicated.ReplicaTags, [{ TagKey: 'site', TagValue: 'eu' }]);
     assert.equal(typeof replicated.ReplicaPolicy, 'string');
 
-    const replica = (await json(['kms', 'describe-key', '--key-id', primary.KeyId, '--region', EU])).KeyMetadata;
+    const replica = (await cli.json(['kms', 'describe-key', '--key-id', primary.KeyId, '--region', EU])).KeyMetadata;
     assert.equal(replica.Arn, arnIn(EU, primary.KeyId));
     assert.equal(replica.Description, 'cli replica');
     assert.deepEqual(replica.MultiRegionConfiguration, {
@@ -297,8 +252,8 @@ describe('AWS CLI v2: rotation, import, multi-Region and AWS managed keys', () =
       ReplicaKeys: [{ Arn: arnIn(EU, primary.KeyId), Region: EU }],
     });
 
-    assert.equal((await ok(['kms', 'update-primary-region', '--key-id', primary.KeyId, '--primary-region', EU])).trim(), '');
-    const promoted = (await json(['kms', 'describe-key', '--key-id', primary.KeyId, '--region', EU])).KeyMetadata;
+    assert.equal((await cli.ok(['kms', 'update-primary-region', '--key-id', primary.KeyId, '--primary-region', EU])).trim(), '');
+    const promoted = (await cli.json(['kms', 'describe-key', '--key-id', primary.KeyId, '--region', EU])).KeyMetadata;
     assert.equal(promoted.KeyState, 'Enabled');
     assert.deepEqual(promoted.MultiRegionConfiguration, {
       MultiRegionKeyType: 'PRIMARY',
@@ -311,7 +266,7 @@ describe('AWS CLI v2: rotation, import, multi-Region and AWS managed keys', () =
   });
 
   test('AWS managed key: describe-key --key-id alias/aws/s3 creates it on first use; management calls are refused', async () => {
-    const m = (await json(['kms', 'describe-key', '--key-id', 'alias/aws/s3'])).KeyMetadata;
+    const m = (await cli.json(['kms', 'describe-key', '--key-id', 'alias/aws/s3'])).KeyMetadata;
     assert.equal(m.KeyManager, 'AWS');
     assert.equal(m.KeyState, 'Enabled');
     assert.equal(m.Arn, arnIn(US, m.KeyId));

@@ -4,78 +4,31 @@
  * start). Nothing is skipped: without /usr/bin/aws this test fails.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { removeDir, startServer, tempDir, type TestServer } from '../helpers/server';
-
-const AWS = '/usr/bin/aws';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { assertAwsCliInstalled, AwsCli } from '../helpers/aws-cli';
+import { startServer, stopAndRemove, type TestServer } from '../helpers/server';
 
 describe('AWS CLI v2 against Keyhold', () => {
   let server: TestServer;
-  let home: string;
-  let work: string;
-  let env: NodeJS.ProcessEnv;
-
-  /** Runs `aws <args> --endpoint-url <server>`; never throws on a non-zero exit. */
-  function aws(args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      execFile(AWS, [...args, '--endpoint-url', server.endpoint], { env, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') {
-          reject(err);
-          return;
-        }
-        resolve({ code: err ? (err.code as unknown as number) : 0, stdout, stderr });
-      });
-    });
-  }
-  /** Runs aws and expects success; returns stdout. */
-  async function ok(args: string[]): Promise<string> {
-    const r = await aws(args);
-    assert.equal(r.code, 0, `aws ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
-    return r.stdout;
-  }
-  async function json<T = any>(args: string[]): Promise<T> {
-    return JSON.parse(await ok([...args, '--output', 'json'])) as T;
-  }
-  function file(name: string, data: Buffer): string {
-    const p = join(work, name);
-    writeFileSync(p, data);
-    return p;
-  }
+  let cli: AwsCli;
 
   before(async () => {
-    assert.ok(existsSync(AWS), `${AWS} is missing: install the Debian package awscli (the AWS CLI v2); this test is never skipped`);
+    assertAwsCliInstalled();
     server = await startServer();
-    home = tempDir('keyhold-cli-home-');
-    work = tempDir('keyhold-cli-work-');
     // Only what the README promises: the credentials file and --endpoint-url. No AWS_* from the
     // outer environment, no ~/.aws.
-    env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
-    env.HOME = home;
-    env.AWS_SHARED_CREDENTIALS_FILE = join(server.dataDir, 'credentials');
-    env.AWS_CONFIG_FILE = '/dev/null';
-    env.AWS_PAGER = '';
+    cli = new AwsCli(() => server);
   });
   after(async () => {
-    if (server) {
-      assert.equal(await server.stop(), 0);
-      removeDir(server.dataDir);
-    }
-    if (home) removeDir(home);
-    if (work) removeDir(work);
+    await stopAndRemove(server, { exitCode: 0 });
+    cli?.remove();
   });
 
   test('kms list-keys works at once with the first start credentials file', async () => {
-    const out = await json<{ Keys: unknown[] }>(['kms', 'list-keys']);
+    const out = await cli.json<{ Keys: unknown[] }>(['kms', 'list-keys']);
     assert.deepEqual(out.Keys, []);
   });
 
@@ -83,7 +36,7 @@ describe('AWS CLI v2 against Keyhold', () => {
   let keyArn = '';
 
   test('create-key, describe-key and list-keys', async () => {
-    const created = await json(['kms', 'create-key', '--description', 'cli key', '--tags', 'TagKey=team,TagValue=blue']);
+    const created = await cli.json(['kms', 'create-key', '--description', 'cli key', '--tags', 'TagKey=team,TagValue=blue']);
     keyId = created.KeyMetadata.KeyId;
     keyArn = created.KeyMetadata.Arn;
     assert.match(keyId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -91,111 +44,111 @@ describe('AWS CLI v2 against Keyhold', () => {
     assert.equal(created.KeyMetadata.KeyState, 'Enabled');
     assert.equal(created.KeyMetadata.KeySpec, 'SYMMETRIC_DEFAULT');
 
-    const described = await json(['kms', 'describe-key', '--key-id', keyArn]);
+    const described = await cli.json(['kms', 'describe-key', '--key-id', keyArn]);
     assert.equal(described.KeyMetadata.KeyId, keyId);
     assert.equal(described.KeyMetadata.Description, 'cli key');
     assert.equal(described.KeyMetadata.Enabled, true);
     assert.equal(typeof described.KeyMetadata.CreationDate, 'string'); // the CLI renders epoch seconds as ISO 8601
 
-    const listed = await json(['kms', 'list-keys']);
+    const listed = await cli.json(['kms', 'list-keys']);
     assert.deepEqual(listed.Keys, [{ KeyId: keyId, KeyArn: keyArn }]);
   });
 
   test('encrypt with fileb:// and --query CiphertextBlob, then decrypt', async () => {
     const plaintext = randomBytes(200);
-    const pt = file('plain.bin', plaintext);
-    const b64 = (await ok([
+    const pt = cli.file('plain.bin', plaintext);
+    const b64 = (await cli.ok([
       'kms', 'encrypt', '--key-id', keyId, '--plaintext', `fileb://${pt}`,
       '--encryption-context', 'purpose=cli,tenant=acme', '--output', 'text', '--query', 'CiphertextBlob',
     ])).trim();
     const blob = Buffer.from(b64, 'base64');
     assert.ok(blob.length > plaintext.length, 'ciphertext blob is longer than the plaintext');
     assert.ok(!blob.includes(plaintext), 'ciphertext must not contain the plaintext');
-    const ct = file('cipher.bin', blob);
+    const ct = cli.file('cipher.bin', blob);
 
-    const dec = await json(['kms', 'decrypt', '--ciphertext-blob', `fileb://${ct}`, '--encryption-context', 'purpose=cli,tenant=acme']);
+    const dec = await cli.json(['kms', 'decrypt', '--ciphertext-blob', `fileb://${ct}`, '--encryption-context', 'purpose=cli,tenant=acme']);
     assert.equal(dec.KeyId, keyArn);
     assert.equal(dec.EncryptionAlgorithm, 'SYMMETRIC_DEFAULT');
     assert.ok(Buffer.from(dec.Plaintext, 'base64').equals(plaintext));
 
-    const wrongContext = await aws(['kms', 'decrypt', '--ciphertext-blob', `fileb://${ct}`, '--encryption-context', 'purpose=other']);
+    const wrongContext = await cli.run(['kms', 'decrypt', '--ciphertext-blob', `fileb://${ct}`, '--encryption-context', 'purpose=other']);
     assert.equal(wrongContext.code, 254);
     assert.match(wrongContext.stderr, /InvalidCiphertextException/);
   });
 
   test('generate-data-key: the encrypted copy decrypts to the plaintext copy', async () => {
-    const out = await json(['kms', 'generate-data-key', '--key-id', keyId, '--key-spec', 'AES_256']);
+    const out = await cli.json(['kms', 'generate-data-key', '--key-id', keyId, '--key-spec', 'AES_256']);
     assert.equal(out.KeyId, keyArn);
     const dataKey = Buffer.from(out.Plaintext, 'base64');
     assert.equal(dataKey.length, 32);
-    const ct = file('datakey.bin', Buffer.from(out.CiphertextBlob, 'base64'));
-    const dec = await json(['kms', 'decrypt', '--ciphertext-blob', `fileb://${ct}`, '--key-id', keyId]);
+    const ct = cli.file('datakey.bin', Buffer.from(out.CiphertextBlob, 'base64'));
+    const dec = await cli.json(['kms', 'decrypt', '--ciphertext-blob', `fileb://${ct}`, '--key-id', keyId]);
     assert.ok(Buffer.from(dec.Plaintext, 'base64').equals(dataKey));
   });
 
   test('create-alias, list-aliases, update-alias, delete-alias', async () => {
-    const second = await json(['kms', 'create-key', '--description', 'second']);
+    const second = await cli.json(['kms', 'create-key', '--description', 'second']);
     const key2 = second.KeyMetadata.KeyId as string;
 
-    assert.equal((await ok(['kms', 'create-alias', '--alias-name', 'alias/cli-test', '--target-key-id', keyId])).trim(), '');
-    let aliases = (await json(['kms', 'list-aliases'])).Aliases as Array<{ AliasName: string; AliasArn: string; TargetKeyId?: string }>;
+    assert.equal((await cli.ok(['kms', 'create-alias', '--alias-name', 'alias/cli-test', '--target-key-id', keyId])).trim(), '');
+    let aliases = (await cli.json(['kms', 'list-aliases'])).Aliases as Array<{ AliasName: string; AliasArn: string; TargetKeyId?: string }>;
     const mine = aliases.find((a) => a.AliasName === 'alias/cli-test');
     assert.ok(mine, `alias/cli-test not listed: ${JSON.stringify(aliases)}`);
     assert.equal(mine.TargetKeyId, keyId);
     assert.equal(mine.AliasArn, `arn:aws:kms:us-east-1:${server.accountId}:alias/cli-test`);
 
     // The alias resolves as a KeyId.
-    const viaAlias = await json(['kms', 'describe-key', '--key-id', 'alias/cli-test']);
+    const viaAlias = await cli.json(['kms', 'describe-key', '--key-id', 'alias/cli-test']);
     assert.equal(viaAlias.KeyMetadata.KeyId, keyId);
 
-    await ok(['kms', 'update-alias', '--alias-name', 'alias/cli-test', '--target-key-id', key2]);
-    const forKey2 = (await json(['kms', 'list-aliases', '--key-id', key2])).Aliases as Array<{ AliasName: string; TargetKeyId: string }>;
+    await cli.ok(['kms', 'update-alias', '--alias-name', 'alias/cli-test', '--target-key-id', key2]);
+    const forKey2 = (await cli.json(['kms', 'list-aliases', '--key-id', key2])).Aliases as Array<{ AliasName: string; TargetKeyId: string }>;
     assert.deepEqual(forKey2.map((a) => [a.AliasName, a.TargetKeyId]), [['alias/cli-test', key2]]);
-    const forKey1 = (await json(['kms', 'list-aliases', '--key-id', keyId])).Aliases as unknown[];
+    const forKey1 = (await cli.json(['kms', 'list-aliases', '--key-id', keyId])).Aliases as unknown[];
     assert.deepEqual(forKey1, []);
 
-    await ok(['kms', 'delete-alias', '--alias-name', 'alias/cli-test']);
-    aliases = (await json(['kms', 'list-aliases'])).Aliases;
+    await cli.ok(['kms', 'delete-alias', '--alias-name', 'alias/cli-test']);
+    aliases = (await cli.json(['kms', 'list-aliases'])).Aliases;
     assert.equal(aliases.find((a) => a.AliasName === 'alias/cli-test'), undefined);
-    const gone = await aws(['kms', 'describe-key', '--key-id', 'alias/cli-test']);
+    const gone = await cli.run(['kms', 'describe-key', '--key-id', 'alias/cli-test']);
     assert.equal(gone.code, 254);
     assert.match(gone.stderr, /NotFoundException/);
   });
 
   test('tag-resource, list-resource-tags, untag-resource', async () => {
-    await ok(['kms', 'tag-resource', '--key-id', keyId, '--tags', 'TagKey=env,TagValue=test', 'TagKey=owner,TagValue=ops']);
-    const tagged = await json(['kms', 'list-resource-tags', '--key-id', keyId]);
+    await cli.ok(['kms', 'tag-resource', '--key-id', keyId, '--tags', 'TagKey=env,TagValue=test', 'TagKey=owner,TagValue=ops']);
+    const tagged = await cli.json(['kms', 'list-resource-tags', '--key-id', keyId]);
     const sorted = (t: Array<{ TagKey: string; TagValue: string }>): string[] => t.map((x) => `${x.TagKey}=${x.TagValue}`).sort();
     assert.deepEqual(sorted(tagged.Tags), ['env=test', 'owner=ops', 'team=blue']);
     // The CLI paginates list-resource-tags itself, so Truncated/NextMarker are consumed by it.
 
-    await ok(['kms', 'untag-resource', '--key-id', keyId, '--tag-keys', 'env', 'owner']);
-    const after = await json(['kms', 'list-resource-tags', '--key-id', keyId]);
+    await cli.ok(['kms', 'untag-resource', '--key-id', keyId, '--tag-keys', 'env', 'owner']);
+    const after = await cli.json(['kms', 'list-resource-tags', '--key-id', keyId]);
     assert.deepEqual(sorted(after.Tags), ['team=blue']);
   });
 
   test('schedule-key-deletion puts the key in PendingDeletion', async () => {
-    const doomed = (await json(['kms', 'create-key', '--description', 'doomed'])).KeyMetadata.KeyId as string;
-    const out = await json(['kms', 'schedule-key-deletion', '--key-id', doomed, '--pending-window-in-days', '7']);
+    const doomed = (await cli.json(['kms', 'create-key', '--description', 'doomed'])).KeyMetadata.KeyId as string;
+    const out = await cli.json(['kms', 'schedule-key-deletion', '--key-id', doomed, '--pending-window-in-days', '7']);
     assert.equal(out.KeyId, `arn:aws:kms:us-east-1:${server.accountId}:key/${doomed}`);
     assert.equal(out.KeyState, 'PendingDeletion');
     assert.equal(out.PendingWindowInDays, 7);
     const days = (Date.parse(out.DeletionDate) - Date.now()) / 86_400_000;
     assert.ok(days > 6.9 && days < 7.1, `DeletionDate ${out.DeletionDate} is not ~7 days ahead`);
 
-    const described = await json(['kms', 'describe-key', '--key-id', doomed]);
+    const described = await cli.json(['kms', 'describe-key', '--key-id', doomed]);
     assert.equal(described.KeyMetadata.KeyState, 'PendingDeletion');
     assert.equal(described.KeyMetadata.Enabled, false);
 
-    const pt = file('small.bin', Buffer.from('x'));
-    const refused = await aws(['kms', 'encrypt', '--key-id', doomed, '--plaintext', `fileb://${pt}`]);
+    const pt = cli.file('small.bin', Buffer.from('x'));
+    const refused = await cli.run(['kms', 'encrypt', '--key-id', doomed, '--plaintext', `fileb://${pt}`]);
     assert.equal(refused.code, 254);
     assert.match(refused.stderr, /KMSInvalidStateException/);
   });
 
   test('describe-key of a missing key exits 254 with NotFoundException', async () => {
     const missing = '11111111-2222-3333-4444-555555555555';
-    const r = await aws(['kms', 'describe-key', '--key-id', missing]);
+    const r = await cli.run(['kms', 'describe-key', '--key-id', missing]);
     assert.equal(r.code, 254, r.stderr);
     assert.match(r.stderr, /NotFoundException/);
     assert.match(r.stderr, /DescribeKey/);

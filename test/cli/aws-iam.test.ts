@@ -7,54 +7,31 @@
  * test fails.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { removeDir, startServer, tempDir, type TestServer } from '../helpers/server';
-
-const AWS = '/usr/bin/aws';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { assertAwsCliInstalled, AwsCli } from '../helpers/aws-cli';
+import { startServer, stopAndRemove, type TestServer } from '../helpers/server';
 
 describe('AWS CLI v2: IAM, STS and Organizations against Keyhold', () => {
   let server: TestServer;
-  let home: string;
-  let work: string;
-  let env: NodeJS.ProcessEnv;
+  let cli: AwsCli;
   let account = '';
 
-  /** Runs `aws <args> --endpoint-url <server>`; never throws on a non-zero exit. */
-  function aws(args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      execFile(AWS, [...args, '--endpoint-url', server.endpoint], { env, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') {
-          reject(err);
-          return;
-        }
-        resolve({ code: err ? (err.code as unknown as number) : 0, stdout, stderr });
-      });
-    });
-  }
   async function json<T = any>(args: string[]): Promise<T> {
-    const r = await aws([...args, '--output', 'json']);
+    const r = await cli.run([...args, '--output', 'json']);
     assert.equal(r.code, 0, `aws ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
     return (r.stdout.trim() === '' ? {} : JSON.parse(r.stdout)) as T;
   }
   /** Runs aws expecting failure; returns stderr. */
   async function fails(args: string[]): Promise<string> {
-    const r = await aws(args);
+    const r = await cli.run(args);
     assert.notEqual(r.code, 0, `aws ${args.join(' ')} should have failed:\n${r.stdout}`);
     return r.stderr;
   }
+  /** Writes `text` to the CLI's work folder; its file:// URL. */
   function file(name: string, text: string): string {
-    const p = join(work, name);
-    writeFileSync(p, text);
-    return `file://${p}`;
+    return `file://${cli.file(name, text)}`;
   }
   /** Appends a profile to the data directory's credentials file (the CLI's AWS_SHARED_CREDENTIALS_FILE). */
   function profile(name: string, id: string, secret: string, token?: string): void {
@@ -66,24 +43,14 @@ describe('AWS CLI v2: IAM, STS and Organizations against Keyhold', () => {
   const policy = (...statements: object[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 
   before(async () => {
-    assert.ok(existsSync(AWS), `${AWS} is missing: install the Debian package awscli (the AWS CLI v2); this test is never skipped`);
+    assertAwsCliInstalled();
     server = await startServer();
     account = server.accountId;
-    home = tempDir('keyhold-cli-home-');
-    work = tempDir('keyhold-cli-work-');
-    env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
-    env.HOME = home;
-    env.AWS_SHARED_CREDENTIALS_FILE = join(server.dataDir, 'credentials');
-    env.AWS_CONFIG_FILE = '/dev/null';
-    env.AWS_PAGER = '';
+    cli = new AwsCli(() => server);
   });
   after(async () => {
-    if (server) {
-      await server.stop();
-      removeDir(server.dataDir);
-    }
-    if (home) removeDir(home);
-    if (work) removeDir(work);
+    await stopAndRemove(server);
+    cli?.remove();
   });
 
   test('sts get-caller-identity names the account root of the first-start credentials', async () => {
@@ -100,11 +67,11 @@ describe('AWS CLI v2: IAM, STS and Organizations against Keyhold', () => {
     assert.equal((await json(['sts', 'get-caller-identity', '--profile', 'alice'])).Arn, `arn:aws:iam::${account}:user/alice`);
     const managed = (await json(['iam', 'create-policy', '--policy-name', 'kms-use', '--policy-document', file('kms.json', policy({ Effect: 'Allow', Action: 'kms:*', Resource: '*' }))])).Policy;
     assert.equal(managed.Arn, `arn:aws:iam::${account}:policy/kms-use`);
-    assert.equal((await aws(['iam', 'attach-user-policy', '--user-name', 'alice', '--policy-arn', managed.Arn])).code, 0);
+    assert.equal((await cli.run(['iam', 'attach-user-policy', '--user-name', 'alice', '--policy-arn', managed.Arn])).code, 0);
     const created = (await json(['kms', 'create-key', '--description', 'alice key', '--profile', 'alice'])).KeyMetadata;
     const ct = (await json(['kms', 'encrypt', '--key-id', created.KeyId, '--plaintext', 'aGVsbG8=', '--profile', 'alice'])).CiphertextBlob;
-    writeFileSync(join(work, 'ct.bin'), Buffer.from(ct, 'base64'));
-    const pt = (await json(['kms', 'decrypt', '--ciphertext-blob', `fileb://${join(work, 'ct.bin')}`, '--profile', 'alice'])).Plaintext;
+    const ctFile = cli.file('ct.bin', Buffer.from(ct, 'base64'));
+    const pt = (await json(['kms', 'decrypt', '--ciphertext-blob', `fileb://${ctFile}`, '--profile', 'alice'])).Plaintext;
     assert.equal(pt, 'aGVsbG8=');
     const users = (await json(['iam', 'list-users'])).Users.map((u: { UserName: string }) => u.UserName);
     assert.deepEqual(users, ['alice']);
@@ -114,10 +81,10 @@ describe('AWS CLI v2: IAM, STS and Organizations against Keyhold', () => {
 
   test('iam put-user-policy and get-user-policy; an AWS managed policy; identity policies decide IAM calls', async () => {
     const assume = policy({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${account}:role/*` });
-    assert.equal((await aws(['iam', 'put-user-policy', '--user-name', 'alice', '--policy-name', 'assume', '--policy-document', file('assume.json', assume)])).code, 0);
+    assert.equal((await cli.run(['iam', 'put-user-policy', '--user-name', 'alice', '--policy-name', 'assume', '--policy-document', file('assume.json', assume)])).code, 0);
     const got = await json(['iam', 'get-user-policy', '--user-name', 'alice', '--policy-name', 'assume']);
     assert.deepEqual(got.PolicyDocument, JSON.parse(assume));
-    assert.equal((await aws(['iam', 'attach-user-policy', '--user-name', 'alice', '--policy-arn', 'arn:aws:iam::aws:policy/IAMReadOnlyAccess'])).code, 0);
+    assert.equal((await cli.run(['iam', 'attach-user-policy', '--user-name', 'alice', '--policy-arn', 'arn:aws:iam::aws:policy/IAMReadOnlyAccess'])).code, 0);
     // alice may read IAM now, but not write it.
     assert.deepEqual((await json(['iam', 'get-user', '--profile', 'alice'])).User.UserName, 'alice');
     assert.match(await fails(['iam', 'create-user', '--user-name', 'mallory', '--profile', 'alice']), /AccessDenied.*iam:CreateUser/);
@@ -135,7 +102,7 @@ describe('AWS CLI v2: IAM, STS and Organizations against Keyhold', () => {
     const role = (await json(['iam', 'create-role', '--role-name', 'app', '--assume-role-policy-document', file('trust.json', trust), '--max-session-duration', '7200'])).Role;
     assert.equal(role.Arn, `arn:aws:iam::${account}:role/app`);
     assert.deepEqual((await json(['iam', 'get-role', '--role-name', 'app'])).Role.AssumeRolePolicyDocument, JSON.parse(trust));
-    assert.equal((await aws(['iam', 'attach-role-policy', '--role-name', 'app', '--policy-arn', 'arn:aws:iam::aws:policy/AdministratorAccess'])).code, 0);
+    assert.equal((await cli.run(['iam', 'attach-role-policy', '--role-name', 'app', '--policy-arn', 'arn:aws:iam::aws:policy/AdministratorAccess'])).code, 0);
     const assumed = await json(['sts', 'assume-role', '--role-arn', role.Arn, '--role-session-name', 'cli', '--duration-seconds', '900', '--profile', 'alice']);
     assert.equal(assumed.AssumedRoleUser.Arn, `arn:aws:sts::${account}:assumed-role/app/cli`);
     assert.match(assumed.Credentials.AccessKeyId, /^ASIA/);
@@ -170,7 +137,7 @@ describe('AWS CLI v2: IAM, STS and Organizations against Keyhold', () => {
     ])).Policy.PolicySummary;
     assert.match(await fails(['organizations', 'attach-policy', '--policy-id', scp.Id, '--target-id', created.AccountId]), /PolicyTypeNotEnabledException/);
     await json(['organizations', 'enable-policy-type', '--root-id', rootId, '--policy-type', 'SERVICE_CONTROL_POLICY']);
-    assert.equal((await aws(['organizations', 'attach-policy', '--policy-id', scp.Id, '--target-id', created.AccountId])).code, 0);
+    assert.equal((await cli.run(['organizations', 'attach-policy', '--policy-id', scp.Id, '--target-id', created.AccountId])).code, 0);
     const targets = (await json(['organizations', 'list-targets-for-policy', '--policy-id', scp.Id])).Targets;
     assert.deepEqual(targets.map((t: { TargetId: string }) => t.TargetId), [created.AccountId]);
     const policies = (await json(['organizations', 'list-policies', '--filter', 'SERVICE_CONTROL_POLICY'])).Policies.map((p: { Name: string }) => p.Name);
@@ -181,15 +148,15 @@ describe('AWS CLI v2: IAM, STS and Organizations against Keyhold', () => {
 
   test('iam update-access-key Inactive stops the key at once; cleanup with delete-access-key, detach and delete', async () => {
     const keyId = (await json(['iam', 'list-access-keys', '--user-name', 'alice'])).AccessKeyMetadata[0].AccessKeyId;
-    assert.equal((await aws(['iam', 'update-access-key', '--user-name', 'alice', '--access-key-id', keyId, '--status', 'Inactive'])).code, 0);
+    assert.equal((await cli.run(['iam', 'update-access-key', '--user-name', 'alice', '--access-key-id', keyId, '--status', 'Inactive'])).code, 0);
     assert.match(await fails(['kms', 'list-keys', '--profile', 'alice']), /UnrecognizedClientException/);
     assert.match(await fails(['iam', 'delete-user', '--user-name', 'alice']), /DeleteConflict/);
-    assert.equal((await aws(['iam', 'delete-access-key', '--user-name', 'alice', '--access-key-id', keyId])).code, 0);
-    assert.equal((await aws(['iam', 'delete-user-policy', '--user-name', 'alice', '--policy-name', 'assume'])).code, 0);
+    assert.equal((await cli.run(['iam', 'delete-access-key', '--user-name', 'alice', '--access-key-id', keyId])).code, 0);
+    assert.equal((await cli.run(['iam', 'delete-user-policy', '--user-name', 'alice', '--policy-name', 'assume'])).code, 0);
     for (const arn of [`arn:aws:iam::${account}:policy/kms-use`, 'arn:aws:iam::aws:policy/IAMReadOnlyAccess']) {
-      assert.equal((await aws(['iam', 'detach-user-policy', '--user-name', 'alice', '--policy-arn', arn])).code, 0);
+      assert.equal((await cli.run(['iam', 'detach-user-policy', '--user-name', 'alice', '--policy-arn', arn])).code, 0);
     }
-    assert.equal((await aws(['iam', 'delete-user', '--user-name', 'alice'])).code, 0);
+    assert.equal((await cli.run(['iam', 'delete-user', '--user-name', 'alice'])).code, 0);
   });
 
   test('an expired session is ExpiredToken for STS and ExpiredTokenException for KMS (KEYHOLD_TEST_CLOCK_OFFSET_MS)', async () => {

@@ -42,6 +42,7 @@ import {
   UpdatePrimaryRegionCommand,
   type AliasListEntry,
 } from '@aws-sdk/client-kms';
+import { rejects } from '../helpers/assertions';
 import { removeDir, startServer, type TestServer } from '../helpers/server';
 import { credsFrom, kmsClient, query } from '../identity/wire';
 
@@ -52,15 +53,6 @@ const SERVICES = [
   'backup', 'dynamodb', 'ebs', 'elasticfilesystem', 'glue', 'kinesis', 'lambda', 'logs', 'rds', 'redshift', 's3',
   'secretsmanager', 'sns', 'sqs', 'ssm',
 ];
-
-async function rejects(p: Promise<unknown>, name: string, message: string | RegExp): Promise<void> {
-  await assert.rejects(p, (err: Error) => {
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-}
 
 describe('AWS managed keys', () => {
   let server: TestServer;

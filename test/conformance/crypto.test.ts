@@ -19,16 +19,8 @@ import {
   ScheduleKeyDeletionCommand,
   CreateAliasCommand,
 } from '@aws-sdk/client-kms';
+import { rejects } from '../helpers/assertions';
 import { removeDir, startServer, type TestServer } from '../helpers/server';
-
-async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
-  await assert.rejects(p, (err: Error) => {
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else if (message instanceof RegExp) assert.match(err.message, message);
-    return true;
-  });
-}
 
 describe('symmetric cryptography', () => {
   let server: TestServer;

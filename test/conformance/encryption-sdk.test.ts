@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { CreateKeyCommand, DecryptCommand, KMS } from '@aws-sdk/client-kms';
 import { buildClient, CommitmentPolicy, getClient, KmsKeyringNode, type KmsNodeClientSupplier } from '@aws-crypto/client-node';
-import { removeDir, startServer, type TestServer } from '../helpers/server';
+import { startServer, stopAndRemove, type TestServer } from '../helpers/server';
 
 describe('AWS Encryption SDK with a KMS keyring on Keyhold', () => {
   const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
@@ -42,10 +42,7 @@ describe('AWS Encryption SDK with a KMS keyring on Keyhold', () => {
   });
   after(async () => {
     for (const c of clients) c.destroy();
-    if (server) {
-      assert.equal(await server.stop(), 0);
-      removeDir(server.dataDir);
-    }
+    await stopAndRemove(server, { exitCode: 0 });
   });
 
   test('encrypt and decrypt a message with an encryption context through one KMS key', async () => {

@@ -6,7 +6,6 @@
  * Grant-based access to cryptographic operations is the authorization suite's subject.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,29 +27,10 @@ import {
   type GrantOperation,
 } from '@aws-sdk/client-kms';
 import { encodeGrantToken } from '../../src/keys/grants';
-import { KEYHOLD_BIN, removeDir, startServer, type TestServer } from '../helpers/server';
+import { rejects, validation } from '../helpers/assertions';
+import { keyhold } from '../helpers/keyhold-cli';
+import { startServer, stopAndRemove, type TestServer } from '../helpers/server';
 import { credsFrom, query, type Creds } from '../identity/wire';
-
-async function rejects(p: Promise<unknown>, name: string, message: string | RegExp): Promise<void> {
-  await assert.rejects(p, (err: Error) => {
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-}
-
-function validation(member: string, constraint: string): string {
-  return `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must ${constraint}`;
-}
-
-function keyhold(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [KEYHOLD_BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const GRANT_ID = /^[0-9a-f]{64}$/;
 const GRANT_TOKEN = /^[A-Za-z0-9_-]{108}$/;
@@ -98,10 +78,7 @@ describe('grants', () => {
   });
   after(async () => {
     kms?.destroy();
-    if (server !== undefined) {
-      assert.equal(await server.stop(), 0);
-      removeDir(server.dataDir);
-    }
+    await stopAndRemove(server, { exitCode: 0 });
   });
 
   describe('CreateGrant', () => {

@@ -32,22 +32,14 @@ import { EXPIRED_TOKEN_RETENTION_MS, importExpiryJob } from '../../src/lifecycle
 import { Scheduler } from '../../src/lifecycle/scheduler';
 import { importTokenId } from '../../src/operations/get-parameters-for-import';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { rejects } from '../helpers/assertions';
 import { opensslRandomMaterial, opensslWrap } from '../helpers/openssl-import';
-import { removeDir, startServer, type TestServer } from '../helpers/server';
+import { removeDir, startServer, stopAndRemove, type TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const ALGORITHMS: readonly AlgorithmSpec[] = ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_256'];
 const quiet = { info: () => undefined, error: () => undefined };
-
-async function rejects(p: Promise<unknown>, name: string, message: string | RegExp): Promise<void> {
-  await assert.rejects(p, (err: Error) => {
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-}
 
 const INVALID_TOKEN = 'The import token is invalid or is associated with a different KMS key.';
 const EXPIRED_TOKEN =
@@ -105,10 +97,7 @@ describe('importing key material', () => {
   });
   after(async () => {
     kms?.destroy();
-    if (server !== undefined) {
-      assert.equal(await server.stop(), 0);
-      removeDir(server.dataDir);
-    }
+    await stopAndRemove(server, { exitCode: 0 });
   });
 
   describe('each wrapping algorithm with openssl-wrapped material', () => {

@@ -104,7 +104,7 @@ import {
 import { encryptSymmetric } from '../../src/crypto/symmetric-ciphertext';
 import { KMS_OPERATIONS } from '../../src/operations/registry';
 import { opensslRandomMaterial, opensslWrap } from '../helpers/openssl-import';
-import { removeDir, startServer, type TestServer } from '../helpers/server';
+import { startServer, stopAndRemove, type TestServer } from '../helpers/server';
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';
@@ -253,10 +253,7 @@ describe('key state × operation matrix (kms-reference.md §8)', () => {
   after(async () => {
     us?.destroy();
     eu?.destroy();
-    if (server !== undefined) {
-      assert.equal(await server.stop(), 0);
-      removeDir(server.dataDir);
-    }
+    await stopAndRemove(server, { exitCode: 0 });
   });
 
   async function describeKey(keyId: string, client = us): Promise<KeyMetadata> {

@@ -32,21 +32,8 @@ import {
   UpdateKeyDescriptionCommand,
   type Tag,
 } from '@aws-sdk/client-kms';
-import { removeDir, startServer, type TestServer } from '../helpers/server';
-
-async function rejects(p: Promise<unknown>, name: string, message: string | RegExp): Promise<void> {
-  await assert.rejects(p, (err: Error) => {
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-}
-
-/** A validation failure in AWS's message form. */
-function validation(member: string, constraint: string): string {
-  return `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must ${constraint}`;
-}
+import { rejects, validation } from '../helpers/assertions';
+import { startServer, stopAndRemove, type TestServer } from '../helpers/server';
 
 interface Page<T> {
   items: T[];
@@ -105,10 +92,7 @@ describe('key management', () => {
   });
   after(async () => {
     kms?.destroy();
-    if (server !== undefined) {
-      assert.equal(await server.stop(), 0);
-      removeDir(server.dataDir);
-    }
+    await stopAndRemove(server, { exitCode: 0 });
   });
 
   describe('EnableKey and DisableKey', () => {

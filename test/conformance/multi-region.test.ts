@@ -46,6 +46,7 @@ import {
 import { ManualClock } from '../../src/clock';
 import { deletionJob } from '../../src/lifecycle/deletion-job';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { rejects } from '../helpers/assertions';
 import { removeDir, startServer, tempDir, type TestServer } from '../helpers/server';
 
 const US = 'us-east-1';
@@ -55,15 +56,6 @@ const REGIONS = [US, EU, AP] as const;
 type Region = (typeof REGIONS)[number];
 const DAY = 86_400_000;
 const quiet = { info: () => undefined, error: () => undefined };
-
-async function rejects(p: Promise<unknown>, name: string, message: string | RegExp): Promise<void> {
-  await assert.rejects(p, (err: Error) => {
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-}
 
 function policyFor(accountId: string, sid: string): string {
   return JSON.stringify({

@@ -26,23 +26,11 @@ import {
   type RotationsListEntry,
 } from '@aws-sdk/client-kms';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { rejects, validation } from '../helpers/assertions';
 import { addFakeReplica } from '../helpers/fake-replica';
 import { removeDir, startServer, type TestServer } from '../helpers/server';
 
 const DAY = 86_400_000;
-
-async function rejects(p: Promise<unknown>, name: string, message: string | RegExp): Promise<void> {
-  await assert.rejects(p, (err: Error) => {
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-}
-
-function validation(member: string, constraint: string): string {
-  return `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must ${constraint}`;
-}
 
 function near(actual: Date | undefined, expectedMs: number, slackMs = 60_000): void {
   assert.ok(actual instanceof Date, 'a date is present');

@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { alive, childrenOf, killAll } from '../helpers/processes';
 import { removeDir, startServer, tempDir, type TestServer } from '../helpers/server';
 
 const ROUNDS = 5;
@@ -20,51 +21,6 @@ interface Sealed {
   plaintext: Buffer;
   context: Record<string, string> | undefined;
   ciphertext: Uint8Array;
-}
-
-/** Child pids of `pid`, from /proc. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(entry));
-    } catch {
-      /* the process went away */
-    }
-  }
-  return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** SIGKILLs the server's primary and all its workers at once; resolves once all are gone. */
-async function killAll(server: TestServer): Promise<number[]> {
-  const primary = server.process.pid!;
-  const pids = [primary, ...childrenOf(primary)];
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  await server.kill(); // reaps the primary
-  const deadline = Date.now() + 10_000;
-  while (pids.some(alive)) {
-    if (Date.now() > deadline) throw new Error(`processes survived SIGKILL: ${pids.filter(alive).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return pids;
 }
 
 /** Runs `fn` over `items` with at most `n` at a time. */

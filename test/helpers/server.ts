@@ -2,6 +2,7 @@
  * Test harness: runs the real `bin/keyhold serve` as a child process on a free port with a fresh
  * data directory, and gives tests an AWS SDK v3 KMS client pointed at it.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -134,4 +135,12 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
 /** Removes a data directory. */
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Stops `server` (when it was started) and removes its data directory; asserts the exit code first when `expect` names one. */
+export async function stopAndRemove(server: TestServer | undefined, expect: { exitCode?: number } = {}): Promise<void> {
+  if (server === undefined) return;
+  const code = await server.stop();
+  if (expect.exitCode !== undefined) assert.equal(code, expect.exitCode);
+  removeDir(server.dataDir);
 }

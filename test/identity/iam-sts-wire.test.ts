@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CreateKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
-import { removeDir, startServer, type TestServer } from '../helpers/server';
+import { startServer, stopAndRemove, type TestServer } from '../helpers/server';
 import { credsFrom, form, kmsClient, query, queryError, send, sign, xml, xmlAll, type Creds } from './wire';
 
 const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
@@ -45,12 +45,7 @@ describe('IAM and STS over the Query protocol', () => {
     root = server.credentials;
     account = server.accountId;
   });
-  after(async () => {
-    if (server) {
-      await server.stop();
-      removeDir(server.dataDir);
-    }
-  });
+  after(() => stopAndRemove(server));
 
   test('CreateUser answers an XML document in the IAM namespace with the request id', async () => {
     const a = await iam('CreateUser', { UserName: 'wire-alice', Path: '/eng/', 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'blue' });
@@ -382,12 +377,7 @@ describe('global services sign for us-east-1', () => {
   before(async () => {
     server = await startServer({ region: 'eu-west-1' });
   });
-  after(async () => {
-    if (server) {
-      await server.stop();
-      removeDir(server.dataDir);
-    }
-  });
+  after(() => stopAndRemove(server));
 
   test('IAM and STS accept us-east-1 and the served Region; KMS still only the served Region', async () => {
     const creds = server.credentials;

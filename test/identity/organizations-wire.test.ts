@@ -5,24 +5,16 @@
  * credentials (KEYHOLD_TEST_CLOCK_OFFSET_MS).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ListKeysCommand } from '@aws-sdk/client-kms';
-import { KEYHOLD_BIN, removeDir, startServer, type TestServer } from '../helpers/server';
+import { keyhold } from '../helpers/keyhold-cli';
+import { startServer, stopAndRemove, type TestServer } from '../helpers/server';
 import { credsFrom, kmsClient, organizations, query, queryError, xml, type Creds } from './wire';
 
 function policy(...statements: object[]): string {
   return JSON.stringify({ Version: '2012-10-17', Statement: statements });
-}
-
-function keyhold(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [KEYHOLD_BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
 }
 
 describe('Organizations and service control policies', () => {
@@ -49,12 +41,7 @@ describe('Organizations and service control policies', () => {
     root = server.credentials;
     account = server.accountId;
   });
-  after(async () => {
-    if (server) {
-      await server.stop();
-      removeDir(server.dataDir);
-    }
-  });
+  after(() => stopAndRemove(server));
 
   test('DescribeOrganization outside an organization is AWSOrganizationsNotInUseException', async () => {
     const r = await org('DescribeOrganization');

@@ -23,22 +23,25 @@ export interface Answer {
   readonly body: string;
 }
 
-/** Sends one request and reads the whole answer. */
-export function send(port: number, headers: Record<string, string>, body: string): Promise<Answer> {
+/** Sends one request on a fresh connection and reads the whole answer. */
+export function send(port: number, headers: Record<string, string>, body: string | Buffer, method = 'POST', path = '/'): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
+    // The server may answer (413) and close before the whole body is written; the answer wins.
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** Signs headers+body for `service` in `region`. */
-export async function sign(port: number, service: string, region: string, headers: Record<string, string>, body: string, creds: Creds): Promise<Record<string, string>> {
+export async function sign(
+  port: number, service: string, region: string, headers: Record<string, string>, body: string | Buffer, creds: Creds,
+): Promise<Record<string, string>> {
   const req = new HttpRequest({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path: '/', headers: { host: `127.0.0.1:${port}`, ...headers }, body });
   const signer = new SignatureV4({ service, region, credentials: creds, sha256: Sha256 });
   const signed = await signer.sign(req);

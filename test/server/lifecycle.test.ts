@@ -9,57 +9,28 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateKeyCommand, EncryptCommand, ListKeysCommand } from '@aws-sdk/client-kms';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { KEYHOLD_BIN, removeDir, startServer, tempDir, type Credentials, type TestServer } from '../helpers/server';
-
-interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+import { send, sign, type Answer } from '../identity/wire';
 
 /** SigV4-signs a KMS awsJson1_1 request the way the AWS SDK does; returns the headers to send. */
-async function signedHeaders(
+function signedHeaders(
   port: number,
   target: string | undefined,
   body: string | Buffer,
   creds: Credentials,
   region = 'us-east-1',
 ): Promise<Record<string, string>> {
-  const headers: Record<string, string> = {
-    host: `127.0.0.1:${port}`,
-    'content-type': 'application/x-amz-json-1.1',
-  };
+  const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1' };
   if (target !== undefined) headers['x-amz-target'] = target;
-  const req = new HttpRequest({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path: '/', headers, body });
-  const signer = new SignatureV4({ service: 'kms', region, credentials: creds, sha256: Sha256 });
-  const signed = await signer.sign(req);
-  return { ...(signed.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(body)) };
-}
-
-/** Sends one request on a fresh connection and reads the whole response. */
-function send(port: number, headers: Record<string, string>, body: string | Buffer, method = 'POST', path = '/'): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    // The server may answer (413) and close before the whole body is written; the response wins.
-    req.on('error', reject);
-    req.end(body);
-  });
+  return sign(port, 'kms', region, headers, body, creds);
 }
 
 /** Asserts an awsJson1_1 error response: status, __type, and the headers every response has. */
-function assertError(res: RawResponse, status: number, type: string): { __type: string; message: string } {
+function assertError(res: Answer, status: number, type: string): { __type: string; message: string } {
   assert.ok(res.status >= 400 && res.status < 500, `expected a 4xx, got ${res.status}: ${res.body}`);
   assert.equal(res.status, status, res.body);
   assert.ok(res.headers['x-amzn-requestid'], 'x-amzn-RequestId header missing');
@@ -105,7 +76,7 @@ describe('SIGTERM drains in-flight requests and exits 0', () => {
             const body = Buffer.from(JSON.stringify({ KeyId: keyId, Plaintext: pt.toString('base64') }));
             const headers = await signedHeaders(server.port, 'TrentService.Encrypt', body, server.credentials);
             let finish!: () => void;
-            const done = new Promise<RawResponse>((resolve, reject) => {
+            const done = new Promise<Answer>((resolve, reject) => {
               const req = request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/', headers, agent: false }, (res) => {
                 const chunks: Buffer[] = [];
                 res.on('data', (c: Buffer) => chunks.push(c));
@@ -254,7 +225,7 @@ describe('operator interface', () => {
       assert.ok(err.message.length > 0);
 
       // Without Content-Length (chunked) the limit holds too.
-      const chunked = await new Promise<RawResponse>((resolve, reject) => {
+      const chunked = await new Promise<Answer>((resolve, reject) => {
         const { 'content-length': _cl, ...h } = headers;
         const req = request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/', headers: { ...h, 'transfer-encoding': 'chunked' }, agent: false }, (r) => {
           const chunks: Buffer[] = [];

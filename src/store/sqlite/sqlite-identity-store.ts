@@ -17,23 +17,20 @@ import type {
   OrgPolicyRecord,
   StsSessionRecord,
 } from '../identity-store';
+import {
+  accessKeyFromRow,
+  immediate,
+  nullableNumber,
+  nullableText,
+  statementCache,
+  unlessRolledBack,
+  type Connection,
+  type Row,
+  type Statement,
+} from './connection';
 
-/** The slice of better-sqlite3 this module uses (STYLE habit 6). */
-interface Statement {
-  run(...params: unknown[]): { changes: number };
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-}
-/** The connection as this module sees it. */
-export interface IdentityConnection {
-  prepare(sql: string): Statement;
-  transaction<T extends (...args: never[]) => unknown>(fn: T): T & { immediate: T };
-}
-
-type Row = Record<string, unknown>;
-
-const str = (v: unknown): string | null => (v as string | null) ?? null;
-const num = (v: unknown): number | null => (v as number | null) ?? null;
+/** The connection as this module sees it: the SqliteStore's, shared. */
+export type IdentityConnection = Pick<Connection, 'prepare' | 'transaction'>;
 
 function entityFromRow(r: Row): IamEntityRecord {
   return {
@@ -44,10 +41,10 @@ function entityFromRow(r: Row): IamEntityRecord {
     path: r.path as string,
     arn: r.arn as string,
     createdAt: r.created_at as number,
-    assumeRolePolicy: str(r.assume_role_policy),
-    description: str(r.description),
-    maxSessionDuration: num(r.max_session_duration),
-    permissionsBoundary: str(r.permissions_boundary),
+    assumeRolePolicy: nullableText(r.assume_role_policy),
+    description: nullableText(r.description),
+    maxSessionDuration: nullableNumber(r.max_session_duration),
+    permissionsBoundary: nullableText(r.permissions_boundary),
   };
 }
 
@@ -59,7 +56,7 @@ function managedFromRow(r: Row): IamManagedPolicyRecord {
     policyName: r.policy_name as string,
     path: r.path as string,
     document: r.document as string,
-    description: str(r.description),
+    description: nullableText(r.description),
     createdAt: r.created_at as number,
     updatedAt: r.updated_at as number,
   };
@@ -69,11 +66,11 @@ function accountFromRow(r: Row): AccountRecord {
   return {
     accountId: r.account_id as string,
     createdAt: r.created_at as number,
-    name: str(r.name),
-    email: str(r.email),
-    organizationId: str(r.organization_id),
-    joinedMethod: str(r.joined_method) as AccountRecord['joinedMethod'],
-    joinedAt: num(r.joined_at),
+    name: nullableText(r.name),
+    email: nullableText(r.email),
+    organizationId: nullableText(r.organization_id),
+    joinedMethod: nullableText(r.joined_method) as AccountRecord['joinedMethod'],
+    joinedAt: nullableNumber(r.joined_at),
   };
 }
 
@@ -113,26 +110,12 @@ function sessionFromRow(r: Row): StsSessionRecord {
     wrappedCredentials: r.wrapped_credentials as Buffer,
     createdAt: r.created_at as number,
     expiresAt: r.expires_at as number,
-    sessionPolicy: str(r.session_policy),
+    sessionPolicy: nullableText(r.session_policy),
     policyArns: JSON.parse(r.policy_arns as string) as string[],
     sessionTags: JSON.parse(r.session_tags as string) as IamTag[],
     transitiveTagKeys: JSON.parse(r.transitive_tag_keys as string) as string[],
-    sourceIdentity: str(r.source_identity),
+    sourceIdentity: nullableText(r.source_identity),
     sourcePrincipalArn: r.source_principal_arn as string,
-  };
-}
-
-function accessKeyFromRow(r: Row): AccessKeyRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    principalArn: r.principal_arn as string,
-    principalId: r.principal_id as string,
-    principalType: r.principal_type as AccessKeyRecord['principalType'],
-    userName: str(r.user_name),
-    wrappedSecret: r.wrapped_secret as Buffer,
-    status: r.status as AccessKeyRecord['status'],
-    createdAt: r.created_at as number,
   };
 }
 
@@ -144,20 +127,12 @@ function likePrefix(prefix: string): string {
 /** IdentityStore over one better-sqlite3 connection. */
 export class SqliteIdentityStore implements IdentityStore {
   readonly #db: IdentityConnection;
-  readonly #stmts = new Map<string, Statement>();
+  readonly #stmt: (sql: string) => Statement;
   #generation = 0;
 
   constructor(db: IdentityConnection) {
     this.#db = db;
-  }
-
-  #stmt(sql: string): Statement {
-    let s = this.#stmts.get(sql);
-    if (s === undefined) {
-      s = this.#db.prepare(sql);
-      this.#stmts.set(sql, s);
-    }
-    return s;
+    this.#stmt = statementCache(db);
   }
 
   /**
@@ -166,7 +141,7 @@ export class SqliteIdentityStore implements IdentityStore {
    */
   #write<T>(fn: () => T, stale = true): T {
     try {
-      return this.#db.transaction(fn).immediate();
+      return immediate(this.#db, fn);
     } finally {
       if (stale) this.#generation += 1;
     }
@@ -377,19 +352,14 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async putIamTags(entityId: string, tags: readonly IamTag[], max: number): Promise<boolean> {
-    const abort = new Error('over quota');
-    try {
+    return unlessRolledBack((overQuota) =>
       this.#write(() => {
         const put = this.#stmt('INSERT OR REPLACE INTO iam_tags (entity_id, tag_key, tag_value) VALUES (?, ?, ?)');
         for (const t of tags) put.run(entityId, t.Key, t.Value);
         const n = this.#stmt('SELECT COUNT(*) AS n FROM iam_tags WHERE entity_id = ?').get(entityId) as Row;
-        if ((n.n as number) > max) throw abort;
-      });
-      return true;
-    } catch (e) {
-      if (e === abort) return false;
-      throw e;
-    }
+        if ((n.n as number) > max) overQuota();
+      }),
+    );
   }
 
   async listIamTags(entityId: string): Promise<IamTag[]> {

@@ -21,25 +21,19 @@ import {
   type Store,
   type TagRecord,
 } from '../store';
+import {
+  accessKeyFromRow,
+  immediate,
+  nullableNumber,
+  nullableText,
+  statementCache,
+  unlessRolledBack,
+  type Connection,
+  type Row,
+  type Statement,
+} from './connection';
 import { SQLITE_MIGRATIONS } from './migrations';
-import { SqliteIdentityStore, type IdentityConnection } from './sqlite-identity-store';
-
-/** The narrow slice of better-sqlite3 this adapter uses (STYLE habit 6). */
-interface Statement {
-  run(...params: unknown[]): { changes: number };
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-  pluck(toggle?: boolean): Statement;
-}
-interface Connection {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  pragma(sql: string, options?: { simple?: boolean }): unknown;
-  transaction<T extends (...args: never[]) => unknown>(fn: T): T & { immediate: T };
-  close(): void;
-}
-
-type Row = Record<string, unknown>;
+import { SqliteIdentityStore } from './sqlite-identity-store';
 
 const KEY_COLUMNS: Readonly<Record<keyof KeyPatch, string>> = Object.freeze({
   state: 'state',
@@ -92,17 +86,17 @@ function keyFromRow(r: Row): KeyRecord {
     policy: r.policy as string,
     multiRegion: r.multi_region === 1,
     creationDate: r.creation_date as number,
-    deletionDate: (r.deletion_date as number | null) ?? null,
-    pendingWindowInDays: (r.pending_window_days as number | null) ?? null,
+    deletionDate: nullableNumber(r.deletion_date),
+    pendingWindowInDays: nullableNumber(r.pending_window_days),
     currentVersion: r.current_version as number,
     rotationEnabled: r.rotation_enabled === 1,
-    rotationPeriodInDays: (r.rotation_period_days as number | null) ?? null,
-    nextRotationDate: (r.next_rotation_date as number | null) ?? null,
-    onDemandRotationStartDate: (r.on_demand_rotation_start as number | null) ?? null,
-    expirationModel: (r.expiration_model as string | null) ?? null,
-    validTo: (r.valid_to as number | null) ?? null,
+    rotationPeriodInDays: nullableNumber(r.rotation_period_days),
+    nextRotationDate: nullableNumber(r.next_rotation_date),
+    onDemandRotationStartDate: nullableNumber(r.on_demand_rotation_start),
+    expirationModel: nullableText(r.expiration_model),
+    validTo: nullableNumber(r.valid_to),
     multiRegionKeyType: (r.multi_region_key_type as KeyRecord['multiRegionKeyType']) ?? null,
-    primaryRegion: (r.primary_region as string | null) ?? null,
+    primaryRegion: nullableText(r.primary_region),
   };
 }
 
@@ -146,12 +140,12 @@ function grantFromRow(r: Row): GrantRecord {
     keyArn: r.key_arn as string,
     region: r.region as string,
     issuingAccount: r.issuing_account as string,
-    name: (r.name as string | null) ?? null,
-    idempotencyKey: (r.idempotency_key as string | null) ?? null,
-    granteePrincipal: (r.grantee_principal as string | null) ?? null,
-    granteeServicePrincipal: (r.grantee_service_principal as string | null) ?? null,
-    retiringPrincipal: (r.retiring_principal as string | null) ?? null,
-    retiringServicePrincipal: (r.retiring_service_principal as string | null) ?? null,
+    name: nullableText(r.name),
+    idempotencyKey: nullableText(r.idempotency_key),
+    granteePrincipal: nullableText(r.grantee_principal),
+    granteeServicePrincipal: nullableText(r.grantee_service_principal),
+    retiringPrincipal: nullableText(r.retiring_principal),
+    retiringServicePrincipal: nullableText(r.retiring_service_principal),
     operations: JSON.parse(r.operations as string) as string[],
     constraints: r.constraints === null ? null : (JSON.parse(r.constraints as string) as GrantRecord['constraints']),
     creationDate: r.creation_date as number,
@@ -166,20 +160,6 @@ function grantAfter(after: string | undefined): [number, string] {
   return [p.creationDate, p.grantId];
 }
 
-function accessKeyFromRow(r: Row): AccessKeyRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    principalArn: r.principal_arn as string,
-    principalId: r.principal_id as string,
-    principalType: r.principal_type as AccessKeyRecord['principalType'],
-    userName: (r.user_name as string | null) ?? null,
-    wrappedSecret: r.wrapped_secret as Buffer,
-    status: r.status as AccessKeyRecord['status'],
-    createdAt: r.created_at as number,
-  };
-}
-
 /** Options for opening the SQLite store. */
 export interface SqliteStoreOptions {
   /** Path of the database file. */
@@ -191,7 +171,9 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly #db: Connection;
   readonly #dataVersion: Statement;
-  readonly #stmts = new Map<string, Statement>();
+  /** changeToken's value for the rest of this turn of the event loop, once read. */
+  #token: number | undefined;
+  readonly #stmt: (sql: string) => Statement;
   readonly identity: SqliteIdentityStore;
 
   constructor(options: SqliteStoreOptions) {
@@ -202,21 +184,14 @@ export class SqliteStore implements Store {
     this.#db.pragma('secure_delete = ON');
     this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
     this.#dataVersion = this.#db.prepare('PRAGMA data_version').pluck();
-    this.identity = new SqliteIdentityStore(this.#db as unknown as IdentityConnection);
-  }
-
-  #stmt(sql: string): Statement {
-    let s = this.#stmts.get(sql);
-    if (s === undefined) {
-      s = this.#db.prepare(sql);
-      this.#stmts.set(sql, s);
-    }
-    return s;
+    this.#stmt = statementCache(this.#db);
+    this.identity = new SqliteIdentityStore(this.#db);
   }
 
   async migrate(): Promise<void> {
     this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    const apply = this.#db.transaction(() => {
+    // IMMEDIATE takes the write lock first: concurrent starters serialise here.
+    immediate(this.#db, () => {
       const done = new Set(this.#db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
       for (const [version, sql] of SQLITE_MIGRATIONS) {
         if (done.has(version)) continue;
@@ -224,16 +199,29 @@ export class SqliteStore implements Store {
         this.#db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
       }
     });
-    // IMMEDIATE takes the write lock first: concurrent starters serialise here.
-    apply.immediate();
   }
 
   async close(): Promise<void> {
     this.#db.close();
   }
 
+  /**
+   * Read at most once per turn of the event loop (PRAGMA data_version costs ~7 µs, and one
+   * request asks up to four caches): the value is forgotten in the check phase of the turn that
+   * read it. A commit that a client saw acknowledged before it sent a request happened before
+   * the poll that delivered that request, so the request's first read comes after it, in the
+   * same turn or a later one.
+   */
   changeToken(): number {
-    return this.#dataVersion.get() as number;
+    let t = this.#token;
+    if (t === undefined) {
+      t = this.#dataVersion.get() as number;
+      this.#token = t;
+      setImmediate(() => {
+        this.#token = undefined;
+      }).unref();
+    }
+    return t;
   }
 
   async listAccounts(): Promise<string[]> {
@@ -300,7 +288,7 @@ export class SqliteStore implements Store {
   }
 
   async createKey(key: KeyRecord, version: KeyVersionRecord | null, tags: readonly TagRecord[]): Promise<void> {
-    this.#db.transaction(() => this.#insertKey(key, version, tags)).immediate();
+    immediate(this.#db, () => this.#insertKey(key, version, tags));
   }
 
   async getKey(arn: string): Promise<KeyRecord | undefined> {
@@ -313,16 +301,15 @@ export class SqliteStore implements Store {
   }
 
   async applyKeyWrites(writes: readonly KeyWrite[]): Promise<boolean> {
-    const abort = new Error('guard failed');
-    try {
-      this.#db.transaction(() => {
+    return unlessRolledBack((guardFailed) =>
+      immediate(this.#db, () => {
         for (const w of writes) {
           switch (w.kind) {
             case 'create-key':
               this.#insertKey(w.key, w.version, w.tags);
               break;
             case 'update-key':
-              if (!this.#updateKey(w.arn, w.patch, w.ifStates, w.ifCurrentVersion)) throw abort;
+              if (!this.#updateKey(w.arn, w.patch, w.ifStates, w.ifCurrentVersion)) guardFailed();
               break;
             case 'put-version':
               this.#insertVersion(w.version);
@@ -338,12 +325,8 @@ export class SqliteStore implements Store {
               break;
           }
         }
-      }).immediate();
-      return true;
-    } catch (e) {
-      if (e === abort) return false;
-      throw e;
-    }
+      }),
+    );
   }
 
   async listKeys(accountId: string, region: string, page: PageRequest): Promise<KeyRecord[]> {
@@ -382,7 +365,7 @@ export class SqliteStore implements Store {
   }
 
   async expireImportedMaterialIfDue(arn: string, now: number): Promise<boolean> {
-    return this.#db.transaction(() => {
+    return immediate(this.#db, () => {
       const due =
         this.#stmt(
           `UPDATE keys SET valid_to = NULL,
@@ -391,7 +374,7 @@ export class SqliteStore implements Store {
         ).run(arn, now).changes > 0;
       if (due) this.#stmt('UPDATE key_versions SET wrapped_material = NULL WHERE key_arn = ?').run(arn);
       return due;
-    }).immediate();
+    });
   }
 
   async deleteKeyIfDue(arn: string, now: number): Promise<boolean> {
@@ -463,16 +446,16 @@ export class SqliteStore implements Store {
 
   async putTags(arn: string, tags: readonly TagRecord[]): Promise<void> {
     const insert = this.#stmt('INSERT OR REPLACE INTO tags (key_arn, tag_key, tag_value) VALUES (?, ?, ?)');
-    this.#db.transaction(() => {
+    immediate(this.#db, () => {
       for (const t of tags) insert.run(arn, t.TagKey, t.TagValue);
-    }).immediate();
+    });
   }
 
   async removeTags(arn: string, tagKeys: readonly string[]): Promise<void> {
     const del = this.#stmt('DELETE FROM tags WHERE key_arn = ? AND tag_key = ?');
-    this.#db.transaction(() => {
+    immediate(this.#db, () => {
       for (const k of tagKeys) del.run(arn, k);
-    }).immediate();
+    });
   }
 
   async listTags(arn: string, page?: PageRequest): Promise<TagRecord[]> {
@@ -499,7 +482,7 @@ export class SqliteStore implements Store {
   }
 
   async createGrant(g: GrantRecord, maxPerKey: number): Promise<GrantRecord | 'limit-exceeded'> {
-    return this.#db.transaction((): GrantRecord | 'limit-exceeded' => {
+    return immediate(this.#db, (): GrantRecord | 'limit-exceeded' => {
       if (g.idempotencyKey !== null) {
         const r = this.#stmt('SELECT * FROM grants WHERE key_arn = ? AND idempotency_key = ? ORDER BY creation_date, grant_id LIMIT 1').get(
           g.keyArn, g.idempotencyKey,
@@ -518,7 +501,7 @@ export class SqliteStore implements Store {
         g.constraints === null ? null : JSON.stringify(g.constraints), g.creationDate,
       );
       return g;
-    }).immediate();
+    });
   }
 
   async getGrant(grantId: string): Promise<GrantRecord | undefined> {
@@ -562,9 +545,9 @@ export class SqliteStore implements Store {
   }
 
   async ensureGrantTokenKey(wrapped: Buffer): Promise<Buffer> {
-    return this.#db.transaction((): Buffer => {
+    return immediate(this.#db, (): Buffer => {
       this.#stmt('INSERT OR IGNORE INTO grant_token_key (id, wrapped_key) VALUES (1, ?)').run(wrapped);
       return this.#stmt('SELECT wrapped_key FROM grant_token_key WHERE id = 1').pluck().get() as Buffer;
-    }).immediate();
+    });
   }
 }

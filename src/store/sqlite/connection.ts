@@ -1,0 +1,86 @@
+/**
+ * The narrow slice of better-sqlite3 the SQLite stores use (STYLE habit 6), and what the Store and
+ * the IdentityStore share on one connection: a statement cache, IMMEDIATE transactions, a
+ * rollback that reports false, and row readers (including the access_keys table both read).
+ */
+import type { AccessKeyRecord } from '../records';
+
+/** A prepared statement, as the stores use it. */
+export interface Statement {
+  run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+  pluck(toggle?: boolean): Statement;
+}
+
+/** A connection, as the stores use it. */
+export interface Connection {
+  prepare(sql: string): Statement;
+  exec(sql: string): void;
+  pragma(sql: string, options?: { simple?: boolean }): unknown;
+  transaction<T extends (...args: never[]) => unknown>(fn: T): T & { immediate: T };
+  close(): void;
+}
+
+/** A result row: column name to value. */
+export type Row = Record<string, unknown>;
+
+/** A function preparing each distinct SQL text once on `db` and returning that statement ever after. */
+export function statementCache(db: Pick<Connection, 'prepare'>): (sql: string) => Statement {
+  const stmts = new Map<string, Statement>();
+  return (sql) => {
+    let s = stmts.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql);
+      stmts.set(sql, s);
+    }
+    return s;
+  };
+}
+
+/** Runs `fn` in an IMMEDIATE transaction: the write lock is taken first, so concurrent workers serialise. */
+export function immediate<T>(db: Pick<Connection, 'transaction'>, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}
+
+/**
+ * Runs `fn`, which runs a transaction; true, or false when `fn` called `rollback` (whose throw
+ * undoes the transaction). Any other error propagates.
+ */
+export function unlessRolledBack(fn: (rollback: () => never) => void): boolean {
+  const abort = new Error('rolled back');
+  try {
+    fn(() => {
+      throw abort;
+    });
+    return true;
+  } catch (e) {
+    if (e === abort) return false;
+    throw e;
+  }
+}
+
+/** A nullable TEXT column. */
+export function nullableText(v: unknown): string | null {
+  return (v as string | null) ?? null;
+}
+
+/** A nullable INTEGER or REAL column. */
+export function nullableNumber(v: unknown): number | null {
+  return (v as number | null) ?? null;
+}
+
+/** A row of the access_keys table (the Store's root credentials and the IdentityStore's IAM keys). */
+export function accessKeyFromRow(r: Row): AccessKeyRecord {
+  return {
+    accessKeyId: r.access_key_id as string,
+    accountId: r.account_id as string,
+    principalArn: r.principal_arn as string,
+    principalId: r.principal_id as string,
+    principalType: r.principal_type as AccessKeyRecord['principalType'],
+    userName: nullableText(r.user_name),
+    wrappedSecret: r.wrapped_secret as Buffer,
+    status: r.status as AccessKeyRecord['status'],
+    createdAt: r.created_at as number,
+  };
+}

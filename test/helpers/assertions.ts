@@ -1,0 +1,23 @@
+/**
+ * Assertions shared by the conformance tests: an AWS error asserted by name and message (STYLE
+ * habit 8), and AWS's validation message for one member.
+ */
+import assert from 'node:assert/strict';
+
+/**
+ * Asserts that `p` rejects with an error named `name` whose message equals `message` (a string)
+ * or matches it (a RegExp); without `message`, only the name is checked.
+ */
+export async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp): Promise<void> {
+  await assert.rejects(p, (err: Error) => {
+    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
+    if (typeof message === 'string') assert.equal(err.message, message);
+    else if (message instanceof RegExp) assert.match(err.message, message);
+    return true;
+  });
+}
+
+/** A ValidationException message in AWS's form, for one `member` failing `constraint`. */
+export function validation(member: string, constraint: string): string {
+  return `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must ${constraint}`;
+}

@@ -1,0 +1,19 @@
+/** Runs the `keyhold` command line (bin/keyhold) the way an operator does, next to a running server. */
+import { execFile } from 'node:child_process';
+import { KEYHOLD_BIN } from './server';
+
+/** What one run of `keyhold` gave. */
+export interface KeyholdRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `bin/keyhold <args>` (60 s at most); never throws on a non-zero exit. */
+export function keyhold(args: string[]): Promise<KeyholdRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [KEYHOLD_BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}

@@ -111,10 +111,15 @@ export class RequestAudit {
     if (OPERATION_NAME.test(name)) this.#named = { signingName, name, op };
   }
 
-  /** The request authenticated as `caller` and routed to `op` of the service signing as `signingName`. */
-  identified(caller: Caller, region: string, signingName: string, op: AuditedOperation): void {
+  /** The request authenticated as `caller` (recorded as such even if it names no operation). */
+  authenticated(caller: Caller, region: string): void {
     this.#caller = caller;
     this.#region = region;
+  }
+
+  /** The request authenticated as `caller` and routed to `op` of the service signing as `signingName`. */
+  identified(caller: Caller, region: string, signingName: string, op: AuditedOperation): void {
+    this.authenticated(caller, region);
     this.#signingName = signingName;
     this.#op = op;
   }

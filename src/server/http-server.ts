@@ -114,6 +114,7 @@ export function createApiServer(deps: ServerDeps): Server {
       if (auth.service !== query.signingName) {
         throw new ServiceError('InvalidSignatureException', `Credential should be scoped to correct service: '${query.signingName}'. `);
       }
+      record?.authenticated(auth.credential.caller, auth.region);
       const op = findQueryOperation(query, params);
       opName = op.name;
       record?.identified(auth.credential.caller, auth.region, query.signingName, op);
@@ -184,6 +185,7 @@ export function createApiServer(deps: ServerDeps): Server {
       if (req.method !== 'POST') throw new ServiceError('MethodNotAllowedException', 'Only POST is supported.');
       services.keyring.refresh();
       const auth = await authenticate(req, body);
+      record?.authenticated(auth.credential.caller, auth.region);
       const target = req.headers['x-amz-target'];
       const { service, op } = findOperation(typeof target === 'string' ? target : undefined, jsonServices);
       opName = op.name;

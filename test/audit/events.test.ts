@@ -239,6 +239,8 @@ describe('requests that name no operation', () => {
       assert.equal(b.length, 1);
       assert.equal(a[0]!.errorCode, 'UnknownOperationException');
       assert.equal(a[0]!.eventName, 'NoSuchOperation');
+      assert.equal(a[0]!.userIdentity.type, 'Root', 'a correctly signed request is recorded with the identity it proved');
+      assert.equal(a[0]!.userIdentity.accessKeyId, server.credentials.accessKeyId);
       assert.equal(b[0]!.errorCode, 'SerializationException');
       assert.equal(b[0]!.eventName, 'ListKeys');
       for (const r of [...a, ...b]) assertApiCallRecord(r);

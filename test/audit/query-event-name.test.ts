@@ -81,6 +81,7 @@ describe('Query requests that fail before routing are recorded under their Actio
     assert.equal(r.eventSource, 'iam.amazonaws.com');
     assert.equal(r.errorCode, 'UnknownOperationException');
     assert.equal(r.userIdentity.accessKeyId, server.credentials.accessKeyId);
+    assert.equal(r.userIdentity.type, 'Root', 'signed correctly: recorded with the identity it proved, not as Unknown');
     assertApiCallRecord(r);
   });
 

@@ -401,6 +401,8 @@ describe('grant tokens', () => {
       } finally {
         await other.close();
       }
+      // Store.changeToken is read once per turn of the event loop: the next turn sees the commit.
+      await new Promise((r) => setImmediate(r));
       assert.deepEqual(await grantsForGrantee(store, KEY, arns), [], 'another connection committed');
     });
   });

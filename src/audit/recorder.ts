@@ -94,6 +94,8 @@ export class RequestAudit {
   /** The operation the body names, before authentication and routing (a Query request's Action). */
   #named: { signingName: string; name: string; op: AuditedOperation | undefined } | undefined;
   #intent = false;
+  /** Whether the writer counts this request among those about to submit a record. */
+  #expected = false;
 
   constructor(opts: RecorderOptions, req: IncomingMessage, requestId: string) {
     this.#opts = opts;
@@ -122,6 +124,18 @@ export class RequestAudit {
     this.authenticated(caller, region);
     this.#signingName = signingName;
     this.#op = op;
+    // From here the request runs without waiting on its client: its record comes within moments.
+    if (!this.#expected) {
+      this.#expected = true;
+      this.#opts.sink.expect();
+    }
+  }
+
+  /** This request's first record is submitted (or never will be): the writer stops waiting for it. */
+  #settle(): void {
+    if (!this.#expected) return;
+    this.#expected = false;
+    this.#opts.sink.settle();
   }
 
   /**
@@ -134,6 +148,7 @@ export class RequestAudit {
     const sink = this.#opts.sink;
     if (!sink.healthy) throw unavailable();
     const event = apiCallRecord(this.#call('', new ServiceError('KMSInternalException', OUTCOME_UNKNOWN_MESSAGE), { outcome: 'unknown' }));
+    this.#settle();
     try {
       await sink.intend({ id: this.#requestId, owner: process.pid, createdAt: this.#time, event });
     } catch {
@@ -151,6 +166,7 @@ export class RequestAudit {
     const call = this.#call(output, error, undefined);
     const owners = this.#keyOwners(call, error);
     const sink = this.#opts.sink;
+    this.#settle();
     let durable: Promise<void>;
     if (owners.length === 0) {
       const record = apiCallRecord(call);

@@ -3,14 +3,20 @@
  * records and await the commit that makes them durable; the database work and its fsync run on
  * a worker thread, so the event loop never waits on the disk.
  *
- * Group commit: records gather into a batch that is sent on the next turn of the event loop;
- * while two batches are in flight, new records wait for the next one. The thread commits
- * everything queued in one transaction, so under load each fsync carries every request that
- * arrived during the previous one and throughput does not fall to the disk's fsync rate. A failed commit rejects every request of its batch (they are answered
- * with a 5xx) and marks the writer unhealthy; mutating requests are then refused before they run
- * (`healthy`), and a probe write every second finds out when the disk works again. If the
- * thread dies it is restarted; the batch it held is failed (it may or may not have been written:
- * a record can exist for a request whose client saw a 5xx, never the other way round).
+ * Group commit: at most MAX_IN_FLIGHT commits are in flight. Records arriving meanwhile gather
+ * into the next batch, which is sent when a commit is acknowledged, so under load each fsync
+ * carries every request that arrived during the previous one and throughput does not fall to
+ * the disk's fsync rate. A batch that could leave still waits while requests that are already
+ * being handled have not submitted their first record — until the last of them does, or for
+ * COMMIT_DELAY_MS at most (PostgreSQL's commit_delay). Fewer, larger commits: each fsync and
+ * each hop to the thread cost the same whatever the batch holds. The wait is a timer and a
+ * counter, never a spin of the event loop.
+ *
+ * A failed commit rejects every request of its batch (they are answered with a 5xx) and marks
+ * the writer unhealthy; mutating requests are then refused before they run (`healthy`), and a
+ * probe write every second finds out when the disk works again. If the thread dies it is
+ * restarted; the batch it held is failed (it may or may not have been written: a record can
+ * exist for a request whose client saw a 5xx, never the other way round).
  */
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -26,6 +32,10 @@ export interface AuditSink {
   append(record: AuditAppend): Promise<void>;
   /** Resolves once `intent` is durable. */
   intend(intent: AuditIntent): Promise<void>;
+  /** A request is being handled and will submit a record within moments (a commit may wait for it). */
+  expect(): void;
+  /** That request submitted its first record, or will submit none. */
+  settle(): void;
 }
 
 /** How the writer logs. */
@@ -64,11 +74,10 @@ interface Call {
   reject(e: Error): void;
 }
 
-/**
- * Commits in flight at most: while the thread commits one batch the next is already queued in
- * it, so the thread never idles waiting for an acknowledgement to travel back and forth.
- */
-const MAX_IN_FLIGHT = 2;
+/** Commits in flight at most (see the file comment). */
+const MAX_IN_FLIGHT = 1;
+/** The longest a batch that could leave waits for records of requests already being handled. */
+const COMMIT_DELAY_MS = 1;
 
 /** Thrown when the writer refuses a record without trying (overload, closed). */
 export class AuditUnavailableError extends Error {}
@@ -89,6 +98,10 @@ export class AuditWriter implements AuditSink {
   /** Intents whose request's own record failed; their outcome-unknown records go with the next commit. */
   #orphans: string[] = [];
   #exited: Promise<void> = Promise.resolve();
+  /** Requests being handled that have not submitted a record yet. */
+  #expected = 0;
+  /** The timer that sends a waiting batch after COMMIT_DELAY_MS; set while one waits. */
+  #delay: NodeJS.Timeout | undefined;
 
   constructor(opts: AuditWriterOptions) {
     this.#opts = opts;
@@ -223,10 +236,35 @@ export class AuditWriter implements AuditSink {
   #flush(): void {
     const b = this.#current;
     if (b === undefined || this.#inFlight.length >= MAX_IN_FLIGHT || this.#worker === undefined) return;
+    // Requests already being handled are about to submit their records: let one fsync carry
+    // them too, unless an intent waits (a mutating request is blocked on it).
+    if (this.#expected > 0 && b.intents.length === 0 && COMMIT_DELAY_MS > 0) {
+      this.#delay ??= setTimeout(() => this.#send(), COMMIT_DELAY_MS);
+      return;
+    }
+    this.#send();
+  }
+
+  /** Sends the gathered batch now, if a commit slot is free. */
+  #send(): void {
+    if (this.#delay !== undefined) clearTimeout(this.#delay);
+    this.#delay = undefined;
+    const b = this.#current;
+    if (b === undefined || this.#inFlight.length >= MAX_IN_FLIGHT || this.#worker === undefined) return;
     this.#current = undefined;
     this.#inFlight.push(b);
     if (this.#orphans.length > 0) b.recover = this.#orphans.splice(0);
     this.#post({ t: 'commit', id: b.id, events: b.events.map(encodeAppend), intents: b.intents, recover: b.recover });
+  }
+
+  expect(): void {
+    this.#expected += 1;
+  }
+
+  settle(): void {
+    if (this.#expected > 0) this.#expected -= 1;
+    // The last request being handled has submitted: a waiting batch need not wait longer.
+    if (this.#expected === 0 && this.#delay !== undefined) setImmediate(() => this.#flush());
   }
 
   #admit(): Batch {
@@ -257,6 +295,8 @@ export class AuditWriter implements AuditSink {
       return Promise.reject(e);
     }
     b.intents.push(intent);
+    // A mutating request waits on this intent: a batch held for stragglers leaves now.
+    if (this.#delay !== undefined) this.#flush();
     return b.promise;
   }
 

@@ -40,7 +40,7 @@ let signingKey: { privateKey: KeyObject; fingerprint: string } | undefined;
 const INDEX_BATCH = 2048;
 const INDEX_MAX = 20_000;
 const INDEX_MS = 500;
-const CHECKPOINT_MS = 5000;
+const CHECKPOINT_MS = 1000;
 let lastIndex = Date.now();
 let lastCheckpoint = Date.now();
 

@@ -2,6 +2,7 @@
  * One typed, frozen configuration: command-line flags over KEYHOLD_* environment variables over
  * defaults (DESIGN §7).
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -32,10 +33,18 @@ export interface Config {
   readonly auditDigestIntervalS: number;
   /** KEYHOLD_AUDIT_RETENTION_DAYS (default 0 = keep forever): older digest periods are pruned. */
   readonly auditRetentionDays: number;
+  /** --tls-cert / --tls-key (PEM files, both or neither): serve HTTPS instead of HTTP. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+}
+
+/** The PEM certificate chain and private key the HTTPS listener presents. */
+export interface TlsFiles {
+  readonly cert: Buffer;
+  readonly key: Buffer;
 }
 
 /** Flag values as parsed from the command line (strings, unvalidated). */
-export type Flags = Readonly<Partial<Record<'port' | 'host' | 'data-dir' | 'region' | 'regions' | 'account-id' | 'workers' | 'master-key-file', string>>>;
+export type Flags = Readonly<Partial<Record<'port' | 'host' | 'data-dir' | 'region' | 'regions' | 'account-id' | 'workers' | 'master-key-file' | 'tls-cert' | 'tls-key', string>>>;
 
 function int(name: string, v: string, min: number, max: number): number {
   const n = Number(v);
@@ -64,6 +73,11 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   const accountId = pick('account-id', 'KEYHOLD_ACCOUNT_ID');
   if (accountId !== undefined && !/^\d{12}$/.test(accountId)) throw new Error('--account-id must be 12 digits');
   const workers = pick('workers', 'KEYHOLD_WORKERS');
+  const tlsCert = pick('tls-cert', 'KEYHOLD_TLS_CERT');
+  const tlsKey = pick('tls-key', 'KEYHOLD_TLS_KEY');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new Error('--tls-cert (KEYHOLD_TLS_CERT) and --tls-key (KEYHOLD_TLS_KEY) must be given together');
+  }
   return Object.freeze({
     port: int('--port', pick('port', 'KEYHOLD_PORT') ?? String(DEFAULT_PORT), 0, 65535),
     host: pick('host', 'KEYHOLD_HOST') ?? '127.0.0.1',
@@ -80,5 +94,23 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     audit: onOff('KEYHOLD_AUDIT', env.KEYHOLD_AUDIT ?? 'on'),
     auditDigestIntervalS: int('KEYHOLD_AUDIT_DIGEST_INTERVAL_S', env.KEYHOLD_AUDIT_DIGEST_INTERVAL_S ?? '3600', 1, 86_400),
     auditRetentionDays: int('KEYHOLD_AUDIT_RETENTION_DAYS', env.KEYHOLD_AUDIT_RETENTION_DAYS ?? '0', 0, 36_500),
+    tls: tlsCert === undefined || tlsKey === undefined ? undefined : Object.freeze({ certFile: resolve(tlsCert), keyFile: resolve(tlsKey) }),
   });
+}
+
+/**
+ * Reads the configured certificate and key (undefined: plain HTTP). Throws an error that names
+ * the flag and the file, never the file's contents.
+ */
+export function readTlsFiles(config: Config): TlsFiles | undefined {
+  if (config.tls === undefined) return undefined;
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new Error(`${flag} ${file} cannot be read (${code})`);
+    }
+  };
+  return { cert: read('--tls-cert', config.tls.certFile), key: read('--tls-key', config.tls.keyFile) };
 }

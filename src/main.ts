@@ -2,7 +2,8 @@
  * Wiring (DESIGN §2): reads the configuration, chooses the store and root of trust, and runs the
  * server. The primary process owns the data-directory lock, migrations, first-start
  * provisioning and the lifecycle scheduler; workers (node:cluster, one per core by default)
- * serve HTTP on the shared port. With one worker everything runs in one process.
+ * serve HTTP (HTTPS with --tls-cert/--tls-key) on the shared port. With one worker everything
+ * runs in one process.
  */
 import cluster from 'node:cluster';
 import { existsSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { PUBLIC_KEY_FILE } from './audit/signing-key';
 import { AuditTrail } from './audit/trail';
 import { AuditWriter } from './audit/writer';
 import { systemClock, type Clock } from './clock';
-import type { Config } from './config';
+import { readTlsFiles, type Config, type TlsFiles } from './config';
 import { CredentialCache, credentialExpiryClock, newAccessKeyId, newSecretAccessKey, provisionRootAccessKey } from './identity/credentials';
 import { Keyring } from './keys/keyring';
 import { deletionJob } from './lifecycle/deletion-job';
@@ -29,7 +30,7 @@ import { KMS_OPERATIONS } from './operations/registry';
 import { findOperation, type JsonServices } from './protocol/json-protocol';
 import { SigV4Verifier } from './protocol/sigv4';
 import { lockDataDir } from './server/data-dir-lock';
-import { createApiServer } from './server/http-server';
+import { checkTlsFiles, createApiServer } from './server/http-server';
 import { Metrics } from './server/metrics';
 import { SqliteAuditStore } from './store/sqlite/audit-log-sqlite';
 import { SqliteStore } from './store/sqlite/sqlite-store';
@@ -86,11 +87,12 @@ async function provisionFirstStart(config: Config, store: Store, trust: RootOfTr
   logger.info({ accountId, accessKeyId, credentialsFile: credentialsPath }, 'first start: created account and administrator access key');
 }
 
-/** Starts one HTTP server in this process; resolves once it listens. */
+/** Starts one HTTP(S) server in this process; resolves once it listens. */
 async function startWorker(
   config: Config,
   logger: Logger,
   clock: Clock,
+  tls: TlsFiles | undefined,
   sharedAudit?: AuditWriter,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const { trust, store } = openBackends(config, logger);
@@ -142,6 +144,7 @@ async function startWorker(
     logger,
     metrics: new Metrics({ worker: String(cluster.worker?.id ?? 0) }),
     maxBodyBytes: config.maxBodyBytes,
+    tls,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -149,7 +152,7 @@ async function startWorker(
   });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  logger.info({ host: config.host, port }, 'listening');
+  logger.info({ host: config.host, port, scheme: scheme(config) }, 'listening');
   const stop = async (): Promise<void> => {
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -164,13 +167,21 @@ async function startWorker(
   return { port, stop };
 }
 
+/** The URL scheme the API is served on. */
+function scheme(config: Config): 'http' | 'https' {
+  return config.tls === undefined ? 'http' : 'https';
+}
+
 /** `keyhold serve`. Returns when the server has stopped. */
 export async function serve(config: Config): Promise<void> {
   process.umask(0o077); // the database, key files and credentials are for the server's user only
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
   const clock = systemClock;
+  // Read and checked before anything else starts, so a bad pair is a plain startup error.
+  const tls = readTlsFiles(config);
+  if (tls !== undefined) checkTlsFiles(tls);
   if (cluster.isWorker) {
-    const { stop } = await startWorker(config, logger, clock);
+    const { stop } = await startWorker(config, logger, clock, tls);
     process.on('message', (m) => {
       if (m === 'shutdown') void stop().then(() => process.exit(0));
     });
@@ -214,9 +225,9 @@ export async function serve(config: Config): Promise<void> {
   let stopLocal: (() => Promise<void>) | undefined;
   const workers = new Set<import('node:cluster').Worker>();
   if (config.workers === 1) {
-    const local = await startWorker(config, logger, clock, trail?.writer);
+    const local = await startWorker(config, logger, clock, tls, trail?.writer);
     stopLocal = local.stop;
-    logger.info({ port: local.port, workers: 1 }, 'keyhold ready');
+    logger.info({ port: local.port, workers: 1, scheme: scheme(config) }, 'keyhold ready');
   } else {
     let listening = 0;
     await new Promise<void>((resolve) => {
@@ -228,7 +239,7 @@ export async function serve(config: Config): Promise<void> {
         w.on('listening', (addr) => {
           listening += 1;
           if (listening === config.workers) {
-            logger.info({ port: addr.port, workers: config.workers }, 'keyhold ready');
+            logger.info({ port: addr.port, workers: config.workers, scheme: scheme(config) }, 'keyhold ready');
             resolve();
           }
         });

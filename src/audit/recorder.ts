@@ -24,6 +24,7 @@
  *    they land in the same commit and the response waits for both.
  */
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Clock } from '../clock';
 import { ServiceError } from '../errors';
 import type { Caller } from '../identity/caller';
@@ -59,6 +60,7 @@ const SCOPE = /Credential=([A-Za-z0-9]{1,128})\/\d{8}\/([a-z0-9-]{1,32})\/([a-z0
 const OPERATION_NAME = /^[A-Z][A-Za-z0-9]{0,63}$/;
 const REGION = /^([a-z]+-){2,3}\d+$/;
 const MAX_USER_AGENT = 1024;
+const MAX_HOST = 1024;
 
 /** errorMessage of a record whose request's outcome is unknown (recovered from its intent). */
 export const OUTCOME_UNKNOWN_MESSAGE =
@@ -263,6 +265,7 @@ export class RequestAudit {
       readOnly,
       resources: this.#resources(region, account, output, error, parsedOutput),
       recipientAccountId: account,
+      tls: tlsDetails(this.#req),
     };
   }
 
@@ -298,6 +301,21 @@ export class RequestAudit {
     for (const arn of arns) out.push({ accountId: arn.split(':')[4] as string, type: KMS_KEY_TYPE, arn });
     return out;
   }
+}
+
+/**
+ * CloudTrail's tlsDetails of a request that came over TLS (undefined for plain HTTP): the
+ * protocol ("TLSv1.3"), the cipher suite by its OpenSSL name — what AWS records, e.g.
+ * "TLS_AES_128_GCM_SHA256" or "ECDHE-RSA-AES128-GCM-SHA256" — and the Host header the client sent
+ * (CloudTrail User Guide, cloudtrail-event-reference-record-contents).
+ */
+function tlsDetails(req: IncomingMessage): ApiCall['tls'] {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.encrypted !== true || socket.getProtocol === undefined || socket.getCipher === undefined) return undefined;
+  const tlsVersion = socket.getProtocol();
+  if (tlsVersion === null) return undefined;
+  const host = req.headers.host;
+  return { tlsVersion, cipherSuite: socket.getCipher().name, clientProvidedHostHeader: typeof host === 'string' ? host.slice(0, MAX_HOST) : '' };
 }
 
 function safeParse(text: string): Record<string, unknown> | null {

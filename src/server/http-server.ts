@@ -1,10 +1,14 @@
 /**
  * The HTTP listener: bounded body reading, health and metrics, then the request pipeline
  * route → authenticate → decode → validate → invoke → serialise (STYLE, after smithy). Every
- * response carries x-amzn-RequestId and Date (SDKs correct clock skew from Date).
+ * response carries x-amzn-RequestId and Date (SDKs correct clock skew from Date). With a
+ * certificate and key configured the same handler is served over HTTPS (TLS 1.2 or later, as AWS
+ * endpoints require), health and metrics included.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createSecureContext, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { AuditRecorder } from '../audit/recorder';
 import { INTERNAL_MESSAGE, ServiceError, toServiceError } from '../errors';
@@ -17,7 +21,32 @@ import {
   type QueryService, type QueryServices,
 } from '../protocol/query-protocol';
 import type { SigV4Verifier } from '../protocol/sigv4';
+import type { TlsFiles } from '../config';
 import type { Metrics } from './metrics';
+
+/** The API listener: HTTP, or HTTPS when TLS is configured. */
+export type ApiServer = Server | HttpsServer;
+
+/** The oldest protocol accepted: AWS endpoints require TLS 1.2 (KMS Developer Guide, infrastructure-security). */
+const MIN_TLS_VERSION: SecureVersion = 'TLSv1.2';
+
+/**
+ * Checks that a certificate and key can serve TLS (both parse, and the key matches the
+ * certificate), so a bad pair stops the start instead of every worker. The message is OpenSSL's,
+ * which names the problem, never key material.
+ */
+export function checkTlsFiles(files: TlsFiles): void {
+  try {
+    createSecureContext({ cert: files.cert, key: files.key, minVersion: MIN_TLS_VERSION });
+  } catch (e) {
+    throw new Error(`--tls-cert and --tls-key cannot be used: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Whether the request arrived over TLS (aws:SecureTransport). */
+export function isSecureTransport(req: IncomingMessage): boolean {
+  return (req.socket as Partial<TLSSocket>).encrypted === true;
+}
 
 /** What the listener needs. */
 export interface ServerDeps {
@@ -33,6 +62,8 @@ export interface ServerDeps {
   readonly maxBodyBytes: number;
   /** The audit trail (DESIGN §3 step 5); absent = off (KEYHOLD_AUDIT=off). */
   readonly audit?: AuditRecorder;
+  /** Certificate and key: serve HTTPS; absent = plain HTTP. */
+  readonly tls?: TlsFiles;
 }
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
@@ -84,7 +115,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** Creates the API server (not yet listening). */
-export function createApiServer(deps: ServerDeps): Server {
+export function createApiServer(deps: ServerDeps): ApiServer {
   const { services, jsonServices, queryServices, verifier, credentials, logger, metrics, maxBodyBytes, audit } = deps;
 
   /** The Query service a request is for: form-encoded and signed for iam/sts (unsigned: the first, for its error). */
@@ -121,7 +152,7 @@ export function createApiServer(deps: ServerDeps): Server {
       const input = queryParameters(op.input, params);
       const ctx: RequestContext = {
         caller: auth.credential.caller,
-        origin: { sourceIp: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? ''), secureTransport: false },
+        origin: { sourceIp: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? ''), secureTransport: isSecureTransport(req) },
         region: auth.region,
         requestId,
         audit: record?.notes,
@@ -199,7 +230,7 @@ export function createApiServer(deps: ServerDeps): Server {
         origin: {
           sourceIp: req.socket.remoteAddress ?? '',
           userAgent: String(req.headers['user-agent'] ?? ''),
-          secureTransport: false,
+          secureTransport: isSecureTransport(req),
         },
         region: auth.region,
         requestId,
@@ -236,7 +267,7 @@ export function createApiServer(deps: ServerDeps): Server {
     }
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  const handle: RequestListener = (req, res) => {
     const requestId = randomUUID();
     if (req.method === 'GET' && req.url === '/healthz') {
       send(res, 200, requestId, '{"status":"ok"}');
@@ -253,7 +284,11 @@ export function createApiServer(deps: ServerDeps): Server {
       return;
     }
     void handleApi(req, res, requestId);
-  });
+  };
+  const server: ApiServer =
+    deps.tls === undefined
+      ? createServer({ keepAliveTimeout: 65_000 }, handle)
+      : createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key, minVersion: MIN_TLS_VERSION, keepAliveTimeout: 65_000 }, handle);
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;
   return server;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -44,6 +45,8 @@ export interface StartOptions {
   accountId?: string;
   env?: Record<string, string>;
   args?: string[];
+  /** The server serves HTTPS (pass --tls-cert/--tls-key in args or env): `endpoint` is https and `client()` trusts this PEM CA. */
+  tlsCa?: string | Buffer;
 }
 
 /** Reads the [default] profile of a shared-credentials file. */
@@ -97,7 +100,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   });
   const credentials = readCredentials(dataDir);
   const accountId = /account (\d{12})/.exec(readFileSync(join(dataDir, 'credentials'), 'utf8'))?.[1] ?? '';
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${opts.tlsCa === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
+  const requestHandler = opts.tlsCa === undefined ? undefined : { httpsAgent: new HttpsAgent({ ca: opts.tlsCa }) };
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return {
     port,
@@ -117,6 +121,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
           secretAccessKey: overrides.secretAccessKey ?? credentials.secretAccessKey,
         },
         maxAttempts: 1,
+        ...(requestHandler === undefined ? {} : { requestHandler }),
       });
     },
     async stop() {

@@ -31,6 +31,7 @@ import { findOperation, type JsonServices } from './protocol/json-protocol';
 import { SigV4Verifier } from './protocol/sigv4';
 import { lockDataDir } from './server/data-dir-lock';
 import { checkTlsFiles, createApiServer } from './server/http-server';
+import { serveClusterMetrics } from './server/cluster-metrics';
 import { Metrics } from './server/metrics';
 import { SqliteAuditStore } from './store/sqlite/audit-log-sqlite';
 import { SqliteStore } from './store/sqlite/sqlite-store';
@@ -229,6 +230,7 @@ export async function serve(config: Config): Promise<void> {
     stopLocal = local.stop;
     logger.info({ port: local.port, workers: 1, scheme: scheme(config) }, 'keyhold ready');
   } else {
+    serveClusterMetrics();
     let listening = 0;
     await new Promise<void>((resolve) => {
       // Each worker slot keeps its audit stream across restarts (KEYHOLD_AUDIT_STREAM).

@@ -63,7 +63,7 @@ export type ToWriterThread =
   | { readonly t: 'digest'; readonly id: number; readonly reason: DigestReason; readonly now: number }
   | { readonly t: 'prune'; readonly id: number; readonly now: number; readonly retentionMs: number }
   /** In every stream: appends the outcome-unknown records of intents whose owner is gone or that are older than staleMs. */
-  | { readonly t: 'recover'; readonly id: number; readonly now: number; readonly staleMs: number; readonly deadOwners: readonly number[] }
+  | { readonly t: 'recover'; readonly id: number; readonly now: number; readonly staleMs: number; readonly deadOwners: readonly number[]; readonly allOthers: boolean }
   /** A write that changes nothing: tells a failing writer whether the database works again. */
   | { readonly t: 'probe'; readonly id: number }
   | { readonly t: 'close'; readonly id: number };

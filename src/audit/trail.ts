@@ -71,7 +71,10 @@ export class AuditTrail {
     await writer.setSigningKey(key.privateKey, key.fingerprint);
     const trail = new AuditTrail(opts, writer);
     const now = opts.clock.now();
-    const recovered = await writer.recover(now, STALE_INTENT_MS);
+    // This process holds the data directory's lock and has started no worker yet, so every
+    // intent left by another process is an orphan, whatever its pid now names (a zombie, or a
+    // reused pid) — no liveness guess needed.
+    const recovered = await writer.recover(now, STALE_INTENT_MS, [], true);
     if (recovered > 0) opts.logger.warn({ recovered }, 'audit: recorded requests whose outcome is unknown (their process stopped before their record was written)');
     const d = await writer.digest('start', now);
     opts.logger.info({ trailId, digest: d?.digestSeq, streams: d?.streams.length, fingerprint: key.fingerprint }, 'audit trail open');

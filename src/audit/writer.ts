@@ -316,9 +316,13 @@ export class AuditWriter implements AuditSink {
     return (await this.#call({ t: 'prune', id: 0, now, retentionMs })) as number;
   }
 
-  /** Records, in every stream, the outcome-unknown events of orphaned intents (primary only); returns how many. */
-  async recover(now: number, staleMs: number, deadOwners: readonly number[] = []): Promise<number> {
-    return (await this.#call({ t: 'recover', id: 0, now, staleMs, deadOwners })) as number;
+  /**
+   * Records, in every stream, the outcome-unknown events of orphaned intents (primary only):
+   * those of `deadOwners`, stale ones, those whose owner process is gone, and with `allOthers`
+   * every intent not owned by this process. Returns how many.
+   */
+  async recover(now: number, staleMs: number, deadOwners: readonly number[] = [], allOthers = false): Promise<number> {
+    return (await this.#call({ t: 'recover', id: 0, now, staleMs, deadOwners, allOthers })) as number;
   }
 
   /** Waits until nothing is queued or in flight. */

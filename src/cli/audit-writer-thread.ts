@@ -10,6 +10,7 @@
  * else. Only then does it index the new records and checkpoint, off the requests' critical path.
  */
 import type { KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { chainLink, genesisHash, nextDigest, signDigest, type Digest, type DigestReason, type NextDigest } from '../audit/chain';
 import {
@@ -55,7 +56,18 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * Whether process `pid` still runs. A killed process whose parent died too can linger as a
+ * zombie until init reaps it, and kill(pid, 0) succeeds on a zombie: on Linux its state in
+ * /proc says so.
+ */
 function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+  }
   try {
     process.kill(pid, 0);
     return true;
@@ -127,7 +139,7 @@ function handle(m: ToWriterThread): unknown {
     case 'recover': {
       const dead = new Set(m.deadOwners);
       const pick = (i: AuditIntent): boolean =>
-        dead.has(i.owner) || i.createdAt < m.now - m.staleMs || (i.owner !== process.pid && !alive(i.owner));
+        dead.has(i.owner) || i.createdAt < m.now - m.staleMs || (i.owner !== process.pid && (m.allOthers || !alive(i.owner)));
       let n = 0;
       for (const s of store.streamIds()) n += store.stream(s).recoverIntents(pick, chainLink);
       return n;

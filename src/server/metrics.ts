@@ -1,8 +1,11 @@
 /**
- * Prometheus metrics for /metrics (per process): requests by operation and status, and a
- * latency histogram. Observing is two map lookups on the hot path.
+ * Prometheus metrics for /metrics: requests by operation and status, and a latency histogram,
+ * counted per process (observing is two map lookups on the hot path) and, in a cluster, rendered
+ * for all workers together (cluster-metrics.ts).
  */
+import cluster from 'node:cluster';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { clusterMetricsRenderer } from './cluster-metrics';
 
 /** Request metrics of one process. */
 export class Metrics {
@@ -10,6 +13,7 @@ export class Metrics {
   readonly #requests: Counter<'operation' | 'status'>;
   readonly #latency: Histogram<'operation'>;
   readonly contentType: string;
+  readonly #render: () => Promise<string>;
 
   constructor(labels: Record<string, string> = {}) {
     this.#registry.setDefaultLabels(labels);
@@ -27,6 +31,7 @@ export class Metrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
       registers: [this.#registry],
     });
+    this.#render = cluster.isWorker ? clusterMetricsRenderer(this.#registry) : () => this.#registry.metrics();
   }
 
   /** Records one request that started at `startedNs` (process.hrtime.bigint()). */
@@ -35,7 +40,8 @@ export class Metrics {
     this.#latency.labels(operation).observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
   }
 
+  /** The text of /metrics: every worker's series in a cluster, this process's otherwise. */
   render(): Promise<string> {
-    return this.#registry.metrics();
+    return this.#render();
   }
 }

@@ -38,9 +38,9 @@ after(() => {
   for (const d of dirs) removeDir(d);
 });
 
-async function openTrail(clock: ManualClock, retentionMs = 0): Promise<{ trail: AuditTrail; dataDir: string; dir: string }> {
-  const dataDir = tempDir('keyhold-trail-');
-  dirs.push(dataDir);
+async function openTrail(clock: ManualClock, retentionMs = 0, existing?: string): Promise<{ trail: AuditTrail; dataDir: string; dir: string }> {
+  const dataDir = existing ?? tempDir('keyhold-trail-');
+  if (existing === undefined) dirs.push(dataDir);
   const trust = openLocalRootOfTrust({ dataDir, passphrase: 'audit trail test' });
   const dir = join(dataDir, 'audit');
   const trail = await AuditTrail.open({
@@ -178,6 +178,32 @@ describe('recovery', () => {
       assert.deepEqual(r.additionalEventData, { outcome: 'unknown' });
       assert.deepEqual(s.stream(0).intents(), []);
       assert.equal(verifyTrail(s, publicKey(dataDir)).finding, undefined);
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('recovery at start', () => {
+  test('every intent of another process is recovered when the trail opens, even if that pid is alive', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    const first = await openTrail(clock);
+    const requestId = randomUUID();
+    // The owner pid names a live process that is not this server (here: the test runner's parent).
+    // After kill -9 the dead worker's pid can look like this: a zombie not yet reaped, or reused.
+    const other = process.ppid;
+    await first.trail.writer.intend({ id: requestId, owner: other, createdAt: clock.now(), event: apiCall(clock.now(), 'CreateKey', { requestId }) });
+    assert.equal(await first.trail.writer.recover(clock.now(), 300_000), 0, 'while running, a live owner keeps its intent');
+    await first.trail.close();
+
+    const again = await openTrail(clock, 0, first.dataDir);
+    await again.trail.close();
+    const s = readStore(first.dir);
+    try {
+      assert.deepEqual(s.stream(0).intents(), []);
+      const rows = [...s.stream(0).events(1)].map((r) => JSON.parse(r.body) as Record<string, any>);
+      assert.deepEqual(rows.map((r) => r.requestID), [requestId]);
+      assert.equal(verifyTrail(s, publicKey(first.dataDir)).finding, undefined);
     } finally {
       s.close();
     }

@@ -147,6 +147,30 @@ describe('operator interface', () => {
     assert.ok(res.headers['x-amzn-requestid']);
   });
 
+  test('GET /metrics reports the whole cluster, whichever worker answers', async () => {
+    // New connections are dealt to the 2 workers in turn, so both count some of these.
+    const calls = 12;
+    for (let i = 0; i < calls; i++) {
+      const headers = await signedHeaders(server.port, 'TrentService.GenerateRandom', '{"NumberOfBytes":8}', server.credentials);
+      assert.equal((await send(server.port, headers, '{"NumberOfBytes":8}')).status, 200);
+    }
+    const totals: number[] = [];
+    const workers = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const res = await send(server.port, {}, '', 'GET', '/metrics');
+      assert.equal(res.status, 200);
+      let total = 0;
+      for (const m of res.body.matchAll(/^keyhold_requests_total\{([^}]*)\} (\d+)$/gm)) {
+        if (!m[1]!.includes('operation="GenerateRandom"') || !m[1]!.includes('status="200"')) continue;
+        total += Number(m[2]);
+        workers.add(/worker="(\d+)"/.exec(m[1]!)?.[1] ?? '?');
+      }
+      totals.push(total);
+    }
+    assert.deepEqual(totals, totals.map(() => calls), 'every scrape counts every worker\'s requests');
+    assert.equal(workers.size, 2, `series of both workers: ${[...workers].join(', ')}`);
+  });
+
   test('DIR/credentials (and the generated master key file) have mode 0600', () => {
     assert.equal(statSync(join(server.dataDir, 'credentials')).mode & 0o777, 0o600);
     const keyFile = join(server.dataDir, 'master.key');

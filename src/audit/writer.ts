@@ -55,6 +55,8 @@ export interface AuditWriterOptions {
   readonly busyTimeoutMs?: number;
   /** Records waiting beyond this are refused at once (the disk cannot keep up). */
   readonly maxPending?: number;
+  /** The longest a ready batch waits for requests being handled (default COMMIT_DELAY_MS). */
+  readonly commitDelayMs?: number;
   /** Delay before restarting a dead thread and between probes of a failing database. */
   readonly retryMs?: number;
 }
@@ -100,6 +102,9 @@ export class AuditWriter implements AuditSink {
   #exited: Promise<void> = Promise.resolve();
   /** Requests being handled that have not submitted a record yet. */
   #expected = 0;
+  /** Commits acknowledged, and the records and intents they carried. */
+  #commits = 0;
+  #records = 0;
   /** The timer that sends a waiting batch after COMMIT_DELAY_MS; set while one waits. */
   #delay: NodeJS.Timeout | undefined;
 
@@ -150,6 +155,8 @@ export class AuditWriter implements AuditSink {
       const b = this.#inFlight.splice(at, 1)[0] as Batch;
       if (m.t === 'ok') {
         this.#setHealthy(true);
+        this.#commits += 1;
+        this.#records += b.events.length + b.intents.length;
         b.resolve();
       } else {
         this.#setHealthy(false);
@@ -238,8 +245,9 @@ export class AuditWriter implements AuditSink {
     if (b === undefined || this.#inFlight.length >= MAX_IN_FLIGHT || this.#worker === undefined) return;
     // Requests already being handled are about to submit their records: let one fsync carry
     // them too, unless an intent waits (a mutating request is blocked on it).
-    if (this.#expected > 0 && b.intents.length === 0 && COMMIT_DELAY_MS > 0) {
-      this.#delay ??= setTimeout(() => this.#send(), COMMIT_DELAY_MS);
+    const delay = this.#opts.commitDelayMs ?? COMMIT_DELAY_MS;
+    if (this.#expected > 0 && b.intents.length === 0 && delay > 0) {
+      this.#delay ??= setTimeout(() => this.#send(), delay);
       return;
     }
     this.#send();
@@ -255,6 +263,11 @@ export class AuditWriter implements AuditSink {
     this.#inFlight.push(b);
     if (this.#orphans.length > 0) b.recover = this.#orphans.splice(0);
     this.#post({ t: 'commit', id: b.id, events: b.events.map(encodeAppend), intents: b.intents, recover: b.recover });
+  }
+
+  /** Commits acknowledged so far and the records (events and intents) they carried. */
+  stats(): { commits: number; records: number } {
+    return { commits: this.#commits, records: this.#records };
   }
 
   expect(): void {

@@ -30,6 +30,8 @@ export interface CallPolicyOptions {
   readonly resourceAccountId?: string;
   /** Request-specific condition keys (lowercase names), e.g. sts:rolesessionname, aws:requesttag/… */
   readonly conditions?: ReadonlyMap<string, string | readonly string[]>;
+  /** The action has no resource types (policies grant it on "*"): the denial names no resource. */
+  readonly noResourceType?: boolean;
 }
 
 /** Decides whether the caller may perform `action` on `resource`. */
@@ -51,6 +53,7 @@ export async function decideCall(ctx: CallContext, action: string, resource: str
 export async function authorizeCall(ctx: CallContext, action: string, resource: string, options: CallPolicyOptions = {}): Promise<void> {
   const d = await decideCall(ctx, action, resource, options);
   if (!d.allowed && d.reason !== 'allowed') {
-    throw new ServiceError('AccessDeniedException', accessDeniedMessage(ctx.caller.principalArn, action, resource, d.reason));
+    const named = options.noResourceType === true ? undefined : resource;
+    throw new ServiceError('AccessDeniedException', accessDeniedMessage(ctx.caller.principalArn, action, named, d.reason));
   }
 }

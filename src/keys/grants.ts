@@ -135,15 +135,10 @@ export interface GrantRequest {
 }
 
 /** A validated CreateGrant request, normalised: operations without duplicates, no empty constraint maps. */
-export interface ValidGrantRequest {
-  readonly granteePrincipal: string | null;
-  readonly granteeServicePrincipal: string | null;
-  readonly retiringPrincipal: string | null;
-  readonly retiringServicePrincipal: string | null;
-  readonly operations: readonly string[];
-  readonly constraints: GrantConstraintsRecord | null;
-  readonly name: string | null;
-}
+export type ValidGrantRequest = Pick<
+  GrantRecord,
+  'granteePrincipal' | 'granteeServicePrincipal' | 'retiringPrincipal' | 'retiringServicePrincipal' | 'operations' | 'constraints' | 'name'
+>;
 
 function validation(message: string): ServiceError {
   return new ServiceError('ValidationException', message);

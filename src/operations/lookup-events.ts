@@ -14,8 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ServiceError } from '../errors';
-import { decideCall } from '../identity/authorize-call';
-import { accessDeniedMessage } from '../policy';
+import { authorizeCall } from '../identity/authorize-call';
 import type { AuditEventRow, AuditStore, LookupAttributeKey } from '../store/audit-log';
 import type { Operation, RequestContext, Services } from './operation';
 import { structure } from './shape';
@@ -29,12 +28,9 @@ export const LOOKUP_EVENTS_ACTION = 'cloudtrail:LookupEvents';
  * is not authorized to perform: cloudtrail:LookupEvents with an explicit deny in a service control
  * policy" (quoted in aws-samples/landing-zone-accelerator-on-aws-for-tse-se issue 10).
  */
-async function authorizeLookup(ctx: RequestContext, svc: Services): Promise<void> {
+function authorizeLookup(ctx: RequestContext, svc: Services): Promise<void> {
   const call = { store: svc.store, clock: svc.clock, caller: ctx.caller, origin: ctx.origin, region: ctx.region };
-  const d = await decideCall(call, LOOKUP_EVENTS_ACTION, '*');
-  if (d.allowed || d.reason === 'allowed') return;
-  const message = accessDeniedMessage(ctx.caller.principalArn, LOOKUP_EVENTS_ACTION, '*', d.reason).replace(' on resource: *', '');
-  throw new ServiceError('AccessDeniedException', message);
+  return authorizeCall(call, LOOKUP_EVENTS_ACTION, '*', { noResourceType: true });
 }
 
 const ATTRIBUTE_KEYS: readonly LookupAttributeKey[] = Object.freeze([

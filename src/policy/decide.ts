@@ -189,8 +189,10 @@ const IMPLICIT: Readonly<Record<string, string>> = Object.freeze({
  * authorized to perform: kms:Encrypt on resource: arn:aws:kms:… because no identity-based policy
  * allows the kms:Encrypt action".
  */
-export function accessDeniedMessage(principalArn: string, action: string, resource: string, reason: DenyReason): string {
-  const head = `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resource}`;
+export function accessDeniedMessage(principalArn: string, action: string, resource: string | undefined, reason: DenyReason): string {
+  // An action without resource-level permissions (e.g. cloudtrail:LookupEvents) names no resource.
+  const on = resource === undefined ? '' : ` on resource: ${resource}`;
+  const head = `User: ${principalArn} is not authorized to perform: ${action}${on}`;
   const explicit = EXPLICIT[reason];
   if (explicit !== undefined) return `${head} with an explicit deny in ${explicit}`;
   return `${head} because no ${IMPLICIT[reason] as string} allows the ${action} action`;

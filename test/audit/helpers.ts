@@ -4,8 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { AuditEventRow } from '../../src/store/audit-log';
+import { apiCallRecord } from '../../src/audit/event';
+import { newEventId } from '../../src/audit/event-id';
+import type { AuditAppend, AuditEventRow } from '../../src/store/audit-log';
 import { SqliteAuditStore } from '../../src/store/sqlite/audit-log-sqlite';
 import { KEYHOLD_BIN } from '../helpers/server';
 import { send, sign, type Creds } from '../identity/wire';
@@ -143,4 +146,26 @@ export function assertApiCallRecord(e: Record<string, any>, what = String(e.even
     assert.equal(e.responseElements, null, `${what}: a failed call has no responseElements`);
   }
   if (e.readOnly) assert.equal(e.responseElements, null, `${what}: read-only and cryptographic calls record responseElements null`);
+}
+
+/** A KMS API call of account `account`'s root as the recorder would store it (writable only for CreateKey). */
+export function apiCallFixture(account: string, time: number, name: string, extra: { arn?: string; requestId?: string } = {}): AuditAppend {
+  return apiCallRecord({
+    time,
+    eventId: newEventId(time),
+    requestId: extra.requestId ?? randomUUID(),
+    userIdentity: { type: 'Root', principalId: account, arn: `arn:aws:iam::${account}:root`, accountId: account, accessKeyId: 'AKIATESTTESTTEST0001' },
+    username: 'root',
+    accessKeyId: 'AKIATESTTESTTEST0001',
+    eventSource: 'kms.amazonaws.com',
+    eventName: name,
+    region: 'us-east-1',
+    sourceIp: '127.0.0.1',
+    userAgent: 'test',
+    requestParameters: null,
+    responseElements: null,
+    readOnly: name !== 'CreateKey',
+    resources: extra.arn === undefined ? [] : [{ accountId: account, type: 'AWS::KMS::Key', arn: extra.arn }],
+    recipientAccountId: account,
+  });
 }

@@ -28,7 +28,7 @@ import { SqliteAuditStore } from '../../src/store/sqlite/audit-log-sqlite';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { openLocalRootOfTrust } from '../../src/trust/local';
 import { REPO_ROOT, removeDir, tempDir } from '../helpers/server';
-import { assertApiCallRecord } from './helpers';
+import { apiCallFixture, assertApiCallRecord } from './helpers';
 
 const THREAD = join(REPO_ROOT, 'dist', 'src', 'cli', 'audit-writer-thread.js');
 const ACCOUNT = '111122223333';
@@ -59,24 +59,7 @@ async function openTrail(clock: ManualClock, retentionMs = 0, existing?: string)
 }
 
 function apiCall(time: number, name: string, extra: { arn?: string; requestId?: string } = {}): AuditAppend {
-  return apiCallRecord({
-    time,
-    eventId: newEventId(time),
-    requestId: extra.requestId ?? randomUUID(),
-    userIdentity: { type: 'Root', principalId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accountId: ACCOUNT, accessKeyId: 'AKIATESTTESTTEST0001' },
-    username: 'root',
-    accessKeyId: 'AKIATESTTESTTEST0001',
-    eventSource: 'kms.amazonaws.com',
-    eventName: name,
-    region: 'us-east-1',
-    sourceIp: '127.0.0.1',
-    userAgent: 'test',
-    requestParameters: null,
-    responseElements: null,
-    readOnly: name !== 'CreateKey',
-    resources: extra.arn === undefined ? [] : [{ accountId: ACCOUNT, type: 'AWS::KMS::Key', arn: extra.arn }],
-    recipientAccountId: ACCOUNT,
-  });
+  return apiCallFixture(ACCOUNT, time, name, extra);
 }
 
 function readStore(dir: string): SqliteAuditStore {

@@ -8,37 +8,18 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { apiCallRecord } from '../../src/audit/event';
-import { newEventId } from '../../src/audit/event-id';
 import { AuditWriter } from '../../src/audit/writer';
 import type { AuditAppend } from '../../src/store/audit-log';
 import { SqliteAuditStore } from '../../src/store/sqlite/audit-log-sqlite';
 import { REPO_ROOT, removeDir, tempDir } from '../helpers/server';
+import { apiCallFixture } from './helpers';
 
 const THREAD = join(REPO_ROOT, 'dist', 'src', 'cli', 'audit-writer-thread.js');
 const ACCOUNT = '111122223333';
 const quiet = { error: () => undefined, warn: () => undefined };
 
 function record(name = 'Encrypt'): AuditAppend {
-  const time = Date.now();
-  return apiCallRecord({
-    time,
-    eventId: newEventId(time),
-    requestId: randomUUID(),
-    userIdentity: { type: 'Root', principalId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accountId: ACCOUNT, accessKeyId: 'AKIATESTTESTTEST0001' },
-    username: 'root',
-    accessKeyId: 'AKIATESTTESTTEST0001',
-    eventSource: 'kms.amazonaws.com',
-    eventName: name,
-    region: 'us-east-1',
-    sourceIp: '127.0.0.1',
-    userAgent: 'test',
-    requestParameters: null,
-    responseElements: null,
-    readOnly: true,
-    resources: [],
-    recipientAccountId: ACCOUNT,
-  });
+  return apiCallFixture(ACCOUNT, Date.now(), name);
 }
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));

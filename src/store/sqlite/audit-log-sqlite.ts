@@ -30,23 +30,7 @@ import type {
   LookupQuery,
   StreamInfo,
 } from '../audit-log';
-
-/** The narrow slice of better-sqlite3 this adapter uses (STYLE habit 6). */
-interface Statement {
-  run(...params: unknown[]): { changes: number };
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-  iterate(...params: unknown[]): IterableIterator<unknown>;
-}
-interface Connection {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  pragma(sql: string, options?: { simple?: boolean }): unknown;
-  transaction<T extends (...args: never[]) => unknown>(fn: T): T & { immediate: T };
-  close(): void;
-}
-
-type Row = Record<string, unknown>;
+import { statementCache, type Connection, type Row, type Statement } from './connection';
 
 /** The event source of nearly every record; its events are found by filtering the time entries. */
 const KMS_SOURCE = 'kms.amazonaws.com';
@@ -215,11 +199,12 @@ function open(path: string, readonly: boolean, busyTimeoutMs: number): Connectio
 export class SqliteAuditStream implements AuditStream {
   readonly stream: number;
   readonly #db: Connection;
-  readonly #stmts = new Map<string, Statement>();
+  readonly #stmt: (sql: string) => Statement;
 
   constructor(path: string, stream: number, readonly: boolean, busyTimeoutMs: number) {
     this.stream = stream;
     this.#db = open(path, readonly, busyTimeoutMs);
+    this.#stmt = statementCache(this.#db);
     // The lookup index grows at one spot per user, key and event name: keep those pages cached.
     this.#db.pragma(`cache_size = ${readonly ? -16384 : -65536}`);
     if (!readonly) {
@@ -228,15 +213,6 @@ export class SqliteAuditStream implements AuditStream {
       this.#db.pragma('journal_size_limit = 67108864');
       this.#db.exec(STREAM_SCHEMA);
     }
-  }
-
-  #stmt(sql: string): Statement {
-    let s = this.#stmts.get(sql);
-    if (s === undefined) {
-      s = this.#db.prepare(sql);
-      this.#stmts.set(sql, s);
-    }
-    return s;
   }
 
   initialize(trailId: string, genesis: Buffer): StreamInfo {
@@ -487,7 +463,7 @@ export class SqliteAuditStore implements AuditStore {
   readonly #busy: number;
   readonly #db: Connection;
   readonly #streams = new Map<number, SqliteAuditStream>();
-  readonly #stmts = new Map<string, Statement>();
+  readonly #stmt: (sql: string) => Statement;
 
   constructor(options: SqliteAuditStoreOptions) {
     this.#dir = options.dir;
@@ -495,21 +471,13 @@ export class SqliteAuditStore implements AuditStore {
     this.#busy = options.busyTimeoutMs ?? 10_000;
     if (!this.#readonly) mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
     this.#db = open(join(this.#dir, TRAIL_FILE), this.#readonly, this.#busy);
+    this.#stmt = statementCache(this.#db);
     if (!this.#readonly) this.#db.exec(TRAIL_SCHEMA);
   }
 
   /** Whether a trail exists in `dir`. */
   static exists(dir: string): boolean {
     return existsSync(join(dir, TRAIL_FILE));
-  }
-
-  #stmt(sql: string): Statement {
-    let s = this.#stmts.get(sql);
-    if (s === undefined) {
-      s = this.#db.prepare(sql);
-      this.#stmts.set(sql, s);
-    }
-    return s;
   }
 
   initialize(create: () => string): string {

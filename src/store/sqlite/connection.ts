@@ -1,6 +1,6 @@
 /**
- * The narrow slice of better-sqlite3 the SQLite stores use (STYLE habit 6), and what the Store and
- * the IdentityStore share on one connection: a statement cache, IMMEDIATE transactions, a
+ * The narrow slice of better-sqlite3 the SQLite stores and the audit trail use (STYLE habit 6),
+ * and what the Store and the IdentityStore share on one connection: a statement cache, IMMEDIATE transactions, a
  * rollback that reports false, and row readers (including the access_keys table both read).
  */
 import type { AccessKeyRecord } from '../records';
@@ -10,6 +10,7 @@ export interface Statement {
   run(...params: unknown[]): { changes: number };
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
+  iterate(...params: unknown[]): IterableIterator<unknown>;
   pluck(toggle?: boolean): Statement;
 }
 

@@ -7,6 +7,7 @@ import { systemClock } from '../clock';
 import { loadConfig, type Flags } from '../config';
 import { ACCOUNTS_USAGE, accountsCommand } from './accounts';
 import { AUDIT_USAGE, auditCommand } from './audit';
+import { PRINCIPALS_USAGE, principalsCommand } from './principals';
 import { provisionRootAccessKey } from '../identity/credentials';
 import { defaultAccount, openBackends, serve } from '../main';
 import { DataDirLockedError } from '../server/data-dir-lock';
@@ -17,6 +18,7 @@ const USAGE = `Usage:
   keyhold credentials create --data-dir DIR --access-key-id ID --secret-access-key SECRET [--account-id A]
 ${AUDIT_USAGE}
 ${ACCOUNTS_USAGE}
+${PRINCIPALS_USAGE}
 
 Environment: KEYHOLD_PORT, KEYHOLD_HOST, KEYHOLD_DATA_DIR, KEYHOLD_REGION, KEYHOLD_REGIONS, KEYHOLD_ACCOUNT_ID,
 KEYHOLD_WORKERS, KEYHOLD_MASTER_PASSPHRASE, KEYHOLD_MASTER_KEY_FILE, KEYHOLD_LOG_LEVEL, KEYHOLD_AUDIT,
@@ -99,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'credentials' && rest[0] === 'create') return await credentialsCreate(rest.slice(1));
     if (command === 'audit') return await auditCommand(rest);
     if (command === 'accounts') return await accountsCommand(rest);
+    if (command === 'principals') return await principalsCommand(rest);
     process.stdout.write(USAGE + '\n');
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   } catch (e) {

@@ -11,6 +11,7 @@
  * moves (this process wrote). So a PutUserPolicy is seen by the very next request.
  */
 import type { Clock } from '../clock';
+import { ServiceError } from '../errors';
 import { compilePolicy, type CompiledPolicy, type PolicyKind, type PolicySet, type RequestPrincipal } from '../policy';
 import type { IamEntityRecord, OrganizationRecord, Store } from '../store/store';
 import { FULL_AWS_ACCESS_ARN, rootArn } from './arns';
@@ -59,7 +60,7 @@ export interface CallerIdentity {
   readonly identityPolicies: readonly PolicySource[];
   /** Compile as `session` policies; empty unless the session was created with Policy/PolicyArns. */
   readonly sessionPolicies: readonly PolicySource[];
-  /** The entity's permissions boundary (stored; src/policy does not evaluate boundaries yet). */
+  /** The entity's permissions boundary (a role's bounds its sessions); null when it has none. */
   readonly permissionsBoundary: PolicySource | null;
   /** aws:PrincipalTag: user tags, or role tags overridden by session tags (keys compared case-insensitively). */
   readonly principalTags: Readonly<Record<string, string>>;
@@ -182,7 +183,11 @@ export async function resolveCallerIdentity(store: Store, caller: Caller): Promi
 
   const entityId = caller.session?.issuer.principalId ?? caller.uniqueId ?? caller.principalId;
   const entity = await store.identity.getIamEntityById(entityId);
-  if (entity === undefined || entity.accountId !== caller.accountId) return { ...base, ...none, isAccountRoot: false, entity: undefined };
+  // Credentials bind to the unique id of the user or role they were issued for: once it is
+  // deleted they authenticate nothing, even if an entity of the same name is created again
+  // (issue 12 item 8). Sessions are deleted with their role; this also covers a process whose
+  // credential cache has not seen that yet.
+  if (entity === undefined || entity.accountId !== caller.accountId) throw principalGone();
 
   const identityPolicies = await entityPolicies(store, entity);
   const groups: GroupMembership[] = [];
@@ -211,8 +216,12 @@ export async function resolveCallerIdentity(store: Store, caller: Caller): Promi
       sessionPolicies.push(m ?? { origin: 'session-managed', name: arn, arn, attachedTo: caller.principalArn, document: DENY_NOTHING_ALLOWED });
     }
   }
+  // A boundary whose policy no longer resolves allows nothing (fail closed).
   const boundary =
-    entity.permissionsBoundary === null ? null : ((await managedSource(store, entity.permissionsBoundary, entity.arn, 'managed')) ?? null);
+    entity.permissionsBoundary === null
+      ? null
+      : ((await managedSource(store, entity.permissionsBoundary, entity.arn, 'managed')) ??
+        { origin: 'managed' as const, name: entity.permissionsBoundary, arn: entity.permissionsBoundary, attachedTo: entity.arn, document: DENY_NOTHING_ALLOWED });
   return {
     ...base,
     isAccountRoot: false,
@@ -223,6 +232,11 @@ export async function resolveCallerIdentity(store: Store, caller: Caller): Promi
     principalTags: Object.freeze(principalTags),
     groups,
   };
+}
+
+/** What the caller of deleted credentials hears: the answer for credentials that do not exist. */
+export function principalGone(): ServiceError {
+  return new ServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.');
 }
 
 /** A policy that allows nothing (a session policy whose ARN vanished). */
@@ -246,11 +260,15 @@ export function compileCached(document: string, kind: PolicyKind): CompiledPolic
 }
 
 /** The caller's identity-side policies compiled for src/policy's `authorize` (no resource policy). */
-export function compiledPolicySet(identity: CallerIdentity): Required<Pick<PolicySet, 'identityPolicies' | 'scpLevels' | 'sessionPolicies'>> {
+export function compiledPolicySet(
+  identity: CallerIdentity,
+): Required<Pick<PolicySet, 'identityPolicies' | 'scpLevels' | 'sessionPolicies'>> & Pick<PolicySet, 'boundaryPolicies'> {
+  const boundary = identity.permissionsBoundary;
   return {
     identityPolicies: identity.identityPolicies.map((p) => compileCached(p.document, 'identity')),
     scpLevels: identity.scpLevels.map((l) => l.policies.map((p) => compileCached(p.document, 'scp'))),
     sessionPolicies: identity.sessionPolicies.map((p) => compileCached(p.document, 'session')),
+    ...(boundary === null ? {} : { boundaryPolicies: [compileCached(boundary.document, 'identity')] }),
   };
 }
 

@@ -151,7 +151,7 @@ interface KeyPolicyEntry extends CandidateKeyPolicy {
 interface PrincipalEntry {
   readonly identity: CallerIdentity;
   readonly principal: RequestPrincipal;
-  readonly policies: Required<Pick<PolicySet, 'identityPolicies' | 'scpLevels' | 'sessionPolicies'>>;
+  readonly policies: Required<Pick<PolicySet, 'identityPolicies' | 'scpLevels' | 'sessionPolicies'>> & Pick<PolicySet, 'boundaryPolicies'>;
   /** The service name from the VIA_SERVICE_TAG tag, if any. */
   readonly viaService: string | undefined;
   readonly mentionsResourceTag: boolean;
@@ -294,7 +294,8 @@ function compileKeyPolicyEntry(text: string, compiled?: CompiledPolicy): KeyPoli
 async function loadPrincipal(svc: Services, caller: Caller): Promise<PrincipalEntry> {
   const identity = await resolveCallerIdentity(svc.store, caller);
   const policies = compiledPolicySet(identity);
-  const texts = [...identity.identityPolicies, ...identity.sessionPolicies, ...identity.scpLevels.flatMap((l) => l.policies)]
+  const boundary = identity.permissionsBoundary === null ? [] : [identity.permissionsBoundary];
+  const texts = [...identity.identityPolicies, ...identity.sessionPolicies, ...boundary, ...identity.scpLevels.flatMap((l) => l.policies)]
     .map((p) => lower(p.document))
     .join('\n');
   let viaService: string | undefined;
@@ -556,6 +557,7 @@ export async function decideKms(
           identityPolicies: p.identityPolicies,
           scpLevels: p.scpLevels,
           sessionPolicies: p.sessionPolicies,
+          ...(p.boundaryPolicies === undefined ? {} : { boundaryPolicies: p.boundaryPolicies }),
           resourcePolicy: keyPolicy.compiled,
           resourceAccountId: (key as KeyRecord).accountId,
           ...(built.resourceConditions === undefined ? {} : { resourceConditions: built.resourceConditions }),

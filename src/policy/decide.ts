@@ -14,6 +14,13 @@
  * 6. Session policies (an assumed-role session created with one) bound everything the
  *    session gets from identity policies, from a key policy naming its role, and from grants;
  *    only a key policy naming the session itself (or everyone) is not bounded.
+ * 7. A permissions boundary (an IAM user's or a role's) bounds what identity-based policies
+ *    grant: wherever an identity-based allow is needed, the boundary must allow too. A
+ *    resource-based policy (or grant) naming an IAM user itself, or a role session itself, is
+ *    not bounded by it; one naming a role (reaching its sessions through the role's ARN) is, as
+ *    is a grant to a role session. An explicit deny in the boundary always denies
+ *    (IAM User Guide, access_policies_boundaries "Evaluating effective permissions with
+ *    boundaries"; reference_policies_evaluation-logic_policy-eval-basics).
  * For actions with no key resource (CreateKey, ListKeys, …) there is no resource-based policy
  * and identity-based policies decide. An account's root user has no identity-based policies:
  * its account-wide permissions stand in for them.
@@ -27,10 +34,12 @@ export type DenyReason =
   | 'explicit-deny-identity'
   | 'explicit-deny-scp'
   | 'explicit-deny-session'
+  | 'explicit-deny-boundary'
   | 'no-allow-resource'
   | 'no-allow-identity'
   | 'no-allow-scp'
-  | 'no-allow-session';
+  | 'no-allow-session'
+  | 'no-allow-boundary';
 
 /** The final decision for a request. */
 export interface Decision {
@@ -53,6 +62,8 @@ export interface DecisionInput {
   readonly scpLevels?: readonly (readonly PolicyEvaluation[])[];
   /** Session policy results; undefined or empty when the session has none. */
   readonly session?: readonly PolicyEvaluation[];
+  /** The permissions boundary's result(s); undefined when the principal has no boundary. */
+  readonly boundary?: readonly PolicyEvaluation[];
   /** Whether a grant on the key allows this principal this operation. */
   readonly grantAllows?: boolean;
 }
@@ -86,6 +97,9 @@ export function decide(input: DecisionInput): Decision {
   if (identityDeny !== undefined) return deny('explicit-deny-identity', identityDeny.sid);
   const sessionDeny = firstDeny(session);
   if (sessionDeny !== undefined) return deny('explicit-deny-session', sessionDeny.sid);
+  const boundary = input.boundary;
+  const boundaryDeny = boundary === undefined ? undefined : firstDeny(boundary);
+  if (boundaryDeny !== undefined) return deny('explicit-deny-boundary', boundaryDeny.sid);
 
   // 2. SCPs bound the member account's principals.
   for (const level of scpLevels) if (!anyAllow(level)) return deny('no-allow-scp');
@@ -93,13 +107,20 @@ export function decide(input: DecisionInput): Decision {
   const sessionBounded = session.length > 0;
   const sessionAllows = !sessionBounded || anyAllow(session);
   const identityAllows = p.type === 'Root' || anyAllow(input.identity);
+  // 7. The boundary (absent for the root and for principals without one).
+  const boundaryAllows = boundary === undefined || p.type === 'Root' || anyAllow(boundary);
+  const roleSession = p.type === 'AssumedRole';
 
   // 3. Grants.
-  if (input.grantAllows === true) return sessionAllows ? ALLOWED : deny('no-allow-session');
+  if (input.grantAllows === true) {
+    if (roleSession && !boundaryAllows) return deny('no-allow-boundary');
+    return sessionAllows ? ALLOWED : deny('no-allow-session');
+  }
 
   // IAM-only actions: identity policies decide.
   if (input.resource === undefined) {
     if (!identityAllows) return deny('no-allow-identity');
+    if (!boundaryAllows) return deny('no-allow-boundary');
     return sessionAllows ? ALLOWED : deny('no-allow-session');
   }
 
@@ -110,6 +131,7 @@ export function decide(input: DecisionInput): Decision {
   const crossAccount = input.resourceAccountId !== undefined && input.resourceAccountId !== p.accountId;
   const needsIdentity = crossAccount || via === 'account';
   if (needsIdentity && !identityAllows) return deny('no-allow-identity');
+  if ((needsIdentity || via === 'role') && !boundaryAllows) return deny('no-allow-boundary');
   // 6. Session policies bound all but a direct grant to the session.
   if ((needsIdentity || via === 'role') && !sessionAllows) return deny('no-allow-session');
   return ALLOWED;
@@ -123,6 +145,8 @@ export interface PolicySet {
   /** Service control policies, one list per organization level (root, OUs, account). */
   readonly scpLevels?: readonly (readonly CompiledPolicy[])[];
   readonly sessionPolicies?: readonly CompiledPolicy[];
+  /** The principal's permissions boundary (an `identity` policy); omit when it has none. */
+  readonly boundaryPolicies?: readonly CompiledPolicy[];
   readonly grantAllows?: boolean;
   /** The account owning the resource; by default the account field of the resource ARN. */
   readonly resourceAccountId?: string;
@@ -165,6 +189,7 @@ export function authorize(req: RequestContextForPolicy, set: PolicySet): Decisio
     identity: (set.identityPolicies ?? []).map((p) => run(expectKind(p, ['identity'], 'an identity-based policy'))),
     scpLevels: (set.scpLevels ?? []).map((level) => level.map((p) => run(expectKind(p, ['scp'], 'a service control policy')))),
     session: (set.sessionPolicies ?? []).map((p) => run(expectKind(p, ['session', 'identity'], 'a session policy'))),
+    ...(set.boundaryPolicies === undefined ? {} : { boundary: set.boundaryPolicies.map((p) => run(expectKind(p, ['identity'], 'a permissions boundary'))) }),
     grantAllows: set.grantAllows,
   };
   return decide(input);
@@ -175,6 +200,7 @@ const EXPLICIT: Readonly<Record<string, string>> = Object.freeze({
   'explicit-deny-identity': 'an identity-based policy',
   'explicit-deny-scp': 'a service control policy',
   'explicit-deny-session': 'a session policy',
+  'explicit-deny-boundary': 'a permissions boundary',
 });
 
 const IMPLICIT: Readonly<Record<string, string>> = Object.freeze({
@@ -182,6 +208,7 @@ const IMPLICIT: Readonly<Record<string, string>> = Object.freeze({
   'no-allow-identity': 'identity-based policy',
   'no-allow-scp': 'service control policy',
   'no-allow-session': 'session policy',
+  'no-allow-boundary': 'permissions boundary',
 });
 
 /**

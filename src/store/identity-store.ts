@@ -27,7 +27,7 @@ export interface IamEntityRecord {
   readonly description: string | null;
   /** Roles: the longest session AssumeRole may grant, in seconds (3600-43200). */
   readonly maxSessionDuration: number | null;
-  /** A permissions boundary policy ARN (stored and returned; see README for evaluation). */
+  /** A permissions boundary policy ARN: bounds what identity-based policies grant (docs/authorization.md). */
   readonly permissionsBoundary: string | null;
 }
 
@@ -192,10 +192,15 @@ export interface IdentityStore {
   getIamEntityById(id: string): Promise<IamEntityRecord | undefined>;
   /** Entities of one kind ordered by lowercased name; `after` is a lowercased name. */
   listIamEntities(accountId: string, kind: IamEntityKind, pathPrefix: string, page: IdentityPage): Promise<IamEntityRecord[]>;
-  /** Deletes an entity only when nothing depends on it (AWS's DeleteConflict rules). */
+  /**
+   * Deletes an entity only when nothing depends on it (AWS's DeleteConflict rules); a role's STS
+   * sessions are deleted with it, in the same transaction.
+   */
   deleteIamEntity(id: string): Promise<DeleteEntityResult>;
   /** Adds or overwrites tags; false (and no change) when the entity would have more than `max`. */
   putIamTags(entityId: string, tags: readonly IamTag[], max: number): Promise<boolean>;
+  /** Removes tags by key (compared case-insensitively); returns how many were removed. */
+  removeIamTags(entityId: string, keys: readonly string[]): Promise<number>;
   /** Tags ordered by key. */
   listIamTags(entityId: string): Promise<IamTag[]>;
 

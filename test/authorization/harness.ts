@@ -153,6 +153,14 @@ export function runCases(cases: readonly AuthzCase[]): void {
 
 let serial = 0;
 
+/** Tags the API accepts, and the operator's `keyhold:` ones (set with `keyhold principals tag`). */
+function splitTags(tags: Record<string, string> | undefined): { api: Record<string, string>; operator: Record<string, string> } {
+  const api: Record<string, string> = {};
+  const operator: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags ?? {})) (k.toLowerCase().startsWith('keyhold:') ? operator : api)[k] = v;
+  return { api, operator };
+}
+
 /** A running server and the principals of one test file. */
 export class World {
   readonly server: TestServer;
@@ -205,16 +213,32 @@ export class World {
   ): Promise<Principal> {
     const owner = opts.owner ?? this.root;
     const params: Record<string, string | number> = { UserName: name, ...(opts.path !== undefined ? { Path: opts.path } : {}) };
-    Object.entries(opts.tags ?? {}).forEach(([k, v], i) => {
+    const { api, operator } = splitTags(opts.tags);
+    Object.entries(api).forEach(([k, v], i) => {
       params[`Tags.member.${i + 1}.Key`] = k;
       params[`Tags.member.${i + 1}.Value`] = v;
     });
     await this.query('iam', 'CreateUser', params, owner.creds);
+    await this.operatorTag('user', name, owner.accountId, operator);
     if (opts.statements !== undefined && opts.statements.length > 0) {
       await this.query('iam', 'PutUserPolicy', { UserName: name, PolicyName: 'p', PolicyDocument: doc(...opts.statements) }, owner.creds);
     }
     const creds = credsFrom(await this.query('iam', 'CreateAccessKey', { UserName: name }, owner.creds));
     return this.principal(name, `arn:aws:iam::${owner.accountId}:user${opts.path ?? '/'}${name}`, owner.accountId, creds);
+  }
+
+  /**
+   * Sets tags of the operator's reserved `keyhold:` namespace, which the API refuses, the only way
+   * there is: `keyhold principals tag` on the data directory (next to the running server).
+   */
+  async operatorTag(kind: 'user' | 'role', name: string, accountId: string, tags: Record<string, string>): Promise<void> {
+    const entries = Object.entries(tags);
+    if (entries.length === 0) return;
+    const r = await keyhold([
+      'principals', 'tag', '--data-dir', this.server.dataDir, '--account-id', accountId, `--${kind}`, name,
+      ...entries.flatMap(([k, v]) => ['--tag', `${k}=${v}`]),
+    ]);
+    assert.equal(r.code, 0, `keyhold principals tag: ${r.stderr}`);
   }
 
   /** Replaces a user's inline policy. */
@@ -234,11 +258,13 @@ export class World {
       RoleName: name,
       AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: trusted }, Action: actions }] }),
     };
-    Object.entries(opts.tags ?? {}).forEach(([k, v], i) => {
+    const { api, operator } = splitTags(opts.tags);
+    Object.entries(api).forEach(([k, v], i) => {
       params[`Tags.member.${i + 1}.Key`] = k;
       params[`Tags.member.${i + 1}.Value`] = v;
     });
     await this.query('iam', 'CreateRole', params, owner.creds);
+    await this.operatorTag('role', name, owner.accountId, operator);
     if (opts.statements !== undefined && opts.statements.length > 0) {
       await this.query('iam', 'PutRolePolicy', { RoleName: name, PolicyName: 'p', PolicyDocument: doc(...opts.statements) }, owner.creds);
     }

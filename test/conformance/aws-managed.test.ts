@@ -43,6 +43,7 @@ import {
   type AliasListEntry,
 } from '@aws-sdk/client-kms';
 import { rejects } from '../helpers/assertions';
+import { keyhold } from '../helpers/keyhold-cli';
 import { removeDir, startServer, type TestServer } from '../helpers/server';
 import { credsFrom, kmsClient, query } from '../identity/wire';
 
@@ -86,8 +87,11 @@ describe('AWS managed keys', () => {
     if (have !== undefined) return have;
     const root = server.credentials;
     const user = `${service}-service`;
-    const created = await query(server.port, 'iam', 'CreateUser', { UserName: user, 'Tags.member.1.Key': 'keyhold:ViaService', 'Tags.member.1.Value': service }, root);
+    const created = await query(server.port, 'iam', 'CreateUser', { UserName: user }, root);
     assert.equal(created.status, 200, created.body);
+    // The keyhold: tag namespace is the operator's: only the CLI on the data directory sets it.
+    const tagged = await keyhold(['principals', 'tag', '--data-dir', server.dataDir, '--account-id', server.accountId, '--user', user, '--tag', `keyhold:ViaService=${service}`]);
+    assert.equal(tagged.code, 0, tagged.stderr);
     const key = await query(server.port, 'iam', 'CreateAccessKey', { UserName: user }, root);
     assert.equal(key.status, 200, key.body);
     const creds = credsFrom(key.body);

@@ -156,9 +156,9 @@ test('the resolver caches per access key and sees this process\'s writes at once
   await store.identity.deleteInlinePolicy('AIDABOB', 'more');
 });
 
-test('a caller whose user or role is gone has no policies', async () => {
-  const ghost = await resolveCallerIdentity(store, userCaller(MEMBER, 'ghost', 'AIDAGHOST'));
-  assert.equal(ghost.entity, undefined);
-  assert.deepEqual(ghost.identityPolicies, []);
-  assert.equal(ghost.scpLevels.length, 2, 'SCPs still bound the account');
+test('a caller whose user or role is gone is refused like unknown credentials (issue 12 item 8)', async () => {
+  await assert.rejects(resolveCallerIdentity(store, userCaller(MEMBER, 'ghost', 'AIDAGHOST')), {
+    name: 'UnrecognizedClientException',
+    message: 'The security token included in the request is invalid.',
+  });
 });

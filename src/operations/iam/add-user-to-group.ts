@@ -2,7 +2,7 @@
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, entityResource, requireEntity } from './iam-common';
+import { authorizedEntity, requireEntity } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -17,8 +17,7 @@ export const addUserToGroup: Operation<Input> = {
   input: structure({ GroupName: IAM.groupName(), UserName: IAM.existingUserName() }),
   readOnly: false,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'AddUserToGroup', entityResource(ctx, 'group', input.GroupName));
-    const group = await requireEntity(ctx, svc, 'group', input.GroupName);
+    const group = await authorizedEntity(ctx, svc, 'AddUserToGroup', 'group', input.GroupName);
     const user = await requireEntity(ctx, svc, 'user', input.UserName);
     const groups = await svc.store.identity.listGroupsForUser(user.id);
     if (!groups.some((g) => g.id === group.id) && groups.length >= MAX_GROUPS_PER_USER) {

@@ -8,7 +8,7 @@ import { newAccessKeyId, newSecretAccessKey, wrapAccessKeySecret } from '../../i
 import type { AccessKeyRecord } from '../../store/store';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, keyOwner, keyOwnerResource } from './iam-common';
+import { authorizedKeyOwner } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -22,8 +22,7 @@ export const createAccessKey: Operation<Input> = {
   input: structure({ UserName: IAM.existingUserName(false) }),
   readOnly: false,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'CreateAccessKey', keyOwnerResource(ctx, input.UserName));
-    const owner = await keyOwner(ctx, svc, input.UserName);
+    const owner = await authorizedKeyOwner(ctx, svc, 'CreateAccessKey', input.UserName);
     const accessKeyId = newAccessKeyId();
     const secret = newSecretAccessKey();
     const record: AccessKeyRecord = {

@@ -10,7 +10,7 @@ import { validateTrustPolicy } from '../../identity/policy-documents';
 import type { IamEntityRecord, IamTag } from '../../store/store';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, checkTags, permissionsBoundary, roleOutput } from './iam-common';
+import { authorizeCreate, checkTags, permissionsBoundary, roleOutput } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -38,10 +38,10 @@ export const createRole: Operation<Input> = {
   async invoke(input, ctx, svc) {
     const path = input.Path ?? '/';
     const arn = iamEntityArn(ctx.caller.accountId, 'role', path, input.RoleName);
-    await authorizeIam(ctx, svc, 'CreateRole', arn);
-    validateTrustPolicy(input.AssumeRolePolicyDocument);
     const tags = input.Tags ?? [];
     checkTags(tags);
+    await authorizeCreate(ctx, svc, 'role', arn, tags, input.PermissionsBoundary);
+    validateTrustPolicy(input.AssumeRolePolicyDocument);
     const role: IamEntityRecord = {
       id: newUniqueId(ID_PREFIX.role),
       accountId: ctx.caller.accountId,

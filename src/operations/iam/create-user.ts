@@ -5,7 +5,7 @@ import { ID_PREFIX, newUniqueId } from '../../identity/ids';
 import type { IamEntityRecord, IamTag } from '../../store/store';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, checkTags, permissionsBoundary, userOutput } from './iam-common';
+import { authorizeCreate, checkTags, permissionsBoundary, userOutput } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -23,9 +23,9 @@ export const createUser: Operation<Input> = {
     const accountId = ctx.caller.accountId;
     const path = input.Path ?? '/';
     const arn = iamEntityArn(accountId, 'user', path, input.UserName);
-    await authorizeIam(ctx, svc, 'CreateUser', arn);
     const tags = input.Tags ?? [];
     checkTags(tags);
+    await authorizeCreate(ctx, svc, 'user', arn, tags, input.PermissionsBoundary);
     const user: IamEntityRecord = {
       id: newUniqueId(ID_PREFIX.user),
       accountId,

@@ -1,7 +1,7 @@
 /** IAM DeleteAccessKey: removes a key of a user (or of the caller); it authenticates nothing afterwards. */
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, keyOwner, keyOwnerResource, noSuchAccessKey } from './iam-common';
+import { authorizedKeyOwner, noSuchAccessKey } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -14,8 +14,7 @@ export const deleteAccessKey: Operation<Input> = {
   input: structure({ UserName: IAM.existingUserName(false), AccessKeyId: IAM.accessKeyId() }),
   readOnly: false,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'DeleteAccessKey', keyOwnerResource(ctx, input.UserName));
-    const owner = await keyOwner(ctx, svc, input.UserName);
+    const owner = await authorizedKeyOwner(ctx, svc, 'DeleteAccessKey', input.UserName);
     const key = await svc.store.getAccessKey(input.AccessKeyId);
     if (key === undefined || key.principalId !== owner.principalId) throw noSuchAccessKey(input.AccessKeyId);
     await svc.store.identity.deleteAccessKey(key.accessKeyId);

@@ -5,7 +5,7 @@
  */
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, deleteConflict, entityResource, requireEntity } from './iam-common';
+import { authorizedEntity, deleteConflict } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -17,8 +17,7 @@ export const deleteRole: Operation<Input> = {
   input: structure({ RoleName: IAM.roleName() }),
   readOnly: false,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'DeleteRole', entityResource(ctx, 'role', input.RoleName));
-    const role = await requireEntity(ctx, svc, 'role', input.RoleName);
+    const role = await authorizedEntity(ctx, svc, 'DeleteRole', 'role', input.RoleName);
     const err = deleteConflict('role', input.RoleName, await svc.store.identity.deleteIamEntity(role.id));
     if (err !== undefined) throw err;
     return undefined;

@@ -2,7 +2,7 @@
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, entityResource, requireEntity } from './iam-common';
+import { authorizedEntity } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -15,8 +15,7 @@ export const deleteUserPolicy: Operation<Input> = {
   input: structure({ UserName: IAM.existingUserName(), PolicyName: IAM.policyName() }),
   readOnly: false,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'DeleteUserPolicy', entityResource(ctx, 'user', input.UserName));
-    const user = await requireEntity(ctx, svc, 'user', input.UserName);
+    const user = await authorizedEntity(ctx, svc, 'DeleteUserPolicy', 'user', input.UserName);
     if (!(await svc.store.identity.deleteInlinePolicy(user.id, input.PolicyName))) {
       throw new ServiceError('NoSuchEntityException', `The user policy with name ${input.PolicyName} cannot be found.`);
     }

@@ -2,7 +2,7 @@
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, entityResource, requireEntity } from './iam-common';
+import { authorizedEntity, policyArnCondition } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -15,8 +15,7 @@ export const detachUserPolicy: Operation<Input> = {
   input: structure({ UserName: IAM.userName(), PolicyArn: IAM.arn() }),
   readOnly: false,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'DetachUserPolicy', entityResource(ctx, 'user', input.UserName));
-    const user = await requireEntity(ctx, svc, 'user', input.UserName);
+    const user = await authorizedEntity(ctx, svc, 'DetachUserPolicy', 'user', input.UserName, policyArnCondition(input.PolicyArn));
     if (!(await svc.store.identity.detachPolicy(user.id, input.PolicyArn))) {
       throw new ServiceError('NoSuchEntityException', `Policy ${input.PolicyArn} was not found.`);
     }

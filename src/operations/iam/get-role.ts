@@ -1,7 +1,7 @@
 /** IAM GetRole: the role with its trust policy (URL-encoded, as IAM returns it) and tags. */
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, entityResource, requireEntity, roleOutput } from './iam-common';
+import { authorizedEntity, roleOutput } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -13,8 +13,7 @@ export const getRole: Operation<Input> = {
   input: structure({ RoleName: IAM.roleName() }),
   readOnly: true,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'GetRole', entityResource(ctx, 'role', input.RoleName));
-    const role = await requireEntity(ctx, svc, 'role', input.RoleName);
+    const role = await authorizedEntity(ctx, svc, 'GetRole', 'role', input.RoleName);
     return { Role: roleOutput(role, await svc.store.identity.listIamTags(role.id)) };
   },
 };

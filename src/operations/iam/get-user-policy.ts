@@ -2,7 +2,7 @@
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, entityResource, requireEntity, urlEncodedPolicy } from './iam-common';
+import { authorizedEntity, urlEncodedPolicy } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -15,8 +15,7 @@ export const getUserPolicy: Operation<Input> = {
   input: structure({ UserName: IAM.existingUserName(), PolicyName: IAM.policyName() }),
   readOnly: true,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'GetUserPolicy', entityResource(ctx, 'user', input.UserName));
-    const user = await requireEntity(ctx, svc, 'user', input.UserName);
+    const user = await authorizedEntity(ctx, svc, 'GetUserPolicy', 'user', input.UserName);
     const document = await svc.store.identity.getInlinePolicy(user.id, input.PolicyName);
     if (document === undefined) throw new ServiceError('NoSuchEntityException', `The user policy with name ${input.PolicyName} cannot be found.`);
     return { UserName: user.name, PolicyName: input.PolicyName, PolicyDocument: urlEncodedPolicy(document) };

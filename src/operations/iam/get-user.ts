@@ -2,7 +2,7 @@
 import { rootArn } from '../../identity/arns';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, entityResource, targetUser, userOutput } from './iam-common';
+import { authorizedTargetUser, userOutput } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -14,14 +14,7 @@ export const getUser: Operation<Input> = {
   input: structure({ UserName: IAM.existingUserName(false) }),
   readOnly: true,
   async invoke(input, ctx, svc) {
-    const resource =
-      input.UserName !== undefined
-        ? entityResource(ctx, 'user', input.UserName)
-        : ctx.caller.principalType === 'Root'
-          ? rootArn(ctx.caller.accountId)
-          : ctx.caller.principalArn;
-    await authorizeIam(ctx, svc, 'GetUser', resource);
-    const user = await targetUser(ctx, svc, input.UserName);
+    const user = await authorizedTargetUser(ctx, svc, 'GetUser', input.UserName);
     if (user === undefined) {
       const account = await svc.store.identity.getAccount(ctx.caller.accountId);
       return { User: { UserId: ctx.caller.accountId, Arn: rootArn(ctx.caller.accountId), CreateDate: new Date(account?.createdAt ?? 0) } };

@@ -14,18 +14,83 @@ import { decodeMarker, encodeMarker } from '../pagination';
 
 const KIND_LABEL: Readonly<Record<IamEntityKind, string>> = Object.freeze({ user: 'user', role: 'role', group: 'group' });
 
+/** Request condition keys of one IAM call, lowercased (e.g. aws:requesttag/team, iam:policyarn). */
+export type IamConditions = ReadonlyMap<string, string | readonly string[]>;
+
 /** Throws AccessDenied unless the caller's policies allow `iam:<action>` on `resource`. */
-export function authorizeIam(ctx: RequestContext, svc: Services, action: string, resource: string): Promise<void> {
+export function authorizeIam(ctx: RequestContext, svc: Services, action: string, resource: string, conditions?: IamConditions): Promise<void> {
   return authorizeCall(
     { store: svc.store, clock: svc.clock, caller: ctx.caller, origin: ctx.origin, region: ctx.region },
     `iam:${action}`,
     resource,
+    conditions === undefined ? {} : { conditions },
   );
 }
 
-/** The ARN an entity of this name would have (for authorizing calls on entities that may not exist). */
+/** The ARN an entity of this name would have (for authorizing calls on entities that do not exist yet). */
 export function entityResource(ctx: RequestContext, kind: IamEntityKind, name: string, path = '/'): string {
   return iamEntityArn(ctx.caller.accountId, kind, path, name);
+}
+
+/**
+ * Actions whose request context carries iam:PermissionsBoundary: the boundary a create sets, or
+ * the boundary the entity already has for the policy-changing actions (Service Authorization
+ * Reference, IAM, "Condition keys": iam:PermissionsBoundary).
+ */
+const BOUNDARY_ACTIONS: ReadonlySet<string> = new Set([
+  'AttachRolePolicy', 'AttachUserPolicy', 'CreateRole', 'CreateUser', 'DeleteRolePolicy', 'DeleteUserPolicy',
+  'DetachRolePolicy', 'DetachUserPolicy', 'PutRolePolicy', 'PutUserPolicy',
+]);
+
+/** aws:RequestTag/<key> and aws:TagKeys for the tags a request sets (IAM User Guide, access_iam-tags). */
+export function requestTagConditions(tags: readonly IamTag[]): Map<string, string | readonly string[]> {
+  const m = new Map<string, string | readonly string[]>();
+  if (tags.length === 0) return m;
+  for (const t of tags) m.set(`aws:requesttag/${t.Key.toLowerCase()}`, t.Value);
+  m.set('aws:tagkeys', tags.map((t) => t.Key));
+  return m;
+}
+
+/**
+ * CreateUser/CreateRole: iam:CreateUser/iam:CreateRole with the request's tags (aws:RequestTag/*,
+ * aws:TagKeys) and permissions boundary (iam:PermissionsBoundary) as condition keys, and, when
+ * the request carries tags, iam:TagUser/iam:TagRole as well, as AWS requires (IAM User Guide,
+ * id_tags_users / id_tags_roles: "you must also have permissions to tag").
+ */
+export async function authorizeCreate(
+  ctx: RequestContext, svc: Services, kind: 'user' | 'role', arn: string, tags: readonly IamTag[], boundary: string | undefined,
+): Promise<void> {
+  const conditions = requestTagConditions(tags);
+  if (boundary !== undefined) conditions.set('iam:permissionsboundary', boundary);
+  await authorizeIam(ctx, svc, `Create${ACTION_NOUN[kind]}`, arn, conditions);
+  if (tags.length > 0) await authorizeIam(ctx, svc, `Tag${ACTION_NOUN[kind]}`, arn, requestTagConditions(tags));
+}
+
+/**
+ * Looks the named entity up, then authorizes `iam:<action>` against its stored ARN (its path and
+ * its canonical name, whatever case the request used: IAM names match case-insensitively, ARNs in
+ * policies do not; issue 12 item 1), with the entity's tags as aws:ResourceTag/* and, for the
+ * actions that have it, its permissions boundary as iam:PermissionsBoundary. An entity that does
+ * not exist is authorized against the ARN the request names, so a caller who may not act on it
+ * learns nothing about whether it exists, then NoSuchEntity.
+ */
+export async function authorizedEntity(
+  ctx: RequestContext, svc: Services, action: string, kind: IamEntityKind, name: string, conditions?: IamConditions,
+): Promise<IamEntityRecord> {
+  const e = await svc.store.identity.getIamEntity(ctx.caller.accountId, kind, name);
+  const m = new Map(conditions ?? []);
+  if (e !== undefined) {
+    if (kind !== 'group') {
+      for (const t of await svc.store.identity.listIamTags(e.id)) {
+        m.set(`aws:resourcetag/${t.Key.toLowerCase()}`, t.Value);
+        m.set(`iam:resourcetag/${t.Key.toLowerCase()}`, t.Value);
+      }
+    }
+    if (BOUNDARY_ACTIONS.has(action) && e.permissionsBoundary !== null) m.set('iam:permissionsboundary', e.permissionsBoundary);
+  }
+  await authorizeIam(ctx, svc, action, e?.arn ?? entityResource(ctx, kind, name), m);
+  if (e === undefined) throw noSuchEntity(kind, name);
+  return e;
 }
 
 /** NoSuchEntity in AWS's words. */
@@ -41,17 +106,24 @@ export async function requireEntity(ctx: RequestContext, svc: Services, kind: Ia
 }
 
 /**
- * The user an access-key or GetUser call is about: the named user, or, without UserName, the
- * calling IAM user. Undefined means the account root acting on itself.
+ * The user an access-key or GetUser call is about, authorized for `iam:<action>`: the named user
+ * (see authorizedEntity), or, without UserName, the calling IAM user. Undefined means the
+ * account root acting on itself.
  */
-export async function targetUser(ctx: RequestContext, svc: Services, userName: string | undefined): Promise<IamEntityRecord | undefined> {
-  if (userName !== undefined) return requireEntity(ctx, svc, 'user', userName);
+export async function authorizedTargetUser(
+  ctx: RequestContext, svc: Services, action: string, userName: string | undefined,
+): Promise<IamEntityRecord | undefined> {
+  if (userName !== undefined) return authorizedEntity(ctx, svc, action, 'user', userName);
   const c = ctx.caller;
-  if (c.principalType === 'Root') return undefined;
+  if (c.principalType === 'Root') {
+    await authorizeIam(ctx, svc, action, rootArn(c.accountId));
+    return undefined;
+  }
   if (c.principalType !== 'IAMUser' || c.uniqueId === undefined) {
     throw new ServiceError('ValidationException', 'Must specify userName when calling with non-User credentials');
   }
   const e = await svc.store.identity.getIamEntityById(c.uniqueId);
+  await authorizeIam(ctx, svc, action, e?.arn ?? c.principalArn);
   if (e === undefined) throw noSuchEntity('user', c.userName ?? c.principalId);
   return e;
 }
@@ -103,12 +175,30 @@ export function urlEncodedPolicy(document: string): string {
   return encodeURIComponent(document);
 }
 
-/** Checks tags: no `aws:` keys, no duplicate keys (compared case-insensitively, as IAM does). */
+/**
+ * The tag namespace reserved to the Keyhold operator (`keyhold:ViaService` makes a principal act
+ * as an AWS service for kms:ViaService). The API refuses it for every caller, administrators
+ * included; only `keyhold principals tag`, run with access to the store, sets it (issue 12 item 2).
+ */
+export const OPERATOR_TAG_PREFIX = 'keyhold:';
+
+/** The refusal of a tag key in a reserved namespace, worded as IAM words the `aws:` one. */
+export function reservedTagKey(key: string): ServiceError | undefined {
+  const k = key.toLowerCase();
+  if (k.startsWith('aws:')) return new ServiceError('InvalidInputException', "Tag keys starting with 'aws:' are reserved for AWS use.");
+  if (k.startsWith(OPERATOR_TAG_PREFIX)) {
+    return new ServiceError('InvalidInputException', "Tag keys starting with 'keyhold:' are reserved for the Keyhold operator.");
+  }
+  return undefined;
+}
+
+/** Checks tags: no `aws:` or `keyhold:` keys, no duplicate keys (compared case-insensitively, as IAM does). */
 export function checkTags(tags: readonly IamTag[]): void {
   const seen = new Set<string>();
   for (const t of tags) {
     const k = t.Key.toLowerCase();
-    if (k.startsWith('aws:')) throw new ServiceError('InvalidInputException', "Tag keys starting with 'aws:' are reserved for AWS use.");
+    const reserved = reservedTagKey(t.Key);
+    if (reserved !== undefined) throw reserved;
     if (seen.has(k)) throw new ServiceError('InvalidInputException', 'Duplicate tag keys found. Please note that Tag keys are case insensitive.');
     seen.add(k);
   }
@@ -147,8 +237,7 @@ const ACTION_NOUN: Readonly<Record<IamEntityKind, string>> = Object.freeze({ use
 export async function putInlinePolicy(
   ctx: RequestContext, svc: Services, kind: IamEntityKind, entityName: string, policyName: string, document: string,
 ): Promise<void> {
-  await authorizeIam(ctx, svc, `Put${ACTION_NOUN[kind]}Policy`, entityResource(ctx, kind, entityName));
-  const e = await requireEntity(ctx, svc, kind, entityName);
+  const e = await authorizedEntity(ctx, svc, `Put${ACTION_NOUN[kind]}Policy`, kind, entityName);
   validateIdentityPolicy(document);
   let size = policySize(document);
   for (const p of await svc.store.identity.listInlinePolicies(e.id)) if (p.policyName !== policyName) size += policySize(p.document);
@@ -176,14 +265,18 @@ export const MAX_ATTACHED_POLICIES = 10;
 
 /** Attach{User,Group,Role}Policy. */
 export async function attachManagedPolicy(ctx: RequestContext, svc: Services, kind: IamEntityKind, entityName: string, policyArn: string): Promise<void> {
-  await authorizeIam(ctx, svc, `Attach${ACTION_NOUN[kind]}Policy`, entityResource(ctx, kind, entityName));
-  const e = await requireEntity(ctx, svc, kind, entityName);
+  const e = await authorizedEntity(ctx, svc, `Attach${ACTION_NOUN[kind]}Policy`, kind, entityName, policyArnCondition(policyArn));
   if ((await attachablePolicy(ctx, svc, policyArn)) === undefined) throw notAttachable(policyArn);
   const attached = await svc.store.identity.listAttachedPolicyArns(e.id);
   if (!attached.includes(policyArn) && attached.length >= MAX_ATTACHED_POLICIES) {
     throw new ServiceError('LimitExceededException', `Cannot exceed quota for PoliciesPer${ACTION_NOUN[kind]}: ${MAX_ATTACHED_POLICIES}`);
   }
   await svc.store.identity.attachPolicy(e.id, policyArn);
+}
+
+/** iam:PolicyARN for Attach/Detach{User,Group,Role}Policy. */
+export function policyArnCondition(policyArn: string): Map<string, string> {
+  return new Map([['iam:policyarn', policyArn]]);
 }
 
 /** Checks a PermissionsBoundary ARN names an attachable policy; returns it (or null). */
@@ -222,18 +315,12 @@ export interface KeyOwner {
   readonly user: IamEntityRecord | undefined;
 }
 
-/** The owner of the access keys a call with this UserName is about (see targetUser). */
-export async function keyOwner(ctx: RequestContext, svc: Services, userName: string | undefined): Promise<KeyOwner> {
-  const user = await targetUser(ctx, svc, userName);
+/** The owner of the access keys a call with this UserName is about, authorized for `iam:<action>` (see authorizedTargetUser). */
+export async function authorizedKeyOwner(ctx: RequestContext, svc: Services, action: string, userName: string | undefined): Promise<KeyOwner> {
+  const user = await authorizedTargetUser(ctx, svc, action, userName);
   return user === undefined
     ? { principalId: ctx.caller.accountId, principalArn: rootArn(ctx.caller.accountId), user: undefined }
     : { principalId: user.id, principalArn: user.arn, user };
-}
-
-/** The resource an access-key call is authorized on (the user, or the root). */
-export function keyOwnerResource(ctx: RequestContext, userName: string | undefined): string {
-  if (userName !== undefined) return entityResource(ctx, 'user', userName);
-  return ctx.caller.principalType === 'IAMUser' ? ctx.caller.principalArn : rootArn(ctx.caller.accountId);
 }
 
 /** NoSuchEntity for an access key id the owner does not have. */

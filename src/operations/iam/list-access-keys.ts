@@ -1,7 +1,7 @@
 /** IAM ListAccessKeys: a user's (or the caller's) access key ids and status; never secrets. */
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, iamPage, iamPageResult, keyOwner, keyOwnerResource } from './iam-common';
+import { authorizedKeyOwner, iamPage, iamPageResult } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -15,8 +15,7 @@ export const listAccessKeys: Operation<Input> = {
   input: structure({ UserName: IAM.existingUserName(false), Marker: IAM.marker(), MaxItems: IAM.maxItems() }),
   readOnly: true,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'ListAccessKeys', keyOwnerResource(ctx, input.UserName));
-    const owner = await keyOwner(ctx, svc, input.UserName);
+    const owner = await authorizedKeyOwner(ctx, svc, 'ListAccessKeys', input.UserName);
     const page = iamPage(input.Marker, input.MaxItems);
     const keys = (await svc.store.identity.listAccessKeysForPrincipal(owner.principalId)).filter(
       (k) => page.after === undefined || k.accessKeyId > page.after,

@@ -3,7 +3,7 @@ import { ServiceError } from '../../errors';
 import type { IamTag } from '../../store/store';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { MAX_TAGS, authorizeIam, checkTags, entityResource, requireEntity } from './iam-common';
+import { MAX_TAGS, authorizedEntity, checkTags, requestTagConditions } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -16,9 +16,8 @@ export const tagRole: Operation<Input> = {
   input: structure({ RoleName: IAM.roleName(), Tags: IAM.tags(true) }),
   readOnly: false,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'TagRole', entityResource(ctx, 'role', input.RoleName));
-    const role = await requireEntity(ctx, svc, 'role', input.RoleName);
     checkTags(input.Tags);
+    const role = await authorizedEntity(ctx, svc, 'TagRole', 'role', input.RoleName, requestTagConditions(input.Tags));
     if (!(await svc.store.identity.putIamTags(role.id, input.Tags, MAX_TAGS))) {
       throw new ServiceError('LimitExceededException', `Cannot exceed quota for TagsPerRole: ${MAX_TAGS}`);
     }

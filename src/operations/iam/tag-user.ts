@@ -3,7 +3,7 @@ import { ServiceError } from '../../errors';
 import type { IamTag } from '../../store/store';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { MAX_TAGS, authorizeIam, checkTags, entityResource, requireEntity } from './iam-common';
+import { MAX_TAGS, authorizedEntity, checkTags, requestTagConditions } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -16,9 +16,8 @@ export const tagUser: Operation<Input> = {
   input: structure({ UserName: IAM.existingUserName(), Tags: IAM.tags(true) }),
   readOnly: false,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'TagUser', entityResource(ctx, 'user', input.UserName));
-    const user = await requireEntity(ctx, svc, 'user', input.UserName);
     checkTags(input.Tags);
+    const user = await authorizedEntity(ctx, svc, 'TagUser', 'user', input.UserName, requestTagConditions(input.Tags));
     if (!(await svc.store.identity.putIamTags(user.id, input.Tags, MAX_TAGS))) {
       throw new ServiceError('LimitExceededException', `Cannot exceed quota for TagsPerUser: ${MAX_TAGS}`);
     }

@@ -1,7 +1,7 @@
 /** IAM UpdateAccessKey: Active or Inactive; an inactive key authenticates nothing from the next request on. */
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizeIam, keyOwner, keyOwnerResource, noSuchAccessKey } from './iam-common';
+import { authorizedKeyOwner, noSuchAccessKey } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -15,8 +15,7 @@ export const updateAccessKey: Operation<Input> = {
   input: structure({ UserName: IAM.existingUserName(false), AccessKeyId: IAM.accessKeyId(), Status: IAM.status() }),
   readOnly: false,
   async invoke(input, ctx, svc) {
-    await authorizeIam(ctx, svc, 'UpdateAccessKey', keyOwnerResource(ctx, input.UserName));
-    const owner = await keyOwner(ctx, svc, input.UserName);
+    const owner = await authorizedKeyOwner(ctx, svc, 'UpdateAccessKey', input.UserName);
     const key = await svc.store.getAccessKey(input.AccessKeyId);
     if (key === undefined || key.principalId !== owner.principalId) throw noSuchAccessKey(input.AccessKeyId);
     await svc.store.identity.setAccessKeyStatus(key.accessKeyId, input.Status);

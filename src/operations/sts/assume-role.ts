@@ -59,6 +59,8 @@ function sessionTags(input: Input, ctx: RequestContext): { tags: IamTag[]; trans
   for (const t of tags) {
     const k = t.Key.toLowerCase();
     if (k.startsWith('aws:')) throw validation("Tag keys starting with 'aws:' are reserved for AWS use.");
+    // The operator's namespace (keyhold:ViaService) cannot be claimed by a session either (issue 12 item 2).
+    if (k.startsWith('keyhold:')) throw validation("Tag keys starting with 'keyhold:' are reserved for the Keyhold operator.");
     if (seen.has(k)) throw validation('Duplicate tag keys found. Please note that Tag keys are case insensitive.');
     seen.set(k, t.Key);
   }
@@ -148,6 +150,11 @@ export const assumeRole: Operation<Input> = {
       conditions.set('aws:tagkeys', (input.Tags ?? []).map((t) => t.Key));
     }
     if (transitive.length > 0) conditions.set('sts:transitivetagkeys', transitive);
+    // The role is the resource: its tags are aws:ResourceTag/* (and iam:ResourceTag/*).
+    for (const t of await svc.store.identity.listIamTags(role.id)) {
+      conditions.set(`aws:resourcetag/${t.Key.toLowerCase()}`, t.Value);
+      conditions.set(`iam:resourcetag/${t.Key.toLowerCase()}`, t.Value);
+    }
 
     const call: CallContext = { store: svc.store, clock: svc.clock, caller, origin: ctx.origin, region: ctx.region };
     const options = { resourcePolicy: compileTrustPolicy(role.assumeRolePolicy), resourceAccountId: role.accountId, conditions };

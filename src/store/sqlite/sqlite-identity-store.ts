@@ -347,6 +347,8 @@ export class SqliteIdentityStore implements IdentityStore {
       if (r.kind === 'user' && exists('SELECT 1 FROM iam_group_members WHERE user_id = ? LIMIT 1')) return 'has-group-memberships';
       if (r.kind === 'group' && exists('SELECT 1 FROM iam_group_members WHERE group_id = ? LIMIT 1')) return 'has-members';
       this.#stmt('DELETE FROM iam_entities WHERE id = ?').run(id);
+      // A deleted role's sessions end with it (issue 12 item 8).
+      if (r.kind === 'role') this.#stmt('DELETE FROM sts_sessions WHERE role_id = ?').run(id);
       return 'deleted';
     });
   }
@@ -360,6 +362,15 @@ export class SqliteIdentityStore implements IdentityStore {
         if ((n.n as number) > max) overQuota();
       }),
     );
+  }
+
+  async removeIamTags(entityId: string, keys: readonly string[]): Promise<number> {
+    return this.#write(() => {
+      const del = this.#stmt('DELETE FROM iam_tags WHERE entity_id = ? AND lower(tag_key) = lower(?)');
+      let n = 0;
+      for (const k of keys) n += del.run(entityId, k).changes;
+      return n;
+    });
   }
 
   async listIamTags(entityId: string): Promise<IamTag[]> {

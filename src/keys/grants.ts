@@ -358,6 +358,11 @@ export interface GrantCheck {
   readonly operation: string;
   /** Every ARN the caller may be named by (`callerGranteeArns`). */
   readonly granteePrincipalArns: readonly string[];
+  /**
+   * The caller's unique id: its user's (AIDA…) or, for a role session, its role's (AROA…). A
+   * grant bound to another id (an earlier user or role of the same name) does not apply.
+   */
+  readonly granteeUniqueId?: string;
   /** The request's encryption context (ReEncryptFrom: the source context; ReEncryptTo: the destination context). */
   readonly encryptionContext?: EncryptionContext;
   /** CreateGrant through a grant: the grant being created. */
@@ -369,6 +374,7 @@ export interface GrantCheck {
 /** Whether one grant allows the call. */
 function allows(g: GrantRecord, check: GrantCheck): boolean {
   if (g.granteePrincipal === null || !check.granteePrincipalArns.includes(g.granteePrincipal)) return false;
+  if (!boundTo(g, check.granteeUniqueId)) return false;
   const op = check.operation;
   if (op === 'RetireGrant' || !g.operations.includes(op)) return false;
   const c = g.constraints;
@@ -395,6 +401,11 @@ export function findAllowingGrant(grants: readonly GrantRecord[], check: GrantCh
   return grants.find((g) => allows(g, check));
 }
 
+/** Whether a grant bound to a grantee's unique id is bound to `uniqueId` (unbound grants: yes). */
+function boundTo(g: GrantRecord, uniqueId: string | undefined): boolean {
+  return g.granteePrincipalId == null || g.granteePrincipalId === uniqueId;
+}
+
 /** Whether any of `grants` allows the call (see `GrantCheck`). */
 export function grantAllows(grants: readonly GrantRecord[], check: GrantCheck): boolean {
   return findAllowingGrant(grants, check) !== undefined;
@@ -409,9 +420,12 @@ export type RetireRight = 'retiring-principal' | 'grantee' | 'issuing-account';
  * account may retire it when their identity policies allow kms:RetireGrant (the authorization
  * engine's part). Encryption context constraints do not apply to RetireGrant.
  */
-export function mayRetireGrant(grant: GrantRecord, principalArns: readonly string[]): RetireRight | undefined {
+export function mayRetireGrant(grant: GrantRecord, principalArns: readonly string[], uniqueId?: string): RetireRight | undefined {
   if (grant.retiringPrincipal !== null && principalArns.includes(grant.retiringPrincipal)) return 'retiring-principal';
-  if (grant.granteePrincipal !== null && grant.operations.includes('RetireGrant') && principalArns.includes(grant.granteePrincipal)) {
+  if (
+    grant.granteePrincipal !== null && grant.operations.includes('RetireGrant') && principalArns.includes(grant.granteePrincipal) &&
+    boundTo(grant, uniqueId)
+  ) {
     return 'grantee';
   }
   const partition = grant.keyArn.split(':')[1] ?? 'aws';

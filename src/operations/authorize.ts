@@ -487,6 +487,7 @@ async function grantMatch(
   if (grants.length === 0) return undefined;
   const check = {
     operation,
+    ...(ctx.caller.uniqueId === undefined ? {} : { granteeUniqueId: ctx.caller.uniqueId }),
     ...(req.encryptionContext === undefined ? {} : { encryptionContext: req.encryptionContext }),
     ...(req.childGrant === undefined ? {} : { childGrant: req.childGrant }),
   };

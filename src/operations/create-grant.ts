@@ -7,6 +7,7 @@
  */
 import { noteKey } from '../audit/notes';
 import { ServiceError } from '../errors';
+import { principalUniqueId } from '../identity/principal-ids';
 import {
   GRANT_OPERATIONS,
   MAX_GRANTS_PER_KEY,
@@ -94,6 +95,7 @@ export const createGrant: Operation<CreateGrantInput> = {
       idempotencyKey: grantIdempotencyKey(key.arn, issuingAccount, req),
       granteePrincipal: req.granteePrincipal,
       granteeServicePrincipal: req.granteeServicePrincipal,
+      granteePrincipalId: req.granteePrincipal === null ? null : await principalUniqueId(svc.store, req.granteePrincipal),
       retiringPrincipal: req.retiringPrincipal,
       retiringServicePrincipal: req.retiringServicePrincipal,
       operations: req.operations,

@@ -81,7 +81,7 @@ export const retireGrant: Operation<RetireGrantInput> = {
     const grant = await namedGrant(input, ctx, svc);
     noteKey(ctx.audit, grant.keyArn);
     const { caller } = ctx;
-    if (mayRetireGrant(grant, callerGranteeArns(caller)) === undefined && caller.accountId !== grant.issuingAccount) {
+    if (mayRetireGrant(grant, callerGranteeArns(caller), caller.uniqueId) === undefined && caller.accountId !== grant.issuingAccount) {
       throw new ServiceError(
         'AccessDeniedException',
         `User: ${caller.principalArn} is not authorized to perform: ${ACTION} on resource: ${grant.keyArn} because the grant does not name it as its retiring principal or as a grantee allowed to retire it`,
@@ -89,7 +89,7 @@ export const retireGrant: Operation<RetireGrantInput> = {
     }
     // Named only through its account (not as itself or its role): identity policies must allow.
     const own = caller.principalType === 'Root' ? callerGranteeArns(caller) : callerGranteeArns(caller).filter((a) => !a.endsWith(':root'));
-    if (mayRetireGrant(grant, own) === undefined) {
+    if (mayRetireGrant(grant, own, caller.uniqueId) === undefined) {
       const key = await svc.keyring.getKey(grant.keyArn);
       if (key === undefined) throw new ServiceError('NotFoundException', `Key '${grant.keyArn}' does not exist`);
       await authorizeKms(ctx, svc, { action: ACTION, key, identityOnly: true });

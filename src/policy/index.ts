@@ -12,4 +12,5 @@ export { CompiledPolicy, compilePolicy, evaluatePolicy } from './evaluate';
 export type { PolicyEvaluation, PrincipalMatch, RequestContextForPolicy, RequestPrincipal } from './evaluate';
 export { accessDeniedMessage, authorize, decide } from './decide';
 export type { Decision, DecisionInput, DenyReason, PolicySet } from './decide';
+export { replacePrincipal } from './principal-rewrite';
 export { MAX_KEY_POLICY_BYTES, compileKeyPolicy, defaultKeyPolicy, parseKeyPolicy, validateKeyPolicy } from './key-policy';

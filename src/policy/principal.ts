@@ -9,6 +9,9 @@
  *   also matches every session of the role (the session's issuer).
  * - `{"Service": "…"}` names a service principal. `Federated` (identity providers) appears in
  *   role trust policies only and matches no KMS caller. `CanonicalUser` is S3's and matches none.
+ * - A unique id (AIDA… user, AROA… role) is what a principal ARN becomes when its user or role
+ *   is deleted (AWS rewrites policies so; src/identity/principal-ids.ts): it matches no caller,
+ *   so a user or role created again under the same name is not named by it.
  * Wildcards inside an ARN are not principals; they are rejected at parse time.
  */
 
@@ -45,11 +48,13 @@ const ACCOUNT_ID = /^\d{12}$/;
 const ROOT_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
 const IAM_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(?:user|role)\/[\w+=,.@/-]+$/;
 const STS_ARN = /^arn:aws[a-z-]*:sts::\d{12}:(?:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+|federated-user\/[\w+=,.@-]+)$/;
+/** An IAM user's or role's unique id (IAM User Guide, reference_identifiers "Unique identifiers"). */
+export const UNIQUE_PRINCIPAL_ID = /^(?:AIDA|AROA)[A-Z0-9]{16,28}$/;
 const SERVICE = /^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(?:\.cn)?$|^[a-z0-9][a-z0-9.-]*$/;
 
 /** Why an `AWS` principal value is invalid, or undefined when it is valid. */
 export function checkAwsPrincipal(value: string): string | undefined {
-  if (value === '*' || ACCOUNT_ID.test(value) || ROOT_ARN.test(value) || IAM_ARN.test(value) || STS_ARN.test(value)) {
+  if (value === '*' || ACCOUNT_ID.test(value) || ROOT_ARN.test(value) || IAM_ARN.test(value) || STS_ARN.test(value) || UNIQUE_PRINCIPAL_ID.test(value)) {
     return undefined;
   }
   return 'must be "*", a 12-digit account ID, an account root ARN, or an IAM user, role, assumed-role or federated-user ARN (no wildcards)';

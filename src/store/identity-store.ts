@@ -204,6 +204,12 @@ export interface IdentityStore {
   /** Tags ordered by key. */
   listIamTags(entityId: string): Promise<IamTag[]>;
 
+  /**
+   * In one transaction: every role whose trust policy contains `needle` (case-insensitively) gets
+   * the trust policy `rewrite` returns for it (undefined: unchanged). Returns how many changed.
+   */
+  rewriteTrustPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<number>;
+
   putInlinePolicy(entityId: string, policyName: string, document: string): Promise<void>;
   getInlinePolicy(entityId: string, policyName: string): Promise<string | undefined>;
   deleteInlinePolicy(entityId: string, policyName: string): Promise<boolean>;

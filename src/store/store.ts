@@ -136,6 +136,12 @@ export interface Store {
   /** Aliases of one account and region ordered by name, optionally of one key (by ARN) only. */
   listAliases(accountId: string, region: string, keyArn: string | undefined, page: PageRequest): Promise<AliasRecord[]>;
 
+  /**
+   * In one transaction: every key whose policy contains `needle` (case-insensitively) gets the
+   * policy `rewrite` returns for it (undefined: unchanged). Returns the ARNs of the keys changed.
+   */
+  rewriteKeyPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<string[]>;
+
   /** Adds or overwrites tags. */
   putTags(arn: string, tags: readonly TagRecord[]): Promise<void>;
   removeTags(arn: string, tagKeys: readonly string[]): Promise<void>;

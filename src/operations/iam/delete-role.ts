@@ -1,11 +1,12 @@
 /**
- * IAM DeleteRole: only a role without inline or attached policies (DeleteConflict). Sessions
- * already issued keep authenticating until they expire, with no permissions (AWS's behaviour:
- * a session's permissions come from its role).
+ * IAM DeleteRole: only a role without inline or attached policies (DeleteConflict). Its sessions
+ * end with it (deleted in the same transaction; credentials of a role that no longer exists are
+ * refused everywhere), and key and trust policies naming it name its unique id from then on, so
+ * a role created again under the same name inherits neither (issue 12 item 8).
  */
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizedEntity, deleteConflict } from './iam-common';
+import { authorizedEntity, deleteConflict, unbindDeletedPrincipal } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -20,6 +21,7 @@ export const deleteRole: Operation<Input> = {
     const role = await authorizedEntity(ctx, svc, 'DeleteRole', 'role', input.RoleName);
     const err = deleteConflict('role', input.RoleName, await svc.store.identity.deleteIamEntity(role.id));
     if (err !== undefined) throw err;
+    await unbindDeletedPrincipal(svc, role);
     return undefined;
   },
 };

@@ -1,7 +1,7 @@
 /** IAM DeleteUser: only a user without access keys, policies or group memberships (DeleteConflict). */
 import type { Operation } from '../operation';
 import { structure } from '../shape';
-import { authorizedEntity, deleteConflict } from './iam-common';
+import { authorizedEntity, deleteConflict, unbindDeletedPrincipal } from './iam-common';
 import { IAM } from './iam-shapes';
 
 interface Input {
@@ -16,6 +16,7 @@ export const deleteUser: Operation<Input> = {
     const user = await authorizedEntity(ctx, svc, 'DeleteUser', 'user', input.UserName);
     const err = deleteConflict('user', input.UserName, await svc.store.identity.deleteIamEntity(user.id));
     if (err !== undefined) throw err;
+    await unbindDeletedPrincipal(svc, user);
     return undefined;
   },
 };

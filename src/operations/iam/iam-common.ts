@@ -8,6 +8,7 @@ import { iamEntityArn, rootArn } from '../../identity/arns';
 import { authorizeCall } from '../../identity/authorize-call';
 import { AWS_MANAGED_POLICIES } from '../../identity/aws-managed-policies';
 import { POLICY_QUOTAS, policySize, validateIdentityPolicy } from '../../identity/policy-documents';
+import { replacePrincipal } from '../../policy';
 import type { DeleteEntityResult, IamEntityKind, IamEntityRecord, IamTag } from '../../store/store';
 import type { RequestContext, Services } from '../operation';
 import { decodeMarker, encodeMarker } from '../pagination';
@@ -306,6 +307,17 @@ export function deleteConflict(kind: IamEntityKind, name: string, result: Delete
     case 'has-members':
       return new ServiceError('DeleteConflictException', 'Cannot delete entity, must remove users from group first.');
   }
+}
+
+/**
+ * After a user or role is deleted: every key policy and role trust policy that named its ARN
+ * names its unique id instead, as AWS shows it, so a user or role created again under the same
+ * name is not named by them (issue 12 item 8; docs/compatibility.md).
+ */
+export async function unbindDeletedPrincipal(svc: Services, e: IamEntityRecord): Promise<void> {
+  const rewrite = (policy: string): string | undefined => replacePrincipal(policy, e.arn, e.id);
+  for (const arn of await svc.store.rewriteKeyPolicies(e.arn, rewrite)) svc.keyring.forget(arn);
+  await svc.store.identity.rewriteTrustPolicies(e.arn, rewrite);
 }
 
 /** The principal whose access keys a call manages: an IAM user, or the account root. */

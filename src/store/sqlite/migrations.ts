@@ -237,4 +237,12 @@ export const SQLITE_MIGRATIONS: readonly (readonly [number, string])[] = Object.
     );
     `,
   ],
+  [
+    5,
+    // Grants bind to the grantee's unique id (issue 12 item 8). Numbered 5, not 4, to leave 4 to
+    // the account-alias migration of a parallel branch; the runner applies every missing number.
+    `
+    ALTER TABLE grants ADD COLUMN grantee_principal_id TEXT;
+    `,
+  ],
 ]);

@@ -378,6 +378,23 @@ export class SqliteIdentityStore implements IdentityStore {
     return rows.map((r) => ({ Key: r.tag_key as string, Value: r.tag_value as string }));
   }
 
+  async rewriteTrustPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<number> {
+    return this.#write(() => {
+      const rows = this.#stmt(
+        `SELECT id, assume_role_policy FROM iam_entities WHERE kind = 'role' AND assume_role_policy IS NOT NULL
+           AND (instr(lower(assume_role_policy), lower(?)) > 0 OR instr(lower(assume_role_policy), lower(?)) > 0)`,
+      ).all(needle, needle.replace(/\//g, '\\/')) as Row[];
+      let n = 0;
+      for (const r of rows) {
+        const next = rewrite(r.assume_role_policy as string);
+        if (next === undefined) continue;
+        this.#stmt('UPDATE iam_entities SET assume_role_policy = ? WHERE id = ?').run(next, r.id);
+        n += 1;
+      }
+      return n;
+    });
+  }
+
   async putInlinePolicy(entityId: string, policyName: string, document: string): Promise<void> {
     this.#write(() =>
       this.#stmt(

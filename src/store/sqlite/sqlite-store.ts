@@ -144,6 +144,7 @@ function grantFromRow(r: Row): GrantRecord {
     idempotencyKey: nullableText(r.idempotency_key),
     granteePrincipal: nullableText(r.grantee_principal),
     granteeServicePrincipal: nullableText(r.grantee_service_principal),
+    granteePrincipalId: nullableText(r.grantee_principal_id),
     retiringPrincipal: nullableText(r.retiring_principal),
     retiringServicePrincipal: nullableText(r.retiring_service_principal),
     operations: JSON.parse(r.operations as string) as string[],
@@ -298,6 +299,22 @@ export class SqliteStore implements Store {
 
   async updateKey(arn: string, patch: KeyPatch, ifStates?: readonly KeyState[]): Promise<boolean> {
     return this.#updateKey(arn, patch, ifStates);
+  }
+
+  async rewriteKeyPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<string[]> {
+    return immediate(this.#db, () => {
+      const rows = this.#stmt('SELECT arn, policy FROM keys WHERE instr(lower(policy), lower(?)) > 0 OR instr(lower(policy), lower(?)) > 0').all(
+        needle, needle.replace(/\//g, '\\/'),
+      ) as Row[];
+      const changed: string[] = [];
+      for (const r of rows) {
+        const next = rewrite(r.policy as string);
+        if (next === undefined) continue;
+        this.#stmt('UPDATE keys SET policy = ? WHERE arn = ?').run(next, r.arn);
+        changed.push(r.arn as string);
+      }
+      return changed;
+    });
   }
 
   async applyKeyWrites(writes: readonly KeyWrite[]): Promise<boolean> {
@@ -493,10 +510,12 @@ export class SqliteStore implements Store {
       if (n >= maxPerKey) return 'limit-exceeded';
       this.#stmt(
         `INSERT INTO grants (grant_id, key_arn, region, issuing_account, name, idempotency_key, grantee_principal,
-           grantee_service_principal, retiring_principal, retiring_service_principal, operations, constraints, creation_date)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           grantee_service_principal, grantee_principal_id, retiring_principal, retiring_service_principal, operations, constraints,
+           creation_date)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         g.grantId, g.keyArn, g.region, g.issuingAccount, g.name, g.idempotencyKey, g.granteePrincipal, g.granteeServicePrincipal,
+        g.granteePrincipalId ?? null,
         g.retiringPrincipal, g.retiringServicePrincipal, JSON.stringify(g.operations),
         g.constraints === null ? null : JSON.stringify(g.constraints), g.creationDate,
       );

@@ -14,8 +14,9 @@
  * - kms:ViaService: Keyhold has no AWS services calling on a user's behalf. An IAM user or role
  *   tagged `keyhold:ViaService` (e.g. `s3`, or a full `s3.us-east-1.amazonaws.com`) plays that
  *   part: its calls to key-resource actions carry kms:ViaService
- *   `<service>.<region>.amazonaws.com`. Only IAM administrators can tag principals, and session
- *   tags do not count, so a caller cannot claim a service for itself.
+ *   `<service>.<region>.amazonaws.com`. The API refuses the `keyhold:` tag namespace to every
+ *   caller (only `keyhold principals tag`, run on the data directory, sets it; issue 12 item 2),
+ *   and session tags do not count, so a caller cannot claim a service for itself.
  *
  * Caches (all per process, all bounded):
  * - compiled key policies, by key ARN and policy text (a changed policy is a new text, so an

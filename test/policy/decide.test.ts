@@ -159,6 +159,36 @@ describe('authorize', () => {
   });
 });
 
+describe('permissions boundaries (issue 12 item 4)', () => {
+  const BOUND_DESCRIBE = identity(allow('kms:DescribeKey'));
+  const BOUND_DENY_DECRYPT = identity(allow('*'), denyStatement('kms:Decrypt', '*', { Sid: 'BoundaryNoDecrypt' }));
+  const BOUNDARY_CASES: readonly Case[] = [
+    ['identity allows, boundary does not (no key)', alice, 'kms:CreateKey', '*', { identityPolicies: [ID_ALL], boundaryPolicies: [BOUND_DESCRIBE] }, 'no-allow-boundary'],
+    ['identity and boundary allow (no key)', alice, 'kms:DescribeKey', '*', { identityPolicies: [ID_ALL], boundaryPolicies: [BOUND_DESCRIBE] }, 'allowed'],
+    ['boundary allows, identity does not', alice, 'kms:DescribeKey', KEY_ARN, { resourcePolicy: DEFAULT_KP, boundaryPolicies: [BOUND_DESCRIBE] }, 'no-allow-identity'],
+    ['key policy delegates to the account: the boundary bounds', alice, 'kms:Encrypt', KEY_ARN, { resourcePolicy: DEFAULT_KP, identityPolicies: [ID_ALL], boundaryPolicies: [BOUND_DESCRIBE] }, 'no-allow-boundary'],
+    ['key policy names the user: not bounded', alice, 'kms:Encrypt', KEY_ARN, { resourcePolicy: KP_ALICE, boundaryPolicies: [BOUND_DESCRIBE] }, 'allowed'],
+    ['key policy names the role: its session is bounded', session, 'kms:Encrypt', KEY_ARN, { resourcePolicy: KP_ROLE, boundaryPolicies: [BOUND_DESCRIBE] }, 'no-allow-boundary'],
+    ['key policy names the session: not bounded', session, 'kms:Encrypt', KEY_ARN, { resourcePolicy: KP_SESSION, boundaryPolicies: [BOUND_DESCRIBE] }, 'allowed'],
+    ['explicit deny in the boundary beats a key policy naming the user', alice, 'kms:Decrypt', KEY_ARN, { resourcePolicy: KP_ALICE, boundaryPolicies: [BOUND_DENY_DECRYPT] }, 'explicit-deny-boundary'],
+    ['cross-account: the boundary bounds', carol, 'kms:Encrypt', KEY_ARN, { resourcePolicy: KP_CAROL, identityPolicies: [ID_ALL], boundaryPolicies: [BOUND_DESCRIBE] }, 'no-allow-boundary'],
+    ['a grant to a user is not bounded', alice, 'kms:Encrypt', KEY_ARN, { resourcePolicy: KP_NO_ROOT, grantAllows: true, boundaryPolicies: [BOUND_DESCRIBE] }, 'allowed'],
+    ['a grant reaching a role session is bounded', session, 'kms:Encrypt', KEY_ARN, { resourcePolicy: KP_NO_ROOT, grantAllows: true, boundaryPolicies: [BOUND_DESCRIBE] }, 'no-allow-boundary'],
+  ];
+  for (const [name, principal, action, resource, set, expected] of BOUNDARY_CASES) {
+    test(`${name}: ${expected}`, () => {
+      const d = authorize(request(principal, action, resource), set);
+      assert.equal(d.reason, expected);
+      assert.equal(d.allowed, expected === 'allowed');
+    });
+  }
+  test('the messages name the permissions boundary', () => {
+    const head = `User: arn:aws:iam::${ACCOUNT}:user/alice is not authorized to perform: kms:Encrypt on resource: ${KEY_ARN}`;
+    assert.equal(accessDeniedMessage(alice.arn, 'kms:Encrypt', KEY_ARN, 'no-allow-boundary'), `${head} because no permissions boundary allows the kms:Encrypt action`);
+    assert.equal(accessDeniedMessage(alice.arn, 'kms:Encrypt', KEY_ARN, 'explicit-deny-boundary'), `${head} with an explicit deny in a permissions boundary`);
+  });
+});
+
 describe('AccessDeniedException messages', () => {
   const user = `arn:aws:iam::${ACCOUNT}:user/alice`;
   const head = `User: ${user} is not authorized to perform: kms:Encrypt on resource: ${KEY_ARN}`;

@@ -118,10 +118,10 @@ export interface GrantRecord {
    * The unique id (AIDA…/AROA…) of the IAM user or role the grantee principal named when the
    * grant was created (a role for an assumed-role session ARN). A user or role deleted and
    * created again under the same name has a new id, so the grant no longer applies to it
-   * (issue 12 item 8). Null (or absent, for grants made before) when the grantee is an account
+   * (issue 12 item 8). Null (also for grants made before) when the grantee is an account
    * root, a service, or a principal this deployment does not hold.
    */
-  readonly granteePrincipalId?: string | null;
+  readonly granteePrincipalId: string | null;
   readonly retiringPrincipal: string | null;
   readonly retiringServicePrincipal: string | null;
   /** GrantOperation names, without duplicates, in request order. */

@@ -55,6 +55,7 @@ function grant(overrides: Partial<GrantRecord> = {}): GrantRecord {
     idempotencyKey: null,
     granteePrincipal: ALICE,
     granteeServicePrincipal: null,
+    granteePrincipalId: null,
     retiringPrincipal: null,
     retiringServicePrincipal: null,
     operations: ['Decrypt', 'Encrypt', 'DescribeKey', 'ReEncryptFrom', 'ReEncryptTo', 'GenerateDataKey'],
@@ -406,4 +407,14 @@ describe('grant tokens', () => {
       assert.deepEqual(await grantsForGrantee(store, KEY, arns), [], 'another connection committed');
     });
   });
+});
+
+test('a grant bound to a unique id applies only to that principal, not to a later one of the same ARN (issue 12 item 8)', () => {
+  const g = grant({ granteePrincipalId: 'AIDAALICEFIRSTALICE23' });
+  const check = { operation: 'Encrypt', granteePrincipalArns: [ALICE] };
+  assert.equal(grantAllows([g], { ...check, granteeUniqueId: 'AIDAALICEFIRSTALICE23' }), true);
+  assert.equal(grantAllows([g], { ...check, granteeUniqueId: 'AIDAALICESECONDALICE2' }), false);
+  assert.equal(grantAllows([grant()], { ...check, granteeUniqueId: 'AIDAALICESECONDALICE2' }), true, 'an unbound grant matches by ARN');
+  assert.equal(mayRetireGrant({ ...g, operations: ['RetireGrant'] }, [ALICE], 'AIDAALICESECONDALICE2'), undefined);
+  assert.equal(mayRetireGrant({ ...g, operations: ['RetireGrant'] }, [ALICE], 'AIDAALICEFIRSTALICE23'), 'grantee');
 });

@@ -49,6 +49,7 @@ function grantOn(k: KeyRecord, overrides: Partial<GrantRecord> = {}): GrantRecor
     idempotencyKey: null,
     granteePrincipal: `arn:aws:iam::${k.accountId}:user/alice`,
     granteeServicePrincipal: null,
+    granteePrincipalId: 'AIDAALICEALICEALICE23',
     retiringPrincipal: null,
     retiringServicePrincipal: null,
     operations: ['Decrypt', 'Encrypt'],

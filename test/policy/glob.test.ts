@@ -110,3 +110,52 @@ test('a 16,000-token "?*" pattern against a long value is decided in near-linear
   // Tokens × length would be 9.6·10^9 steps (21 s); the segment search is ~3·10^5.
   assert.ok(process.hrtime.bigint() - start < 1_000_000_000n);
 });
+
+/**
+ * The reference for the ARN dialects, written from the rules (glob.ts header) as a regex: before
+ * the pattern's fifth colon `*` and `?` stay within a segment, except a `*` that ends the
+ * pattern or (resource dialect) ends a segment.
+ */
+function dialectRegex(pattern: string, dialect: 'resource' | 'arn'): RegExp {
+  let colons = 0;
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    const crosses = colons >= 5;
+    if (c === '*') out += crosses || i === pattern.length - 1 || (dialect === 'resource' && pattern[i + 1] === ':') ? '[\\s\\S]*' : '[^:]*';
+    else if (c === '?') out += crosses ? '[\\s\\S]' : '[^:]';
+    else {
+      if (c === ':') colons++;
+      out += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    }
+  }
+  return new RegExp(`^${out}$`);
+}
+
+test('resource and arn dialect matching agrees with a reference on random patterns, short and multiword', () => {
+  for (const [seed, maxLength, starRate] of [[11, 12, 0.2], [12, 30, 0.1], [13, 120, 0.03]] as const) {
+    const rnd = prng(seed);
+    for (let n = 0; n < 1500; n++) {
+      let pattern = '';
+      const length = Math.floor(rnd() * maxLength);
+      for (let i = 0; i < length; i++) {
+        const r = rnd();
+        pattern += r < starRate ? '*' : r < starRate + 0.1 ? '?' : r < 0.6 ? 'a' : r < 0.85 ? 'b' : ':';
+      }
+      const value = valueFor(pattern, rnd);
+      for (const dialect of ['resource', 'arn'] as const) {
+        const expected = dialectRegex(pattern, dialect).test(value);
+        assert.equal(compilePattern(pattern, dialect, false).test(value, none), expected, `seed ${seed} ${dialect}: ${JSON.stringify(pattern)} vs ${JSON.stringify(value)}`);
+      }
+    }
+  }
+});
+
+test('an ArnLike pattern of 16,000 segment-bound wildcards against a long value is decided in near-linear time', () => {
+  const p = compilePattern('arn:aws:kms:' + '?*'.repeat(8_000) + ':1:key/x', 'arn', false);
+  const start = process.hrtime.bigint();
+  assert.equal(p.test('arn:aws:kms:' + 'r'.repeat(100_000) + ':1:key/x', none), true);
+  assert.equal(p.test('arn:aws:kms:' + 'r'.repeat(100_000) + ':1:key/y', none), false);
+  assert.equal(p.test('arn:aws:kms:' + 'r'.repeat(7_999) + ':1:key/x', none), false);
+  assert.ok(process.hrtime.bigint() - start < 2_000_000_000n);
+});

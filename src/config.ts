@@ -9,6 +9,9 @@ import { resolve } from 'node:path';
 /** Keyhold's default port: not LocalStack's 4566, moto's 5000 or local-kms's 8080. */
 export const DEFAULT_PORT = 7711;
 
+/** Open connections one worker accepts by default (issue 12 item 10). */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
 /** Server configuration. */
 export interface Config {
   readonly port: number;
@@ -35,6 +38,10 @@ export interface Config {
   readonly auditRetentionDays: number;
   /** --tls-cert / --tls-key (PEM files, both or neither): serve HTTPS instead of HTTP. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** --max-connections: open connections per worker; more are closed on arrival (issue 12 item 10). */
+  readonly maxConnections: number;
+  /** --metrics-host/--metrics-port: serve /metrics on its own listener instead of beside the API. */
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
 }
 
 /** The PEM certificate chain and private key the HTTPS listener presents. */
@@ -44,7 +51,7 @@ export interface TlsFiles {
 }
 
 /** Flag values as parsed from the command line (strings, unvalidated). */
-export type Flags = Readonly<Partial<Record<'port' | 'host' | 'data-dir' | 'region' | 'regions' | 'account-id' | 'workers' | 'master-key-file' | 'tls-cert' | 'tls-key', string>>>;
+export type Flags = Readonly<Partial<Record<'port' | 'host' | 'data-dir' | 'region' | 'regions' | 'account-id' | 'workers' | 'master-key-file' | 'tls-cert' | 'tls-key' | 'max-connections' | 'metrics-host' | 'metrics-port', string>>>;
 
 function int(name: string, v: string, min: number, max: number): number {
   const n = Number(v);
@@ -78,6 +85,9 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
     throw new Error('--tls-cert (KEYHOLD_TLS_CERT) and --tls-key (KEYHOLD_TLS_KEY) must be given together');
   }
+  const metricsHost = pick('metrics-host', 'KEYHOLD_METRICS_HOST');
+  const metricsPort = pick('metrics-port', 'KEYHOLD_METRICS_PORT');
+  if (metricsHost !== undefined && metricsPort === undefined) throw new Error('--metrics-host (KEYHOLD_METRICS_HOST) needs --metrics-port (KEYHOLD_METRICS_PORT)');
   return Object.freeze({
     port: int('--port', pick('port', 'KEYHOLD_PORT') ?? String(DEFAULT_PORT), 0, 65535),
     host: pick('host', 'KEYHOLD_HOST') ?? '127.0.0.1',
@@ -95,6 +105,11 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     auditDigestIntervalS: int('KEYHOLD_AUDIT_DIGEST_INTERVAL_S', env.KEYHOLD_AUDIT_DIGEST_INTERVAL_S ?? '3600', 1, 86_400),
     auditRetentionDays: int('KEYHOLD_AUDIT_RETENTION_DAYS', env.KEYHOLD_AUDIT_RETENTION_DAYS ?? '0', 0, 36_500),
     tls: tlsCert === undefined || tlsKey === undefined ? undefined : Object.freeze({ certFile: resolve(tlsCert), keyFile: resolve(tlsKey) }),
+    maxConnections: int('--max-connections', pick('max-connections', 'KEYHOLD_MAX_CONNECTIONS') ?? String(DEFAULT_MAX_CONNECTIONS), 1, 1_000_000),
+    metrics:
+      metricsPort === undefined
+        ? undefined
+        : Object.freeze({ host: metricsHost ?? '127.0.0.1', port: int('--metrics-port', metricsPort, 0, 65535) }),
   });
 }
 

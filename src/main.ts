@@ -7,8 +7,9 @@
  */
 import cluster from 'node:cluster';
 import { existsSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
+import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { AuditRecorder } from './audit/recorder';
 import { PUBLIC_KEY_FILE } from './audit/signing-key';
@@ -33,15 +34,18 @@ import { lockDataDir } from './server/data-dir-lock';
 import { checkTlsFiles, createApiServer } from './server/http-server';
 import { serveClusterMetrics } from './server/cluster-metrics';
 import { Metrics } from './server/metrics';
+import { createMetricsServer, listenMetrics, type MetricsSource } from './server/metrics-server';
 import { SqliteAuditStore } from './store/sqlite/audit-log-sqlite';
 import { SqliteStore } from './store/sqlite/sqlite-store';
 import type { KeyRecord, Store } from './store/store';
-import { openLocalRootOfTrust } from './trust/local';
+import { MASTER_KEY_FILE, openLocalRootOfTrust } from './trust/local';
 import type { RootOfTrust } from './trust/root-of-trust';
 
 /** The audit trail's directory in the data directory, and the compiled writer-thread entry that opens it. */
 export const AUDIT_DIR = 'audit';
 const AUDIT_THREAD = join(__dirname, 'cli', 'audit-writer-thread.js');
+/** The AWS shared-credentials file the first start writes into the data directory. */
+export const CREDENTIALS_FILE = 'credentials';
 
 /** Opens the configured root of trust and store (the only place concrete adapters are chosen). */
 export function openBackends(config: Config, logger: Logger): { trust: RootOfTrust; store: Store } {
@@ -69,12 +73,55 @@ export async function defaultAccount(config: Config, store: Store): Promise<stri
   return String(randomInt(100_000_000_000, 999_999_999_999));
 }
 
-/** First start: an account and an administrator key, written as an AWS shared-credentials file. */
+/** Whether the master key file is in the data directory, so that a copy of the directory decrypts everything. */
+export function masterKeyInsideDataDir(config: Config): string | undefined {
+  if (config.masterPassphrase !== undefined && config.masterPassphrase !== '') return undefined;
+  const keyFile = resolve(config.masterKeyFile ?? join(config.dataDir, MASTER_KEY_FILE));
+  const rel = relative(config.dataDir, keyFile);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? keyFile : undefined;
+}
+
+/**
+ * Says, on every start, what in the data directory an operator must not leave as it is in
+ * production (issue 12 item 6): the master key file beside the sealed domain key, and the
+ * administrator secret in plain text in DIR/credentials.
+ */
+function warnAboutDataDir(config: Config, logger: Logger): void {
+  const keyFile = masterKeyInsideDataDir(config);
+  if (keyFile !== undefined) {
+    logger.warn(
+      { keyFile },
+      'the master key file is inside the data directory: a copy of the directory decrypts every key. For production keep it on another volume ' +
+        '(--master-key-file) or use KEYHOLD_MASTER_PASSPHRASE (README, docs/security.md)',
+    );
+  }
+  const credentialsPath = join(config.dataDir, CREDENTIALS_FILE);
+  if (existsSync(credentialsPath)) {
+    logger.warn(
+      { credentialsFile: credentialsPath },
+      'the credentials file holds an administrator secret in plain text (mode 0600): move it to where your clients read credentials, then delete it',
+    );
+  }
+}
+
+/**
+ * First start: an account and an administrator key, written as an AWS shared-credentials file.
+ * Only into a store with no account at all: a deleted credentials file never mints a new
+ * administrator (issue 12 item 6); the log names the command that restores access.
+ */
 async function provisionFirstStart(config: Config, store: Store, trust: RootOfTrust, clock: Clock, logger: Logger): Promise<void> {
-  const credentialsPath = join(config.dataDir, 'credentials');
-  if (existsSync(credentialsPath)) return;
-  // An account provisioned earlier by `keyhold credentials create` is reused; the credentials
-  // file always gets a key of its own, so the quick start works on every data directory.
+  const credentialsPath = join(config.dataDir, CREDENTIALS_FILE);
+  const accounts = await store.listAccounts();
+  if (accounts.length > 0 || existsSync(credentialsPath)) {
+    if (!existsSync(credentialsPath) || accounts.length === 0) {
+      logger.warn(
+        { credentialsFile: credentialsPath, accounts: accounts.length },
+        `no administrator was created (${accounts.length > 0 ? 'the store already holds accounts' : 'a credentials file exists'}). To restore access run: ` +
+          `keyhold credentials create --data-dir ${config.dataDir} --account-id ${accounts[0] ?? 'ACCOUNT'} --access-key-id ID --secret-access-key-file -`,
+      );
+    }
+    return;
+  }
   const accountId = await defaultAccount(config, store);
   const accessKeyId = newAccessKeyId();
   const secret = newSecretAccessKey();
@@ -135,6 +182,7 @@ async function startWorker(
         }
       },
     });
+  const metrics = new Metrics({ worker: String(cluster.worker?.id ?? 0) });
   const server = createApiServer({
     services: { store, keyring, trust, clock, regions: config.regions },
     jsonServices,
@@ -143,9 +191,11 @@ async function startWorker(
     verifier,
     credentials,
     logger,
-    metrics: new Metrics({ worker: String(cluster.worker?.id ?? 0) }),
+    metrics,
     maxBodyBytes: config.maxBodyBytes,
     tls,
+    maxConnections: config.maxConnections,
+    serveMetrics: config.metrics === undefined,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -154,11 +204,14 @@ async function startWorker(
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.info({ host: config.host, port, scheme: scheme(config) }, 'listening');
+  // One process: it serves the moved /metrics itself (in a cluster the primary does).
+  const metricsServer = config.metrics !== undefined && !cluster.isWorker ? await startMetricsServer(config, metrics, logger) : undefined;
   const stop = async (): Promise<void> => {
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    await closeMetricsServer(metricsServer);
     if (auditWriter !== sharedAudit) await auditWriter?.close();
     auditLog?.close();
     keyring.clear();
@@ -166,6 +219,28 @@ async function startWorker(
     await trust.close();
   };
   return { port, stop };
+}
+
+/** Serves /metrics on --metrics-host:--metrics-port. */
+async function startMetricsServer(config: Config, source: MetricsSource, logger: Logger): Promise<Server | undefined> {
+  if (config.metrics === undefined) return undefined;
+  const server = createMetricsServer(source);
+  const port = await listenMetrics(server, config.metrics.host, config.metrics.port);
+  logger.info({ host: config.metrics.host, port }, 'metrics listening');
+  return server;
+}
+
+async function closeMetricsServer(server: Server | undefined): Promise<void> {
+  if (server === undefined) return;
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Whether `host` is a loopback address (plain HTTP there never leaves the machine). */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:127\./i.test(host);
 }
 
 /** The URL scheme the API is served on. */
@@ -195,6 +270,13 @@ export async function serve(config: Config): Promise<void> {
   const { trust, store } = openBackends(config, logger);
   await store.migrate();
   await provisionFirstStart(config, store, trust, clock, logger);
+  warnAboutDataDir(config, logger);
+  if (config.tls === undefined && !isLoopbackHost(config.host)) {
+    logger.warn(
+      { host: config.host },
+      'serving plain HTTP beyond loopback: signed requests and responses (data keys, plaintext) cross the network unencrypted; give --tls-cert and --tls-key',
+    );
+  }
   const trail = config.audit
     ? await AuditTrail.open({
         store: new SqliteAuditStore({ dir: join(config.dataDir, AUDIT_DIR) }),
@@ -224,13 +306,15 @@ export async function serve(config: Config): Promise<void> {
 
   let stopping = false;
   let stopLocal: (() => Promise<void>) | undefined;
+  let clusterMetricsServer: Server | undefined;
   const workers = new Set<import('node:cluster').Worker>();
   if (config.workers === 1) {
     const local = await startWorker(config, logger, clock, tls, trail?.writer);
     stopLocal = local.stop;
     logger.info({ port: local.port, workers: 1, scheme: scheme(config) }, 'keyhold ready');
   } else {
-    serveClusterMetrics();
+    const clusterMetrics = serveClusterMetrics();
+    clusterMetricsServer = await startMetricsServer(config, clusterMetrics, logger);
     let listening = 0;
     await new Promise<void>((resolve) => {
       // Each worker slot keeps its audit stream across restarts (KEYHOLD_AUDIT_STREAM).
@@ -268,7 +352,7 @@ export async function serve(config: Config): Promise<void> {
       }, 15_000).unref();
       const exits = [...workers].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
       for (const w of workers) w.send('shutdown');
-      void Promise.all([...exits, stopLocal?.()])
+      void Promise.all([...exits, stopLocal?.(), closeMetricsServer(clusterMetricsServer)])
         .then(() => scheduler.stop())
         .then(() => trail?.close())
         .then(() => store.close())

@@ -1,6 +1,7 @@
 /**
  * The `keyhold` command: `serve`, `credentials create` and `audit verify|export`.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { systemClock } from '../clock';
@@ -14,15 +15,17 @@ import { DataDirLockedError } from '../server/data-dir-lock';
 
 const USAGE = `Usage:
   keyhold serve [--port N] [--host H] [--data-dir DIR] [--region R] [--regions R1,R2] [--account-id A] [--workers N]
-                [--tls-cert FILE --tls-key FILE]
-  keyhold credentials create --data-dir DIR --access-key-id ID --secret-access-key SECRET [--account-id A]
+                [--tls-cert FILE --tls-key FILE] [--max-connections N] [--metrics-host H --metrics-port N]
+  keyhold credentials create --data-dir DIR --access-key-id ID (--secret-access-key-file FILE|- | --secret-access-key SECRET)
+                             [--account-id A]
 ${AUDIT_USAGE}
 ${ACCOUNTS_USAGE}
 ${PRINCIPALS_USAGE}
 
 Environment: KEYHOLD_PORT, KEYHOLD_HOST, KEYHOLD_DATA_DIR, KEYHOLD_REGION, KEYHOLD_REGIONS, KEYHOLD_ACCOUNT_ID,
 KEYHOLD_WORKERS, KEYHOLD_MASTER_PASSPHRASE, KEYHOLD_MASTER_KEY_FILE, KEYHOLD_LOG_LEVEL, KEYHOLD_AUDIT,
-KEYHOLD_AUDIT_DIGEST_INTERVAL_S, KEYHOLD_AUDIT_RETENTION_DAYS, KEYHOLD_TLS_CERT, KEYHOLD_TLS_KEY.`;
+KEYHOLD_AUDIT_DIGEST_INTERVAL_S, KEYHOLD_AUDIT_RETENTION_DAYS, KEYHOLD_TLS_CERT, KEYHOLD_TLS_KEY, KEYHOLD_MAX_CONNECTIONS,
+KEYHOLD_METRICS_HOST, KEYHOLD_METRICS_PORT.`;
 
 const SERVE_OPTIONS = {
   port: { type: 'string' },
@@ -35,8 +38,38 @@ const SERVE_OPTIONS = {
   'master-key-file': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'metrics-host': { type: 'string' },
+  'metrics-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** AWS's secret access keys are 40 characters; shorter ones are for test fixtures only. */
+const AWS_SECRET_LENGTH = 40;
+
+/**
+ * The secret of `credentials create`: from --secret-access-key-file (a file, or `-` for stdin;
+ * one trailing newline dropped) or --secret-access-key, with warnings on stderr when it sits on
+ * the command line (process list, shell history) or is shorter than AWS's (issue 12 item 10).
+ */
+function readSecret(inline: string | undefined, file: string | undefined): string | { error: string } {
+  if ((inline === undefined) === (file === undefined)) return { error: 'credentials create needs one of --secret-access-key-file and --secret-access-key' };
+  let secret: string;
+  if (file !== undefined) {
+    try {
+      secret = readFileSync(file === '-' ? 0 : file, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      return { error: `--secret-access-key-file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})` };
+    }
+  } else {
+    secret = inline as string;
+    process.stderr.write('warning: --secret-access-key puts the secret in the process list and shell history; prefer --secret-access-key-file FILE, or - for stdin\n');
+  }
+  if (secret.length >= 4 && secret.length < AWS_SECRET_LENGTH) {
+    process.stderr.write(`warning: the secret is shorter than AWS's ${AWS_SECRET_LENGTH} characters; use short fixed secrets only for test fixtures\n`);
+  }
+  return secret;
+}
 
 async function credentialsCreate(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -45,15 +78,20 @@ async function credentialsCreate(args: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       'access-key-id': { type: 'string' },
       'secret-access-key': { type: 'string' },
+      'secret-access-key-file': { type: 'string' },
       'account-id': { type: 'string' },
       'master-key-file': { type: 'string' },
     },
     strict: true,
   });
   const id = values['access-key-id'];
-  const secret = values['secret-access-key'];
-  if (id === undefined || secret === undefined) {
-    process.stderr.write('credentials create needs --access-key-id and --secret-access-key\n');
+  if (id === undefined) {
+    process.stderr.write('credentials create needs --access-key-id\n');
+    return 2;
+  }
+  const secret = readSecret(values['secret-access-key'], values['secret-access-key-file']);
+  if (typeof secret !== 'string') {
+    process.stderr.write(secret.error + '\n');
     return 2;
   }
   if (!/^[A-Za-z0-9]{4,128}$/.test(id)) {
@@ -61,7 +99,7 @@ async function credentialsCreate(args: string[]): Promise<number> {
     return 2;
   }
   if (secret.length < 4 || secret.length > 128) {
-    process.stderr.write('--secret-access-key must be 4-128 characters\n');
+    process.stderr.write('the secret access key must be 4-128 characters\n');
     return 2;
   }
   const config = loadConfig({
@@ -86,6 +124,8 @@ async function credentialsCreate(args: string[]): Promise<number> {
 
 /** Runs the command line; resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
+  // Everything any command writes (database, key files, credentials, exports) is for this user only.
+  process.umask(0o077);
   const [command, ...rest] = argv;
   try {
     if (command === 'serve') {

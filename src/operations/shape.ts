@@ -37,6 +37,8 @@ export interface TimestampShape extends Base {
 }
 export interface MapShape extends Base {
   readonly type: 'map';
+  /** Most UTF-8 bytes of all keys and values together (a Keyhold limit; docs/compatibility.md). */
+  readonly maxBytes?: number;
 }
 export interface ListShape extends Base {
   readonly type: 'list';
@@ -121,10 +123,16 @@ function decodeValue(shape: Shape, value: unknown, path: string, errors: string[
     case 'map': {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw serialization(path);
       const out: Record<string, string> = Object.create(null) as Record<string, string>;
+      let bytes = 0;
       for (const k of Object.keys(value)) {
         const v = (value as Record<string, unknown>)[k];
         if (typeof v !== 'string') throw serialization(path);
         out[k] = v;
+        bytes += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8');
+      }
+      // Named by size only: the context is never echoed.
+      if (shape.maxBytes !== undefined && bytes > shape.maxBytes) {
+        errors.push(`Value at '${path}' failed to satisfy constraint: Member must have keys and values of at most ${shape.maxBytes} UTF-8 bytes in total`);
       }
       return out;
     }
@@ -165,12 +173,16 @@ export function decodeInput<T>(shape: StructureShape, body: Record<string, unkno
   return out as T;
 }
 
+/** Most UTF-8 bytes of an encryption context's keys and values together (docs/compatibility.md). */
+export const MAX_ENCRYPTION_CONTEXT_BYTES = 8192;
+
 /** Common member shapes, from the KMS model (kms-reference.md §6). */
 export const S = Object.freeze({
   keyId: (required = true): StringShape => ({ type: 'string', min: 1, max: 2048, required }),
   plaintext: (required = true): BlobShape => ({ type: 'blob', min: 1, max: 4096, required }),
   ciphertext: (required = true): BlobShape => ({ type: 'blob', min: 1, max: 6144, required }),
-  encryptionContext: (): MapShape => ({ type: 'map' }),
+  // AWS documents no limit; 8 KiB bounds the policy conditions matched against it (issue 12 item 7).
+  encryptionContext: (): MapShape => ({ type: 'map', maxBytes: MAX_ENCRYPTION_CONTEXT_BYTES }),
   grantTokens: (): ListShape => ({ type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } }),
   limit: (): IntegerShape => ({ type: 'integer', min: 1, max: 1000 }),
   marker: (): StringShape => ({ type: 'string', min: 1, max: 1024, pattern: /^[\u0020-\u00FF]*$/ }),

@@ -1,6 +1,7 @@
 /**
  * UpdateAlias: re-points an alias to another key with the same key spec and key usage. The
- * current target may be pending deletion; the new one may not (kms-reference.md §8 [10]).
+ * current target may be pending deletion; the new one may not (kms-reference.md §8 [10]). The
+ * alias moves only if it still targets the key the caller was authorized on (compare-and-swap).
  */
 import { ServiceError } from '../errors';
 import { aliasArn } from '../keys/arn';
@@ -10,6 +11,9 @@ import { aliasNotFound, assertAliasName } from './create-alias';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
+
+/** How often the compare-and-swap is retried against an alias that other calls keep re-pointing. */
+const MAX_ATTEMPTS = 5;
 
 interface UpdateAliasInput {
   AliasName: string;
@@ -26,24 +30,31 @@ export const updateAlias: Operation<UpdateAliasInput> = {
     const arn = aliasArn(ctx.region, accountId, input.AliasName);
     // kms:UpdateAlias on the alias (identity-based policies), on the current and on the new key (§3.1).
     await authorizeKms(ctx, svc, { action: 'kms:UpdateAlias', resource: arn });
-    const alias = await svc.store.getAlias(accountId, ctx.region, input.AliasName);
+    let alias = await svc.store.getAlias(accountId, ctx.region, input.AliasName);
     if (alias === undefined) throw aliasNotFound(arn);
     const { key } = await svc.keyring.resolve(input.TargetKeyId, 'key', ctx.caller, ctx.region, 'kms:UpdateAlias');
     await authorizeKms(ctx, svc, { action: 'kms:UpdateAlias', key });
-    const current = await svc.keyring.getKey(alias.targetKeyArn);
-    if (current !== undefined) await authorizeKms(ctx, svc, { action: 'kms:UpdateAlias', key: current });
-    assertCustomerManaged(key, 'kms:UpdateAlias', ctx.caller);
-    assertKeyState(key, 'modify');
-    if (current !== undefined && (current.keySpec !== key.keySpec || current.keyUsage !== key.keyUsage)) {
-      throw new ServiceError(
-        'ValidationException',
-        `${arn} points to a key with KeySpec ${current.keySpec} and KeyUsage ${current.keyUsage}; ` +
-          `the new target key must have the same KeySpec and KeyUsage, but ${key.arn} has KeySpec ${key.keySpec} and KeyUsage ${key.keyUsage}.`,
-      );
+    // Compare-and-swap (issue 12 item 9): the alias moves only from the key the caller was
+    // authorized on; if another call re-pointed it meanwhile, authorize again against its new target.
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (attempt > 0) alias = await svc.store.getAlias(accountId, ctx.region, input.AliasName);
+      if (alias === undefined) throw aliasNotFound(arn);
+      const current = await svc.keyring.getKey(alias.targetKeyArn);
+      if (current !== undefined) await authorizeKms(ctx, svc, { action: 'kms:UpdateAlias', key: current });
+      assertCustomerManaged(key, 'kms:UpdateAlias', ctx.caller);
+      assertKeyState(key, 'modify');
+      if (current !== undefined && (current.keySpec !== key.keySpec || current.keyUsage !== key.keyUsage)) {
+        throw new ServiceError(
+          'ValidationException',
+          `${arn} points to a key with KeySpec ${current.keySpec} and KeyUsage ${current.keyUsage}; ` +
+            `the new target key must have the same KeySpec and KeyUsage, but ${key.arn} has KeySpec ${key.keySpec} and KeyUsage ${key.keyUsage}.`,
+        );
+      }
+      const updated = await svc.store.updateAlias(accountId, ctx.region, input.AliasName, alias.targetKeyArn, key.keyId, key.arn, svc.clock.now());
+      svc.keyring.forgetAlias(accountId, ctx.region, input.AliasName);
+      if (updated) return undefined;
     }
-    const updated = await svc.store.updateAlias(accountId, ctx.region, input.AliasName, key.keyId, key.arn, svc.clock.now());
-    svc.keyring.forgetAlias(accountId, ctx.region, input.AliasName);
-    if (!updated) throw aliasNotFound(arn);
-    return undefined;
+    // Re-pointed by others on every attempt: retryable, as AWS's answer to contention.
+    throw new ServiceError('DependencyTimeoutException', 'The alias was changed by other requests while this one was authorized; retry the request.');
   },
 };

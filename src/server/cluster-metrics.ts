@@ -24,8 +24,11 @@ interface Answer {
   readonly error?: string;
 }
 
-/** Primary: answers the workers' requests for the cluster's metrics. */
-export function serveClusterMetrics(): void {
+/**
+ * Primary: answers the workers' requests for the cluster's metrics; returns the source the
+ * primary's own metrics listener (--metrics-port) renders from.
+ */
+export function serveClusterMetrics(): { contentType: string; render: () => Promise<string> } {
   const aggregator = new AggregatorRegistry();
   cluster.on('message', (worker, m: Partial<Ask>) => {
     if (m?.type !== ASK || typeof m.id !== 'number') return;
@@ -35,6 +38,7 @@ export function serveClusterMetrics(): void {
       (e: unknown) => worker.send({ type: ANSWER, id, error: e instanceof Error ? e.message : String(e) } satisfies Answer),
     );
   });
+  return { contentType: aggregator.contentType, render: () => aggregator.clusterMetrics() };
 }
 
 /**

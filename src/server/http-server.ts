@@ -64,6 +64,10 @@ export interface ServerDeps {
   readonly audit?: AuditRecorder;
   /** Certificate and key: serve HTTPS; absent = plain HTTP. */
   readonly tls?: TlsFiles;
+  /** Open connections accepted at once; more are closed on arrival (absent: no limit). */
+  readonly maxConnections?: number;
+  /** Whether GET /metrics is answered here (false when --metrics-port moves it to its own listener). */
+  readonly serveMetrics?: boolean;
 }
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
@@ -273,7 +277,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       send(res, 200, requestId, '{"status":"ok"}');
       return;
     }
-    if (req.method === 'GET' && req.url === '/metrics') {
+    if (deps.serveMetrics !== false && req.method === 'GET' && req.url === '/metrics') {
       metrics.render().then(
         (text) => {
           res.writeHead(200, { 'Content-Type': metrics.contentType, 'x-amzn-RequestId': requestId, Date: httpDate() });
@@ -291,5 +295,6 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       : createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key, minVersion: MIN_TLS_VERSION, keepAliveTimeout: 65_000 }, handle);
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;
+  if (deps.maxConnections !== undefined) server.maxConnections = deps.maxConnections;
   return server;
 }

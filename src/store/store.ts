@@ -130,8 +130,13 @@ export interface Store {
   /** Returns false when the alias name is taken. */
   createAlias(alias: AliasRecord): Promise<boolean>;
   getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined>;
-  /** Re-points an alias; returns false when it does not exist. */
-  updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, targetKeyArn: string, at: number): Promise<boolean>;
+  /**
+   * Re-points an alias if it still targets `expectedTargetKeyArn` (compare-and-swap); returns
+   * false when it does not exist or targets another key.
+   */
+  updateAlias(
+    accountId: string, region: string, aliasName: string, expectedTargetKeyArn: string, targetKeyId: string, targetKeyArn: string, at: number,
+  ): Promise<boolean>;
   deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean>;
   /** Aliases of one account and region ordered by name, optionally of one key (by ARN) only. */
   listAliases(accountId: string, region: string, keyArn: string | undefined, page: PageRequest): Promise<AliasRecord[]>;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { RootOfTrust } from './root-of-trust';
 
 const SEALED_FILE = 'domain-key.sealed';
-const DEFAULT_KEY_FILE = 'master.key';
+/** The key file generated in the data directory when no passphrase or key file is given. */
+export const MASTER_KEY_FILE = 'master.key';
 const WRAP_FORMAT = 0x01;
 const IV_LEN = 12;
 const TAG_LEN = 16;
@@ -59,7 +60,7 @@ function operatorSecret(opts: LocalTrustOptions): { secret: Buffer; kind: Sealed
   if (opts.passphrase !== undefined && opts.passphrase !== '') {
     return { secret: Buffer.from(opts.passphrase, 'utf8'), kind: 'passphrase' };
   }
-  const path = opts.keyFile ?? join(opts.dataDir, DEFAULT_KEY_FILE);
+  const path = opts.keyFile ?? join(opts.dataDir, MASTER_KEY_FILE);
   if (!existsSync(path)) {
     if (opts.keyFile !== undefined) throw new Error(`master key file ${path} does not exist`);
     writeFileDurably(path, randomBytes(32).toString('base64') + '\n', 0o600);

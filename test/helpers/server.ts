@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -98,8 +98,10 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
   });
-  const credentials = readCredentials(dataDir);
-  const accountId = /account (\d{12})/.exec(readFileSync(join(dataDir, 'credentials'), 'utf8'))?.[1] ?? '';
+  // A data directory provisioned before its first start (keyhold credentials create) has no credentials file.
+  const hasFile = existsSync(join(dataDir, 'credentials'));
+  const credentials = hasFile ? readCredentials(dataDir) : { accessKeyId: '', secretAccessKey: '' };
+  const accountId = hasFile ? (/account (\d{12})/.exec(readFileSync(join(dataDir, 'credentials'), 'utf8'))?.[1] ?? '') : '';
   const endpoint = `${opts.tlsCa === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
   const requestHandler = opts.tlsCa === undefined ? undefined : { httpsAgent: new HttpsAgent({ ca: opts.tlsCa }) };
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -160,7 +160,10 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       };
       assert.equal(await s.createAlias(a), true);
       assert.equal(await s.createAlias({ ...a, targetKeyId: k2.keyId, targetKeyArn: k2.arn }), false);
-      assert.equal(await s.updateAlias(k1.accountId, 'us-east-1', name, k2.keyId, k2.arn, 9), true);
+      // Compare-and-swap: only from the target the caller expects.
+      assert.equal(await s.updateAlias(k1.accountId, 'us-east-1', name, k2.arn, k2.keyId, k2.arn, 9), false);
+      assert.equal((await s.getAlias(k1.accountId, 'us-east-1', name))?.targetKeyId, k1.keyId);
+      assert.equal(await s.updateAlias(k1.accountId, 'us-east-1', name, k1.arn, k2.keyId, k2.arn, 9), true);
       assert.equal((await s.getAlias(k1.accountId, 'us-east-1', name))?.targetKeyId, k2.keyId);
       assert.equal((await s.listAliases(k1.accountId, 'us-east-1', k2.arn, { limit: 10 })).length, 1);
       await s.updateKey(k2.arn, { state: 'PendingDeletion', deletionDate: 10 });

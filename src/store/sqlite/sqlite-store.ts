@@ -430,13 +430,13 @@ export class SqliteStore implements Store {
   }
 
   async updateAlias(
-    accountId: string, region: string, aliasName: string, targetKeyId: string, targetKeyArn: string, at: number,
+    accountId: string, region: string, aliasName: string, expectedTargetKeyArn: string, targetKeyId: string, targetKeyArn: string, at: number,
   ): Promise<boolean> {
     return (
       this.#stmt(
         `UPDATE aliases SET target_key_id = ?, target_key_arn = ?, last_updated_date = ?
-         WHERE account_id = ? AND region = ? AND alias_name = ?`,
-      ).run(targetKeyId, targetKeyArn, at, accountId, region, aliasName).changes > 0
+         WHERE account_id = ? AND region = ? AND alias_name = ? AND target_key_arn = ?`,
+      ).run(targetKeyId, targetKeyArn, at, accountId, region, aliasName, expectedTargetKeyArn).changes > 0
     );
   }
 

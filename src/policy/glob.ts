@@ -167,23 +167,25 @@ function tokenize(pattern: string, dialect: WildcardDialect, variables: boolean,
 }
 
 /**
- * The segments between STAR_ANY tokens as code arrays (ANY_CHAR for ONE_ANY), VAR tokens taken as
- * the literal text resolved into `texts`; undefined when a wildcard is confined to an ARN
- * segment (STAR_SEG, ONE_SEG), which leftmost-first matching cannot decide.
+ * The pattern's characters (ANY_CHAR for ONE_ANY) and the offsets of the segments between
+ * STAR_ANY tokens, VAR tokens taken as the literal text resolved into `texts`; undefined when a
+ * wildcard is confined to an ARN segment (STAR_SEG, ONE_SEG), which leftmost-first matching
+ * cannot decide. Flat arrays: a pattern of 16,000 wildcards allocates two arrays, not 16,000.
  */
-function starSegments(kinds: readonly number[], texts: readonly (string | undefined)[]): Int32Array[] | undefined {
-  const segments: number[][] = [[]];
+function starSegments(kinds: readonly number[], texts: readonly (string | undefined)[]): { codes: Int32Array; bounds: Int32Array } | undefined {
+  const codes: number[] = [];
+  const bounds: number[] = [0];
   for (let k = 0; k < kinds.length; k++) {
     const kind = kinds[k];
-    const current = segments[segments.length - 1] as number[];
-    if (kind === STAR_ANY) segments.push([]);
-    else if (kind === ONE_ANY) current.push(ANY_CHAR);
+    if (kind === STAR_ANY) bounds.push(codes.length);
+    else if (kind === ONE_ANY) codes.push(ANY_CHAR);
     else if (kind === LIT || kind === VAR) {
       const t = texts[k] as string;
-      for (let i = 0; i < t.length; i++) current.push(t.charCodeAt(i));
+      for (let i = 0; i < t.length; i++) codes.push(t.charCodeAt(i));
     } else return undefined;
   }
-  return segments.map((codes) => Int32Array.from(codes));
+  bounds.push(codes.length);
+  return { codes: Int32Array.from(codes), bounds: Int32Array.from(bounds) };
 }
 
 /** The tokens as the positions and star loops of a bit-parallel automaton (VAR tokens resolved into `texts`). */
@@ -216,7 +218,7 @@ function automaton(kinds: readonly number[], texts: readonly (string | undefined
 function matcherOf(kinds: readonly number[], texts: readonly (string | undefined)[]): (v: string) => boolean {
   const segments = starSegments(kinds, texts);
   if (segments !== undefined) {
-    const compiled = compileStarPattern(segments);
+    const compiled = compileStarPattern(segments.codes, segments.bounds);
     return (v) => matchStarPattern(compiled, v);
   }
   const nfa = automaton(kinds, texts);

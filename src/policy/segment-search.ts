@@ -10,11 +10,13 @@
  *
  * Middle segments are found with the bit-parallel Shift-And search (Baeza-Yates & Gonnet, "A new
  * approach to text searching", CACM 35(10), 1992), which handles `?` as a position every
- * character matches: O(n · ⌈m/32⌉) for a segment of m characters in a value of n. A segment
- * longer than one 32-bit word uses a multiword state; the per-character masks are dense only for
- * characters occurring at least once per word of the segment and lists of positions for the rest,
- * so the masks take O(m) memory and each step O(⌈m/32⌉) time. Characters are UTF-16 code units,
- * as everywhere in the matcher.
+ * character matches. A segment of at most 32 characters computes each character's mask from the
+ * segment as it goes (O(n · m), m ≤ 32, nothing allocated per segment, so a pattern of 16,000
+ * wildcards compiles into two flat arrays). A longer segment uses a multiword state, O(n · ⌈m/32⌉),
+ * its masks compiled on first use: dense only for characters occurring at least once per word of
+ * the segment and lists of positions for the rest, so they take O(m) memory. A search starts
+ * where the previous segment ended, so the whole match scans the value once. Characters are
+ * UTF-16 code units, as everywhere in the matcher.
  */
 
 /** `?` in a segment: any one character. */
@@ -62,14 +64,35 @@ function compileSegment(codes: Int32Array): SegmentMasks {
   return { codes, words, any, dense, sparse };
 }
 
-/** Whether `seg` matches `value` exactly at `at` (a direct comparison, O(m)). */
-function matchesAt(codes: Int32Array, value: string, at: number): boolean {
-  if (at < 0 || at + codes.length > value.length) return false;
-  for (let p = 0; p < codes.length; p++) {
+/** Whether codes[from, to) match `value` exactly at `at` (a direct comparison, O(m)). */
+function matchesAt(codes: Int32Array, from: number, to: number, value: string, at: number): boolean {
+  if (at < 0 || at + (to - from) > value.length) return false;
+  for (let p = from; p < to; p++) {
     const c = codes[p] as number;
-    if (c !== ANY_CHAR && c !== value.charCodeAt(at + p)) return false;
+    if (c !== ANY_CHAR && c !== value.charCodeAt(at + p - from)) return false;
   }
   return true;
+}
+
+/**
+ * The leftmost start ≥ `from` at which codes[off, off+m) (m ≤ 32) matches inside value[from, to),
+ * or -1: single-word Shift-And with each character's mask computed from the segment (O(m) per
+ * character, m ≤ 32), so a pattern of thousands of short segments allocates nothing per segment.
+ */
+function leftmostShort(codes: Int32Array, off: number, m: number, value: string, from: number, to: number): number {
+  const lastBit = 1 << (m - 1);
+  let d = 0;
+  for (let i = from; i < to; i++) {
+    const c = value.charCodeAt(i);
+    let mask = 0;
+    for (let p = 0; p < m; p++) {
+      const code = codes[off + p] as number;
+      if (code === c || code === ANY_CHAR) mask |= 1 << p;
+    }
+    d = ((d << 1) | 1) & mask;
+    if ((d & lastBit) !== 0) return i - m + 1;
+  }
+  return -1;
 }
 
 // Scratch state for the multiword search; matching is synchronous and never re-entered.
@@ -115,38 +138,47 @@ function leftmost(seg: SegmentMasks, value: string, from: number, to: number): n
   return -1;
 }
 
-/** A pattern split at its stars: a head, middle segments and a tail (`starred` = at least one star). */
+/** A pattern split at its stars: segment k is codes[bounds[k], bounds[k+1]); the first is anchored at the start, the last at the end. */
 export interface StarPattern {
-  readonly head: Int32Array;
-  readonly middle: readonly SegmentMasks[];
-  readonly tail: Int32Array;
-  readonly starred: boolean;
-  readonly minLength: number;
+  readonly codes: Int32Array;
+  readonly bounds: Int32Array;
+  /** Masks of the segments longer than one word, compiled on first use. */
+  readonly long: Map<number, SegmentMasks>;
 }
 
 /**
- * Compiles segments given as code arrays (ANY_CHAR for `?`), in the order they appear between
- * stars; one segment means the pattern has no star.
+ * Compiles a pattern given as all its characters (ANY_CHAR for `?`) and the offsets where each
+ * star-separated segment starts (`bounds` has one more entry, the end); one segment means the
+ * pattern has no star.
  */
-export function compileStarPattern(segments: readonly Int32Array[]): StarPattern {
-  const head = segments[0] ?? new Int32Array(0);
-  const starred = segments.length > 1;
-  const tail = starred ? (segments[segments.length - 1] as Int32Array) : new Int32Array(0);
-  const middle = segments.slice(1, -1).filter((s) => s.length > 0).map(compileSegment);
-  return { head, middle, tail, starred, minLength: segments.reduce((n, s) => n + s.length, 0) };
+export function compileStarPattern(codes: Int32Array, bounds: Int32Array): StarPattern {
+  return { codes, bounds, long: new Map() };
 }
 
-/** Whether `value` matches the pattern: O(n · ⌈m/32⌉) for the longest segment m. */
+/** Whether `value` matches the pattern: O(n · ⌈m/32⌉) for the longest segment m (short segments O(n · m)). */
 export function matchStarPattern(p: StarPattern, value: string): boolean {
-  if (!p.starred) return value.length === p.head.length && matchesAt(p.head, value, 0);
-  if (value.length < p.minLength || !matchesAt(p.head, value, 0)) return false;
-  const end = value.length - p.tail.length;
-  if (!matchesAt(p.tail, value, end)) return false;
-  let at = p.head.length;
-  for (const seg of p.middle) {
-    const found = leftmost(seg, value, at, end);
+  const { codes, bounds } = p;
+  const segments = bounds.length - 1;
+  const headEnd = bounds[1] as number;
+  if (segments === 1) return value.length === headEnd && matchesAt(codes, 0, headEnd, value, 0);
+  if (value.length < codes.length || !matchesAt(codes, 0, headEnd, value, 0)) return false;
+  const tailStart = bounds[segments - 1] as number;
+  const end = value.length - (codes.length - tailStart);
+  if (!matchesAt(codes, tailStart, codes.length, value, end)) return false;
+  let at = headEnd;
+  for (let k = 1; k < segments - 1; k++) {
+    const off = bounds[k] as number;
+    const m = (bounds[k + 1] as number) - off;
+    if (m === 0) continue;
+    let found: number;
+    if (m <= 32) found = leftmostShort(codes, off, m, value, at, end);
+    else {
+      let seg = p.long.get(k);
+      if (seg === undefined) p.long.set(k, (seg = compileSegment(codes.subarray(off, off + m))));
+      found = leftmost(seg, value, at, end);
+    }
     if (found < 0) return false;
-    at = found + seg.codes.length;
+    at = found + m;
   }
   return at <= end;
 }

@@ -17,7 +17,7 @@ const RANK: Readonly<Record<string, number>> = {
   operations: 3,
   keys: 2, policy: 2, identity: 2, audit: 2, crypto: 2, lifecycle: 2,
   store: 1, trust: 1,
-  errors: 0, clock: 0, config: 0,
+  errors: 0, clock: 0, config: 0, model: 0,
 };
 
 function files(dir: string): string[] {

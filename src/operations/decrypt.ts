@@ -29,8 +29,10 @@ export const decrypt: Operation<DecryptInput> = {
     DryRunModifiers: S.dryRunModifiers(),
   }),
   async invoke(input, ctx, svc) {
-    if (input.CiphertextBlob === undefined) {
-      const ignoring = input.DryRun === true && input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true;
+    // DryRunModifiers IGNORE_CIPHERTEXT: the dry run checks the key and permissions named by
+    // KeyId and never reads the ciphertext, present or not (KMS API Reference, Decrypt).
+    const ignoring = input.DryRun === true && input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true;
+    if (input.CiphertextBlob === undefined || (ignoring && input.KeyId !== undefined)) {
       if (!ignoring || input.KeyId === undefined) {
         throw new ServiceError(
           'ValidationException',

@@ -51,8 +51,10 @@ export const reEncrypt: Operation<ReEncryptInput> = {
       encryptionContext: input.DestinationEncryptionContext,
       grantTokens: input.GrantTokens,
     };
-    if (input.CiphertextBlob === undefined) {
-      const ignoring = input.DryRun === true && input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true;
+    // DryRunModifiers IGNORE_CIPHERTEXT: the ciphertext, present or not, is never read (KMS API
+    // Reference, ReEncrypt).
+    const ignoring = input.DryRun === true && input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true;
+    if (input.CiphertextBlob === undefined || ignoring) {
       if (!ignoring) {
         throw new ServiceError(
           'ValidationException',

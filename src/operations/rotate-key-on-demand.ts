@@ -62,6 +62,7 @@ export const rotateKeyOnDemand: Operation<RotateKeyOnDemandInput> = {
       if (fresh !== undefined) assertKeyState(fresh, 'rotate');
       throw conflict(key.arn);
     }
-    return { KeyId: key.arn };
+    // The key ID, not its ARN: AWS's documented response (KMS Developer Guide, ct-rotatekeyondemand).
+    return { KeyId: key.keyId };
   },
 };

@@ -6,7 +6,7 @@ import { ServiceError } from '../errors';
 import { aliasArn } from '../keys/arn';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
-import { aliasNotFound, assertAliasName } from './create-alias';
+import { aliasNotFound, assertAliasName, assertTargetIsKey } from './create-alias';
 import type { Operation } from './operation';
 import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
@@ -22,6 +22,7 @@ export const updateAlias: Operation<UpdateAliasInput> = {
   input: structure({ AliasName: S.aliasName(), TargetKeyId: S.keyId() }),
   async invoke(input, ctx, svc) {
     assertAliasName(input.AliasName);
+    assertTargetIsKey(input.TargetKeyId);
     const { accountId } = ctx.caller;
     const arn = aliasArn(ctx.region, accountId, input.AliasName);
     // kms:UpdateAlias on the alias (identity-based policies), on the current and on the new key (§3.1).

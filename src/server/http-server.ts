@@ -15,7 +15,7 @@ import { INTERNAL_MESSAGE, ServiceError, toServiceError } from '../errors';
 import type { CredentialCache, ResolvedCredential } from '../identity/credentials';
 import type { RequestContext, Services } from '../operations/operation';
 import { errorBody } from '../protocol/error-writer';
-import { findOperation, invokeJson, parseJsonBody, type JsonServices } from '../protocol/json-protocol';
+import { checkJsonRequest, findOperation, invokeJson, parseJsonBody, type JsonServices } from '../protocol/json-protocol';
 import {
   XML_TYPE, findQueryOperation, invokeQuery, isQueryRequest, parseForm, queryErrorResponse, queryOperationNamed, queryParameters, scopeService,
   type QueryService, type QueryServices,
@@ -218,6 +218,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       const auth = await authenticate(req, body);
       record?.authenticated(auth.credential.caller, auth.region);
       const target = req.headers['x-amz-target'];
+      checkJsonRequest(req.url, req.headers['content-type']);
       const { service, op } = findOperation(typeof target === 'string' ? target : undefined, jsonServices);
       opName = op.name;
       record?.identified(auth.credential.caller, auth.region, service.signingName, op);

@@ -233,22 +233,22 @@ describe('key management', () => {
       assert.equal(await encryptsWith('alias/taken'), k.arn);
     });
 
-    test('CreateAlias rejects names without alias/, under alias/aws/, or empty, with InvalidAliasNameException', async () => {
+    test('CreateAlias rejects names without alias/, under alias/aws/, with a colon, or empty, as AWS does', async () => {
       const k = await newKey();
       await rejects(
         kms.send(new CreateAliasCommand({ AliasName: 'my-key', TargetKeyId: k.id })),
-        'InvalidAliasNameException',
-        'Alias must start with the prefix "alias/".',
+        'ValidationException',
+        'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
       );
       await rejects(
         kms.send(new CreateAliasCommand({ AliasName: 'alias/aws/s3', TargetKeyId: k.id })),
-        'InvalidAliasNameException',
+        'NotAuthorizedException',
         'Alias names beginning with "alias/aws/" are reserved for AWS managed keys.',
       );
       const bareMessage =
         'Alias must have a name after "alias/" made only of alphanumeric characters, forward slashes (/), underscores (_) and dashes (-).';
       await rejects(kms.send(new CreateAliasCommand({ AliasName: 'alias/', TargetKeyId: k.id })), 'InvalidAliasNameException', bareMessage);
-      await rejects(kms.send(new CreateAliasCommand({ AliasName: 'alias/a:b', TargetKeyId: k.id })), 'InvalidAliasNameException', bareMessage);
+      await rejects(kms.send(new CreateAliasCommand({ AliasName: 'alias/a:b', TargetKeyId: k.id })), 'ValidationException', 'alias/a:b contains invalid characters for an alias');
     });
 
     test('CreateAlias rejects names outside the model pattern and length with ValidationException', async () => {
@@ -270,8 +270,8 @@ describe('key management', () => {
       await kms.send(new CreateAliasCommand({ AliasName: 'alias/first-name', TargetKeyId: k.id }));
       await rejects(
         kms.send(new CreateAliasCommand({ AliasName: 'alias/second-name', TargetKeyId: 'alias/first-name' })),
-        'NotFoundException',
-        'Invalid keyId alias/first-name',
+        'ValidationException',
+        'Aliases must refer to keys. Not aliases',
       );
       const missing = randomUUID();
       await rejects(
@@ -374,7 +374,7 @@ describe('key management', () => {
       );
       await rejects(
         kms.send(new UpdateAliasCommand({ AliasName: 'alias/aws/ebs', TargetKeyId: k.id })),
-        'InvalidAliasNameException',
+        'NotAuthorizedException',
         'Alias names beginning with "alias/aws/" are reserved for AWS managed keys.',
       );
     });
@@ -419,7 +419,11 @@ describe('key management', () => {
       await kms.send(new CreateAliasCommand({ AliasName: 'alias/doomed', TargetKeyId: k.id }));
       await kms.send(new ScheduleKeyDeletionCommand({ KeyId: k.id }));
       await kms.send(new DeleteAliasCommand({ AliasName: 'alias/doomed' }));
-      await rejects(kms.send(new DeleteAliasCommand({ AliasName: 'doomed' })), 'InvalidAliasNameException', 'Alias must start with the prefix "alias/".');
+      await rejects(
+        kms.send(new DeleteAliasCommand({ AliasName: 'doomed' })),
+        'ValidationException',
+        'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
+      );
     });
   });
 

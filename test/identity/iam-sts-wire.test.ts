@@ -84,10 +84,14 @@ describe('IAM and STS over the Query protocol', () => {
     assert.ok(!a.body.includes('bad name'));
   });
 
-  test('an unknown Action is InvalidAction', async () => {
-    const e = queryError(await iam('CreateLoginProfile', { UserName: 'x' }));
+  test('an unknown Action is InvalidAction; a modelled one Keyhold lacks is UnsupportedOperationException', async () => {
+    const e = queryError(await iam('CreateLoginProfileX', { UserName: 'x' }));
     assert.equal(e.status, 400);
     assert.equal(e.code, 'InvalidAction');
+    const u = queryError(await iam('CreateSAMLProvider', { Name: 'x' }));
+    assert.equal(u.status, 400);
+    assert.equal(u.code, 'UnsupportedOperationException');
+    assert.equal(u.message, 'CreateSAMLProvider is not supported by Keyhold. See docs/compatibility.md for the operations it does not implement.');
   });
 
   test('authentication errors use the Query codes: MissingAuthenticationToken, SignatureDoesNotMatch, InvalidClientTokenId', async () => {

@@ -237,4 +237,15 @@ export const SQLITE_MIGRATIONS: readonly (readonly [number, string])[] = Object.
     );
     `,
   ],
+  [
+    4,
+    // IAM account aliases (issue 8): at most one per account, unique across the deployment as
+    // AWS's are across AWS (IAM API Reference, CreateAccountAlias).
+    `
+    CREATE TABLE account_aliases (
+      account_id TEXT PRIMARY KEY REFERENCES accounts(account_id),
+      alias TEXT NOT NULL UNIQUE
+    );
+    `,
+  ],
 ]);

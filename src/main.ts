@@ -1,5 +1,5 @@
 /**
- * Wiring (DESIGN §2): reads the configuration, chooses the store and root of trust, and runs the
+ * Wiring (docs/architecture.md §2): reads the configuration, chooses the store and root of trust, and runs the
  * server. The primary process owns the data-directory lock, migrations, first-start
  * provisioning and the lifecycle scheduler; workers (node:cluster, one per core by default)
  * serve HTTP (HTTPS with --tls-cert/--tls-key) on the shared port. With one worker everything

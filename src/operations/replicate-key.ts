@@ -7,7 +7,7 @@
  *
  * Departures from AWS, by design: AWS returns the replica in the transient `Creating` state and
  * finishes asynchronously; Keyhold writes the replica and all its material in one transaction
- * before answering (DESIGN §1.1), so ReplicaKeyMetadata already shows `Enabled`. A replica of a
+ * before answering (docs/architecture.md §1.1), so ReplicaKeyMetadata already shows `Enabled`. A replica of a
  * primary with imported material gets the primary's version rows without material and waits in
  * `PendingImport` for the same material to be imported into it, as AWS requires.
  */

@@ -2,7 +2,7 @@
  * RotateKeyOnDemand: rotate now, whether or not automatic rotation is on, without moving the
  * automatic schedule (kms-reference.md §3 row 46, §14.1). At most 25 per key; refused with
  * ConflictException while an automatic rotation is due within 20 minutes or another rotation of
- * the key wins the race. Unlike AWS, the rotation completes before the response (DESIGN §1.1: a
+ * the key wins the race. Unlike AWS, the rotation completes before the response (docs/architecture.md §1.1: a
  * 200 means the new material is durable), so OnDemandRotationStartDate is never left set.
  * Keys with imported material are refused until ImportKeyMaterial can stage PENDING_ROTATION
  * material.

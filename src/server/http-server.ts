@@ -60,7 +60,7 @@ export interface ServerDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
-  /** The audit trail (DESIGN §3 step 5); absent = off (KEYHOLD_AUDIT=off). */
+  /** The audit trail (docs/architecture.md §3 step 5); absent = off (KEYHOLD_AUDIT=off). */
   readonly audit?: AuditRecorder;
   /** Certificate and key: serve HTTPS; absent = plain HTTP. */
   readonly tls?: TlsFiles;
@@ -248,7 +248,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       try {
         await record.finish(out, failure);
       } catch (e) {
-        // Fail closed: no answer leaves without its durable audit record (DESIGN §1 promise 2).
+        // Fail closed: no answer leaves without its durable audit record (docs/architecture.md §1 promise 2).
         logger.error({ requestId, operation: opName, err: e }, 'audit record could not be written: answering with an error');
         if (failure === undefined || failure.status < 500) failure = new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
       }

@@ -9,7 +9,7 @@
  */
 const { readFileSync, writeFileSync, mkdirSync } = require('node:fs');
 const { join } = require('node:path');
-const { SERVICES, loadSchemas, loadBotocore, membersOf, sdkVersion } = require('./load');
+const { SERVICES, loadSchemas, loadBotocore, loadEnums, membersOf, sdkVersion } = require('./load');
 
 const ROOT = join(__dirname, '..');
 const OUT = join(ROOT, 'src', 'model');
@@ -85,6 +85,22 @@ function regexFor(pattern) {
   return undefined;
 }
 
+/**
+ * An enum's values: botocore's, in the model's order, then the values only the newer SDK knows
+ * (its enums.js, e.g. ML_KEM_768), in the SDK's order.
+ */
+function enumValues(bc, name) {
+  const model = bc.shapes[name]?.enum ?? [];
+  const sdk = (bc.__enums ?? {})[name] ?? [];
+  return [...model, ...sdk.filter((v) => !model.includes(v))];
+}
+
+/** The SDK enum a member botocore lacks most likely takes its values from (EncapsulationAlgorithm -> EncapsulationAlgorithmSpec). */
+function guessEnum(bc, member) {
+  for (const name of [`${member}Spec`, `${member}Type`, member]) if ((bc.__enums ?? {})[name] !== undefined) return name;
+  return undefined;
+}
+
 /** A shape literal from a botocore shape name. */
 function fromBotocore(bc, name, required, sensitive, depth) {
   const s = bc.shapes[name];
@@ -97,7 +113,7 @@ function fromBotocore(bc, name, required, sensitive, depth) {
         const re = regexFor(s.pattern);
         if (re !== undefined) extra += `, pattern: ${re}, patternText: ${str(s.pattern)}`;
       }
-      if (s.enum !== undefined) extra += `, enum: [${s.enum.map(str).join(', ')}]`;
+      if (s.enum !== undefined) extra += `, enum: [${enumValues(bc, name).map(str).join(', ')}]`;
       return `{ type: 'string'${extra}${flags} }`;
     }
     case 'blob': return `{ type: 'blob'${range}${flags} }`;
@@ -116,8 +132,10 @@ function fromBotocore(bc, name, required, sensitive, depth) {
 }
 
 /** A shape literal from a compiled-schema member when botocore has no shape for it. */
-function fromSchema(d, required) {
+function fromSchema(d, required, bc, member) {
   const flags = (required ? ', required: true' : '') + (d.sensitive ? ', sensitive: true' : '');
+  const guessed = d.kind === 'string' && bc !== undefined ? guessEnum(bc, member) : undefined;
+  if (guessed !== undefined) return `{ type: 'string', enum: [${enumValues(bc, guessed).map(str).join(', ')}]${flags} }`;
   switch (d.kind) {
     case 'string': case 'blob': case 'boolean': case 'timestamp': case 'map': return `{ type: '${d.kind}'${flags} }`;
     case 'number': return `{ type: 'integer'${flags} }`;
@@ -153,7 +171,7 @@ function kmsInputsFile(model, bc) {
     out += `  ${op}: Object.freeze({ type: 'structure', members: {\n`;
     for (const m of membersOf(input)) {
       const shapeName = botocoreMemberShape(bc, op, m.name);
-      const lit = shapeName !== undefined ? fromBotocore(bc, shapeName, m.required, m.shape.sensitive, 1) : fromSchema(m.shape, m.required);
+      const lit = shapeName !== undefined ? fromBotocore(bc, shapeName, m.required, m.shape.sensitive, 1) : fromSchema(m.shape, m.required, bc, m.name);
       out += `    ${m.name}: ${lit},\n`;
     }
     out += '  } }),\n';
@@ -198,10 +216,9 @@ function tsFromSchema(d) {
 function kmsTypesFile(model, bc) {
   let out = HEADER(`@aws-sdk/client-kms@${sdkVersion('kms')}, botocore kms-2014-11-01.json`);
   out += '\n// Enums: the value sets of the model (botocore), in its order.\n\n';
-  for (const name of Object.keys(bc.shapes).sort()) {
-    const s = bc.shapes[name];
-    if (s.type !== 'string' || s.enum === undefined) continue;
-    out += `export const ${name} = Object.freeze([${s.enum.map(str).join(', ')}] as const);\nexport type ${name} = (typeof ${name})[number];\n`;
+  const enumNames = new Set([...Object.keys(bc.shapes).filter((n) => bc.shapes[n].type === 'string' && bc.shapes[n].enum !== undefined), ...Object.keys(bc.__enums ?? {})]);
+  for (const name of [...enumNames].sort()) {
+    out += `export const ${name} = Object.freeze([${enumValues(bc, name).map(str).join(', ')}] as const);\nexport type ${name} = (typeof ${name})[number];\n`;
   }
   out += '\n// Decoded inputs (blobs as Buffer, timestamps as epoch milliseconds), as src/operations/shape.ts decodes them.\n\n';
   for (const op of Object.keys(model.operations).sort()) {
@@ -304,7 +321,7 @@ function operationsDoc(model, bc) {
 /** Every generated file: path relative to the repository root -> content. */
 function generate() {
   const models = Object.fromEntries(Object.keys(SERVICES).map((s) => [s, loadSchemas(s)]));
-  const kmsBotocore = loadBotocore('kms');
+  const kmsBotocore = { ...loadBotocore('kms'), __enums: loadEnums('kms') };
   return {
     'src/model/operations.ts': operationsFile(models),
     'src/model/errors.ts': errorsFile(models),

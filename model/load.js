@@ -109,9 +109,22 @@ function loadBotocore(service) {
   return JSON.parse(readFileSync(join(SOURCES, service, 'service-2.json'), 'utf8'));
 }
 
+/** The SDK's enums (dist-es/models/enums.js): name -> values, newer than botocore's (ML-KEM...). */
+function loadEnums(service) {
+  let text;
+  try { text = readFileSync(join(SOURCES, service, 'enums.js'), 'utf8'); } catch { return {}; }
+  text = text.replace(/^export const /gm, 'const ');
+  const names = [...text.matchAll(/^const ([\w$]+) = /gm)].map((m) => m[1]);
+  const context = vm.createContext({ __out: undefined });
+  vm.runInContext(`${text}\n__out = { ${names.map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} };`, context, { timeout: 5000 });
+  const out = {};
+  for (const [n, v] of Object.entries(context.__out)) if (v && typeof v === 'object') out[n] = Object.values(v);
+  return out;
+}
+
 /** The pinned SDK version the schemas came from. */
 function sdkVersion(service) {
   return readFileSync(join(SOURCES, service, 'sdk-version'), 'utf8').trim();
 }
 
-module.exports = { SERVICES, loadSchemas, loadBotocore, membersOf, describe, sdkVersion };
+module.exports = { SERVICES, loadSchemas, loadBotocore, loadEnums, membersOf, describe, sdkVersion };

@@ -10,6 +10,7 @@ BOTOCORE_KMS=${BOTOCORE_KMS:-../shared/models/kms-2014-11-01.json}
 BOTOCORE_DATA=${BOTOCORE_DATA:-/usr/lib/python3/dist-packages/botocore/data}
 for s in kms iam sts organizations cloudtrail; do
   cp "node_modules/@aws-sdk/client-$s/dist-es/schemas/schemas_0.js" "model/sources/$s/schemas_0.js"
+  cp "node_modules/@aws-sdk/client-$s/dist-es/models/enums.js" "model/sources/$s/enums.js"
   node -p "require('@aws-sdk/client-$s/package.json').version" > "model/sources/$s/sdk-version"
 done
 cp "$BOTOCORE_KMS" model/sources/kms/service-2.json

@@ -43,7 +43,7 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   /** Adds a grant to a KMS key. */
   CreateGrant: Object.freeze({ type: 'structure', members: {
     KeyId: { type: 'string', min: 1, max: 2048, required: true },
-    Operations: { type: 'list', member: { type: 'string', enum: ['Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncryptFrom', 'ReEncryptTo', 'Sign', 'Verify', 'GetPublicKey', 'CreateGrant', 'RetireGrant', 'DescribeKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext', 'GenerateMac', 'VerifyMac', 'DeriveSharedSecret'] }, required: true },
+    Operations: { type: 'list', member: { type: 'string', enum: ['Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncryptFrom', 'ReEncryptTo', 'Sign', 'Verify', 'GetPublicKey', 'CreateGrant', 'RetireGrant', 'DescribeKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext', 'GenerateMac', 'VerifyMac', 'DeriveSharedSecret', 'Decapsulate', 'Encapsulate'] }, required: true },
     GranteePrincipal: { type: 'string', min: 1, max: 256, pattern: new RegExp("^(?:^[\\w+=,.@:/-]+$)$", 'u'), patternText: '^[\\w+=,.@:/-]+$' },
     RetiringPrincipal: { type: 'string', min: 1, max: 256, pattern: new RegExp("^(?:^[\\w+=,.@:/-]+$)$", 'u'), patternText: '^[\\w+=,.@:/-]+$' },
     Constraints: { type: 'structure', members: {
@@ -61,9 +61,9 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   CreateKey: Object.freeze({ type: 'structure', members: {
     Policy: { type: 'string', min: 1, max: 131072, pattern: new RegExp("^(?:[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+)$", 'u'), patternText: '[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+' },
     Description: { type: 'string', min: 0, max: 8192 },
-    KeyUsage: { type: 'string', enum: ['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT'] },
+    KeyUsage: { type: 'string', enum: ['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT', 'ENCAPSULATE_DECAPSULATE'] },
     CustomerMasterKeySpec: { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2'] },
-    KeySpec: { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2', 'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87', 'ECC_NIST_EDWARDS25519'] },
+    KeySpec: { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2', 'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87', 'ECC_NIST_EDWARDS25519', 'ML_KEM_1024', 'ML_KEM_512', 'ML_KEM_768'] },
     Origin: { type: 'string', enum: ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] },
     CustomKeyStoreId: { type: 'string', min: 1, max: 64 },
     BypassPolicyLockoutSafetyCheck: { type: 'boolean' },
@@ -78,7 +78,7 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   Decapsulate: Object.freeze({ type: 'structure', members: {
     KeyId: { type: 'string', min: 1, max: 2048, required: true },
     SharedSecretCiphertextBlob: { type: 'blob', required: true },
-    EncapsulationAlgorithm: { type: 'string', required: true },
+    EncapsulationAlgorithm: { type: 'string', enum: ['ML_KEM'], required: true },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },
     DryRun: { type: 'boolean' },
   } }),
@@ -157,7 +157,7 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   /** Not in botocore 1.43.107: see the SDK documentation. */
   Encapsulate: Object.freeze({ type: 'structure', members: {
     KeyId: { type: 'string', min: 1, max: 2048, required: true },
-    EncapsulationAlgorithm: { type: 'string', required: true },
+    EncapsulationAlgorithm: { type: 'string', enum: ['ML_KEM'], required: true },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },
     DryRun: { type: 'boolean' },
   } }),
@@ -186,7 +186,7 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   /** Returns a unique asymmetric data key pair for use outside of KMS. */
   GenerateDataKeyPair: Object.freeze({ type: 'structure', members: {
     KeyId: { type: 'string', min: 1, max: 2048, required: true },
-    KeyPairSpec: { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'SM2', 'ECC_NIST_EDWARDS25519'], required: true },
+    KeyPairSpec: { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'SM2', 'ECC_NIST_EDWARDS25519', 'ML_KEM_1024', 'ML_KEM_512', 'ML_KEM_768'], required: true },
     EncryptionContext: { type: 'map' },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },
     Recipient: { type: 'structure', members: {
@@ -198,7 +198,7 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   /** Returns a unique asymmetric data key pair for use outside of KMS. */
   GenerateDataKeyPairWithoutPlaintext: Object.freeze({ type: 'structure', members: {
     KeyId: { type: 'string', min: 1, max: 2048, required: true },
-    KeyPairSpec: { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'SM2', 'ECC_NIST_EDWARDS25519'], required: true },
+    KeyPairSpec: { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'SM2', 'ECC_NIST_EDWARDS25519', 'ML_KEM_1024', 'ML_KEM_512', 'ML_KEM_768'], required: true },
     EncryptionContext: { type: 'map' },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },
     DryRun: { type: 'boolean' },

@@ -36,7 +36,7 @@ export const decrypt: Operation<DecryptInput> = {
       if (!ignoring || input.KeyId === undefined) {
         throw new ServiceError(
           'ValidationException',
-          "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
+          "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
         );
       }
       const { key, requestAlias } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:Decrypt');

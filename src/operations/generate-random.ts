@@ -25,7 +25,7 @@ export const generateRandom: Operation<GenerateRandomInput> = {
       // Optional in the model, but AWS documents no default and refuses a request without it.
       throw new ServiceError(
         'ValidationException',
-        "1 validation error detected: Value at 'numberOfBytes' failed to satisfy constraint: Member must not be null",
+        "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null",
       );
     }
     await authorizeKms(ctx, svc, { action: 'kms:GenerateRandom' });

@@ -47,7 +47,7 @@ export const listRetirableGrants: Operation<ListRetirableGrantsInput> = {
     if (principal === undefined) {
       throw new ServiceError(
         'ValidationException',
-        "1 validation error detected: Value at 'retiringPrincipal' failed to satisfy constraint: Member must not be null",
+        "1 validation error detected: Value null at 'retiringPrincipal' failed to satisfy constraint: Member must not be null",
       );
     }
     if (!isPrincipalArn(principal)) throw new ServiceError('InvalidArnException', 'RetiringPrincipal must be the ARN of an AWS principal.');

@@ -58,7 +58,7 @@ export const reEncrypt: Operation<ReEncryptInput> = {
       if (!ignoring) {
         throw new ServiceError(
           'ValidationException',
-          "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
+          "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
         );
       }
       // Without a ciphertext there is no source key: only the destination can be checked.

@@ -20,10 +20,10 @@ const MAX_WINDOW_DAYS = 30;
 const DEFAULT_WINDOW_DAYS = 30;
 const DAY_MS = 86_400_000;
 
-function windowError(constraint: string): ServiceError {
+function windowError(days: number, constraint: string): ServiceError {
   return new ServiceError(
     'ValidationException',
-    `1 validation error detected: Value at 'pendingWindowInDays' failed to satisfy constraint: Member must have value ${constraint}`,
+    `1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value ${constraint}`,
   );
 }
 
@@ -36,8 +36,8 @@ export const scheduleKeyDeletion: Operation<ScheduleKeyDeletionInput> = {
   }),
   async invoke(input, ctx, svc) {
     const days = input.PendingWindowInDays ?? DEFAULT_WINDOW_DAYS;
-    if (days < MIN_WINDOW_DAYS) throw windowError(`greater than or equal to ${MIN_WINDOW_DAYS}`);
-    if (days > MAX_WINDOW_DAYS) throw windowError(`less than or equal to ${MAX_WINDOW_DAYS}`);
+    if (days < MIN_WINDOW_DAYS) throw windowError(days, `greater than or equal to ${MIN_WINDOW_DAYS}`);
+    if (days > MAX_WINDOW_DAYS) throw windowError(days, `less than or equal to ${MAX_WINDOW_DAYS}`);
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ScheduleKeyDeletion');
     await authorizeKms(ctx, svc, { action: 'kms:ScheduleKeyDeletion', key, conditions: { 'kms:ScheduleKeyDeletionPendingWindowInDays': days } });
     assertCustomerManaged(key, 'kms:ScheduleKeyDeletion', ctx.caller);

@@ -157,7 +157,7 @@ describe('IAM account aliases', () => {
     await rejects(
       iam.send(new CreateAccountAliasCommand({ AccountAlias: 'Bad--Alias' })),
       'ValidationError',
-      validation('accountAlias', 'satisfy regular expression pattern: ^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$'),
+      validation('accountAlias', 'satisfy regular expression pattern: ^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$', 'Bad--Alias'),
     );
     await iam.send(new DeleteAccountAliasCommand({ AccountAlias: 'keyhold-second' }));
     assert.deepEqual((await iam.send(new ListAccountAliasesCommand({}))).AccountAliases, []);
@@ -209,7 +209,7 @@ describe('message forms through two client stacks', () => {
     await rejects(
       kms.send(new CreateAliasCommand({ AliasName: 'alias/my-alias!', TargetKeyId: key.KeyId })),
       'ValidationException',
-      validation('aliasName', 'satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$'),
+      validation('aliasName', 'satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$', 'alias/my-alias!'),
     );
     const dry = 'The request would have succeeded, but the DryRun option is set.';
     const modifiers = { DryRun: true, DryRunModifiers: ['IGNORE_CIPHERTEXT' as const] };
@@ -245,7 +245,7 @@ print(json.dumps({
     assert.deepEqual(out.unsupported, { code: 'UnsupportedOperationException', message: UNSUPPORTED('DescribeCustomKeyStores'), status: 400 });
     assert.deepEqual(out.unsupportedTrail, { code: 'UnsupportedOperationException', message: UNSUPPORTED('DescribeTrails'), status: 400 });
     assert.deepEqual(out.unsupportedIam, { code: 'UnsupportedOperationException', message: UNSUPPORTED('CreateSAMLProvider'), status: 400 });
-    assert.deepEqual(out.pattern, { code: 'ValidationException', message: validation('aliasName', 'satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$'), status: 400 });
+    assert.deepEqual(out.pattern, { code: 'ValidationException', message: validation('aliasName', 'satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$', 'alias/my-alias!'), status: 400 });
     assert.deepEqual(out.prefix, {
       code: 'ValidationException',
       message: 'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',

@@ -7,8 +7,8 @@ import { ServiceError } from '../errors';
 import { aliasArn } from '../keys/arn';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface CreateAliasInput {
@@ -68,7 +68,7 @@ export function aliasNotFound(arn: string): ServiceError {
 export const createAlias: Operation<CreateAliasInput> = {
   name: 'CreateAlias',
   readOnly: false,
-  input: structure({ AliasName: S.aliasName(), TargetKeyId: S.keyId() }),
+  input: KMS_INPUTS.CreateAlias,
   async invoke(input, ctx, svc) {
     assertAliasName(input.AliasName);
     assertTargetIsKey(input.TargetKeyId);

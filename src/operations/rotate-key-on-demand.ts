@@ -17,8 +17,8 @@ import {
   MAX_ON_DEMAND_ROTATIONS,
   rotateKey,
 } from '../keys/rotate';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface RotateKeyOnDemandInput {
@@ -35,7 +35,7 @@ function conflict(arn: string): ServiceError {
 export const rotateKeyOnDemand: Operation<RotateKeyOnDemandInput> = {
   name: 'RotateKeyOnDemand',
   readOnly: false,
-  input: structure({ KeyId: S.keyId() }),
+  input: KMS_INPUTS.RotateKeyOnDemand,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:RotateKeyOnDemand');
     await authorizeKms(ctx, svc, { action: 'kms:RotateKeyOnDemand', key });

@@ -3,11 +3,11 @@
  * 7–30 day window (kms-reference.md §14.2). The model allows 1–365 days; AWS documents and
  * enforces 7–30 (§6 PendingWindowInDaysType, §15 #2).
  */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import { epochSeconds, type Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface ScheduleKeyDeletionInput {
@@ -30,10 +30,7 @@ function windowError(days: number, constraint: string): ServiceError {
 export const scheduleKeyDeletion: Operation<ScheduleKeyDeletionInput> = {
   name: 'ScheduleKeyDeletion',
   readOnly: false,
-  input: structure({
-    KeyId: S.keyId(),
-    PendingWindowInDays: { type: 'integer', min: 1, max: 365 },
-  }),
+  input: KMS_INPUTS.ScheduleKeyDeletion,
   async invoke(input, ctx, svc) {
     const days = input.PendingWindowInDays ?? DEFAULT_WINDOW_DAYS;
     if (days < MIN_WINDOW_DAYS) throw windowError(days, `greater than or equal to ${MIN_WINDOW_DAYS}`);

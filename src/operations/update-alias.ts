@@ -7,8 +7,8 @@ import { aliasArn } from '../keys/arn';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import { aliasNotFound, assertAliasName, assertTargetIsKey } from './create-alias';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface UpdateAliasInput {
@@ -19,7 +19,7 @@ interface UpdateAliasInput {
 export const updateAlias: Operation<UpdateAliasInput> = {
   name: 'UpdateAlias',
   readOnly: false,
-  input: structure({ AliasName: S.aliasName(), TargetKeyId: S.keyId() }),
+  input: KMS_INPUTS.UpdateAlias,
   async invoke(input, ctx, svc) {
     assertAliasName(input.AliasName);
     assertTargetIsKey(input.TargetKeyId);

@@ -221,6 +221,13 @@ describe('message forms through two client stacks', () => {
     await rejects(kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: Buffer.from('not a ciphertext'), DryRun: true })), 'InvalidCiphertextException');
     const blob = (await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('x') }))).CiphertextBlob!;
     await rejects(kms.send(new DecryptCommand({ CiphertextBlob: blob, DryRun: true })), 'DryRunOperationException', dry);
+    // A modelled member Keyhold does not implement is refused by name, never silently ignored.
+    const recipient = { KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256' as const, AttestationDocument: Buffer.from('doc') };
+    await rejects(
+      kms.send(new DecryptCommand({ CiphertextBlob: blob, Recipient: recipient })),
+      'UnsupportedOperationException',
+      'Decrypt with Recipient is not supported by Keyhold. See docs/compatibility.md.',
+    );
   });
 
   // Debian's botocore (1.29) predates DryRun, so the dry-run cases are the JS SDK's only.

@@ -205,8 +205,9 @@ describe('grants', () => {
       );
       await rejects(
         grant({ KeyId: k.id, GranteePrincipal: undefined, GranteeServicePrincipal: alice, RetiringServicePrincipal: sp, Constraints: { SourceArn: sourceArn } }),
-        'InvalidArnException',
-        'GranteeServicePrincipal must be an AWS service principal.',
+        'ValidationException',
+        // The model's ServicePrincipalType pattern (src/model/kms-inputs.ts), checked before the operation runs.
+        validation('granteeServicePrincipal', 'satisfy regular expression pattern: ^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$', alice),
       );
       const g = await grant({ KeyId: k.id, GranteePrincipal: undefined, GranteeServicePrincipal: sp, RetiringServicePrincipal: sp, Constraints: { SourceArn: sourceArn } });
       const [e] = await grantsOf(k.id);
@@ -224,7 +225,7 @@ describe('grants', () => {
       await rejects(
         grant({ KeyId: k.id, Operations: ['Decrypt', 'ScheduleKeyDeletion' as GrantOperation] }),
         'ValidationException',
-        /^1 validation error detected: Value 'ScheduleKeyDeletion' at 'operations\.2\.member' failed to satisfy constraint: Member must satisfy enum value set: \[CreateGrant, /,
+        /^1 validation error detected: Value 'ScheduleKeyDeletion' at 'operations\.2\.member' failed to satisfy constraint: Member must satisfy enum value set: \[Decrypt, Encrypt, /,
       );
       await rejects(
         grant({ KeyId: k.id, Operations: ['Decrypt', 'Sign', 'GenerateMac'] }),

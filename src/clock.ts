@@ -1,6 +1,6 @@
 /**
  * Time source. Everything that reads the time takes a Clock so tests can move it
- * (DESIGN §5: the scheduler and SigV4 skew checks run on an injected clock).
+ * (docs/architecture.md §5: the scheduler and SigV4 skew checks run on an injected clock).
  */
 
 /** A source of the current time in epoch milliseconds. */

@@ -1,6 +1,6 @@
 /**
  * One typed, frozen configuration: command-line flags over KEYHOLD_* environment variables over
- * defaults (DESIGN §7).
+ * defaults (docs/architecture.md §7).
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

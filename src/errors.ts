@@ -37,6 +37,8 @@ export const ERROR_STATUS = Object.freeze({
   NotFoundException: 400,
   TagException: 400,
   UnsupportedOperationException: 400,
+  // Not in the KMS model, but what AWS KMS answers for the reserved alias/aws/ prefix (issue 8).
+  NotAuthorizedException: 400,
   // Common (unmodeled) errors (kms-reference.md §1)
   AccessDeniedException: 400,
   ValidationException: 400,

@@ -1,5 +1,5 @@
 /**
- * Wiring (DESIGN §2): reads the configuration, chooses the store and root of trust, and runs the
+ * Wiring (docs/architecture.md §2): reads the configuration, chooses the store and root of trust, and runs the
  * server. The primary process owns the data-directory lock, migrations, first-start
  * provisioning and the lifecycle scheduler; workers (node:cluster, one per core by default)
  * serve HTTP (HTTPS with --tls-cert/--tls-key) on the shared port. With one worker everything
@@ -23,12 +23,13 @@ import { deletionJob } from './lifecycle/deletion-job';
 import { importExpiryJob } from './lifecycle/import-expiry-job';
 import { rotationJob } from './lifecycle/rotation-job';
 import { Scheduler } from './lifecycle/scheduler';
-import { cloudTrailOperations } from './operations/cloudtrail-registry';
+import { MODELLED_OPERATIONS } from './model/operations';
+import { CLOUDTRAIL_SHORT_TARGET_PREFIX, CLOUDTRAIL_TARGET_PREFIX, cloudTrailOperations } from './operations/cloudtrail-registry';
 import { IAM_SERVICE } from './operations/iam/registry';
 import { ORGANIZATIONS_OPERATIONS, ORGANIZATIONS_TARGET_PREFIX } from './operations/organizations/registry';
 import { STS_SERVICE } from './operations/sts/registry';
 import { KMS_OPERATIONS } from './operations/registry';
-import { findOperation, type JsonServices } from './protocol/json-protocol';
+import { findOperation, type JsonService, type JsonServices } from './protocol/json-protocol';
 import { SigV4Verifier } from './protocol/sigv4';
 import { lockDataDir } from './server/data-dir-lock';
 import { checkTlsFiles, createApiServer } from './server/http-server';
@@ -161,10 +162,14 @@ async function startWorker(
   const auditLog = config.audit ? new SqliteAuditStore({ dir: auditDir, readonly: true }) : undefined;
   const stream = Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0);
   const auditWriter = config.audit ? (sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger })) : undefined;
+  // Every X-Amz-Target prefix AWS accepts for a service routes to it (issue 8); modelled
+  // operations Keyhold lacks answer UnsupportedOperationException (src/model/operations.ts).
+  const cloudTrail: JsonService = { signingName: 'cloudtrail', operations: cloudTrailOperations(auditLog), modelled: new Set(MODELLED_OPERATIONS.cloudtrail) };
   const jsonServices: JsonServices = {
-    TrentService: { signingName: 'kms', operations: KMS_OPERATIONS },
-    'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101': { signingName: 'cloudtrail', operations: cloudTrailOperations(auditLog) },
-    [ORGANIZATIONS_TARGET_PREFIX]: { signingName: 'organizations', operations: ORGANIZATIONS_OPERATIONS },
+    TrentService: { signingName: 'kms', operations: KMS_OPERATIONS, modelled: new Set(MODELLED_OPERATIONS.kms) },
+    [CLOUDTRAIL_TARGET_PREFIX]: cloudTrail,
+    [CLOUDTRAIL_SHORT_TARGET_PREFIX]: cloudTrail,
+    [ORGANIZATIONS_TARGET_PREFIX]: { signingName: 'organizations', operations: ORGANIZATIONS_OPERATIONS, modelled: new Set(MODELLED_OPERATIONS.organizations) },
   };
   const audit =
     auditWriter &&
@@ -186,7 +191,10 @@ async function startWorker(
   const server = createApiServer({
     services: { store, keyring, trust, clock, regions: config.regions },
     jsonServices,
-    queryServices: { iam: IAM_SERVICE, sts: STS_SERVICE },
+    queryServices: {
+      iam: { ...IAM_SERVICE, modelled: new Set(MODELLED_OPERATIONS.iam) },
+      sts: { ...STS_SERVICE, modelled: new Set(MODELLED_OPERATIONS.sts) },
+    },
     audit,
     verifier,
     credentials,

@@ -1,5 +1,5 @@
 /**
- * The request side of the audit trail (DESIGN §3 step 5): one CloudTrail record per API request
+ * The request side of the audit trail (docs/architecture.md §3 step 5): one CloudTrail record per API request
  * — allowed, denied or failed, including requests that never authenticated — made durable before
  * the response is written.
  *

@@ -9,13 +9,30 @@
  * The response side is recorded only for successful mutating operations (AWS records `null`
  * for cryptographic and read operations) and drops blob and token members by name, since
  * operations declare no output shapes.
+ *
+ * Both sides also drop every member AWS's models mark `sensitive`, every member the models type
+ * as a blob, and the names of the committed overlay model/overlays/audit-redact.json (issue 8):
+ * src/model/redaction.ts, generated from the models, holds them per service, and the names that
+ * are redacted whatever the service; a name that is ordinary in some service is redacted through
+ * the input shape's `sensitive` flag instead (generated KMS shapes carry it).
  */
+import { REDACTED_EVERYWHERE } from '../model/redaction';
 
 /** The part of an operation input shape this module reads (structurally `operations/shape`). */
 export interface ShapeLike {
   readonly type: string;
   readonly members?: Readonly<Record<string, ShapeLike>>;
   readonly member?: ShapeLike;
+  /** The model's `sensitive` trait. */
+  readonly sensitive?: boolean;
+}
+
+/** Member names redacted whatever the service (src/model/redaction.ts). */
+const REDACTED = REDACTED_EVERYWHERE;
+
+/** Whether a member is never recorded: redacted by the models or the overlay, or a secret by name. */
+export function isRedacted(name: string, shape?: ShapeLike): boolean {
+  return REDACTED.has(name) || shape?.sensitive === true || SECRET_NAME.test(name);
 }
 
 /** String members that carry secrets (CreateCustomKeyStore's KeyStorePassword, RawSecretAccessKey, ...). */
@@ -61,8 +78,9 @@ function project(shape: ShapeLike, value: unknown): unknown {
 function projectStructure(shape: ShapeLike, body: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name in shape.members) {
-    if (SECRET_NAME.test(name) || !Object.prototype.hasOwnProperty.call(body, name)) continue;
-    const v = project(shape.members[name] as ShapeLike, body[name]);
+    const member = shape.members[name] as ShapeLike;
+    if (isRedacted(name, member) || !Object.prototype.hasOwnProperty.call(body, name)) continue;
+    const v = project(member, body[name]);
     if (v !== undefined) out[lowerCamel(name)] = v;
   }
   return out;
@@ -99,7 +117,7 @@ function response(value: unknown, name: string): unknown {
   if (MAP_OUTPUT.test(name)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (SECRET_OUTPUT.test(k)) continue;
+    if (SECRET_OUTPUT.test(k) || REDACTED.has(k)) continue;
     out[lowerCamel(k)] = response(v, k);
   }
   return out;

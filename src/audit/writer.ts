@@ -1,5 +1,5 @@
 /**
- * The durable audit writer of one process (DESIGN §1 promise 2, §3 step 5). Requests hand it
+ * The durable audit writer of one process (docs/architecture.md §1 promise 2, §3 step 5). Requests hand it
  * records and await the commit that makes them durable; the database work and its fsync run on
  * a worker thread, so the event loop never waits on the disk.
  *

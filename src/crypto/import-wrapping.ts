@@ -15,7 +15,7 @@
  *
  * Every unwrapping failure is one `UnwrapError` with no detail, so the caller cannot become a
  * padding oracle (Manger's attack on OAEP needs distinguishable failures). Imports nothing from
- * the project (DESIGN §2).
+ * the project (docs/architecture.md §2).
  */
 import {
   constants,

@@ -1,5 +1,5 @@
 /**
- * The symmetric ciphertext blob (DESIGN §4), self-describing and versioned:
+ * The symmetric ciphertext blob (docs/architecture.md §4), self-describing and versioned:
  *
  *   u8  format (0x01)
  *   u8  key reference length n, then n bytes "<account id>:<key id>" (ASCII), so Decrypt without

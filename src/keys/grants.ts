@@ -145,7 +145,7 @@ function validation(message: string): ServiceError {
 }
 
 function notNull(member: string): ServiceError {
-  return validation(`1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must not be null`);
+  return validation(`1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
 }
 
 function checkPrincipal(member: string, value: string, service: boolean): void {
@@ -191,7 +191,7 @@ export function validateGrantRequest(req: GrantRequest): ValidGrantRequest {
     throw validation('You can specify either RetiringPrincipal or RetiringServicePrincipal, but not both.');
   }
   if (req.Operations.length === 0) {
-    throw validation("1 validation error detected: Value at 'operations' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    throw validation("1 validation error detected: Value '[]' at 'operations' failed to satisfy constraint: Member must have length greater than or equal to 1");
   }
   const operations = [...new Set(req.Operations)];
   // AWS's own message for a grant of CreateGrant alone.

@@ -1,6 +1,6 @@
 /**
  * Resolves KeyId arguments to keys and holds the per-process caches of key metadata, aliases and
- * unwrapped key material (DESIGN §5). The caches are dropped whenever the store reports a commit
+ * unwrapped key material (docs/architecture.md §5). The caches are dropped whenever the store reports a commit
  * from another process (`Store.changeToken`), and entries are dropped by this process on its own
  * writes, so a change made through any worker is seen by the next request on every worker.
  */

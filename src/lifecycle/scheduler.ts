@@ -1,5 +1,5 @@
 /**
- * The lifecycle scheduler (DESIGN §5): runs lifecycle jobs — deletion at the end of a waiting
+ * The lifecycle scheduler (docs/architecture.md §5): runs lifecycle jobs — deletion at the end of a waiting
  * period, automatic rotation, expiry of imported material — in the primary process only, on an
  * injected Clock. Each pass takes everything that is due, however late, so it catches up after
  * downtime.

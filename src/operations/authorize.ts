@@ -1,6 +1,6 @@
 /**
  * KMS authorization: the one call every KMS operation makes right after it resolves its key(s)
- * and before it changes anything (DESIGN §3 step 4; issue 3, "Key policy enforcement
+ * and before it changes anything (docs/architecture.md §3 step 4; issue 3, "Key policy enforcement
  * everywhere"). It builds the request context (kms-reference.md §9.1), gathers the applicable
  * policies — the key policy, the caller's identity-based and session policies, the SCPs that
  * bound the caller's account, and grants — and asks src/policy's `authorize` for AWS's decision

@@ -4,8 +4,8 @@
  */
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface CancelKeyDeletionInput {
@@ -16,7 +16,7 @@ interface CancelKeyDeletionInput {
 export const cancelKeyDeletion: Operation<CancelKeyDeletionInput> = {
   name: 'CancelKeyDeletion',
   readOnly: false,
-  input: structure({ KeyId: S.keyId() }),
+  input: KMS_INPUTS.CancelKeyDeletion,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:CancelKeyDeletion');
     await authorizeKms(ctx, svc, { action: 'kms:CancelKeyDeletion', key });

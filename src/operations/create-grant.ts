@@ -22,8 +22,8 @@ import {
 import { assertKeyState } from '../keys/key-states';
 import type { GrantConstraintsRecord, GrantRecord } from '../store/records';
 import { principalShape } from './grant-common';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { dryRunSucceeded } from './symmetric';
 import { authorizeKms } from './authorize';
 
@@ -43,22 +43,7 @@ interface CreateGrantInput {
 export const createGrant: Operation<CreateGrantInput> = {
   name: 'CreateGrant',
   readOnly: false,
-  input: structure({
-    KeyId: S.keyId(),
-    GranteePrincipal: principalShape(),
-    RetiringPrincipal: principalShape(),
-    Operations: { type: 'list', required: true, member: { type: 'string', enum: GRANT_OPERATIONS } },
-    Constraints: structure({
-      EncryptionContextSubset: S.encryptionContext(),
-      EncryptionContextEquals: S.encryptionContext(),
-      SourceArn: { type: 'string', min: 20, max: 2048 },
-    }),
-    GrantTokens: S.grantTokens(),
-    Name: { type: 'string', min: 1, max: 256, pattern: /^[a-zA-Z0-9:/_-]+$/ },
-    DryRun: S.dryRun(),
-    GranteeServicePrincipal: principalShape(),
-    RetiringServicePrincipal: principalShape(),
-  }),
+  input: KMS_INPUTS.CreateGrant,
   async invoke(input, ctx, svc) {
     const req = validateGrantRequest(input);
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:CreateGrant');

@@ -7,9 +7,9 @@ import { defaultKeyPolicy } from '../policy/key-policy';
 import type { KeyRecord, TagRecord } from '../store/records';
 import { authorizeKms, rememberKeyPolicy, requestTagConditions, type CandidateKeyPolicy } from './authorize';
 import { keyMetadata } from './key-metadata';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { checkNewKeyPolicy } from './policy-lockout';
-import { S, structure } from './shape';
 import { validateTags } from './tags';
 
 const KEY_SPECS = [
@@ -38,19 +38,7 @@ interface CreateKeyInput {
 export const createKey: Operation<CreateKeyInput> = {
   name: 'CreateKey',
   readOnly: false,
-  input: structure({
-    Policy: S.policy(),
-    Description: S.description(),
-    KeyUsage: { type: 'string', enum: KEY_USAGES },
-    CustomerMasterKeySpec: { type: 'string', enum: CMK_SPECS },
-    KeySpec: { type: 'string', enum: KEY_SPECS },
-    Origin: { type: 'string', enum: ORIGINS },
-    CustomKeyStoreId: { type: 'string', min: 1, max: 64 },
-    BypassPolicyLockoutSafetyCheck: { type: 'boolean' },
-    Tags: S.tags(),
-    MultiRegion: { type: 'boolean' },
-    XksKeyId: { type: 'string', min: 1, max: 128, pattern: /^[a-zA-Z0-9-_.]+$/ },
-  }),
+  input: KMS_INPUTS.CreateKey,
   async invoke(input, ctx, svc) {
     if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
       throw new ServiceError('ValidationException', 'You cannot specify KeySpec and CustomerMasterKeySpec in the same request.');

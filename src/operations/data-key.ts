@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
 import type { RequestContext, Services } from './operation';
-import { S, structure } from './shape';
 import { dryRunSucceeded, encryptUnder, resolveForUse } from './symmetric';
 
 /** Input of both data-key operations. */
@@ -18,15 +17,6 @@ export interface DataKeyInput {
   GrantTokens?: string[];
   DryRun?: boolean;
 }
-
-export const DATA_KEY_INPUT = structure({
-  KeyId: S.keyId(),
-  EncryptionContext: S.encryptionContext(),
-  NumberOfBytes: S.numberOfBytes(),
-  KeySpec: S.dataKeySpec(),
-  GrantTokens: S.grantTokens(),
-  DryRun: S.dryRun(),
-});
 
 const SPEC_BYTES: Readonly<Record<string, number>> = Object.freeze({ AES_128: 16, AES_256: 32 });
 

@@ -1,8 +1,9 @@
 /** Decrypt: a symmetric ciphertext, with or without KeyId (the blob names its key). */
+import { rejectUnsupportedMembers } from './unsupported-members';
 import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 import { assertSymmetricUse, decryptWith, dryRunSucceeded, keyForBlob, readHeader } from './symmetric';
 
@@ -19,22 +20,17 @@ interface DecryptInput {
 export const decrypt: Operation<DecryptInput> = {
   name: 'Decrypt',
   readOnly: true,
-  input: structure({
-    CiphertextBlob: S.ciphertext(false),
-    EncryptionContext: S.encryptionContext(),
-    GrantTokens: S.grantTokens(),
-    KeyId: S.keyId(false),
-    EncryptionAlgorithm: S.encryptionAlgorithm(),
-    DryRun: S.dryRun(),
-    DryRunModifiers: S.dryRunModifiers(),
-  }),
+  input: KMS_INPUTS.Decrypt,
   async invoke(input, ctx, svc) {
-    if (input.CiphertextBlob === undefined) {
-      const ignoring = input.DryRun === true && input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true;
+    rejectUnsupportedMembers('Decrypt', input, ['Recipient']);
+    // DryRunModifiers IGNORE_CIPHERTEXT: the dry run checks the key and permissions named by
+    // KeyId and never reads the ciphertext, present or not (KMS API Reference, Decrypt).
+    const ignoring = input.DryRun === true && input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true;
+    if (input.CiphertextBlob === undefined || (ignoring && input.KeyId !== undefined)) {
       if (!ignoring || input.KeyId === undefined) {
         throw new ServiceError(
           'ValidationException',
-          "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
+          "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
         );
       }
       const { key, requestAlias } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:Decrypt');

@@ -1,8 +1,8 @@
 /** DeleteAlias: removes an alias; its key is unaffected (allowed in every key state, §8). */
 import { aliasArn } from '../keys/arn';
 import { aliasNotFound, assertAliasName } from './create-alias';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface DeleteAliasInput {
@@ -12,7 +12,7 @@ interface DeleteAliasInput {
 export const deleteAlias: Operation<DeleteAliasInput> = {
   name: 'DeleteAlias',
   readOnly: false,
-  input: structure({ AliasName: S.aliasName() }),
+  input: KMS_INPUTS.DeleteAlias,
   async invoke(input, ctx, svc) {
     assertAliasName(input.AliasName);
     const { accountId } = ctx.caller;

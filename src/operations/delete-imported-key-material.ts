@@ -4,13 +4,13 @@
  * becomes PendingImport, except that a key pending deletion keeps its state (AWS API reference);
  * ValidTo is cleared. A key that has no material left is not changed (§8: "No effect").
  */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import type { KeyRecord, KeyState } from '../store/store';
 import { assertExternalOrigin } from './get-parameters-for-import';
 import type { Operation, Services } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface DeleteImportedKeyMaterialInput {
@@ -52,10 +52,7 @@ async function deleteMaterial(key: KeyRecord, keyMaterialId: string | undefined,
 export const deleteImportedKeyMaterial: Operation<DeleteImportedKeyMaterialInput> = {
   name: 'DeleteImportedKeyMaterial',
   readOnly: false,
-  input: structure({
-    KeyId: S.keyId(),
-    KeyMaterialId: { type: 'string', min: 64, max: 64, pattern: /^[a-f0-9]+$/ },
-  }),
+  input: KMS_INPUTS.DeleteImportedKeyMaterial,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:DeleteImportedKeyMaterial');
     await authorizeKms(ctx, svc, { action: 'kms:DeleteImportedKeyMaterial', key });

@@ -1,7 +1,7 @@
 /** DescribeKey: a key's metadata, by key id, key ARN, alias name or alias ARN. */
 import { keyMetadata } from './key-metadata';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface DescribeKeyInput {
@@ -12,7 +12,7 @@ interface DescribeKeyInput {
 export const describeKey: Operation<DescribeKeyInput> = {
   name: 'DescribeKey',
   readOnly: true,
-  input: structure({ KeyId: S.keyId(), GrantTokens: S.grantTokens() }),
+  input: KMS_INPUTS.DescribeKey,
   async invoke(input, ctx, svc) {
     const { key, requestAlias } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:DescribeKey');
     await authorizeKms(ctx, svc, { action: 'kms:DescribeKey', key, requestAlias, grantTokens: input.GrantTokens });

@@ -7,8 +7,8 @@ import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import { assertRotatableKind, assertRotationManageable, writeRotationSettings } from '../keys/rotate';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface DisableKeyRotationInput {
@@ -20,7 +20,7 @@ const MAX_ATTEMPTS = 3;
 export const disableKeyRotation: Operation<DisableKeyRotationInput> = {
   name: 'DisableKeyRotation',
   readOnly: false,
-  input: structure({ KeyId: S.keyId() }),
+  input: KMS_INPUTS.DisableKeyRotation,
   async invoke(input, ctx, svc) {
     let { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:DisableKeyRotation');
     await authorizeKms(ctx, svc, { action: 'kms:DisableKeyRotation', key });

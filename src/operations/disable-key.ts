@@ -1,8 +1,8 @@
 /** DisableKey: an Enabled key becomes Disabled (kms-reference.md §8, row DisableKey). */
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface DisableKeyInput {
@@ -13,7 +13,7 @@ interface DisableKeyInput {
 export const disableKey: Operation<DisableKeyInput> = {
   name: 'DisableKey',
   readOnly: false,
-  input: structure({ KeyId: S.keyId() }),
+  input: KMS_INPUTS.DisableKey,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:DisableKey');
     await authorizeKms(ctx, svc, { action: 'kms:DisableKey', key });

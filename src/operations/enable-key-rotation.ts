@@ -17,8 +17,8 @@ import {
   writeRotationSettings,
 } from '../keys/rotate';
 import type { KeyPatch, KeyRecord } from '../store/store';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface EnableKeyRotationInput {
@@ -41,10 +41,7 @@ function schedule(key: KeyRecord, days: number, now: number): KeyPatch | undefin
 export const enableKeyRotation: Operation<EnableKeyRotationInput> = {
   name: 'EnableKeyRotation',
   readOnly: false,
-  input: structure({
-    KeyId: S.keyId(),
-    RotationPeriodInDays: { type: 'integer', min: 90, max: 2560 },
-  }),
+  input: KMS_INPUTS.EnableKeyRotation,
   async invoke(input, ctx, svc) {
     const days = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
     let { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:EnableKeyRotation');

@@ -2,8 +2,8 @@
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { scheduleOnReenable } from '../keys/rotate';
 import { changeKey } from './key-transition';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface EnableKeyInput {
@@ -14,7 +14,7 @@ interface EnableKeyInput {
 export const enableKey: Operation<EnableKeyInput> = {
   name: 'EnableKey',
   readOnly: false,
-  input: structure({ KeyId: S.keyId() }),
+  input: KMS_INPUTS.EnableKey,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:EnableKey');
     await authorizeKms(ctx, svc, { action: 'kms:EnableKey', key });

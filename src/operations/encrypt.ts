@@ -1,7 +1,7 @@
 /** Encrypt: up to 4096 bytes under a symmetric encryption key. */
 import type { EncryptionContext } from '../crypto/encryption-context';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { dryRunSucceeded, encryptUnder, resolveForUse } from './symmetric';
 
 interface EncryptInput {
@@ -16,14 +16,7 @@ interface EncryptInput {
 export const encrypt: Operation<EncryptInput> = {
   name: 'Encrypt',
   readOnly: true,
-  input: structure({
-    KeyId: S.keyId(),
-    Plaintext: S.plaintext(),
-    EncryptionContext: S.encryptionContext(),
-    GrantTokens: S.grantTokens(),
-    EncryptionAlgorithm: S.encryptionAlgorithm(),
-    DryRun: S.dryRun(),
-  }),
+  input: KMS_INPUTS.Encrypt,
   async invoke(input, ctx, svc) {
     try {
       const { key } = await resolveForUse(input.KeyId, 'kms:Encrypt', input.EncryptionAlgorithm, ctx, svc, {

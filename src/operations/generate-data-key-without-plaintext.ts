@@ -1,11 +1,12 @@
 /** GenerateDataKeyWithoutPlaintext: a fresh data key, returned only encrypted. */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { DATA_KEY_INPUT, generateDataKey, type DataKeyInput } from './data-key';
+import { generateDataKey, type DataKeyInput } from './data-key';
 
 export const generateDataKeyWithoutPlaintext: Operation<DataKeyInput> = {
   name: 'GenerateDataKeyWithoutPlaintext',
   readOnly: true,
-  input: DATA_KEY_INPUT,
+  input: KMS_INPUTS.GenerateDataKeyWithoutPlaintext,
   async invoke(input, ctx, svc) {
     const { plaintext, ciphertext, keyArn } = await generateDataKey(input, 'kms:GenerateDataKeyWithoutPlaintext', ctx, svc);
     plaintext.fill(0);

@@ -1,8 +1,9 @@
 /** GenerateRandom: 1–1024 random bytes from the operating system's CSPRNG. */
+import { rejectUnsupportedMembers } from './unsupported-members';
 import { randomBytes } from 'node:crypto';
 import { ServiceError } from '../errors';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface GenerateRandomInput {
@@ -13,11 +14,9 @@ interface GenerateRandomInput {
 export const generateRandom: Operation<GenerateRandomInput> = {
   name: 'GenerateRandom',
   readOnly: true,
-  input: structure({
-    NumberOfBytes: S.numberOfBytes(),
-    CustomKeyStoreId: { type: 'string', min: 1, max: 64 },
-  }),
+  input: KMS_INPUTS.GenerateRandom,
   async invoke(input, ctx, svc) {
+    rejectUnsupportedMembers('GenerateRandom', input, ['Recipient']);
     if (input.CustomKeyStoreId !== undefined) {
       throw new ServiceError('CustomKeyStoreNotFoundException', `Custom key store ${input.CustomKeyStoreId} does not exist.`);
     }
@@ -25,7 +24,7 @@ export const generateRandom: Operation<GenerateRandomInput> = {
       // Optional in the model, but AWS documents no default and refuses a request without it.
       throw new ServiceError(
         'ValidationException',
-        "1 validation error detected: Value at 'numberOfBytes' failed to satisfy constraint: Member must not be null",
+        "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null",
       );
     }
     await authorizeKms(ctx, svc, { action: 'kms:GenerateRandom' });

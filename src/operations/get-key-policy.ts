@@ -1,8 +1,8 @@
 /** GetKeyPolicy: a key's policy document; the only policy name is "default" (kms-reference.md §3). */
 import { ServiceError } from '../errors';
 import { assertKeyState } from '../keys/key-states';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface GetKeyPolicyInput {
@@ -13,7 +13,7 @@ interface GetKeyPolicyInput {
 export const getKeyPolicy: Operation<GetKeyPolicyInput> = {
   name: 'GetKeyPolicy',
   readOnly: true,
-  input: structure({ KeyId: S.keyId(), PolicyName: S.policyName() }),
+  input: KMS_INPUTS.GetKeyPolicy,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:GetKeyPolicy');
     await authorizeKms(ctx, svc, { action: 'kms:GetKeyPolicy', key });

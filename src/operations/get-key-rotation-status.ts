@@ -5,9 +5,9 @@
  * cancelled (rotate-keys.md, keys pending deletion). A replica reports the setting it shares
  * with its primary.
  */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import { assertRotatableKind } from '../keys/rotate';
 import { epochSeconds, type Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface GetKeyRotationStatusInput {
@@ -17,7 +17,7 @@ interface GetKeyRotationStatusInput {
 export const getKeyRotationStatus: Operation<GetKeyRotationStatusInput> = {
   name: 'GetKeyRotationStatus',
   readOnly: true,
-  input: structure({ KeyId: S.keyId() }),
+  input: KMS_INPUTS.GetKeyRotationStatus,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:GetKeyRotationStatus');
     await authorizeKms(ctx, svc, { action: 'kms:GetKeyRotationStatus', key });

@@ -4,13 +4,13 @@
  * 24 hours; the private key is kept only wrapped by the root of trust, bound to the token, the
  * key and the chosen algorithm, and the store holds a hash of the token rather than the token.
  */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import { createHash, randomBytes } from 'node:crypto';
 import { generateWrappingKeyPair, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS } from '../crypto/import-wrapping';
 import { ServiceError } from '../errors';
 import { assertKeyState } from '../keys/key-states';
 import type { ImportTokenRecord, KeyRecord } from '../store/records';
 import { epochSeconds, type Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface GetParametersForImportInput {
@@ -50,15 +50,7 @@ export function assertExternalOrigin(key: KeyRecord): void {
 export const getParametersForImport: Operation<GetParametersForImportInput> = {
   name: 'GetParametersForImport',
   readOnly: true,
-  input: structure({
-    KeyId: S.keyId(),
-    WrappingAlgorithm: {
-      type: 'string',
-      required: true,
-      enum: ['RSAES_PKCS1_V1_5', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_256', 'SM2PKE'],
-    },
-    WrappingKeySpec: { type: 'string', required: true, enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'SM2'] },
-  }),
+  input: KMS_INPUTS.GetParametersForImport,
   async invoke(input, ctx, svc) {
     const algorithm = WRAPPING_ALGORITHMS[input.WrappingAlgorithm];
     if (algorithm === undefined) {

@@ -13,6 +13,7 @@
  *   reference): HMAC-SHA256 keyed by the material over a label and the key id, so the same
  *   material gets the same id in every Region of a multi-Region key and the id reveals nothing.
  */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { unwrapKeyMaterial, UnwrapError, WRAPPING_ALGORITHMS } from '../crypto/import-wrapping';
@@ -21,7 +22,6 @@ import { assertKeyState } from '../keys/key-states';
 import type { KeyRecord, KeyState, KeyWrite } from '../store/store';
 import { assertExternalOrigin, importTokenAad, importTokenId, isImportTokenShape } from './get-parameters-for-import';
 import type { Operation, RequestContext, Services } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface ImportKeyMaterialInput {
@@ -208,16 +208,7 @@ async function importMaterial(
 export const importKeyMaterial: Operation<ImportKeyMaterialInput> = {
   name: 'ImportKeyMaterial',
   readOnly: false,
-  input: structure({
-    KeyId: S.keyId(),
-    ImportToken: S.ciphertext(),
-    EncryptedKeyMaterial: S.ciphertext(),
-    ValidTo: { type: 'timestamp' },
-    ExpirationModel: { type: 'string', enum: ['KEY_MATERIAL_EXPIRES', 'KEY_MATERIAL_DOES_NOT_EXPIRE'] },
-    ImportType: { type: 'string', enum: ['NEW_KEY_MATERIAL', 'EXISTING_KEY_MATERIAL'] },
-    KeyMaterialDescription: { type: 'string', min: 0, max: 256, pattern: /^[a-zA-Z0-9:/_\s.-]+$/ },
-    KeyMaterialId: { type: 'string', min: 64, max: 64, pattern: /^[a-f0-9]+$/ },
-  }),
+  input: KMS_INPUTS.ImportKeyMaterial,
   async invoke(input, ctx, svc) {
     const exp = expiration(input, svc.clock.now());
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ImportKeyMaterial');

@@ -2,11 +2,11 @@
  * ListAliases: the aliases of the caller's account in this region, optionally only those of one
  * key, ordered by name and paginated (Limit 1–100, default 50).
  */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import { aliasArn } from '../keys/arn';
 import { withPredefinedAliases } from '../keys/aws-managed';
 import { epochSeconds, type Operation } from './operation';
 import { page, pageLimit } from './pagination';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface ListAliasesInput {
@@ -18,7 +18,7 @@ interface ListAliasesInput {
 export const listAliases: Operation<ListAliasesInput> = {
   name: 'ListAliases',
   readOnly: true,
-  input: structure({ KeyId: S.keyId(false), Limit: S.limit(), Marker: S.marker() }),
+  input: KMS_INPUTS.ListAliases,
   async invoke(input, ctx, svc) {
     await authorizeKms(ctx, svc, { action: 'kms:ListAliases' });
     const limit = pageLimit(input.Limit, 100, 50);

@@ -6,9 +6,9 @@
 import { noteKey } from '../audit/notes';
 import { ServiceError } from '../errors';
 import { grantIdShape, grantPage, invalidGrantId, principalShape } from './grant-common';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { pageLimit } from './pagination';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface ListGrantsInput {
@@ -23,14 +23,7 @@ interface ListGrantsInput {
 export const listGrants: Operation<ListGrantsInput> = {
   name: 'ListGrants',
   readOnly: true,
-  input: structure({
-    Limit: S.limit(),
-    Marker: S.marker(),
-    KeyId: S.keyId(),
-    GrantId: grantIdShape(),
-    GranteePrincipal: principalShape(),
-    GranteeServicePrincipal: principalShape(),
-  }),
+  input: KMS_INPUTS.ListGrants,
   async invoke(input, ctx, svc) {
     const limit = pageLimit(input.Limit, 100, 50);
     if (input.GranteePrincipal !== undefined && input.GranteeServicePrincipal !== undefined) {

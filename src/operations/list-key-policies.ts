@@ -1,7 +1,7 @@
 /** ListKeyPolicies: a key's policy names, which are always just "default" (kms-reference.md §3). */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface ListKeyPoliciesInput {
@@ -15,7 +15,7 @@ const POLICY_NAMES: readonly string[] = Object.freeze(['default']);
 export const listKeyPolicies: Operation<ListKeyPoliciesInput> = {
   name: 'ListKeyPolicies',
   readOnly: true,
-  input: structure({ KeyId: S.keyId(), Limit: S.limit(), Marker: S.marker() }),
+  input: KMS_INPUTS.ListKeyPolicies,
   async invoke(input, ctx, svc) {
     const limit = pageLimit(input.Limit, 1000, 100);
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ListKeyPolicies');

@@ -5,12 +5,12 @@
  * imported material still pending rotation. KeyMaterialState is CURRENT for the material new
  * encryptions use, NON_CURRENT for older ones (decryption only), PENDING_ROTATION for newer ones.
  */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import { ServiceError } from '../errors';
 import { assertRotatableKind } from '../keys/rotate';
 import type { KeyRecord, KeyVersionRecord } from '../store/store';
 import { epochSeconds, type Operation } from './operation';
 import { page, pageLimit } from './pagination';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface ListKeyRotationsInput {
@@ -48,12 +48,7 @@ function entry(key: KeyRecord, v: KeyVersionRecord, first: boolean): Record<stri
 export const listKeyRotations: Operation<ListKeyRotationsInput> = {
   name: 'ListKeyRotations',
   readOnly: true,
-  input: structure({
-    KeyId: S.keyId(),
-    IncludeKeyMaterial: { type: 'string', enum: ['ALL_KEY_MATERIAL', 'ROTATIONS_ONLY'] },
-    Limit: S.limit(),
-    Marker: S.marker(),
-  }),
+  input: KMS_INPUTS.ListKeyRotations,
   async invoke(input, ctx, svc) {
     const limit = pageLimit(input.Limit, 1000, 100);
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ListKeyRotations');

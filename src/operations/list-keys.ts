@@ -1,7 +1,7 @@
 /** ListKeys: the key ids and ARNs of the caller's account in this region, paginated. */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface ListKeysInput {
@@ -12,7 +12,7 @@ interface ListKeysInput {
 export const listKeys: Operation<ListKeysInput> = {
   name: 'ListKeys',
   readOnly: true,
-  input: structure({ Limit: S.limit(), Marker: S.marker() }),
+  input: KMS_INPUTS.ListKeys,
   async invoke(input, ctx, svc) {
     await authorizeKms(ctx, svc, { action: 'kms:ListKeys' });
     const limit = pageLimit(input.Limit, 1000, 100);

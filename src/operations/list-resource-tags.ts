@@ -1,7 +1,7 @@
 /** ListResourceTags: a key's tags ordered by tag key, paginated (Limit 1–50, default 50). */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface ListResourceTagsInput {
@@ -13,7 +13,7 @@ interface ListResourceTagsInput {
 export const listResourceTags: Operation<ListResourceTagsInput> = {
   name: 'ListResourceTags',
   readOnly: true,
-  input: structure({ KeyId: S.keyId(), Limit: S.limit(), Marker: S.marker() }),
+  input: KMS_INPUTS.ListResourceTags,
   async invoke(input, ctx, svc) {
     const limit = pageLimit(input.Limit, 50, 50);
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ListResourceTags');

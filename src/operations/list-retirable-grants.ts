@@ -7,9 +7,9 @@
 import { ServiceError } from '../errors';
 import { isPrincipalArn, principalAccount } from '../keys/grants';
 import { grantPage, principalShape } from './grant-common';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { pageLimit } from './pagination';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface ListRetirableGrantsInput {
@@ -24,12 +24,7 @@ const ACTION = 'kms:ListRetirableGrants';
 export const listRetirableGrants: Operation<ListRetirableGrantsInput> = {
   name: 'ListRetirableGrants',
   readOnly: true,
-  input: structure({
-    Limit: S.limit(),
-    Marker: S.marker(),
-    RetiringPrincipal: principalShape(),
-    RetiringServicePrincipal: principalShape(),
-  }),
+  input: KMS_INPUTS.ListRetirableGrants,
   async invoke(input, ctx, svc) {
     const limit = pageLimit(input.Limit, 100, 50);
     if (input.RetiringPrincipal !== undefined && input.RetiringServicePrincipal !== undefined) {
@@ -47,7 +42,7 @@ export const listRetirableGrants: Operation<ListRetirableGrantsInput> = {
     if (principal === undefined) {
       throw new ServiceError(
         'ValidationException',
-        "1 validation error detected: Value at 'retiringPrincipal' failed to satisfy constraint: Member must not be null",
+        "1 validation error detected: Value null at 'retiringPrincipal' failed to satisfy constraint: Member must not be null",
       );
     }
     if (!isPrincipalArn(principal)) throw new ServiceError('InvalidArnException', 'RetiringPrincipal must be the ARN of an AWS principal.');

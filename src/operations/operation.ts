@@ -1,6 +1,6 @@
 /**
  * What an API operation is: a name, an input shape, and a function of validated input. An
- * operation never sees HTTP (DESIGN §2); the protocol layer decodes, validates and serialises.
+ * operation never sees HTTP (docs/architecture.md §2); the protocol layer decodes, validates and serialises.
  */
 import type { AuditNotes } from '../audit/notes';
 import type { Clock } from '../clock';

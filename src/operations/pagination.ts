@@ -26,7 +26,7 @@ export function pageLimit(limit: number | undefined, max: number, dflt: number):
   if (limit > max) {
     throw new ServiceError(
       'ValidationException',
-      `1 validation error detected: Value at 'limit' failed to satisfy constraint: Member must have value less than or equal to ${max}`,
+      `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to ${max}`,
     );
   }
   return limit;

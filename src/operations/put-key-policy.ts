@@ -7,9 +7,9 @@ import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import { authorizeKms, rememberKeyPolicy } from './authorize';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { checkNewKeyPolicy } from './policy-lockout';
-import { S, structure } from './shape';
 
 interface PutKeyPolicyInput {
   KeyId: string;
@@ -21,12 +21,7 @@ interface PutKeyPolicyInput {
 export const putKeyPolicy: Operation<PutKeyPolicyInput> = {
   name: 'PutKeyPolicy',
   readOnly: false,
-  input: structure({
-    KeyId: S.keyId(),
-    PolicyName: S.policyName(),
-    Policy: S.policy(true),
-    BypassPolicyLockoutSafetyCheck: { type: 'boolean' },
-  }),
+  input: KMS_INPUTS.PutKeyPolicy,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:PutKeyPolicy');
     const bypass = input.BypassPolicyLockoutSafetyCheck === true;

@@ -8,8 +8,8 @@ import { noteKey } from '../audit/notes';
 import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
 import { authorizeKms, type KmsAuthorization } from './authorize';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { assertSymmetricUse, decryptWith, dryRunSucceeded, encryptUnder, findKeyForBlob, incorrectKey, readHeader } from './symmetric';
 
 interface ReEncryptInput {
@@ -28,18 +28,7 @@ interface ReEncryptInput {
 export const reEncrypt: Operation<ReEncryptInput> = {
   name: 'ReEncrypt',
   readOnly: true,
-  input: structure({
-    CiphertextBlob: S.ciphertext(false),
-    SourceEncryptionContext: S.encryptionContext(),
-    SourceKeyId: S.keyId(false),
-    DestinationKeyId: S.keyId(),
-    DestinationEncryptionContext: S.encryptionContext(),
-    SourceEncryptionAlgorithm: S.encryptionAlgorithm(),
-    DestinationEncryptionAlgorithm: S.encryptionAlgorithm(),
-    GrantTokens: S.grantTokens(),
-    DryRun: S.dryRun(),
-    DryRunModifiers: S.dryRunModifiers(),
-  }),
+  input: KMS_INPUTS.ReEncrypt,
   async invoke(input, ctx, svc) {
     const dest = await svc.keyring.resolve(input.DestinationKeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:ReEncryptTo');
     noteKey(ctx.audit, dest.key.arn);
@@ -51,12 +40,14 @@ export const reEncrypt: Operation<ReEncryptInput> = {
       encryptionContext: input.DestinationEncryptionContext,
       grantTokens: input.GrantTokens,
     };
-    if (input.CiphertextBlob === undefined) {
-      const ignoring = input.DryRun === true && input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true;
+    // DryRunModifiers IGNORE_CIPHERTEXT: the ciphertext, present or not, is never read (KMS API
+    // Reference, ReEncrypt).
+    const ignoring = input.DryRun === true && input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true;
+    if (input.CiphertextBlob === undefined || ignoring) {
       if (!ignoring) {
         throw new ServiceError(
           'ValidationException',
-          "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
+          "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
         );
       }
       // Without a ciphertext there is no source key: only the destination can be checked.

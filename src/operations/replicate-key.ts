@@ -7,10 +7,11 @@
  *
  * Departures from AWS, by design: AWS returns the replica in the transient `Creating` state and
  * finishes asynchronously; Keyhold writes the replica and all its material in one transaction
- * before answering (DESIGN §1.1), so ReplicaKeyMetadata already shows `Enabled`. A replica of a
+ * before answering (docs/architecture.md §1.1), so ReplicaKeyMetadata already shows `Enabled`. A replica of a
  * primary with imported material gets the primary's version rows without material and waits in
  * `PendingImport` for the same material to be imported into it, as AWS requires.
  */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import { ServiceError } from '../errors';
 import { keyArn } from '../keys/arn';
 import { assertCustomerManaged } from '../keys/aws-managed';
@@ -22,7 +23,7 @@ import { authorizeKms, rememberKeyPolicy, requestTagConditions, type CandidateKe
 import { keyMetadata } from './key-metadata';
 import type { Operation, Services } from './operation';
 import { checkNewKeyPolicy } from './policy-lockout';
-import { S, structure, type StringShape } from './shape';
+import { type StringShape } from './shape';
 import { validateTags } from './tags';
 
 interface ReplicateKeyInput {
@@ -84,14 +85,7 @@ async function replicaVersions(primary: KeyRecord, replicaArn: string, svc: Serv
 export const replicateKey: Operation<ReplicateKeyInput> = {
   name: 'ReplicateKey',
   readOnly: false,
-  input: structure({
-    KeyId: S.keyId(),
-    ReplicaRegion: regionShape(),
-    Policy: S.policy(),
-    BypassPolicyLockoutSafetyCheck: { type: 'boolean' },
-    Description: S.description(),
-    Tags: S.tags(),
-  }),
+  input: KMS_INPUTS.ReplicateKey,
   async invoke(input, ctx, svc) {
     const region = input.ReplicaRegion;
     let { key: primary } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ReplicateKey');

@@ -7,6 +7,7 @@
  * here; the authorization engine narrows them to those whose identity policies allow
  * kms:RetireGrant.
  */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import { noteKey } from '../audit/notes';
 import { ServiceError } from '../errors';
 import { isKeyId, keyArn, parseKmsArn } from '../keys/arn';
@@ -14,7 +15,6 @@ import { callerGranteeArns, forgetGrants, grantIdOfToken, mayRetireGrant } from 
 import type { GrantRecord } from '../store/records';
 import { grantIdShape, grantTokenShape, invalidGrantId } from './grant-common';
 import type { Operation, RequestContext, Services } from './operation';
-import { S, structure } from './shape';
 import { dryRunSucceeded } from './symmetric';
 import { authorizeKms } from './authorize';
 
@@ -71,12 +71,7 @@ async function namedGrant(input: RetireGrantInput, ctx: RequestContext, svc: Ser
 export const retireGrant: Operation<RetireGrantInput> = {
   name: 'RetireGrant',
   readOnly: false,
-  input: structure({
-    GrantToken: grantTokenShape(),
-    KeyId: S.keyId(false),
-    GrantId: grantIdShape(),
-    DryRun: S.dryRun(),
-  }),
+  input: KMS_INPUTS.RetireGrant,
   async invoke(input, ctx, svc) {
     const grant = await namedGrant(input, ctx, svc);
     noteKey(ctx.audit, grant.keyArn);

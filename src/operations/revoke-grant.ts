@@ -7,8 +7,8 @@
 import { noteKey } from '../audit/notes';
 import { forgetGrants } from '../keys/grants';
 import { grantIdShape, invalidGrantId } from './grant-common';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { dryRunSucceeded } from './symmetric';
 import { authorizeKms } from './authorize';
 
@@ -21,7 +21,7 @@ interface RevokeGrantInput {
 export const revokeGrant: Operation<RevokeGrantInput> = {
   name: 'RevokeGrant',
   readOnly: false,
-  input: structure({ KeyId: S.keyId(), GrantId: grantIdShape(true), DryRun: S.dryRun() }),
+  input: KMS_INPUTS.RevokeGrant,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:RevokeGrant');
     noteKey(ctx.audit, key.arn);

@@ -2,7 +2,7 @@
  * RotateKeyOnDemand: rotate now, whether or not automatic rotation is on, without moving the
  * automatic schedule (kms-reference.md §3 row 46, §14.1). At most 25 per key; refused with
  * ConflictException while an automatic rotation is due within 20 minutes or another rotation of
- * the key wins the race. Unlike AWS, the rotation completes before the response (DESIGN §1.1: a
+ * the key wins the race. Unlike AWS, the rotation completes before the response (docs/architecture.md §1.1: a
  * 200 means the new material is durable), so OnDemandRotationStartDate is never left set.
  * Keys with imported material are refused until ImportKeyMaterial can stage PENDING_ROTATION
  * material.
@@ -17,8 +17,8 @@ import {
   MAX_ON_DEMAND_ROTATIONS,
   rotateKey,
 } from '../keys/rotate';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface RotateKeyOnDemandInput {
@@ -35,7 +35,7 @@ function conflict(arn: string): ServiceError {
 export const rotateKeyOnDemand: Operation<RotateKeyOnDemandInput> = {
   name: 'RotateKeyOnDemand',
   readOnly: false,
-  input: structure({ KeyId: S.keyId() }),
+  input: KMS_INPUTS.RotateKeyOnDemand,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:RotateKeyOnDemand');
     await authorizeKms(ctx, svc, { action: 'kms:RotateKeyOnDemand', key });
@@ -62,6 +62,7 @@ export const rotateKeyOnDemand: Operation<RotateKeyOnDemandInput> = {
       if (fresh !== undefined) assertKeyState(fresh, 'rotate');
       throw conflict(key.arn);
     }
-    return { KeyId: key.arn };
+    // The key ID, not its ARN: AWS's documented response (KMS Developer Guide, ct-rotatekeyondemand).
+    return { KeyId: key.keyId };
   },
 };

@@ -3,11 +3,11 @@
  * 7–30 day window (kms-reference.md §14.2). The model allows 1–365 days; AWS documents and
  * enforces 7–30 (§6 PendingWindowInDaysType, §15 #2).
  */
+import { KMS_INPUTS } from '../model/kms-inputs';
 import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import { epochSeconds, type Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface ScheduleKeyDeletionInput {
@@ -20,24 +20,21 @@ const MAX_WINDOW_DAYS = 30;
 const DEFAULT_WINDOW_DAYS = 30;
 const DAY_MS = 86_400_000;
 
-function windowError(constraint: string): ServiceError {
+function windowError(days: number, constraint: string): ServiceError {
   return new ServiceError(
     'ValidationException',
-    `1 validation error detected: Value at 'pendingWindowInDays' failed to satisfy constraint: Member must have value ${constraint}`,
+    `1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value ${constraint}`,
   );
 }
 
 export const scheduleKeyDeletion: Operation<ScheduleKeyDeletionInput> = {
   name: 'ScheduleKeyDeletion',
   readOnly: false,
-  input: structure({
-    KeyId: S.keyId(),
-    PendingWindowInDays: { type: 'integer', min: 1, max: 365 },
-  }),
+  input: KMS_INPUTS.ScheduleKeyDeletion,
   async invoke(input, ctx, svc) {
     const days = input.PendingWindowInDays ?? DEFAULT_WINDOW_DAYS;
-    if (days < MIN_WINDOW_DAYS) throw windowError(`greater than or equal to ${MIN_WINDOW_DAYS}`);
-    if (days > MAX_WINDOW_DAYS) throw windowError(`less than or equal to ${MAX_WINDOW_DAYS}`);
+    if (days < MIN_WINDOW_DAYS) throw windowError(days, `greater than or equal to ${MIN_WINDOW_DAYS}`);
+    if (days > MAX_WINDOW_DAYS) throw windowError(days, `less than or equal to ${MAX_WINDOW_DAYS}`);
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ScheduleKeyDeletion');
     await authorizeKms(ctx, svc, { action: 'kms:ScheduleKeyDeletion', key, conditions: { 'kms:ScheduleKeyDeletionPendingWindowInDays': days } });
     assertCustomerManaged(key, 'kms:ScheduleKeyDeletion', ctx.caller);

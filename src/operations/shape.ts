@@ -1,65 +1,22 @@
 /**
- * Input shapes and their validation, following the AWS KMS model (kms-reference.md §6).
- * A shape is declared once per operation; `decodeInput` turns the parsed JSON body into typed
- * input (blobs decoded from base64, timestamps to epoch ms) and collects constraint violations
- * in AWS's message form — naming the member, never its value:
+ * Input shapes and their validation, following AWS's models. The KMS shapes are generated from
+ * the models (src/model/kms-inputs.ts, issue 8); `decodeInput` turns the parsed JSON body into
+ * typed input (blobs decoded from base64, timestamps to epoch ms) and collects every constraint
+ * violation in AWS's message form (Coral's): the offending value is quoted for ordinary members
+ * and left out for `sensitive` ones, blobs appear as Java's ByteBuffer description (their bytes
+ * never), and the errors are counted:
+ *   "1 validation error detected: Value 'alias/my-alias!' at 'aliasName' failed to satisfy
+ *    constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$"
  *   "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must
  *    have length less than or equal to 4096"
  * A wrong JSON type is a SerializationException, as awsJson1_1 servers answer.
  */
 import { ServiceError } from '../errors';
+import type { BlobShape, BooleanShape, IntegerShape, ListShape, MapShape, Shape, StringShape, StructureShape } from '../model/shape-types';
 
-interface Base {
-  readonly required?: boolean;
-}
-export interface StringShape extends Base {
-  readonly type: 'string';
-  readonly min?: number;
-  readonly max?: number;
-  readonly pattern?: RegExp;
-  readonly enum?: readonly string[];
-}
-export interface BlobShape extends Base {
-  readonly type: 'blob';
-  readonly min?: number;
-  readonly max?: number;
-}
-export interface IntegerShape extends Base {
-  readonly type: 'integer';
-  readonly min?: number;
-  readonly max?: number;
-}
-export interface BooleanShape extends Base {
-  readonly type: 'boolean';
-}
-export interface TimestampShape extends Base {
-  readonly type: 'timestamp';
-}
-export interface MapShape extends Base {
-  readonly type: 'map';
-  /** Most UTF-8 bytes of all keys and values together (a Keyhold limit; docs/compatibility.md). */
-  readonly maxBytes?: number;
-}
-export interface ListShape extends Base {
-  readonly type: 'list';
-  readonly member: Shape;
-  readonly min?: number;
-  readonly max?: number;
-}
-export interface StructureShape extends Base {
-  readonly type: 'structure';
-  readonly members: Readonly<Record<string, Shape>>;
-}
-/** One member's declared type and constraints. */
-export type Shape =
-  | StringShape
-  | BlobShape
-  | IntegerShape
-  | BooleanShape
-  | TimestampShape
-  | MapShape
-  | ListShape
-  | StructureShape;
+export type {
+  BlobShape, BooleanShape, IntegerShape, ListShape, MapShape, Shape, StringShape, StructureShape, TimestampShape,
+} from '../model/shape-types';
 
 /** Builds a structure shape. */
 export function structure(members: Record<string, Shape>, required = false): StructureShape {
@@ -76,42 +33,48 @@ function serialization(path: string): ServiceError {
   return new ServiceError('SerializationException', `Unexpected value type for member '${path}'`);
 }
 
-function lengthErrors(path: string, len: number, min: number | undefined, max: number | undefined, errors: string[]): void {
-  if (min !== undefined && len < min) {
-    errors.push(`Value at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${min}`);
-  }
-  if (max !== undefined && len > max) {
-    errors.push(`Value at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
-  }
+/** `Value '<v>' ` as AWS quotes a value, or `Value ` for a sensitive member (`Value at ...`). */
+function valuePart(shape: Shape, value: unknown): string {
+  if (shape.sensitive === true) return 'Value ';
+  if (value === null || value === undefined) return 'Value null ';
+  if (Buffer.isBuffer(value)) return `Value 'java.nio.HeapByteBuffer[pos=0 lim=${value.length} cap=${value.length}]' `;
+  if (Array.isArray(value)) return `Value '[${value.map((v) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '…')).join(', ')}]' `;
+  if (typeof value === 'string' || typeof value === 'number') return `Value '${value}' `;
+  return 'Value ';
+}
+
+function violation(shape: Shape, value: unknown, path: string, constraint: string): string {
+  return `${valuePart(shape, value)}at '${path}' failed to satisfy constraint: Member must ${constraint}`;
+}
+
+function lengthErrors(shape: Shape & { min?: number; max?: number }, value: unknown, len: number, path: string, errors: string[]): void {
+  if (shape.min !== undefined && len < shape.min) errors.push(violation(shape, value, path, `have length greater than or equal to ${shape.min}`));
+  if (shape.max !== undefined && len > shape.max) errors.push(violation(shape, value, path, `have length less than or equal to ${shape.max}`));
 }
 
 function decodeValue(shape: Shape, value: unknown, path: string, errors: string[]): unknown {
   switch (shape.type) {
     case 'string': {
       if (typeof value !== 'string') throw serialization(path);
-      lengthErrors(path, value.length, shape.min, shape.max, errors);
+      lengthErrors(shape, value, value.length, path, errors);
       if (shape.pattern !== undefined && !shape.pattern.test(value)) {
-        errors.push(`Value at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${shape.pattern.source}`);
+        errors.push(violation(shape, value, path, `satisfy regular expression pattern: ${shape.patternText ?? shape.pattern.source}`));
       }
       if (shape.enum !== undefined && !shape.enum.includes(value)) {
-        errors.push(`Value at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(', ')}]`);
+        errors.push(violation(shape, value, path, `satisfy enum value set: [${shape.enum.join(', ')}]`));
       }
       return value;
     }
     case 'blob': {
       if (typeof value !== 'string' || value.length % 4 !== 0 || !BASE64.test(value)) throw serialization(path);
       const buf = Buffer.from(value, 'base64');
-      lengthErrors(path, buf.length, shape.min, shape.max, errors);
+      lengthErrors(shape, buf, buf.length, path, errors);
       return buf;
     }
     case 'integer': {
       if (typeof value !== 'number' || !Number.isInteger(value)) throw serialization(path);
-      if (shape.min !== undefined && value < shape.min) {
-        errors.push(`Value at '${path}' failed to satisfy constraint: Member must have value greater than or equal to ${shape.min}`);
-      }
-      if (shape.max !== undefined && value > shape.max) {
-        errors.push(`Value at '${path}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}`);
-      }
+      if (shape.min !== undefined && value < shape.min) errors.push(violation(shape, value, path, `have value greater than or equal to ${shape.min}`));
+      if (shape.max !== undefined && value > shape.max) errors.push(violation(shape, value, path, `have value less than or equal to ${shape.max}`));
       return value;
     }
     case 'boolean':
@@ -138,7 +101,7 @@ function decodeValue(shape: Shape, value: unknown, path: string, errors: string[
     }
     case 'list': {
       if (!Array.isArray(value)) throw serialization(path);
-      lengthErrors(path, value.length, shape.min, shape.max, errors);
+      lengthErrors(shape, value, value.length, path, errors);
       return value.map((v, i) => decodeValue(shape.member, v, `${path}.${i + 1}.member`, errors));
     }
     case 'structure':
@@ -154,7 +117,7 @@ function decodeStructure(shape: StructureShape, body: Record<string, unknown>, p
     const path = prefix === '' ? lowerCamel(name) : `${prefix}.${lowerCamel(name)}`;
     const value = Object.prototype.hasOwnProperty.call(body, name) ? body[name] : undefined;
     if (value === undefined || value === null) {
-      if (member.required === true) errors.push(`Value at '${path}' failed to satisfy constraint: Member must not be null`);
+      if (member.required === true) errors.push(violation(member, null, path, 'not be null'));
       continue;
     }
     out[name] = decodeValue(member, value, path, errors);
@@ -179,7 +142,7 @@ export const MAX_ENCRYPTION_CONTEXT_BYTES = 8192;
 /** Common member shapes, from the KMS model (kms-reference.md §6). */
 export const S = Object.freeze({
   keyId: (required = true): StringShape => ({ type: 'string', min: 1, max: 2048, required }),
-  plaintext: (required = true): BlobShape => ({ type: 'blob', min: 1, max: 4096, required }),
+  plaintext: (required = true): BlobShape => ({ type: 'blob', min: 1, max: 4096, required, sensitive: true }),
   ciphertext: (required = true): BlobShape => ({ type: 'blob', min: 1, max: 6144, required }),
   // AWS documents no limit; 8 KiB bounds the policy conditions matched against it (issue 12 item 7).
   encryptionContext: (): MapShape => ({ type: 'map', maxBytes: MAX_ENCRYPTION_CONTEXT_BYTES }),

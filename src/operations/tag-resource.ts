@@ -6,8 +6,8 @@ import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import type { TagRecord } from '../store/records';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { MAX_TAGS_PER_KEY, validateTags } from './tags';
 import { authorizeKms, requestTagConditions } from './authorize';
 
@@ -19,7 +19,7 @@ interface TagResourceInput {
 export const tagResource: Operation<TagResourceInput> = {
   name: 'TagResource',
   readOnly: false,
-  input: structure({ KeyId: S.keyId(), Tags: S.tags(true) }),
+  input: KMS_INPUTS.TagResource,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:TagResource');
     await authorizeKms(ctx, svc, { action: 'kms:TagResource', key, conditions: requestTagConditions(input.Tags) });

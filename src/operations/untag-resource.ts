@@ -1,8 +1,8 @@
 /** UntagResource: removes tags from a key by tag key; keys it does not have are ignored. */
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface UntagResourceInput {
@@ -13,10 +13,7 @@ interface UntagResourceInput {
 export const untagResource: Operation<UntagResourceInput> = {
   name: 'UntagResource',
   readOnly: false,
-  input: structure({
-    KeyId: S.keyId(),
-    TagKeys: { type: 'list', required: true, member: { type: 'string', min: 1, max: 128 } },
-  }),
+  input: KMS_INPUTS.UntagResource,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:UntagResource');
     await authorizeKms(ctx, svc, { action: 'kms:UntagResource', key, conditions: { 'aws:TagKeys': input.TagKeys } });

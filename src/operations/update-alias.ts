@@ -7,9 +7,9 @@ import { ServiceError } from '../errors';
 import { aliasArn } from '../keys/arn';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
-import { aliasNotFound, assertAliasName } from './create-alias';
+import { aliasNotFound, assertAliasName, assertTargetIsKey } from './create-alias';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 /** How often the compare-and-swap is retried against an alias that other calls keep re-pointing. */
@@ -23,9 +23,10 @@ interface UpdateAliasInput {
 export const updateAlias: Operation<UpdateAliasInput> = {
   name: 'UpdateAlias',
   readOnly: false,
-  input: structure({ AliasName: S.aliasName(), TargetKeyId: S.keyId() }),
+  input: KMS_INPUTS.UpdateAlias,
   async invoke(input, ctx, svc) {
     assertAliasName(input.AliasName);
+    assertTargetIsKey(input.TargetKeyId);
     const { accountId } = ctx.caller;
     const arn = aliasArn(ctx.region, accountId, input.AliasName);
     // kms:UpdateAlias on the alias (identity-based policies), on the current and on the new key (§3.1).

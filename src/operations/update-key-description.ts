@@ -1,8 +1,8 @@
 /** UpdateKeyDescription: replaces a key's description; refused while the key is pending deletion. */
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface UpdateKeyDescriptionInput {
@@ -14,7 +14,7 @@ interface UpdateKeyDescriptionInput {
 export const updateKeyDescription: Operation<UpdateKeyDescriptionInput> = {
   name: 'UpdateKeyDescription',
   readOnly: false,
-  input: structure({ KeyId: S.keyId(), Description: S.description(true) }),
+  input: KMS_INPUTS.UpdateKeyDescription,
   async invoke(input, ctx, svc) {
     const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:UpdateKeyDescription');
     await authorizeKms(ctx, svc, { action: 'kms:UpdateKeyDescription', key });

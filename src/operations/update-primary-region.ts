@@ -13,9 +13,9 @@ import { keyArn } from '../keys/arn';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import type { KeyWrite } from '../store/store';
+import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { assertMultiRegionPrimary, regionShape } from './replicate-key';
-import { S, structure } from './shape';
 import { authorizeKms } from './authorize';
 
 interface UpdatePrimaryRegionInput {
@@ -28,7 +28,7 @@ const MAX_ATTEMPTS = 3;
 export const updatePrimaryRegion: Operation<UpdatePrimaryRegionInput> = {
   name: 'UpdatePrimaryRegion',
   readOnly: false,
-  input: structure({ KeyId: S.keyId(), PrimaryRegion: regionShape() }),
+  input: KMS_INPUTS.UpdatePrimaryRegion,
   async invoke(input, ctx, svc) {
     const region = input.PrimaryRegion;
     let { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:UpdatePrimaryRegion');

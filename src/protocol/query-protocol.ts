@@ -23,6 +23,8 @@ export interface QueryService {
   readonly version: string;
   readonly xmlNamespace: string;
   readonly operations: Readonly<Record<string, Operation>>;
+  /** Every Action AWS models (src/model/operations.ts): unimplemented ones answer UnsupportedOperationException (issue 8). */
+  readonly modelled?: ReadonlySet<string>;
 }
 
 /** Query services by SigV4 signing name, e.g. { iam: …, sts: … }. */
@@ -78,6 +80,9 @@ export function findQueryOperation(service: QueryService, params: ReadonlyMap<st
   const action = params.get('Action');
   const op = action === undefined ? undefined : queryOperationNamed(service, action);
   if (op !== undefined) return op;
+  if (action !== undefined && service.modelled?.has(action) === true) {
+    throw new ServiceError('UnsupportedOperationException', `${action} is not supported by Keyhold. See docs/compatibility.md for the operations it does not implement.`);
+  }
   throw new ServiceError(
     'UnknownOperationException',
     `Could not find operation ${action === undefined ? '(none)' : quote(action)} for version ${quote(params.get('Version') ?? service.version)}`,

@@ -156,6 +156,7 @@ export class SigV4Verifier<C extends SigningCredential> {
     const time = requestTime(h);
     requireSigned(auth.signedHeaders, 'host', "'Host' or ':authority'");
     requireSigned(auth.signedHeaders, time.header, time.header === 'date' ? "'Date'" : "'X-Amz-Date'");
+    requireAmzHeadersSigned(raw, auth.signedHeaders);
 
     this.#checkScope(scope, time.amzDate);
     this.#checkSkew(time);
@@ -461,6 +462,14 @@ function parseAuthorization(value: string, hasDate: boolean): ParsedAuthorizatio
         signedHeaders = param(signedHeaders, value.slice(eq + 1, e), 'SignedHeaders');
       } else if (value.startsWith('Signature=', s)) {
         signature = param(signature, value.slice(eq + 1, e), 'Signature');
+      } else {
+        // SigV4 defines exactly three parameters; anything else is a client that signs
+        // differently (or a forged header), refused rather than silently ignored (issue 8).
+        throw new ServiceError(
+          'IncompleteSignatureException',
+          `Authorization header has an unsupported parameter ${quote(value.slice(s, eq).trim())}; ` +
+            "only 'Credential', 'SignedHeaders' and 'Signature' are allowed.",
+        );
       }
     }
     pos = end + 1;
@@ -612,6 +621,22 @@ function requireSigned(signedHeaders: string, name: string, label: string): void
       'IncompleteSignatureException',
       `${label} must be a 'SignedHeader' in the AWS Authorization.`,
     );
+  }
+}
+
+/**
+ * Every `x-amz-*` header the request carries must be signed, as AWS requires: otherwise a
+ * captured request could be replayed within the skew window with another X-Amz-Target (say
+ * DescribeKey as DisableKey) and the same signature. AWS answers with InvalidSignatureException
+ * (SignatureDoesNotMatch over Query) naming the header. `x-amzn-*` (trace ids) is another prefix.
+ */
+function requireAmzHeadersSigned(raw: readonly string[], signedHeaders: string): void {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length < 7 || (name.charCodeAt(0) | 0x20) !== 0x78 /* x */) continue;
+    const lower = name.toLowerCase();
+    if (!lower.startsWith('x-amz-') || listHas(signedHeaders, lower)) continue;
+    throw new ServiceError('InvalidSignatureException', `${quote(lower)} must be a 'SignedHeader' in the AWS Authorization.`);
   }
 }
 

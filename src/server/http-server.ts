@@ -15,7 +15,7 @@ import { INTERNAL_MESSAGE, ServiceError, toServiceError } from '../errors';
 import type { CredentialCache, ResolvedCredential } from '../identity/credentials';
 import type { RequestContext, Services } from '../operations/operation';
 import { errorBody } from '../protocol/error-writer';
-import { findOperation, invokeJson, parseJsonBody, type JsonServices } from '../protocol/json-protocol';
+import { checkJsonRequest, findOperation, invokeJson, parseJsonBody, type JsonServices } from '../protocol/json-protocol';
 import {
   XML_TYPE, findQueryOperation, invokeQuery, isQueryRequest, parseForm, queryErrorResponse, queryOperationNamed, queryParameters, scopeService,
   type QueryService, type QueryServices,
@@ -60,7 +60,7 @@ export interface ServerDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
-  /** The audit trail (DESIGN §3 step 5); absent = off (KEYHOLD_AUDIT=off). */
+  /** The audit trail (docs/architecture.md §3 step 5); absent = off (KEYHOLD_AUDIT=off). */
   readonly audit?: AuditRecorder;
   /** Certificate and key: serve HTTPS; absent = plain HTTP. */
   readonly tls?: TlsFiles;
@@ -222,6 +222,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       const auth = await authenticate(req, body);
       record?.authenticated(auth.credential.caller, auth.region);
       const target = req.headers['x-amz-target'];
+      checkJsonRequest(req.url, req.headers['content-type']);
       const { service, op } = findOperation(typeof target === 'string' ? target : undefined, jsonServices);
       opName = op.name;
       record?.identified(auth.credential.caller, auth.region, service.signingName, op);
@@ -251,7 +252,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       try {
         await record.finish(out, failure);
       } catch (e) {
-        // Fail closed: no answer leaves without its durable audit record (DESIGN §1 promise 2).
+        // Fail closed: no answer leaves without its durable audit record (docs/architecture.md §1 promise 2).
         logger.error({ requestId, operation: opName, err: e }, 'audit record could not be written: answering with an error');
         if (failure === undefined || failure.status < 500) failure = new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
       }

@@ -1,5 +1,5 @@
 /**
- * The audit-log port (DESIGN §5, issue 4): the durable, hash-chained CloudTrail trail and its
+ * The audit-log port (docs/architecture.md §5, issue 4): the durable, hash-chained CloudTrail trail and its
  * signed digests, as the audit writer threads, `LookupEvents` and `keyhold audit verify|export`
  * see it. Synchronous on purpose: the SQLite adapter runs inside a worker thread (writes) or
  * answers small indexed queries (reads), so nothing here ever blocks an event loop on fsync.

@@ -148,6 +148,15 @@ export interface IdentityStore {
 
   // Accounts and Organizations ---------------------------------------------------------------
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
+  /** The account's IAM account alias, if it has one. */
+  getAccountAlias(accountId: string): Promise<string | undefined>;
+  /**
+   * Gives the account this alias, replacing the one it had, in one transaction. 'taken' (and no
+   * change) when another account holds the alias.
+   */
+  setAccountAlias(accountId: string, alias: string): Promise<'set' | 'taken'>;
+  /** Removes the account's alias if it is `alias`; false when it is not. */
+  deleteAccountAlias(accountId: string, alias: string): Promise<boolean>;
   /** Creates an account; false when the id is taken. */
   createAccount(account: AccountRecord): Promise<boolean>;
   /** Sets name/email of an existing account when they are still unset. */

@@ -1,5 +1,5 @@
 /**
- * The Store port (DESIGN §5): one small async interface over everything Keyhold persists.
+ * The Store port (docs/architecture.md §5): one small async interface over everything Keyhold persists.
  * Each method is atomic on its own, so a SQL transaction never spans an `await` in a caller;
  * that keeps the SQLite and PostgreSQL implementations interchangeable. Keys are identified by
  * ARN (a multi-Region key has one row per Region under one key id).

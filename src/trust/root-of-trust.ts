@@ -1,5 +1,5 @@
 /**
- * The root-of-trust port (DESIGN §6): wraps and unwraps secrets (key material, access-key
+ * The root-of-trust port (docs/architecture.md §6): wraps and unwraps secrets (key material, access-key
  * secrets) under a domain key that the rest of Keyhold never sees. Implementations: `local`
  * (sealed key file) now; `pkcs11` (HSM) follows behind the same interface.
  */

@@ -1,5 +1,5 @@
 /**
- * Imports point downward only (DESIGN §2): server -> protocol -> operations -> {keys, policy,
+ * Imports point downward only (docs/architecture.md §2): server -> protocol -> operations -> {keys, policy,
  * identity, audit, crypto, lifecycle} -> {store, trust}. Only main.ts and cli/ choose concrete
  * adapters; crypto/ imports nothing from the project; only store/sqlite imports better-sqlite3.
  */
@@ -17,7 +17,7 @@ const RANK: Readonly<Record<string, number>> = {
   operations: 3,
   keys: 2, policy: 2, identity: 2, audit: 2, crypto: 2, lifecycle: 2,
   store: 1, trust: 1,
-  errors: 0, clock: 0, config: 0,
+  errors: 0, clock: 0, config: 0, model: 0,
 };
 
 function files(dir: string): string[] {
@@ -33,7 +33,7 @@ function layer(file: string): string {
   return top.replace(/\.ts$/, '');
 }
 
-test('source imports respect the layer order of DESIGN §2', () => {
+test('source imports respect the layer order of docs/architecture.md §2', () => {
   const violations: string[] = [];
   for (const file of files(SRC)) {
     const from = layer(file);

@@ -1,5 +1,5 @@
 /**
- * One CloudTrail record per API request (issue 4, DESIGN §1 promise 2): every KMS operation in
+ * One CloudTrail record per API request (issue 4, docs/architecture.md §1 promise 2): every KMS operation in
  * the registry, driven through @aws-sdk/client-kms against a real server, yields exactly one
  * well-formed record — allowed, denied (another account's key), failed (validation), and
  * requests that never authenticate (wrong secret, unknown access key) or name no operation.

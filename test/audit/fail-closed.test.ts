@@ -1,5 +1,5 @@
 /**
- * Fail closed (DESIGN §1 promise 2): while the trail cannot be written — here another process
+ * Fail closed (docs/architecture.md §1 promise 2): while the trail cannot be written — here another process
  * holds its write lock past the writer's busy timeout — no request is answered with success:
  * reads get a 500 and no result, mutating requests get a 503 and change nothing (their intent
  * could not be written, so they never ran), and once the writer is known to be failing they are

@@ -1,5 +1,5 @@
 /**
- * The trail under `kill -9` (DESIGN §1 promise 2): concurrent CreateKey / Encrypt / failing
+ * The trail under `kill -9` (docs/architecture.md §1 promise 2): concurrent CreateKey / Encrypt / failing
  * DescribeKey load on a two-worker server, SIGKILL of the primary and every worker at a random
  * moment, restart on the same data directory, several rounds. Afterwards every request that got
  * an answer (success or client error) has exactly one record, no request has two, no intent is

@@ -165,7 +165,7 @@ describe('AWS CLI v2: rotation, import, multi-Region and AWS managed keys', () =
     near(status.NextRotationDate, enabledAt + 180 * DAY);
 
     const rotated = await cli.json(['kms', 'rotate-key-on-demand', '--key-id', key.KeyId]);
-    assert.deepEqual(rotated, { KeyId: key.Arn });
+    assert.deepEqual(rotated, { KeyId: key.KeyId });
     const rotations = await cli.json(['kms', 'list-key-rotations', '--key-id', key.KeyId]);
     assert.equal(rotations.Truncated, false);
     assert.equal(rotations.Rotations.length, 1);

@@ -1,6 +1,6 @@
 /**
  * The AWS CLI v2 (Debian package `awscli`, /usr/bin/aws) against Keyhold, configured only by the
- * shared-credentials file the first start writes and `--endpoint-url` (DESIGN §7, README quick
+ * shared-credentials file the first start writes and `--endpoint-url` (docs/architecture.md §7, README quick
  * start). Nothing is skipped: without /usr/bin/aws this test fails.
  */
 import assert from 'node:assert/strict';

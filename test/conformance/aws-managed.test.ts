@@ -315,10 +315,10 @@ describe('AWS managed keys', () => {
 
     // The alias/aws/ names themselves cannot be created, re-pointed or deleted.
     const reserved = 'Alias names beginning with "alias/aws/" are reserved for AWS managed keys.';
-    await rejects(kms.send(new CreateAliasCommand({ AliasName: 'alias/aws/ssm', TargetKeyId: customer.KeyId })), 'InvalidAliasNameException', reserved);
-    await rejects(kms.send(new UpdateAliasCommand({ AliasName: 'alias/aws/ssm', TargetKeyId: customer.KeyId })), 'InvalidAliasNameException', reserved);
-    await rejects(kms.send(new DeleteAliasCommand({ AliasName: 'alias/aws/ssm' })), 'InvalidAliasNameException', reserved);
-    await rejects(kms.send(new DeleteAliasCommand({ AliasName: 'alias/aws/glue' })), 'InvalidAliasNameException', reserved);
+    await rejects(kms.send(new CreateAliasCommand({ AliasName: 'alias/aws/ssm', TargetKeyId: customer.KeyId })), 'NotAuthorizedException', reserved);
+    await rejects(kms.send(new UpdateAliasCommand({ AliasName: 'alias/aws/ssm', TargetKeyId: customer.KeyId })), 'NotAuthorizedException', reserved);
+    await rejects(kms.send(new DeleteAliasCommand({ AliasName: 'alias/aws/ssm' })), 'NotAuthorizedException', reserved);
+    await rejects(kms.send(new DeleteAliasCommand({ AliasName: 'alias/aws/glue' })), 'NotAuthorizedException', reserved);
     assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/ssm' }))).KeyMetadata!.KeyId, m.KeyId);
   });
 

@@ -196,12 +196,12 @@ describe('symmetric cryptography', () => {
     await rejects(
       kms.send(new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: 1025 })),
       'ValidationException',
-      "1 validation error detected: Value at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024",
+      "1 validation error detected: Value '1025' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024",
     );
     await rejects(
       kms.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_512' as never })),
       'ValidationException',
-      "1 validation error detected: Value at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]",
+      "1 validation error detected: Value 'AES_512' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]",
     );
   });
 
@@ -246,7 +246,7 @@ describe('symmetric cryptography', () => {
     await rejects(
       kms.send(new GenerateRandomCommand({ NumberOfBytes: 0 })),
       'ValidationException',
-      "1 validation error detected: Value at 'numberOfBytes' failed to satisfy constraint: Member must have value greater than or equal to 1",
+      "1 validation error detected: Value '0' at 'numberOfBytes' failed to satisfy constraint: Member must have value greater than or equal to 1",
     );
   });
 

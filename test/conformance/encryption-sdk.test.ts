@@ -1,7 +1,7 @@
 /**
  * The AWS Encryption SDK for JavaScript (@aws-crypto/client-node) with a KMS keyring pointed at
  * Keyhold: the keyring calls GenerateDataKey, Encrypt and Decrypt with key ARNs, unmodified
- * (DESIGN §1 promise 4).
+ * (docs/architecture.md §1 promise 4).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

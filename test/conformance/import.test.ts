@@ -381,7 +381,7 @@ describe('importing key material', () => {
       await rejects(
         send({ ExpirationModel: 'NEVER' as never, ValidTo: new Date(Date.now() + DAY) }),
         'ValidationException',
-        "1 validation error detected: Value at 'expirationModel' failed to satisfy constraint: Member must satisfy enum value set: [KEY_MATERIAL_EXPIRES, KEY_MATERIAL_DOES_NOT_EXPIRE]",
+        "1 validation error detected: Value 'NEVER' at 'expirationModel' failed to satisfy constraint: Member must satisfy enum value set: [KEY_MATERIAL_EXPIRES, KEY_MATERIAL_DOES_NOT_EXPIRE]",
       );
       assert.equal((await d.state(k.id)).KeyState, 'PendingImport', 'nothing was imported');
       const validTo = new Date(Math.floor((Date.now() + 364 * DAY) / 1000) * 1000);
@@ -420,7 +420,7 @@ describe('importing key material', () => {
       await rejects(
         get('RSAES_OAEP_SHA_256', 'RSA_1024' as WrappingKeySpec),
         'ValidationException',
-        "1 validation error detected: Value at 'wrappingKeySpec' failed to satisfy constraint: Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, SM2]",
+        "1 validation error detected: Value 'RSA_1024' at 'wrappingKeySpec' failed to satisfy constraint: Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, SM2]",
       );
       await rejects(get('RSAES_OAEP_SHA_256', 'RSA_2048', 'alias/some-alias'), 'NotFoundException', 'Invalid keyId alias/some-alias');
       const missing = `arn:aws:kms:${server.region}:${server.accountId}:key/00000000-0000-4000-8000-000000000000`;

@@ -281,17 +281,17 @@ describe('multi-Region keys', () => {
     await rejects(
       kms[US].send(new ReplicateKeyCommand({ KeyId: id, ReplicaRegion: 'Mars' })),
       'ValidationException',
-      "1 validation error detected: Value at 'replicaRegion' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-z]+-){2,3}\\d+$",
+      "1 validation error detected: Value 'Mars' at 'replicaRegion' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-z]+-){2,3}\\d+$",
     );
     await rejects(
       kms[US].send(new ReplicateKeyCommand({ KeyId: id, ReplicaRegion: 'abcdefghijklmnop-abcdefghijklmnop-1' })),
       'ValidationException',
-      "1 validation error detected: Value at 'replicaRegion' failed to satisfy constraint: Member must have length less than or equal to 32",
+      "1 validation error detected: Value 'abcdefghijklmnop-abcdefghijklmnop-1' at 'replicaRegion' failed to satisfy constraint: Member must have length less than or equal to 32",
     );
     await rejects(
       kms[US].send(new ReplicateKeyCommand({ KeyId: id, ReplicaRegion: undefined as unknown as string })),
       'ValidationException',
-      "1 validation error detected: Value at 'replicaRegion' failed to satisfy constraint: Member must not be null",
+      "1 validation error detected: Value null at 'replicaRegion' failed to satisfy constraint: Member must not be null",
     );
     const missing = `mrk-${randomBytes(16).toString('hex')}`;
     await rejects(
@@ -389,7 +389,7 @@ describe('multi-Region keys', () => {
     await rejects(
       kms[US].send(new UpdatePrimaryRegionCommand({ KeyId: id, PrimaryRegion: 'nowhere' })),
       'ValidationException',
-      "1 validation error detected: Value at 'primaryRegion' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-z]+-){2,3}\\d+$",
+      "1 validation error detected: Value 'nowhere' at 'primaryRegion' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-z]+-){2,3}\\d+$",
     );
     // Both keys must be Enabled when it starts (developer guide, multi-region-update).
     await kms[EU].send(new DisableKeyCommand({ KeyId: id }));

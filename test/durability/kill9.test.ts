@@ -1,5 +1,5 @@
 /**
- * Durability under `kill -9` (DESIGN §1 promise 1): concurrent CreateKey/Encrypt load against a
+ * Durability under `kill -9` (docs/architecture.md §1 promise 1): concurrent CreateKey/Encrypt load against a
  * two-worker server, SIGKILL of the primary and every worker at a random moment, restart on the
  * same data directory, five rounds; then every acknowledged CreateKey must exist and every
  * acknowledged ciphertext must decrypt to its plaintext.

@@ -17,7 +17,12 @@ export async function rejects(p: Promise<unknown>, name: string, message?: strin
   });
 }
 
-/** A ValidationException message in AWS's form, for one `member` failing `constraint`. */
-export function validation(member: string, constraint: string): string {
-  return `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must ${constraint}`;
+/**
+ * A ValidationException message in AWS's form, for one `member` failing `constraint`: the value
+ * quoted (`Value 'x' at ...`), `null` for a missing member (`Value null at ...`), or left out for a
+ * sensitive member (`value` omitted: `Value at ...`).
+ */
+export function validation(member: string, constraint: string, value?: string | number | null): string {
+  const v = value === undefined ? '' : value === null ? 'null ' : `'${value}' `;
+  return `1 validation error detected: Value ${v}at '${member}' failed to satisfy constraint: Member must ${constraint}`;
 }

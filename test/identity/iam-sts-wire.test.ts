@@ -75,19 +75,22 @@ describe('IAM and STS over the Query protocol', () => {
     assert.equal(xml(await ok(iam('GetUser', { UserName: 'Wire-Dup' })), 'UserName'), 'wire-dup');
   });
 
-  test('a member breaking its pattern is ValidationError naming the member, not the value', async () => {
+  test('a member breaking its pattern is ValidationError quoting the value, as AWS does', async () => {
     const a = await iam('CreateUser', { UserName: 'bad name!' });
     const e = queryError(a);
     assert.equal(e.status, 400);
     assert.equal(e.code, 'ValidationError');
-    assert.equal(e.message, "1 validation error detected: Value at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[\\w+=,.@-]+$");
-    assert.ok(!a.body.includes('bad name'));
+    assert.equal(e.message, "1 validation error detected: Value 'bad name!' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[\\w+=,.@-]+$");
   });
 
-  test('an unknown Action is InvalidAction', async () => {
-    const e = queryError(await iam('CreateLoginProfile', { UserName: 'x' }));
+  test('an unknown Action is InvalidAction; a modelled one Keyhold lacks is UnsupportedOperationException', async () => {
+    const e = queryError(await iam('CreateLoginProfileX', { UserName: 'x' }));
     assert.equal(e.status, 400);
     assert.equal(e.code, 'InvalidAction');
+    const u = queryError(await iam('CreateSAMLProvider', { Name: 'x' }));
+    assert.equal(u.status, 400);
+    assert.equal(u.code, 'UnsupportedOperationException');
+    assert.equal(u.message, 'CreateSAMLProvider is not supported by Keyhold. See docs/compatibility.md for the operations it does not implement.');
   });
 
   test('authentication errors use the Query codes: MissingAuthenticationToken, SignatureDoesNotMatch, InvalidClientTokenId', async () => {
@@ -280,7 +283,7 @@ describe('IAM and STS over the Query protocol', () => {
     assert.deepEqual(tooLong, { status: 400, type: 'Sender', code: 'ValidationError', message: 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.' });
     const tooShort = queryError(await sts('AssumeRole', { RoleArn: roleArn, RoleSessionName: 'sess', DurationSeconds: 899 }, fay));
     assert.equal(tooShort.code, 'ValidationError');
-    assert.match(tooShort.message as string, /Value at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900/);
+    assert.match(tooShort.message as string, /Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900/);
     const badTrust = queryError(await iam('CreateRole', { RoleName: 'wire-bad', AssumeRolePolicyDocument: policy(allow('sts:AssumeRole')) }));
     assert.equal(badTrust.code, 'MalformedPolicyDocument');
     const kmsTrust = queryError(await iam('CreateRole', {

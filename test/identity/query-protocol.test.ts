@@ -49,8 +49,8 @@ test('decoded parameters are validated like JSON input: ValidationException name
     assert.equal(e.name, 'ValidationException');
     assert.equal(
       e.message,
-      "2 validation errors detected: Value at 'name' failed to satisfy constraint: Member must not be null; " +
-        "Value at 'count' failed to satisfy constraint: Member must have value less than or equal to 5",
+      "2 validation errors detected: Value null at 'name' failed to satisfy constraint: Member must not be null; " +
+        "Value '9' at 'count' failed to satisfy constraint: Member must have value less than or equal to 5",
     );
     return true;
   });

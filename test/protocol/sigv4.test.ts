@@ -144,6 +144,15 @@ for (const vector of suite.vectors) {
   const verifier = suiteVerifier(vector.sessionToken);
   const secrets = [suite.secretAccessKey, signatureOf(request), ...(vector.sessionToken ? [vector.sessionToken] : [])];
   const signedHeaders = /SignedHeaders=([^,]+)/.exec(header(request, 'authorization')!)![1]!.split(';');
+  // The suite's post-sts-header-after adds X-Amz-Security-Token after signing. AWS's services
+  // (and Keyhold, issue 8) require every x-amz-* header to be signed, so it must be refused.
+  const unsignedAmz = request.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase().startsWith('x-amz-') && !signedHeaders.includes(h.toLowerCase()));
+  if (unsignedAmz.length > 0) {
+    test(`SigV4 suite ${vector.name}: an unsigned ${unsignedAmz[0]} header is refused with InvalidSignatureException`, () => {
+      expectError(() => verifier.verify(request), 'InvalidSignatureException', `'${unsignedAmz[0]!.toLowerCase()}' must be a 'SignedHeader' in the AWS Authorization.`, secrets);
+    });
+    continue;
+  }
   // With x-amz-content-sha256 present, a body change is caught by that header before the HMAC.
   const bodyTamperMessage =
     header(request, 'x-amz-content-sha256') === undefined ? MISMATCH : CONTENT_SHA256_MISMATCH;
@@ -653,4 +662,35 @@ test('@aws-sdk/client-kms over HTTP is verified from Node rawHeaders', async () 
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
   assert.deepEqual(seen, ['arn:aws:iam::111122223333:user/alice', 'InvalidSignatureException']);
+});
+
+// Issue 8: wire strictness.
+
+test('an unsigned X-Amz-Target is refused: a captured DescribeKey cannot be replayed as DisableKey', async () => {
+  const req = await signKms({ target: 'TrentService.DescribeKey', unsignableHeaders: new Set(['x-amz-target']) });
+  assert.ok(!/SignedHeaders=[^,]*x-amz-target/.test(header(req, 'authorization')!));
+  const replayed = withHeader(req, 'x-amz-target', () => 'TrentService.DisableKey');
+  for (const r of [req, replayed]) {
+    expectError(() => kmsVerifier().verify(r), 'InvalidSignatureException', "'x-amz-target' must be a 'SignedHeader' in the AWS Authorization.", [signatureOf(req)]);
+  }
+});
+
+test('every unsigned x-amz-* header is refused, whatever its case; x-amzn-* (trace ids) need no signature', async () => {
+  const req = await signKms();
+  const extra = { ...req, rawHeaders: [...req.rawHeaders, 'X-Amz-Meta-Extra', 'v'] };
+  expectError(() => kmsVerifier().verify(extra), 'InvalidSignatureException', "'x-amz-meta-extra' must be a 'SignedHeader' in the AWS Authorization.");
+  const traced = { ...req, rawHeaders: [...req.rawHeaders, 'X-Amzn-Trace-Id', 'Root=1-5759e988-bd862e3fe1be46a994272793'] };
+  assert.equal(kmsVerifier().verify(traced).service, 'kms');
+});
+
+test('an unknown parameter in the Authorization header is refused with IncompleteSignatureException', async () => {
+  const req = await signKms();
+  const sig = signatureOf(req);
+  const extra = withHeader(req, 'authorization', (v) => `${v}, Extra=1`);
+  expectError(
+    () => kmsVerifier().verify(extra),
+    'IncompleteSignatureException',
+    "Authorization header has an unsupported parameter 'Extra'; only 'Credential', 'SignedHeaders' and 'Signature' are allowed.",
+    [sig],
+  );
 });

@@ -1,5 +1,5 @@
 /**
- * Operator behaviour of `bin/keyhold serve` (DESIGN §7, issue 2 "Project and operator
+ * Operator behaviour of `bin/keyhold serve` (docs/architecture.md §7, issue 2 "Project and operator
  * interface"): SIGTERM drains in-flight requests and exits 0; one server per data directory;
  * `keyhold credentials create` before the first start and on a live directory; secrets are
  * stored wrapped; file modes; /healthz; and the wire-level errors for bad requests, signed with

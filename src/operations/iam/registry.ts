@@ -8,11 +8,13 @@ import { attachGroupPolicy } from './attach-group-policy';
 import { attachRolePolicy } from './attach-role-policy';
 import { attachUserPolicy } from './attach-user-policy';
 import { createAccessKey } from './create-access-key';
+import { createAccountAlias } from './create-account-alias';
 import { createGroup } from './create-group';
 import { createPolicy } from './create-policy';
 import { createRole } from './create-role';
 import { createUser } from './create-user';
 import { deleteAccessKey } from './delete-access-key';
+import { deleteAccountAlias } from './delete-account-alias';
 import { deleteRole } from './delete-role';
 import { deleteUser } from './delete-user';
 import { deleteUserPolicy } from './delete-user-policy';
@@ -21,6 +23,7 @@ import { getRole } from './get-role';
 import { getUser } from './get-user';
 import { getUserPolicy } from './get-user-policy';
 import { listAccessKeys } from './list-access-keys';
+import { listAccountAliases } from './list-account-aliases';
 import { listUsers } from './list-users';
 import { putGroupPolicy } from './put-group-policy';
 import { putRolePolicy } from './put-role-policy';
@@ -36,11 +39,13 @@ export const IAM_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   AttachRolePolicy: attachRolePolicy,
   AttachUserPolicy: attachUserPolicy,
   CreateAccessKey: createAccessKey,
+  CreateAccountAlias: createAccountAlias,
   CreateGroup: createGroup,
   CreatePolicy: createPolicy,
   CreateRole: createRole,
   CreateUser: createUser,
   DeleteAccessKey: deleteAccessKey,
+  DeleteAccountAlias: deleteAccountAlias,
   DeleteRole: deleteRole,
   DeleteUser: deleteUser,
   DeleteUserPolicy: deleteUserPolicy,
@@ -49,6 +54,7 @@ export const IAM_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   GetUser: getUser,
   GetUserPolicy: getUserPolicy,
   ListAccessKeys: listAccessKeys,
+  ListAccountAliases: listAccountAliases,
   ListUsers: listUsers,
   PutGroupPolicy: putGroupPolicy,
   PutRolePolicy: putRolePolicy,

@@ -88,7 +88,7 @@ async function sessionPolicies(input: Input, svc: Services, roleAccountId: strin
   const arns: string[] = [];
   for (const d of input.PolicyArns ?? []) {
     const arn = d.arn;
-    if (arn === undefined) throw validation("1 validation error detected: Value at 'policyArns.member.arn' failed to satisfy constraint: Member must not be null");
+    if (arn === undefined) throw validation("1 validation error detected: Value null at 'policyArns.member.arn' failed to satisfy constraint: Member must not be null");
     const customer = await svc.store.identity.getManagedPolicy(arn);
     if (!AWS_MANAGED_POLICIES.has(arn) && (customer === undefined || customer.accountId !== roleAccountId)) {
       throw new ServiceError('MalformedPolicyDocumentException', `Policy ${arn} does not exist or is not attachable.`);
@@ -131,7 +131,7 @@ export const assumeRole: Operation<Input> = {
       new ServiceError('AccessDeniedException', `User: ${caller.principalArn} is not authorized to perform: ${action} on resource: ${input.RoleArn}`);
 
     const parsed = parseRoleArn(input.RoleArn);
-    if (parsed === undefined) throw validation("1 validation error detected: Value at 'roleArn' failed to satisfy constraint: Member must be a role ARN");
+    if (parsed === undefined) throw validation(`1 validation error detected: Value '${input.RoleArn}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN`);
     // A role that does not exist is denied like one that does not trust the caller (no existence oracle).
     const role = await svc.store.identity.getIamEntity(parsed.accountId, 'role', parsed.name);
     if (role === undefined || role.path !== parsed.path || role.assumeRolePolicy === null) throw denied('sts:AssumeRole');

@@ -238,9 +238,19 @@ export const SQLITE_MIGRATIONS: readonly (readonly [number, string])[] = Object.
     `,
   ],
   [
+    4,
+    // IAM account aliases (issue 8): at most one per account, unique across the deployment as
+    // AWS's are across AWS (IAM API Reference, CreateAccountAlias).
+    `
+    CREATE TABLE account_aliases (
+      account_id TEXT PRIMARY KEY REFERENCES accounts(account_id),
+      alias TEXT NOT NULL UNIQUE
+    );
+    `,
+  ],
+  [
     5,
-    // Grants bind to the grantee's unique id (issue 12 item 8). Numbered 5, not 4, to leave 4 to
-    // the account-alias migration of a parallel branch; the runner applies every missing number.
+    // Grants bind to the grantee's unique id (issue 12 item 8).
     `
     ALTER TABLE grants ADD COLUMN grantee_principal_id TEXT;
     `,

@@ -158,6 +158,24 @@ export class SqliteIdentityStore implements IdentityStore {
     return r === undefined ? undefined : accountFromRow(r);
   }
 
+  async getAccountAlias(accountId: string): Promise<string | undefined> {
+    const r = this.#stmt('SELECT alias FROM account_aliases WHERE account_id = ?').get(accountId) as { alias: string } | undefined;
+    return r?.alias;
+  }
+
+  async setAccountAlias(accountId: string, alias: string): Promise<'set' | 'taken'> {
+    return this.#write(() => {
+      const holder = this.#stmt('SELECT account_id FROM account_aliases WHERE alias = ?').get(alias) as { account_id: string } | undefined;
+      if (holder !== undefined && holder.account_id !== accountId) return 'taken';
+      this.#stmt('INSERT INTO account_aliases (account_id, alias) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET alias = excluded.alias').run(accountId, alias);
+      return 'set';
+    });
+  }
+
+  async deleteAccountAlias(accountId: string, alias: string): Promise<boolean> {
+    return this.#write(() => this.#stmt('DELETE FROM account_aliases WHERE account_id = ? AND alias = ?').run(accountId, alias).changes > 0);
+  }
+
   async createAccount(a: AccountRecord): Promise<boolean> {
     return this.#write(
       () =>

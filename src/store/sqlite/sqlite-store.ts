@@ -1,7 +1,7 @@
 /**
  * SQLite implementation of the Store (better-sqlite3 12, WAL). Several worker processes open the
  * same file; writes are short transactions with a busy timeout. `synchronous=FULL` makes every
- * acknowledged key change survive power loss, not only a process crash (DESIGN §1.1), and
+ * acknowledged key change survive power loss, not only a process crash (docs/architecture.md §1.1), and
  * `secure_delete` overwrites the pages of deleted key material.
  */
 import Database from 'better-sqlite3';

@@ -1,0 +1,27 @@
+/**
+ * IAM CreateAccountAlias: gives the caller's account an alias, replacing the one it had (an
+ * account has at most one). An alias another account holds is EntityAlreadyExists, as AWS's are
+ * unique across AWS (IAM API Reference, CreateAccountAlias).
+ */
+import { ServiceError } from '../../errors';
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { ACCOUNT_ALIAS, ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
+import { authorizeIam } from './iam-common';
+
+interface Input {
+  readonly AccountAlias: string;
+}
+
+export const createAccountAlias: Operation<Input> = {
+  name: 'CreateAccountAlias',
+  input: structure({ AccountAlias: ACCOUNT_ALIAS }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    await authorizeIam(ctx, svc, 'CreateAccountAlias', ACCOUNT_ALIAS_RESOURCE);
+    if ((await svc.store.identity.setAccountAlias(ctx.caller.accountId, input.AccountAlias)) === 'taken') {
+      throw new ServiceError('EntityAlreadyExistsException', `The account alias ${input.AccountAlias} already exists.`);
+    }
+    return undefined;
+  },
+};

@@ -1,0 +1,23 @@
+/** IAM DeleteAccountAlias: removes the caller's account alias; another name is NoSuchEntity. */
+import { ServiceError } from '../../errors';
+import type { Operation } from '../operation';
+import { structure } from '../shape';
+import { ACCOUNT_ALIAS, ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
+import { authorizeIam } from './iam-common';
+
+interface Input {
+  readonly AccountAlias: string;
+}
+
+export const deleteAccountAlias: Operation<Input> = {
+  name: 'DeleteAccountAlias',
+  input: structure({ AccountAlias: ACCOUNT_ALIAS }),
+  readOnly: false,
+  async invoke(input, ctx, svc) {
+    await authorizeIam(ctx, svc, 'DeleteAccountAlias', ACCOUNT_ALIAS_RESOURCE);
+    if (!(await svc.store.identity.deleteAccountAlias(ctx.caller.accountId, input.AccountAlias))) {
+      throw new ServiceError('NoSuchEntityException', `The account alias ${input.AccountAlias} cannot be found.`);
+    }
+    return undefined;
+  },
+};

@@ -101,6 +101,12 @@ function guessEnum(bc, member) {
   return undefined;
 }
 
+/**
+ * Keyhold's own limits on KMS shapes AWS leaves unbounded (model/overlays/kms-limits.json; each
+ * one is a row of docs/compatibility.md), by botocore shape name.
+ */
+const KMS_LIMITS = JSON.parse(readFileSync(join(__dirname, 'overlays', 'kms-limits.json'), 'utf8')).shapes;
+
 /** A shape literal from a botocore shape name. */
 function fromBotocore(bc, name, required, sensitive, depth) {
   const s = bc.shapes[name];
@@ -120,7 +126,10 @@ function fromBotocore(bc, name, required, sensitive, depth) {
     case 'integer': case 'long': return `{ type: 'integer'${range}${flags} }`;
     case 'boolean': return `{ type: 'boolean'${flags} }`;
     case 'timestamp': return `{ type: 'timestamp'${flags} }`;
-    case 'map': return `{ type: 'map'${flags} }`;
+    case 'map': {
+      const maxBytes = KMS_LIMITS[name]?.maxBytes;
+      return `{ type: 'map'${maxBytes !== undefined ? `, maxBytes: ${maxBytes}` : ''}${flags} }`;
+    }
     case 'list': return `{ type: 'list'${range}, member: ${fromBotocore(bc, s.member.shape, false, false, depth + 1)}${flags} }`;
     case 'structure': {
       const req = new Set(s.required ?? []);

@@ -47,8 +47,8 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
     GranteePrincipal: { type: 'string', min: 1, max: 256, pattern: new RegExp("^(?:^[\\w+=,.@:/-]+$)$", 'u'), patternText: '^[\\w+=,.@:/-]+$' },
     RetiringPrincipal: { type: 'string', min: 1, max: 256, pattern: new RegExp("^(?:^[\\w+=,.@:/-]+$)$", 'u'), patternText: '^[\\w+=,.@:/-]+$' },
     Constraints: { type: 'structure', members: {
-      EncryptionContextSubset: { type: 'map' },
-      EncryptionContextEquals: { type: 'map' },
+      EncryptionContextSubset: { type: 'map', maxBytes: 8192 },
+      EncryptionContextEquals: { type: 'map', maxBytes: 8192 },
       SourceArn: { type: 'string', min: 20, max: 512, pattern: new RegExp("^(?:^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$)$", 'u'), patternText: '^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$' },
     } },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },
@@ -85,7 +85,7 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   /** Decrypts ciphertext that was encrypted by a KMS key using any of the following operations: Encrypt GenerateDataKey GenerateDataKeyPair GenerateDataKeyWithoutPlaintext GenerateDataKeyPairWithoutPlaintext You can use this operation to decrypt ciphertext that was encrypted under a symmetric encryption KMS key or an asymmetric encryption KMS key. */
   Decrypt: Object.freeze({ type: 'structure', members: {
     CiphertextBlob: { type: 'blob', min: 1, max: 6144 },
-    EncryptionContext: { type: 'map' },
+    EncryptionContext: { type: 'map', maxBytes: 8192 },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },
     KeyId: { type: 'string', min: 1, max: 2048 },
     EncryptionAlgorithm: { type: 'string', enum: ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] },
@@ -165,7 +165,7 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   Encrypt: Object.freeze({ type: 'structure', members: {
     KeyId: { type: 'string', min: 1, max: 2048, required: true },
     Plaintext: { type: 'blob', min: 1, max: 4096, required: true, sensitive: true },
-    EncryptionContext: { type: 'map' },
+    EncryptionContext: { type: 'map', maxBytes: 8192 },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },
     EncryptionAlgorithm: { type: 'string', enum: ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] },
     DryRun: { type: 'boolean' },
@@ -173,7 +173,7 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   /** Returns a unique symmetric data key for use outside of KMS. */
   GenerateDataKey: Object.freeze({ type: 'structure', members: {
     KeyId: { type: 'string', min: 1, max: 2048, required: true },
-    EncryptionContext: { type: 'map' },
+    EncryptionContext: { type: 'map', maxBytes: 8192 },
     NumberOfBytes: { type: 'integer', min: 1, max: 1024 },
     KeySpec: { type: 'string', enum: ['AES_256', 'AES_128'] },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },
@@ -187,7 +187,7 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   GenerateDataKeyPair: Object.freeze({ type: 'structure', members: {
     KeyId: { type: 'string', min: 1, max: 2048, required: true },
     KeyPairSpec: { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'SM2', 'ECC_NIST_EDWARDS25519', 'ML_KEM_1024', 'ML_KEM_512', 'ML_KEM_768'], required: true },
-    EncryptionContext: { type: 'map' },
+    EncryptionContext: { type: 'map', maxBytes: 8192 },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },
     Recipient: { type: 'structure', members: {
       KeyEncryptionAlgorithm: { type: 'string', enum: ['RSAES_OAEP_SHA_256'] },
@@ -199,14 +199,14 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   GenerateDataKeyPairWithoutPlaintext: Object.freeze({ type: 'structure', members: {
     KeyId: { type: 'string', min: 1, max: 2048, required: true },
     KeyPairSpec: { type: 'string', enum: ['RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'SM2', 'ECC_NIST_EDWARDS25519', 'ML_KEM_1024', 'ML_KEM_512', 'ML_KEM_768'], required: true },
-    EncryptionContext: { type: 'map' },
+    EncryptionContext: { type: 'map', maxBytes: 8192 },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },
     DryRun: { type: 'boolean' },
   } }),
   /** Returns a unique symmetric data key for use outside of KMS. */
   GenerateDataKeyWithoutPlaintext: Object.freeze({ type: 'structure', members: {
     KeyId: { type: 'string', min: 1, max: 2048, required: true },
-    EncryptionContext: { type: 'map' },
+    EncryptionContext: { type: 'map', maxBytes: 8192 },
     KeySpec: { type: 'string', enum: ['AES_256', 'AES_128'] },
     NumberOfBytes: { type: 'integer', min: 1, max: 1024 },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },
@@ -321,9 +321,9 @@ export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freez
   ReEncrypt: Object.freeze({ type: 'structure', members: {
     DestinationKeyId: { type: 'string', min: 1, max: 2048, required: true },
     CiphertextBlob: { type: 'blob', min: 1, max: 6144 },
-    SourceEncryptionContext: { type: 'map' },
+    SourceEncryptionContext: { type: 'map', maxBytes: 8192 },
     SourceKeyId: { type: 'string', min: 1, max: 2048 },
-    DestinationEncryptionContext: { type: 'map' },
+    DestinationEncryptionContext: { type: 'map', maxBytes: 8192 },
     SourceEncryptionAlgorithm: { type: 'string', enum: ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] },
     DestinationEncryptionAlgorithm: { type: 'string', enum: ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] },
     GrantTokens: { type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } },

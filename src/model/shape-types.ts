@@ -39,6 +39,8 @@ export interface TimestampShape extends Base {
 }
 export interface MapShape extends Base {
   readonly type: 'map';
+  /** Most UTF-8 bytes of all keys and values together (a Keyhold limit; docs/compatibility.md). */
+  readonly maxBytes?: number;
 }
 export interface ListShape extends Base {
   readonly type: 'list';

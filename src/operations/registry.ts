@@ -19,6 +19,7 @@ import { generateDataKey } from './generate-data-key';
 import { generateDataKeyWithoutPlaintext } from './generate-data-key-without-plaintext';
 import { generateRandom } from './generate-random';
 import { getKeyPolicy } from './get-key-policy';
+import { getPublicKey } from './get-public-key';
 import { getParametersForImport } from './get-parameters-for-import';
 import { getKeyRotationStatus } from './get-key-rotation-status';
 import { importKeyMaterial } from './import-key-material';
@@ -37,11 +38,13 @@ import { retireGrant } from './retire-grant';
 import { revokeGrant } from './revoke-grant';
 import { rotateKeyOnDemand } from './rotate-key-on-demand';
 import { scheduleKeyDeletion } from './schedule-key-deletion';
+import { sign } from './sign';
 import { tagResource } from './tag-resource';
 import { untagResource } from './untag-resource';
 import { updateAlias } from './update-alias';
 import { updateKeyDescription } from './update-key-description';
 import { updatePrimaryRegion } from './update-primary-region';
+import { verify } from './verify';
 
 /** KMS operations by their X-Amz-Target suffix. */
 export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze({
@@ -63,6 +66,7 @@ export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   GenerateRandom: generateRandom,
   GetKeyPolicy: getKeyPolicy,
   GetKeyRotationStatus: getKeyRotationStatus,
+  GetPublicKey: getPublicKey,
   GetParametersForImport: getParametersForImport,
   ImportKeyMaterial: importKeyMaterial,
   ListAliases: listAliases,
@@ -79,9 +83,11 @@ export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   RevokeGrant: revokeGrant,
   RotateKeyOnDemand: rotateKeyOnDemand,
   ScheduleKeyDeletion: scheduleKeyDeletion,
+  Sign: sign,
   TagResource: tagResource,
   UntagResource: untagResource,
   UpdateAlias: updateAlias,
   UpdateKeyDescription: updateKeyDescription,
   UpdatePrimaryRegion: updatePrimaryRegion,
+  Verify: verify,
 });

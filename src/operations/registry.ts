@@ -17,6 +17,7 @@ import { enableKeyRotation } from './enable-key-rotation';
 import { encrypt } from './encrypt';
 import { generateDataKey } from './generate-data-key';
 import { generateDataKeyWithoutPlaintext } from './generate-data-key-without-plaintext';
+import { generateMac } from './generate-mac';
 import { generateRandom } from './generate-random';
 import { getKeyPolicy } from './get-key-policy';
 import { getPublicKey } from './get-public-key';
@@ -45,6 +46,7 @@ import { updateAlias } from './update-alias';
 import { updateKeyDescription } from './update-key-description';
 import { updatePrimaryRegion } from './update-primary-region';
 import { verify } from './verify';
+import { verifyMac } from './verify-mac';
 
 /** KMS operations by their X-Amz-Target suffix. */
 export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze({
@@ -63,6 +65,7 @@ export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   Encrypt: encrypt,
   GenerateDataKey: generateDataKey,
   GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
+  GenerateMac: generateMac,
   GenerateRandom: generateRandom,
   GetKeyPolicy: getKeyPolicy,
   GetKeyRotationStatus: getKeyRotationStatus,
@@ -90,4 +93,5 @@ export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   UpdateKeyDescription: updateKeyDescription,
   UpdatePrimaryRegion: updatePrimaryRegion,
   Verify: verify,
+  VerifyMac: verifyMac,
 });

@@ -77,6 +77,11 @@ import {
   EncryptCommand,
   GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand,
+  GenerateMacCommand,
+  GetPublicKeyCommand,
+  SignCommand,
+  VerifyCommand,
+  VerifyMacCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   GetParametersForImportCommand,
@@ -161,6 +166,18 @@ const to = (state: State): Outcome => ({ ok: true, then: state });
 const DIS: Outcome = { ok: false, error: 'DisabledException', message: (arn) => `${arn} is disabled.` };
 /** [3] [5] [8] [10] (and [2], answered as [3]) */
 const INV: Outcome = { ok: false, error: 'KMSInvalidStateException', message: (arn, col) => `${arn} is ${PHRASE[col.state]}.` };
+/** The matrix's keys are symmetric: a signing or MAC operation passes the state check, then fails on usage. */
+const USAGE: Outcome = {
+  ok: false,
+  error: 'InvalidKeyUsageException',
+  message: (arn) => `${arn} key usage is ENCRYPT_DECRYPT which is not valid for this operation.`,
+};
+/** GetPublicKey of a symmetric key. */
+const NO_PUBLIC: Outcome = {
+  ok: false,
+  error: 'UnsupportedOperationException',
+  message: (arn) => `${arn} key spec is SYMMETRIC_DEFAULT which is not valid for this operation.`,
+};
 /** [4] */
 const NPD: Outcome = { ok: false, error: 'KMSInvalidStateException', message: (arn) => `${arn} is not pending deletion.` };
 /** [6] [7]: the key's material is imported. */
@@ -361,7 +378,35 @@ describe('key state × operation matrix (kms-reference.md §8)', () => {
   const ANY = [OK, OK, OK, OK, OK, OK, OK, OK, OK] as const;
   const MODIFY = [OK, OK, OK, OK, INV, INV, OK, OK, INV] as const;
 
+  const WRONG_USAGE = [USAGE, USAGE, DIS, DIS, INV, INV, INV, INV, INV] as const;
+  const MESSAGE = Buffer.from('m');
+
   const ROWS: readonly Row[] = [
+    {
+      op: 'Sign',
+      cells: WRONG_USAGE,
+      run: (f) => us.send(new SignCommand({ KeyId: f.keyId, Message: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256' })),
+    },
+    {
+      op: 'Verify',
+      cells: WRONG_USAGE,
+      run: (f) => us.send(new VerifyCommand({ KeyId: f.keyId, Message: MESSAGE, Signature: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256' })),
+    },
+    {
+      op: 'GetPublicKey',
+      cells: [NO_PUBLIC, NO_PUBLIC, DIS, DIS, INV, INV, INV, INV, INV],
+      run: (f) => us.send(new GetPublicKeyCommand({ KeyId: f.keyId })),
+    },
+    {
+      op: 'GenerateMac',
+      cells: WRONG_USAGE,
+      run: (f) => us.send(new GenerateMacCommand({ KeyId: f.keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' })),
+    },
+    {
+      op: 'VerifyMac',
+      cells: WRONG_USAGE,
+      run: (f) => us.send(new VerifyMacCommand({ KeyId: f.keyId, Message: MESSAGE, Mac: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' })),
+    },
     {
       op: 'Encrypt',
       cells: USE,

@@ -16,6 +16,8 @@ import { enableKey } from './enable-key';
 import { enableKeyRotation } from './enable-key-rotation';
 import { encrypt } from './encrypt';
 import { generateDataKey } from './generate-data-key';
+import { generateDataKeyPair } from './generate-data-key-pair';
+import { generateDataKeyPairWithoutPlaintext } from './generate-data-key-pair-without-plaintext';
 import { generateDataKeyWithoutPlaintext } from './generate-data-key-without-plaintext';
 import { generateMac } from './generate-mac';
 import { generateRandom } from './generate-random';
@@ -64,6 +66,8 @@ export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   EnableKeyRotation: enableKeyRotation,
   Encrypt: encrypt,
   GenerateDataKey: generateDataKey,
+  GenerateDataKeyPair: generateDataKeyPair,
+  GenerateDataKeyPairWithoutPlaintext: generateDataKeyPairWithoutPlaintext,
   GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
   GenerateMac: generateMac,
   GenerateRandom: generateRandom,

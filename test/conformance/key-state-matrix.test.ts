@@ -77,6 +77,8 @@ import {
   EncryptCommand,
   GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand,
+  GenerateDataKeyPairCommand,
+  GenerateDataKeyPairWithoutPlaintextCommand,
   GenerateMacCommand,
   GetPublicKeyCommand,
   SignCommand,
@@ -447,6 +449,18 @@ describe('key state × operation matrix (kms-reference.md §8)', () => {
       cells: USE,
       run: (f) => us.send(new GenerateDataKeyWithoutPlaintextCommand({ KeyId: f.keyId, NumberOfBytes: 16 })),
       check: (out) => assert.equal(out.Plaintext, undefined),
+    },
+    {
+      op: 'GenerateDataKeyPair',
+      cells: USE,
+      run: (f) => us.send(new GenerateDataKeyPairCommand({ KeyId: f.keyId, KeyPairSpec: 'ECC_NIST_P256' })),
+      check: (out, f) => assert.equal(out.KeyId, f.arn),
+    },
+    {
+      op: 'GenerateDataKeyPairWithoutPlaintext',
+      cells: USE,
+      run: (f) => us.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: f.keyId, KeyPairSpec: 'ECC_NIST_P256' })),
+      check: (out) => assert.equal(out.PrivateKeyPlaintext, undefined),
     },
     {
       op: 'DescribeKey',

@@ -32,8 +32,8 @@ export function wrongUsage(key: KeyRecord): ServiceError {
 }
 
 /**
- * Checks that `key` is usable and has `usage`, and that `algorithm` is one its spec supports
- * for that usage; returns the algorithm's name.
+ * Checks that `key` is usable (state), has `usage` (else InvalidKeyUsageException), and that
+ * `algorithm` is one its spec supports for that usage (src/keys/key-specs.ts).
  */
 export function assertKeyUse(key: KeyRecord, usage: string, algorithm: string): void {
   assertKeyState(key, 'use');

@@ -38,6 +38,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { systemClock } from '../src/clock';
 import type { Caller } from '../src/identity/caller';
 import { Keyring } from '../src/keys/keyring';
+import { KeyPairGenerator } from '../src/keys/key-pair-generator';
+import { SoftwareBackend } from '../src/keys/software-backend';
 import { decideKms } from '../src/operations/authorize';
 import type { Services } from '../src/operations/operation';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store';
@@ -297,7 +299,7 @@ async function timeDecisions(
   // Decisions never touch key material: no root of trust is needed.
   const trust = {} as RootOfTrust;
   const keyring = new Keyring(store, trust, systemClock);
-  const svc: Services = { store, keyring, trust, clock: systemClock };
+  const svc: Services = { store, keyring, backend: new SoftwareBackend(keyring, new KeyPairGenerator(1)), trust, clock: systemClock };
   const origin = { sourceIp: '127.0.0.1', userAgent: 'keyhold-bench-authz', secureTransport: false };
   const rootCaller: Caller = {
     accountId: account, principalArn: `arn:aws:iam::${account}:root`, principalId: account, principalType: 'Root', userName: null, accessKeyId: who.root.accessKeyId,

@@ -52,7 +52,7 @@ const MAX_SIGNED_REPLAY_S = 240;
 // ---------------------------------------------------------------------------------------------
 // Options
 
-interface Options {
+export interface Options {
   durationS: number;
   warmupS: number;
   workers: number;
@@ -134,7 +134,7 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
-interface ServerProcess {
+export interface ServerProcess {
   readonly name: string;
   readonly child: ChildProcess;
   readonly pid: number;
@@ -151,7 +151,7 @@ const loadGenerators = new Set<ChildProcess>();
  * Starts a server in its own process group (so its cluster workers can be signalled with it)
  * and waits for the JSON log line `readyMsg`, returning its `port`.
  */
-async function startServer(name: string, args: string[], readyMsg: string, env: NodeJS.ProcessEnv = process.env): Promise<ServerProcess> {
+export async function startServer(name: string, args: string[], readyMsg: string, env: NodeJS.ProcessEnv = process.env): Promise<ServerProcess> {
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   const append = (d: Buffer): void => {
@@ -202,7 +202,7 @@ async function startServer(name: string, args: string[], readyMsg: string, env: 
 }
 
 /** SIGTERM to the server's process group, SIGKILL after `graceMs`; resolves when the leader exited. */
-async function stopServer(proc: ServerProcess, graceMs = 20_000): Promise<void> {
+export async function stopServer(proc: ServerProcess, graceMs = 20_000): Promise<void> {
   running.delete(proc);
   const signalGroup = (sig: NodeJS.Signals): void => {
     try {
@@ -223,7 +223,7 @@ async function stopServer(proc: ServerProcess, graceMs = 20_000): Promise<void> 
 }
 
 /** Synchronous last resort for signals: kill every group we started. */
-function killAllNow(): void {
+export function killAllNow(): void {
   for (const w of loadGenerators) w.kill('SIGKILL');
   loadGenerators.clear();
   for (const p of running) {
@@ -268,7 +268,7 @@ function readStat(pid: number): ProcStat | undefined {
 }
 
 /** utime+stime ticks of `root` and all its descendants, by pid. */
-function treeTicks(root: number): Map<number, number> {
+export function treeTicks(root: number): Map<number, number> {
   const stats = new Map<number, ProcStat>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -307,7 +307,7 @@ function systemCpu(): { process: number; irq: number; steal: number } {
 }
 
 /** CPU seconds the tree used between two samples; processes that vanished are reported. */
-function cpuDelta(before: Map<number, number>, after: Map<number, number>): { seconds: number; processes: number; vanished: number } {
+export function cpuDelta(before: Map<number, number>, after: Map<number, number>): { seconds: number; processes: number; vanished: number } {
   let ticks = 0;
   for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0);
   let vanished = 0;
@@ -318,18 +318,18 @@ function cpuDelta(before: Map<number, number>, after: Map<number, number>): { se
 // ---------------------------------------------------------------------------------------------
 // Signed requests
 
-interface Credentials {
+export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
 }
 
-interface PreparedRequest {
+export interface PreparedRequest {
   /** Header name -> value, exactly as sent (names in the SDK's lowercase). */
   headers: Record<string, string>;
   body: string;
 }
 
-function readCredentials(dataDir: string): Credentials {
+export function readCredentials(dataDir: string): Credentials {
   const text = readFileSync(join(dataDir, 'credentials'), 'utf8');
   const id = /aws_access_key_id\s*=\s*(\S+)/.exec(text)?.[1];
   const secret = /aws_secret_access_key\s*=\s*(\S+)/.exec(text)?.[1];
@@ -343,7 +343,7 @@ function readCredentials(dataDir: string): Credentials {
  * x-amz-target and x-amz-user-agent; user-agent is unsigned), so the server does the same
  * canonicalisation work as for a real client.
  */
-async function signRequest(credentials: Credentials, port: number, operation: string, body: string): Promise<PreparedRequest> {
+export async function signRequest(credentials: Credentials, port: number, operation: string, body: string): Promise<PreparedRequest> {
   const signer = new SignatureV4({ credentials, region: REGION, service: 'kms', sha256: Sha256 });
   const request = new HttpRequest({
     method: 'POST',
@@ -370,7 +370,7 @@ async function signRequest(credentials: Credentials, port: number, operation: st
 }
 
 /** One plain HTTP exchange with exactly the prepared headers and body. */
-function sendOnce(port: number, req: PreparedRequest): Promise<{ status: number; body: string }> {
+export function sendOnce(port: number, req: PreparedRequest): Promise<{ status: number; body: string }> {
   return new Promise((resolveResponse, reject) => {
     const r = httpRequest(
       { host: '127.0.0.1', port, method: 'POST', path: '/', headers: req.headers, agent: false },
@@ -478,7 +478,7 @@ end
   return lines.join('\n');
 }
 
-interface WrkResult {
+export interface WrkResult {
   requests: number;
   duration_us: number;
   bytes: number;
@@ -502,7 +502,12 @@ interface WrkResult {
 let scriptDir = '';
 let scriptSeq = 0;
 
-async function runWrk(opts: Options, port: number, req: PreparedRequest, connections: number, seconds: number, delayMs?: number): Promise<{ result: WrkResult; raw: string; args: string[] }> {
+/** Where runWrk writes its Lua scripts (for other benchmarks that import these helpers). */
+export function setScriptDir(dir: string): void {
+  scriptDir = dir;
+}
+
+export async function runWrk(opts: Options, port: number, req: PreparedRequest, connections: number, seconds: number, delayMs?: number): Promise<{ result: WrkResult; raw: string; args: string[] }> {
   const script = join(scriptDir, `case-${++scriptSeq}.lua`);
   writeFileSync(script, wrkScript(req, delayMs));
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s', '-s', script, `http://127.0.0.1:${port}/`];
@@ -910,20 +915,23 @@ async function main(): Promise<number> {
   return 0;
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    log(`${sig}: stopping servers`);
-    killAllNow();
-    if (scriptDir !== '') rmSync(scriptDir, { recursive: true, force: true });
-    process.exit(130);
-  });
-}
+// Run only as a program: bench/asymmetric.ts imports the helpers above.
+if (require.main === module) {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: stopping servers`);
+      killAllNow();
+      if (scriptDir !== '') rmSync(scriptDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    killAllNow();
-    process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      killAllNow();
+      process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

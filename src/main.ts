@@ -18,7 +18,9 @@ import { AuditWriter } from './audit/writer';
 import { systemClock, type Clock } from './clock';
 import { readTlsFiles, type Config, type TlsFiles } from './config';
 import { CredentialCache, credentialExpiryClock, newAccessKeyId, newSecretAccessKey, provisionRootAccessKey } from './identity/credentials';
+import { KeyPairGenerator } from './keys/key-pair-generator';
 import { Keyring } from './keys/keyring';
+import { SoftwareBackend } from './keys/software-backend';
 import { deletionJob } from './lifecycle/deletion-job';
 import { importExpiryJob } from './lifecycle/import-expiry-job';
 import { rotationJob } from './lifecycle/rotation-job';
@@ -149,6 +151,9 @@ async function startWorker(
   if (expiry.offsetMs !== 0) logger.warn({ offsetMs: expiry.offsetMs }, 'KEYHOLD_TEST_CLOCK_OFFSET_MS is set: temporary credentials expire early (tests only)');
   const credentials = new CredentialCache(store, trust, expiry.clock);
   const keyring = new Keyring(store, trust, clock, () => credentials.clear());
+  // One generation thread per process: a burst of RSA-4096 CreateKey calls leaves the other
+  // core to request handling (issue 9).
+  const backend = new SoftwareBackend(keyring, new KeyPairGenerator(1));
   // IAM, STS and Organizations are global: their clients may sign for us-east-1 whatever Regions are served.
   const verifier = new SigV4Verifier(credentials, {
     services: new Set(['kms', 'cloudtrail', 'iam', 'sts', 'organizations']),
@@ -189,7 +194,7 @@ async function startWorker(
     });
   const metrics = new Metrics({ worker: String(cluster.worker?.id ?? 0) });
   const server = createApiServer({
-    services: { store, keyring, trust, clock, regions: config.regions },
+    services: { store, keyring, backend, trust, clock, regions: config.regions },
     jsonServices,
     queryServices: {
       iam: { ...IAM_SERVICE, modelled: new Set(MODELLED_OPERATIONS.iam) },
@@ -222,6 +227,7 @@ async function startWorker(
     await closeMetricsServer(metricsServer);
     if (auditWriter !== sharedAudit) await auditWriter?.close();
     auditLog?.close();
+    await backend.close();
     keyring.clear();
     await store.close();
     await trust.close();

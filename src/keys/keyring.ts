@@ -4,7 +4,7 @@
  * from another process (`Store.changeToken`), and entries are dropped by this process on its own
  * writes, so a change made through any worker is seen by the next request on every worker.
  */
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../clock';
 import { ServiceError } from '../errors';
 import type { Caller } from '../identity/caller';
@@ -25,6 +25,8 @@ export interface ResolvedKey {
 interface CachedKey {
   record: KeyRecord;
   readonly materials: Map<number, Buffer>;
+  /** Parsed key objects per version (asymmetric and HMAC keys); the DER they came from is wiped. */
+  readonly objects: Map<number, KeyObject>;
 }
 
 const MAX_ENTRIES = 10_000;
@@ -114,7 +116,7 @@ export class Keyring {
     const record = await this.#store.getKey(arn);
     if (record === undefined) return undefined;
     if (this.#keys.size >= MAX_ENTRIES) this.clear();
-    const entry: CachedKey = { record, materials: new Map() };
+    const entry: CachedKey = { record, materials: new Map(), objects: new Map() };
     this.#keys.set(arn, entry);
     return entry;
   }
@@ -192,6 +194,28 @@ export class Keyring {
     const material = await this.#trust.unwrap(v.wrappedMaterial, materialAad(key.arn, version));
     entry.materials.set(version, material);
     return material;
+  }
+
+  /**
+   * One version's material parsed once into a `KeyObject` and cached (DESIGN §4): a PKCS#8 DER
+   * private key (`private`) or an HMAC secret (`secret`). The unwrapped bytes are wiped at once;
+   * the cache drops with the key's other entries.
+   */
+  async keyObject(key: KeyRecord, version: number, kind: 'private' | 'secret'): Promise<KeyObject | undefined> {
+    const entry = await this.#loadKey(key.arn);
+    if (entry === undefined) return undefined;
+    const hit = entry.objects.get(version);
+    if (hit !== undefined) return hit;
+    const v = await this.#store.getKeyVersion(key.arn, version);
+    if (v === undefined || v.wrappedMaterial === null) return undefined;
+    const material = await this.#trust.unwrap(v.wrappedMaterial, materialAad(key.arn, version));
+    try {
+      const object = kind === 'private' ? createPrivateKey({ key: material, format: 'der', type: 'pkcs8' }) : createSecretKey(material);
+      entry.objects.set(version, object);
+      return object;
+    } finally {
+      material.fill(0);
+    }
   }
 
   /** Makes a new version record for `arn` with fresh random material. */

@@ -10,6 +10,7 @@
  * managed keys rotate yearly and cannot be configured), not replicas (rotation is managed on the
  * primary). See https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
  */
+import { KEY_SPECS } from './key-specs';
 import { randomBytes } from 'node:crypto';
 import { ServiceError } from '../errors';
 import type { KeyPatch, KeyRecord, KeyVersionRecord, KeyWrite, Store } from '../store/store';
@@ -36,7 +37,7 @@ function unsupported(message: string): ServiceError {
  * unless `allowExternal`, only with AWS_KMS material (kms-reference.md §8 footnotes [6], [7]).
  */
 export function assertRotatableKind(key: KeyRecord, allowExternal = false): void {
-  if (key.keySpec !== 'SYMMETRIC_DEFAULT') {
+  if (KEY_SPECS[key.keySpec]?.rotatable !== true) {
     throw unsupported(`${key.arn} key spec is ${key.keySpec} which is not valid for this operation.`);
   }
   if (key.origin === 'EXTERNAL' && allowExternal) return;

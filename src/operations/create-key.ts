@@ -1,7 +1,8 @@
-/** CreateKey: a new customer managed key (symmetric encryption keys for now). */
+/** CreateKey: a new customer managed key of any key spec this server serves (src/keys/key-specs.ts). */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ServiceError } from '../errors';
 import { keyArn } from '../keys/arn';
+import { KEY_SPECS, SERVED_USAGES } from '../keys/key-specs';
 import { newKeyRecord } from '../keys/new-key';
 import { defaultKeyPolicy } from '../policy/key-policy';
 import type { KeyRecord, TagRecord } from '../store/records';
@@ -11,15 +12,6 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { checkNewKeyPolicy } from './policy-lockout';
 import { validateTags } from './tags';
-
-const KEY_SPECS = [
-  'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1',
-  'SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2', 'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87',
-  'ECC_NIST_EDWARDS25519', 'ML_KEM_512', 'ML_KEM_768', 'ML_KEM_1024',
-];
-const CMK_SPECS = KEY_SPECS.filter((s) => !s.startsWith('ML_') && s !== 'ECC_NIST_EDWARDS25519');
-const KEY_USAGES = ['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT', 'ENCAPSULATE_DECAPSULATE'];
-const ORIGINS = ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'];
 
 interface CreateKeyInput {
   Policy?: string;
@@ -46,14 +38,19 @@ export const createKey: Operation<CreateKeyInput> = {
     const keySpec = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
     const keyUsage = input.KeyUsage ?? 'ENCRYPT_DECRYPT';
     const origin = input.Origin ?? 'AWS_KMS';
-    if (keySpec === 'SYMMETRIC_DEFAULT' && keyUsage !== 'ENCRYPT_DECRYPT') {
-      throw new ServiceError('ValidationException', `KeyUsage ${keyUsage} is not compatible with KeySpec SYMMETRIC_DEFAULT.`);
+    const facts = KEY_SPECS[keySpec];
+    if (facts === undefined || facts.usages[keyUsage] === undefined) {
+      throw new ServiceError('ValidationException', `KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}.`);
     }
-    if (keySpec !== 'SYMMETRIC_DEFAULT') {
-      throw new ServiceError('UnsupportedOperationException', `KeySpec ${keySpec} is not supported by this Keyhold server yet.`);
+    if (facts.unsupported !== undefined) throw new ServiceError('UnsupportedOperationException', `KeySpec ${keySpec} ${facts.unsupported}.`);
+    if (!SERVED_USAGES.has(keyUsage)) {
+      throw new ServiceError('UnsupportedOperationException', `KeyUsage ${keyUsage} is not supported by this Keyhold server yet (issue 10).`);
     }
     if (origin !== 'AWS_KMS' && origin !== 'EXTERNAL') {
       throw new ServiceError('UnsupportedOperationException', `Origin ${origin} is not supported by this Keyhold server yet.`);
+    }
+    if (origin === 'EXTERNAL' && keySpec !== 'SYMMETRIC_DEFAULT') {
+      throw new ServiceError('UnsupportedOperationException', `Importing ${keySpec} key material is not supported by this Keyhold server yet (issue 10).`);
     }
     if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
       throw new ServiceError('CustomKeyStoreNotFoundException', 'The custom key store does not exist.');
@@ -105,7 +102,7 @@ export const createKey: Operation<CreateKeyInput> = {
     // names only the account, which always exists and always keeps IAM in charge.
     let checked: CandidateKeyPolicy | undefined;
     if (input.Policy !== undefined) checked = await checkNewKeyPolicy(ctx, svc, { text: policy, key, bypass, newKeyTags: tags });
-    const version = external ? null : await svc.keyring.newVersion(arn, 1, 'CREATE');
+    const version = external ? null : await svc.backend.createVersion(arn, facts, 1, 'CREATE');
     await svc.store.createKey(key, version, tags);
     if (checked !== undefined) rememberKeyPolicy(svc, arn, checked);
     return { KeyMetadata: keyMetadata(key, version?.materialId, [key]) };

@@ -1,11 +1,16 @@
-/** Decrypt: a symmetric ciphertext, with or without KeyId (the blob names its key). */
-import { rejectUnsupportedMembers } from './unsupported-members';
+/**
+ * Decrypt: a symmetric ciphertext, with or without KeyId (the blob names its key), or raw
+ * RSAES-OAEP ciphertext of an RSA key, which needs KeyId and EncryptionAlgorithm (the
+ * ciphertext names neither).
+ */
 import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
 import { KMS_INPUTS } from '../model/kms-inputs';
+import { resolveAndAuthorize } from './key-use';
 import type { Operation } from './operation';
-import { authorizeKms } from './authorize';
+import { assertEncryptionUse, rsaDecrypt } from './rsa-encryption';
 import { assertSymmetricUse, decryptWith, dryRunSucceeded, keyForBlob, readHeader } from './symmetric';
+import { rejectUnsupportedMembers } from './unsupported-members';
 
 interface DecryptInput {
   CiphertextBlob?: Buffer;
@@ -23,6 +28,12 @@ export const decrypt: Operation<DecryptInput> = {
   input: KMS_INPUTS.Decrypt,
   async invoke(input, ctx, svc) {
     rejectUnsupportedMembers('Decrypt', input, ['Recipient']);
+    const auth = {
+      action: 'kms:Decrypt',
+      encryptionAlgorithm: input.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT',
+      encryptionContext: input.EncryptionContext,
+      grantTokens: input.GrantTokens,
+    };
     // DryRunModifiers IGNORE_CIPHERTEXT: the dry run checks the key and permissions named by
     // KeyId and never reads the ciphertext, present or not (KMS API Reference, Decrypt).
     const ignoring = input.DryRun === true && input.DryRunModifiers?.includes('IGNORE_CIPHERTEXT') === true;
@@ -33,17 +44,25 @@ export const decrypt: Operation<DecryptInput> = {
           "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
         );
       }
-      const { key, requestAlias } = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:Decrypt');
-      await authorizeKms(ctx, svc, {
-        action: 'kms:Decrypt',
-        key,
-        requestAlias,
-        encryptionAlgorithm: input.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT',
-        encryptionContext: input.EncryptionContext,
-        grantTokens: input.GrantTokens,
-      });
-      assertSymmetricUse(key, input.EncryptionAlgorithm);
+      const { key } = await resolveAndAuthorize(input.KeyId, auth, ctx, svc);
+      assertEncryptionUse(key, input.EncryptionAlgorithm);
       throw dryRunSucceeded();
+    }
+    // An RSA key named by KeyId: the ciphertext is raw OAEP output.
+    if (input.KeyId !== undefined) {
+      // A KeyId that does not resolve takes the symmetric path, which reports it in AWS's order.
+      const named = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:Decrypt').catch(() => undefined);
+      if (named !== undefined && named.key.keySpec !== 'SYMMETRIC_DEFAULT') {
+        const { key } = await resolveAndAuthorize(input.KeyId, auth, ctx, svc);
+        const alg = assertEncryptionUse(key, input.EncryptionAlgorithm);
+        if (input.DryRun === true) throw dryRunSucceeded();
+        const plaintext = await rsaDecrypt(key, alg, input.CiphertextBlob, input.EncryptionContext, svc);
+        try {
+          return { KeyId: key.arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: alg.name };
+        } finally {
+          plaintext.fill(0);
+        }
+      }
     }
     const header = readHeader(input.CiphertextBlob);
     const key = await keyForBlob(header, input.KeyId, 'kms:Decrypt', input.EncryptionAlgorithm, ctx, svc, {

@@ -1,8 +1,13 @@
-/** Encrypt: up to 4096 bytes under a symmetric encryption key. */
+/**
+ * Encrypt: up to 4096 bytes under a symmetric encryption key, or within AWS's RSAES-OAEP limit
+ * to an RSA ENCRYPT_DECRYPT key (src/operations/rsa-encryption.ts).
+ */
 import type { EncryptionContext } from '../crypto/encryption-context';
+import { resolveAndAuthorize } from './key-use';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { dryRunSucceeded, encryptUnder, resolveForUse } from './symmetric';
+import { assertEncryptionUse, isSymmetric, rsaEncrypt } from './rsa-encryption';
+import { dryRunSucceeded, encryptUnder } from './symmetric';
 
 interface EncryptInput {
   KeyId: string;
@@ -19,13 +24,23 @@ export const encrypt: Operation<EncryptInput> = {
   input: KMS_INPUTS.Encrypt,
   async invoke(input, ctx, svc) {
     try {
-      const { key } = await resolveForUse(input.KeyId, 'kms:Encrypt', input.EncryptionAlgorithm, ctx, svc, {
-        encryptionContext: input.EncryptionContext,
-        grantTokens: input.GrantTokens,
-      });
+      const { key } = await resolveAndAuthorize(
+        input.KeyId,
+        {
+          action: 'kms:Encrypt',
+          encryptionAlgorithm: input.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT',
+          encryptionContext: input.EncryptionContext,
+          grantTokens: input.GrantTokens,
+        },
+        ctx,
+        svc,
+      );
+      const alg = assertEncryptionUse(key, input.EncryptionAlgorithm);
       if (input.DryRun === true) throw dryRunSucceeded();
-      const blob = await encryptUnder(key, input.Plaintext, input.EncryptionContext, svc);
-      return { CiphertextBlob: blob.toString('base64'), KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+      const blob = isSymmetric(key)
+        ? await encryptUnder(key, input.Plaintext, input.EncryptionContext, svc)
+        : await rsaEncrypt(key, alg, input.Plaintext, input.EncryptionContext, svc);
+      return { CiphertextBlob: blob.toString('base64'), KeyId: key.arn, EncryptionAlgorithm: alg.name };
     } finally {
       input.Plaintext.fill(0);
     }

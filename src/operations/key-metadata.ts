@@ -1,11 +1,17 @@
 /**
  * KeyMetadata as DescribeKey, CreateKey and ReplicateKey return it (kms-reference.md §3.2).
  */
+import { algorithmsFor } from '../keys/key-specs';
 import type { KeyRecord } from '../store/records';
 import { epochSeconds } from './operation';
 
-const ENCRYPTION_ALGORITHMS: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  SYMMETRIC_DEFAULT: Object.freeze(['SYMMETRIC_DEFAULT']),
+/** KeyUsage -> the KeyMetadata (and GetPublicKey) member listing its algorithms. */
+export const ALGORITHM_MEMBERS: Readonly<Record<string, string>> = Object.freeze({
+  ENCRYPT_DECRYPT: 'EncryptionAlgorithms',
+  SIGN_VERIFY: 'SigningAlgorithms',
+  GENERATE_VERIFY_MAC: 'MacAlgorithms',
+  KEY_AGREEMENT: 'KeyAgreementAlgorithms',
+  ENCAPSULATE_DECAPSULATE: 'EncapsulationAlgorithms',
 });
 
 /**
@@ -28,8 +34,9 @@ export function keyMetadata(k: KeyRecord, currentMaterialId?: string, related?: 
     KeySpec: k.keySpec,
     MultiRegion: k.multiRegion,
   };
-  const algs = ENCRYPTION_ALGORITHMS[k.keySpec];
-  if (algs !== undefined && k.keyUsage === 'ENCRYPT_DECRYPT') m.EncryptionAlgorithms = algs;
+  const member = ALGORITHM_MEMBERS[k.keyUsage];
+  const algs = algorithmsFor(k.keySpec, k.keyUsage);
+  if (member !== undefined && algs.length > 0) m[member] = algs;
   if (k.deletionDate !== null && (k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion')) {
     m.DeletionDate = epochSeconds(k.deletionDate);
     if (k.pendingWindowInDays !== null) m.PendingDeletionWindowInDays = k.pendingWindowInDays;

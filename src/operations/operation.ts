@@ -5,6 +5,7 @@
 import type { AuditNotes } from '../audit/notes';
 import type { Clock } from '../clock';
 import type { Caller, RequestOrigin } from '../identity/caller';
+import type { KeyBackend } from '../keys/key-backend';
 import type { Keyring } from '../keys/keyring';
 import type { Store } from '../store/store';
 import type { RootOfTrust } from '../trust/root-of-trust';
@@ -14,6 +15,8 @@ import type { StructureShape } from './shape';
 export interface Services {
   readonly store: Store;
   readonly keyring: Keyring;
+  /** Runs every cryptographic operation on a key version (DESIGN §4). */
+  readonly backend: KeyBackend;
   readonly trust: RootOfTrust;
   readonly clock: Clock;
   /** Every Region this deployment serves (ReplicateKey's targets); absent = only the request's Region. */

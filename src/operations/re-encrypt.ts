@@ -1,5 +1,6 @@
 /**
- * ReEncrypt: decrypt under the source key and encrypt under the destination, inside Keyhold.
+ * ReEncrypt: decrypt under the source key and encrypt under the destination, inside Keyhold;
+ * either may be an RSA ENCRYPT_DECRYPT key (SourceKeyId and the algorithms then required).
  * Both keys are resolved before either is authorized: kms:ReEncryptFrom on the source (with the
  * source encryption context), kms:ReEncryptTo on the destination (with the destination one), both
  * with kms:ReEncryptOnSameKey (kms-reference.md §3.1, §9.1).
@@ -10,7 +11,10 @@ import { ServiceError } from '../errors';
 import { authorizeKms, type KmsAuthorization } from './authorize';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
-import { assertSymmetricUse, decryptWith, dryRunSucceeded, encryptUnder, findKeyForBlob, incorrectKey, readHeader } from './symmetric';
+import type { CiphertextHeader } from '../crypto/symmetric-ciphertext';
+import type { KeyRecord } from '../store/records';
+import { assertEncryptionUse, isSymmetric, rsaDecrypt, rsaEncrypt } from './rsa-encryption';
+import { decryptWith, dryRunSucceeded, encryptUnder, findKeyForBlob, incorrectKey, readHeader } from './symmetric';
 
 interface ReEncryptInput {
   CiphertextBlob?: Buffer;
@@ -52,11 +56,24 @@ export const reEncrypt: Operation<ReEncryptInput> = {
       }
       // Without a ciphertext there is no source key: only the destination can be checked.
       await authorizeKms(ctx, svc, destination);
-      assertSymmetricUse(dest.key, input.DestinationEncryptionAlgorithm);
+      assertEncryptionUse(dest.key, input.DestinationEncryptionAlgorithm);
       throw dryRunSucceeded();
     }
-    const header = readHeader(input.CiphertextBlob);
-    const found = await findKeyForBlob(header, input.SourceKeyId, 'kms:ReEncryptFrom', ctx, svc);
+    // An RSA source key (named by SourceKeyId: raw OAEP ciphertext names no key), or the
+    // symmetric key the blob names.
+    const named =
+      input.SourceKeyId === undefined
+        ? undefined
+        : await svc.keyring.resolve(input.SourceKeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:ReEncryptFrom').catch(() => undefined);
+    let header: CiphertextHeader | undefined;
+    let found: { key: KeyRecord; requestAlias: string | undefined; incorrect: boolean };
+    if (named !== undefined && !isSymmetric(named.key)) {
+      noteKey(ctx.audit, named.key.arn);
+      found = { key: named.key, requestAlias: named.requestAlias, incorrect: false };
+    } else {
+      header = readHeader(input.CiphertextBlob);
+      found = await findKeyForBlob(header, input.SourceKeyId, 'kms:ReEncryptFrom', ctx, svc);
+    }
     const sameKey = { 'kms:ReEncryptOnSameKey': found.key.arn === dest.key.arn };
     await authorizeKms(ctx, svc, {
       action: 'kms:ReEncryptFrom',
@@ -69,19 +86,24 @@ export const reEncrypt: Operation<ReEncryptInput> = {
     });
     await authorizeKms(ctx, svc, { ...destination, conditions: sameKey });
     if (found.incorrect) throw incorrectKey();
-    assertSymmetricUse(dest.key, input.DestinationEncryptionAlgorithm);
+    const destinationAlg = assertEncryptionUse(dest.key, input.DestinationEncryptionAlgorithm);
     const source = found.key;
-    assertSymmetricUse(source, input.SourceEncryptionAlgorithm);
-    const plaintext = await decryptWith(source, input.CiphertextBlob, header, input.SourceEncryptionContext, svc);
+    const sourceAlg = assertEncryptionUse(source, input.SourceEncryptionAlgorithm);
+    const plaintext =
+      header !== undefined
+        ? await decryptWith(source, input.CiphertextBlob, header, input.SourceEncryptionContext, svc)
+        : await rsaDecrypt(source, sourceAlg, input.CiphertextBlob, input.SourceEncryptionContext, svc);
     try {
       if (input.DryRun === true) throw dryRunSucceeded();
-      const blob = await encryptUnder(dest.key, plaintext, input.DestinationEncryptionContext, svc);
+      const blob = isSymmetric(dest.key)
+        ? await encryptUnder(dest.key, plaintext, input.DestinationEncryptionContext, svc)
+        : await rsaEncrypt(dest.key, destinationAlg, plaintext, input.DestinationEncryptionContext, svc);
       return {
         CiphertextBlob: blob.toString('base64'),
         SourceKeyId: source.arn,
         KeyId: dest.key.arn,
-        SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
-        DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        SourceEncryptionAlgorithm: sourceAlg.name,
+        DestinationEncryptionAlgorithm: destinationAlg.name,
       };
     } finally {
       plaintext.fill(0);

@@ -16,9 +16,13 @@ import { enableKey } from './enable-key';
 import { enableKeyRotation } from './enable-key-rotation';
 import { encrypt } from './encrypt';
 import { generateDataKey } from './generate-data-key';
+import { generateDataKeyPair } from './generate-data-key-pair';
+import { generateDataKeyPairWithoutPlaintext } from './generate-data-key-pair-without-plaintext';
 import { generateDataKeyWithoutPlaintext } from './generate-data-key-without-plaintext';
+import { generateMac } from './generate-mac';
 import { generateRandom } from './generate-random';
 import { getKeyPolicy } from './get-key-policy';
+import { getPublicKey } from './get-public-key';
 import { getParametersForImport } from './get-parameters-for-import';
 import { getKeyRotationStatus } from './get-key-rotation-status';
 import { importKeyMaterial } from './import-key-material';
@@ -37,11 +41,14 @@ import { retireGrant } from './retire-grant';
 import { revokeGrant } from './revoke-grant';
 import { rotateKeyOnDemand } from './rotate-key-on-demand';
 import { scheduleKeyDeletion } from './schedule-key-deletion';
+import { sign } from './sign';
 import { tagResource } from './tag-resource';
 import { untagResource } from './untag-resource';
 import { updateAlias } from './update-alias';
 import { updateKeyDescription } from './update-key-description';
 import { updatePrimaryRegion } from './update-primary-region';
+import { verify } from './verify';
+import { verifyMac } from './verify-mac';
 
 /** KMS operations by their X-Amz-Target suffix. */
 export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze({
@@ -59,10 +66,14 @@ export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   EnableKeyRotation: enableKeyRotation,
   Encrypt: encrypt,
   GenerateDataKey: generateDataKey,
+  GenerateDataKeyPair: generateDataKeyPair,
+  GenerateDataKeyPairWithoutPlaintext: generateDataKeyPairWithoutPlaintext,
   GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
+  GenerateMac: generateMac,
   GenerateRandom: generateRandom,
   GetKeyPolicy: getKeyPolicy,
   GetKeyRotationStatus: getKeyRotationStatus,
+  GetPublicKey: getPublicKey,
   GetParametersForImport: getParametersForImport,
   ImportKeyMaterial: importKeyMaterial,
   ListAliases: listAliases,
@@ -79,9 +90,12 @@ export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   RevokeGrant: revokeGrant,
   RotateKeyOnDemand: rotateKeyOnDemand,
   ScheduleKeyDeletion: scheduleKeyDeletion,
+  Sign: sign,
   TagResource: tagResource,
   UntagResource: untagResource,
   UpdateAlias: updateAlias,
   UpdateKeyDescription: updateKeyDescription,
   UpdatePrimaryRegion: updatePrimaryRegion,
+  Verify: verify,
+  VerifyMac: verifyMac,
 });

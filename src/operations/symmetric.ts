@@ -3,13 +3,7 @@
  * GenerateDataKey*): resolving a usable key, encrypting under its current version, and
  * decrypting a blob with the one fixed error AWS gives for every failure.
  */
-import {
-  CiphertextError,
-  decryptSymmetric,
-  encryptSymmetric,
-  parseCiphertextHeader,
-  type CiphertextHeader,
-} from '../crypto/symmetric-ciphertext';
+import { CiphertextError, parseCiphertextHeader, type CiphertextHeader } from '../crypto/symmetric-ciphertext';
 import type { EncryptionContext } from '../crypto/encryption-context';
 import { noteKey } from '../audit/notes';
 import { ServiceError } from '../errors';
@@ -63,9 +57,7 @@ export async function resolveForUse(
 
 /** Encrypts under the key's current version. */
 export async function encryptUnder(key: KeyRecord, plaintext: Buffer, context: EncryptionContext | undefined, svc: Services): Promise<Buffer> {
-  const material = await svc.keyring.material(key, key.currentVersion);
-  if (material === undefined) throw new ServiceError('KeyUnavailableException', `${key.arn} is unavailable.`);
-  return encryptSymmetric(key.accountId, key.keyId, key.currentVersion, material, plaintext, context);
+  return svc.backend.encryptSymmetric({ key, version: key.currentVersion }, plaintext, context);
 }
 
 /** Reads a blob's header or throws InvalidCiphertextException. */
@@ -138,14 +130,15 @@ export async function decryptWith(
   context: EncryptionContext | undefined,
   svc: Services,
 ): Promise<Buffer> {
-  const material = await svc.keyring.material(key, header.version);
-  if (material === undefined) throw new ServiceError('InvalidCiphertextException', INVALID_CIPHERTEXT);
+  let plaintext: Buffer | undefined;
   try {
-    return decryptSymmetric(blob, header, material, context);
+    plaintext = await svc.backend.decryptSymmetric({ key, version: header.version }, blob, header, context);
   } catch (e) {
     if (e instanceof CiphertextError) throw new ServiceError('InvalidCiphertextException', INVALID_CIPHERTEXT);
     throw e;
   }
+  if (plaintext === undefined) throw new ServiceError('InvalidCiphertextException', INVALID_CIPHERTEXT);
+  return plaintext;
 }
 
 /** The DryRun answer when a request would have succeeded. */

@@ -48,6 +48,13 @@ import {
   UpdateKeyDescriptionCommand,
   UpdatePrimaryRegionCommand,
   type KMSClient,
+  GenerateDataKeyPairCommand,
+  GenerateDataKeyPairWithoutPlaintextCommand,
+  GenerateMacCommand,
+  GetPublicKeyCommand,
+  SignCommand,
+  VerifyCommand,
+  VerifyMacCommand,
 } from '@aws-sdk/client-kms';
 import {
   ALLOW,
@@ -352,6 +359,14 @@ describe('authorization: key policies, identity policies and every operation', (
     { op: 'Encrypt', action: 'kms:Encrypt', resource: 'op-Encrypt', call: (k) => k.send(new EncryptCommand({ KeyId: opKey('Encrypt').id, Plaintext: pt })) },
     { op: 'GenerateDataKey', action: 'kms:GenerateDataKey', resource: 'op-GenerateDataKey', call: (k) => k.send(new GenerateDataKeyCommand({ KeyId: opKey('GenerateDataKey').id, KeySpec: 'AES_256' })) },
     { op: 'GenerateDataKeyWithoutPlaintext', action: 'kms:GenerateDataKeyWithoutPlaintext', resource: 'op-GenerateDataKeyWithoutPlaintext', call: (k) => k.send(new GenerateDataKeyWithoutPlaintextCommand({ KeyId: opKey('GenerateDataKeyWithoutPlaintext').id, NumberOfBytes: 16 })) },
+    { op: 'GenerateDataKeyPair', action: 'kms:GenerateDataKeyPair', resource: 'op-GenerateDataKeyPair', call: (k) => k.send(new GenerateDataKeyPairCommand({ KeyId: opKey('GenerateDataKeyPair').id, KeyPairSpec: 'ECC_NIST_P256' })) },
+    { op: 'GenerateDataKeyPairWithoutPlaintext', action: 'kms:GenerateDataKeyPairWithoutPlaintext', resource: 'op-GenerateDataKeyPairWithoutPlaintext', call: (k) => k.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: opKey('GenerateDataKeyPairWithoutPlaintext').id, KeyPairSpec: 'ECC_NIST_P256' })) },
+    // The op- keys are symmetric: the signing and MAC operations pass authorization, then fail on key usage.
+    { op: 'GenerateMac', action: 'kms:GenerateMac', resource: 'op-GenerateMac', call: (k) => k.send(new GenerateMacCommand({ KeyId: opKey('GenerateMac').id, Message: pt, MacAlgorithm: 'HMAC_SHA_256' })), then: 'InvalidKeyUsageException' },
+    { op: 'GetPublicKey', action: 'kms:GetPublicKey', resource: 'op-GetPublicKey', call: (k) => k.send(new GetPublicKeyCommand({ KeyId: opKey('GetPublicKey').id })), then: 'UnsupportedOperationException' },
+    { op: 'Sign', action: 'kms:Sign', resource: 'op-Sign', call: (k) => k.send(new SignCommand({ KeyId: opKey('Sign').id, Message: pt, SigningAlgorithm: 'ECDSA_SHA_256' })), then: 'InvalidKeyUsageException' },
+    { op: 'Verify', action: 'kms:Verify', resource: 'op-Verify', call: (k) => k.send(new VerifyCommand({ KeyId: opKey('Verify').id, Message: pt, Signature: pt, SigningAlgorithm: 'ECDSA_SHA_256' })), then: 'InvalidKeyUsageException' },
+    { op: 'VerifyMac', action: 'kms:VerifyMac', resource: 'op-VerifyMac', call: (k) => k.send(new VerifyMacCommand({ KeyId: opKey('VerifyMac').id, Message: pt, Mac: pt, MacAlgorithm: 'HMAC_SHA_256' })), then: 'InvalidKeyUsageException' },
     { op: 'GenerateRandom', action: 'kms:GenerateRandom', resource: () => '*', call: (k) => k.send(new GenerateRandomCommand({ NumberOfBytes: 8 })) },
     { op: 'GetKeyPolicy', action: 'kms:GetKeyPolicy', resource: 'op-GetKeyPolicy', call: (k) => k.send(new GetKeyPolicyCommand({ KeyId: opKey('GetKeyPolicy').id })) },
     { op: 'GetKeyRotationStatus', action: 'kms:GetKeyRotationStatus', resource: 'op-GetKeyRotationStatus', call: (k) => k.send(new GetKeyRotationStatusCommand({ KeyId: opKey('GetKeyRotationStatus').id })) },

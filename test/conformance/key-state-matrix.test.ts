@@ -77,6 +77,13 @@ import {
   EncryptCommand,
   GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand,
+  GenerateDataKeyPairCommand,
+  GenerateDataKeyPairWithoutPlaintextCommand,
+  GenerateMacCommand,
+  GetPublicKeyCommand,
+  SignCommand,
+  VerifyCommand,
+  VerifyMacCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   GetParametersForImportCommand,
@@ -161,6 +168,18 @@ const to = (state: State): Outcome => ({ ok: true, then: state });
 const DIS: Outcome = { ok: false, error: 'DisabledException', message: (arn) => `${arn} is disabled.` };
 /** [3] [5] [8] [10] (and [2], answered as [3]) */
 const INV: Outcome = { ok: false, error: 'KMSInvalidStateException', message: (arn, col) => `${arn} is ${PHRASE[col.state]}.` };
+/** The matrix's keys are symmetric: a signing or MAC operation passes the state check, then fails on usage. */
+const USAGE: Outcome = {
+  ok: false,
+  error: 'InvalidKeyUsageException',
+  message: (arn) => `${arn} key usage is ENCRYPT_DECRYPT which is not valid for this operation.`,
+};
+/** GetPublicKey of a symmetric key. */
+const NO_PUBLIC: Outcome = {
+  ok: false,
+  error: 'UnsupportedOperationException',
+  message: (arn) => `${arn} key spec is SYMMETRIC_DEFAULT which is not valid for this operation.`,
+};
 /** [4] */
 const NPD: Outcome = { ok: false, error: 'KMSInvalidStateException', message: (arn) => `${arn} is not pending deletion.` };
 /** [6] [7]: the key's material is imported. */
@@ -361,7 +380,35 @@ describe('key state × operation matrix (kms-reference.md §8)', () => {
   const ANY = [OK, OK, OK, OK, OK, OK, OK, OK, OK] as const;
   const MODIFY = [OK, OK, OK, OK, INV, INV, OK, OK, INV] as const;
 
+  const WRONG_USAGE = [USAGE, USAGE, DIS, DIS, INV, INV, INV, INV, INV] as const;
+  const MESSAGE = Buffer.from('m');
+
   const ROWS: readonly Row[] = [
+    {
+      op: 'Sign',
+      cells: WRONG_USAGE,
+      run: (f) => us.send(new SignCommand({ KeyId: f.keyId, Message: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256' })),
+    },
+    {
+      op: 'Verify',
+      cells: WRONG_USAGE,
+      run: (f) => us.send(new VerifyCommand({ KeyId: f.keyId, Message: MESSAGE, Signature: MESSAGE, SigningAlgorithm: 'ECDSA_SHA_256' })),
+    },
+    {
+      op: 'GetPublicKey',
+      cells: [NO_PUBLIC, NO_PUBLIC, DIS, DIS, INV, INV, INV, INV, INV],
+      run: (f) => us.send(new GetPublicKeyCommand({ KeyId: f.keyId })),
+    },
+    {
+      op: 'GenerateMac',
+      cells: WRONG_USAGE,
+      run: (f) => us.send(new GenerateMacCommand({ KeyId: f.keyId, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' })),
+    },
+    {
+      op: 'VerifyMac',
+      cells: WRONG_USAGE,
+      run: (f) => us.send(new VerifyMacCommand({ KeyId: f.keyId, Message: MESSAGE, Mac: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' })),
+    },
     {
       op: 'Encrypt',
       cells: USE,
@@ -402,6 +449,18 @@ describe('key state × operation matrix (kms-reference.md §8)', () => {
       cells: USE,
       run: (f) => us.send(new GenerateDataKeyWithoutPlaintextCommand({ KeyId: f.keyId, NumberOfBytes: 16 })),
       check: (out) => assert.equal(out.Plaintext, undefined),
+    },
+    {
+      op: 'GenerateDataKeyPair',
+      cells: USE,
+      run: (f) => us.send(new GenerateDataKeyPairCommand({ KeyId: f.keyId, KeyPairSpec: 'ECC_NIST_P256' })),
+      check: (out, f) => assert.equal(out.KeyId, f.arn),
+    },
+    {
+      op: 'GenerateDataKeyPairWithoutPlaintext',
+      cells: USE,
+      run: (f) => us.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: f.keyId, KeyPairSpec: 'ECC_NIST_P256' })),
+      check: (out) => assert.equal(out.PrivateKeyPlaintext, undefined),
     },
     {
       op: 'DescribeKey',

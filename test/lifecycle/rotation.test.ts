@@ -28,6 +28,8 @@ import { ManualClock } from '../../src/clock';
 import { parseCiphertextHeader } from '../../src/crypto/symmetric-ciphertext';
 import type { Caller } from '../../src/identity/caller';
 import { Keyring } from '../../src/keys/keyring';
+import { KeyPairGenerator } from '../../src/keys/key-pair-generator';
+import { SoftwareBackend } from '../../src/keys/software-backend';
 import { rotationJob } from '../../src/lifecycle/rotation-job';
 import { Scheduler } from '../../src/lifecycle/scheduler';
 import { disableKey } from '../../src/operations/disable-key';
@@ -235,7 +237,7 @@ test('EnableKey: material older than the period rotates on the next pass; younge
     const t0 = Date.now();
     const clock = new ManualClock(t0);
     const keyring = new Keyring(store, trust, clock);
-    const svc: Services = { store, keyring, trust, clock };
+    const svc: Services = { store, keyring, backend: new SoftwareBackend(keyring, new KeyPairGenerator(1)), trust, clock };
     const caller: Caller = {
       accountId: server.accountId, principalArn: `arn:aws:iam::${server.accountId}:root`, principalId: server.accountId,
       principalType: 'Root', userName: null, accessKeyId: server.credentials.accessKeyId,

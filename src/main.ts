@@ -98,6 +98,7 @@ async function startWorker(
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const { trust, store } = openBackends(config, logger);
   const expiry = credentialExpiryClock(clock, process.env);
+  if ((process.env.KEYHOLD_TEST_AUDIT_FAIL_FILE ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_FAIL_FILE is set: audit commits fail while that file exists (tests only)');
   if (expiry.offsetMs !== 0) logger.warn({ offsetMs: expiry.offsetMs }, 'KEYHOLD_TEST_CLOCK_OFFSET_MS is set: temporary credentials expire early (tests only)');
   const credentials = new CredentialCache(store, trust, expiry.clock);
   const keyring = new Keyring(store, trust, clock, () => credentials.clear());
@@ -125,7 +126,6 @@ async function startWorker(
       sink: auditWriter,
       clock,
       defaultRegion: config.region,
-      callerOf: (accessKeyId) => credentials.resolve(accessKeyId)?.caller,
       identify: (target) => {
         try {
           const { service, op } = findOperation(target, jsonServices);
@@ -159,6 +159,7 @@ async function startWorker(
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    await audit?.close();
     if (auditWriter !== sharedAudit) await auditWriter?.close();
     auditLog?.close();
     keyring.clear();

@@ -10,7 +10,7 @@
  * else. Only then does it index the new records and checkpoint, off the requests' critical path.
  */
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { chainLink, genesisHash, nextDigest, signDigest, type Digest, type DigestReason, type NextDigest } from '../audit/chain';
 import {
@@ -44,6 +44,18 @@ const INDEX_MS = 500;
 const CHECKPOINT_MS = 1000;
 let lastIndex = Date.now();
 let lastCheckpoint = Date.now();
+
+/**
+ * Tests only (issue 11): while the file KEYHOLD_TEST_AUDIT_FAIL_FILE names exists, every commit
+ * and probe fails as an fsync error would, so the fail-closed path can be driven without a
+ * broken disk. The server logs a warning at start when it is set.
+ */
+const FAIL_FILE = process.env.KEYHOLD_TEST_AUDIT_FAIL_FILE;
+function injectedFailure(): void {
+  if (FAIL_FILE !== undefined && FAIL_FILE !== '' && existsSync(FAIL_FILE)) {
+    throw new Error('EIO: i/o error, fdatasync (injected by KEYHOLD_TEST_AUDIT_FAIL_FILE)');
+  }
+}
 
 let queue: ToWriterThread[] = [];
 let scheduled = false;
@@ -145,6 +157,7 @@ function handle(m: ToWriterThread): unknown {
       return n;
     }
     case 'probe':
+      injectedFailure();
       own.touch(Date.now());
       return undefined;
     case 'close':
@@ -189,6 +202,7 @@ function drain(): void {
     }
     let failure: string | undefined;
     try {
+      injectedFailure();
       head = own.commit(events, intents, recover, chainLink).seq;
     } catch (e) {
       failure = message(e);

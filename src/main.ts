@@ -112,17 +112,15 @@ async function startWorker(
   // Audit (issue 4): each process appends to its own stream (worker slot k: stream k) through a
   // writer thread; LookupEvents reads every stream.
   const auditDir = join(config.dataDir, AUDIT_DIR);
-  const auditLog = config.audit ? new SqliteAuditStore({ dir: auditDir, readonly: true }) : undefined;
+  const auditLog = new SqliteAuditStore({ dir: auditDir, readonly: true });
   const stream = Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0);
-  const auditWriter = config.audit ? (sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger })) : undefined;
+  const auditWriter = sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger });
   const jsonServices: JsonServices = {
     TrentService: { signingName: 'kms', operations: KMS_OPERATIONS },
     'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101': { signingName: 'cloudtrail', operations: cloudTrailOperations(auditLog) },
     [ORGANIZATIONS_TARGET_PREFIX]: { signingName: 'organizations', operations: ORGANIZATIONS_OPERATIONS },
   };
-  const audit =
-    auditWriter &&
-    new AuditRecorder({
+  const audit = new AuditRecorder({
       sink: auditWriter,
       clock,
       defaultRegion: config.region,
@@ -159,9 +157,9 @@ async function startWorker(
       server.close(() => resolve());
       server.closeIdleConnections();
     });
-    await audit?.close();
-    if (auditWriter !== sharedAudit) await auditWriter?.close();
-    auditLog?.close();
+    await audit.close();
+    if (auditWriter !== sharedAudit) await auditWriter.close();
+    auditLog.close();
     keyring.clear();
     await store.close();
     await trust.close();
@@ -196,8 +194,7 @@ export async function serve(config: Config): Promise<void> {
   const { trust, store } = openBackends(config, logger);
   await store.migrate();
   await provisionFirstStart(config, store, trust, clock, logger);
-  const trail = config.audit
-    ? await AuditTrail.open({
+  const trail = await AuditTrail.open({
         store: new SqliteAuditStore({ dir: join(config.dataDir, AUDIT_DIR) }),
         dir: join(config.dataDir, AUDIT_DIR),
         streams: Array.from({ length: config.workers === 1 ? 1 : config.workers + 1 }, (_, i) => i),
@@ -207,10 +204,10 @@ export async function serve(config: Config): Promise<void> {
         clock,
         logger,
         digestIntervalMs: config.auditDigestIntervalS * 1000,
+        digestCopyDir: config.auditDigestCopy,
         retentionMs: config.auditRetentionDays * 86_400_000,
-      })
-    : undefined;
-  const serviceEvent = trail && ((name: string, key: KeyRecord, at: number) => trail.serviceEvent(name, key, at));
+      });
+  const serviceEvent = (name: string, key: KeyRecord, at: number): Promise<void> => trail.serviceEvent(name, key, at);
   const scheduler = new Scheduler(
     [
       deletionJob(store, logger, serviceEvent),
@@ -227,7 +224,7 @@ export async function serve(config: Config): Promise<void> {
   let stopLocal: (() => Promise<void>) | undefined;
   const workers = new Set<import('node:cluster').Worker>();
   if (config.workers === 1) {
-    const local = await startWorker(config, logger, clock, tls, trail?.writer);
+    const local = await startWorker(config, logger, clock, tls, trail.writer);
     stopLocal = local.stop;
     logger.info({ port: local.port, workers: 1, scheme: scheme(config) }, 'keyhold ready');
   } else {
@@ -271,7 +268,7 @@ export async function serve(config: Config): Promise<void> {
       for (const w of workers) w.send('shutdown');
       void Promise.all([...exits, stopLocal?.()])
         .then(() => scheduler.stop())
-        .then(() => trail?.close())
+        .then(() => trail.close())
         .then(() => store.close())
         .then(() => trust.close())
         .then(() => release())

@@ -43,6 +43,8 @@ export interface AuditWriterOptions {
   readonly dir: string;
   readonly stream: number;
   readonly logger: WriterLogger;
+  /** Primary only: the directory every digest is delivered to as it is written (--audit-digest-copy). */
+  readonly digestCopyDir?: string;
   readonly busyTimeoutMs?: number;
   /** Records waiting beyond this are refused at once (the disk cannot keep up). */
   readonly maxPending?: number;
@@ -112,7 +114,12 @@ export class AuditWriter implements AuditSink {
   }
 
   #spawn(): void {
-    const data: WriterThreadData = { dir: this.#opts.dir, stream: this.#opts.stream, busyTimeoutMs: this.#opts.busyTimeoutMs ?? 5_000 };
+    const data: WriterThreadData = {
+      dir: this.#opts.dir,
+      stream: this.#opts.stream,
+      busyTimeoutMs: this.#opts.busyTimeoutMs ?? 5_000,
+      digestCopyDir: this.#opts.digestCopyDir,
+    };
     const worker = new Worker(this.#opts.threadScript, { workerData: data });
     this.#worker = worker;
     this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));

@@ -20,6 +20,7 @@ import {
   type ToWriterThread,
   type WriterThreadData,
 } from '../audit/thread-protocol';
+import { deliverDigest, deliveredSeqs } from '../audit/digest-copy';
 import type { AuditAppend, AuditDigestRow, AuditIntent } from '../store/audit-log';
 import { SqliteAuditStore } from '../store/sqlite/audit-log-sqlite';
 
@@ -110,10 +111,27 @@ function writeDigest(reason: DigestReason, now: number, prune?: NextDigest['prun
   });
 }
 
+/**
+ * Delivers every stored digest not yet in the copy directory (issue 11; digest-copy.ts): the one
+ * just written, and any whose delivery failed before. Returns why delivery failed, if it did.
+ */
+function deliver(): string | undefined {
+  const dir = data.digestCopyDir;
+  if (dir === undefined) return undefined;
+  try {
+    const have = deliveredSeqs(dir, trailId);
+    for (const row of store.digests()) if (!have.has(row.seq)) deliverDigest(dir, trailId, row);
+    return undefined;
+  } catch (e) {
+    return message(e);
+  }
+}
+
 function summary(row: AuditDigestRow | undefined): DigestSummary | undefined {
   if (row === undefined) return undefined;
   const d = JSON.parse(row.body) as Digest;
-  return { digestSeq: d.digestSeq, streams: d.streams.map((s) => [s.stream, s.firstSeq, s.lastSeq] as const) };
+  const copyError = deliver();
+  return { digestSeq: d.digestSeq, streams: d.streams.map((s) => [s.stream, s.firstSeq, s.lastSeq] as const), ...(copyError === undefined ? {} : { copyError }) };
 }
 
 /**

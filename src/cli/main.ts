@@ -13,14 +13,14 @@ import { DataDirLockedError } from '../server/data-dir-lock';
 
 const USAGE = `Usage:
   keyhold serve [--port N] [--host H] [--data-dir DIR] [--region R] [--regions R1,R2] [--account-id A] [--workers N]
-                [--tls-cert FILE --tls-key FILE]
+                [--tls-cert FILE --tls-key FILE] [--audit-digest-copy DIR]
   keyhold credentials create --data-dir DIR --access-key-id ID --secret-access-key SECRET [--account-id A]
 ${AUDIT_USAGE}
 ${ACCOUNTS_USAGE}
 
 Environment: KEYHOLD_PORT, KEYHOLD_HOST, KEYHOLD_DATA_DIR, KEYHOLD_REGION, KEYHOLD_REGIONS, KEYHOLD_ACCOUNT_ID,
-KEYHOLD_WORKERS, KEYHOLD_MASTER_PASSPHRASE, KEYHOLD_MASTER_KEY_FILE, KEYHOLD_LOG_LEVEL, KEYHOLD_AUDIT,
-KEYHOLD_AUDIT_DIGEST_INTERVAL_S, KEYHOLD_AUDIT_RETENTION_DAYS, KEYHOLD_TLS_CERT, KEYHOLD_TLS_KEY.`;
+KEYHOLD_WORKERS, KEYHOLD_MASTER_PASSPHRASE, KEYHOLD_MASTER_KEY_FILE, KEYHOLD_LOG_LEVEL,
+KEYHOLD_AUDIT_DIGEST_INTERVAL_S, KEYHOLD_AUDIT_DIGEST_COPY, KEYHOLD_AUDIT_RETENTION_DAYS, KEYHOLD_TLS_CERT, KEYHOLD_TLS_KEY.`;
 
 const SERVE_OPTIONS = {
   port: { type: 'string' },
@@ -33,6 +33,7 @@ const SERVE_OPTIONS = {
   'master-key-file': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'audit-digest-copy': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

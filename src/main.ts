@@ -88,13 +88,24 @@ async function provisionFirstStart(config: Config, store: Store, trust: RootOfTr
   logger.info({ accountId, accessKeyId, credentialsFile: credentialsPath }, 'first start: created account and administrator access key');
 }
 
+/**
+ * How `serve` runs beyond its configuration. Not reachable from a flag or an environment
+ * variable: a server without its trail breaks the promise (issue 11), so only benchmarks that
+ * construct the server in-process (bench/keyhold-without-trail.ts) measure the trail's cost with it.
+ */
+export interface ServeOptions {
+  /** false: no audit trail at all (benchmarks only). */
+  readonly auditTrail: boolean;
+}
+
 /** Starts one HTTP(S) server in this process; resolves once it listens. */
 async function startWorker(
   config: Config,
   logger: Logger,
   clock: Clock,
   tls: TlsFiles | undefined,
-  sharedAudit?: AuditWriter,
+  sharedAudit: AuditWriter | undefined,
+  options: ServeOptions,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const { trust, store } = openBackends(config, logger);
   const expiry = credentialExpiryClock(clock, process.env);
@@ -112,15 +123,17 @@ async function startWorker(
   // Audit (issue 4): each process appends to its own stream (worker slot k: stream k) through a
   // writer thread; LookupEvents reads every stream.
   const auditDir = join(config.dataDir, AUDIT_DIR);
-  const auditLog = new SqliteAuditStore({ dir: auditDir, readonly: true });
+  const auditLog = options.auditTrail ? new SqliteAuditStore({ dir: auditDir, readonly: true }) : undefined;
   const stream = Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0);
-  const auditWriter = sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger });
+  const auditWriter = options.auditTrail ? (sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger })) : undefined;
   const jsonServices: JsonServices = {
     TrentService: { signingName: 'kms', operations: KMS_OPERATIONS },
     'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101': { signingName: 'cloudtrail', operations: cloudTrailOperations(auditLog) },
     [ORGANIZATIONS_TARGET_PREFIX]: { signingName: 'organizations', operations: ORGANIZATIONS_OPERATIONS },
   };
-  const audit = new AuditRecorder({
+  const audit =
+    auditWriter &&
+    new AuditRecorder({
       sink: auditWriter,
       clock,
       defaultRegion: config.region,
@@ -157,9 +170,9 @@ async function startWorker(
       server.close(() => resolve());
       server.closeIdleConnections();
     });
-    await audit.close();
-    if (auditWriter !== sharedAudit) await auditWriter.close();
-    auditLog.close();
+    await audit?.close();
+    if (auditWriter !== sharedAudit) await auditWriter?.close();
+    auditLog?.close();
     keyring.clear();
     await store.close();
     await trust.close();
@@ -173,7 +186,7 @@ function scheme(config: Config): 'http' | 'https' {
 }
 
 /** `keyhold serve`. Returns when the server has stopped. */
-export async function serve(config: Config): Promise<void> {
+export async function serve(config: Config, options: ServeOptions = { auditTrail: true }): Promise<void> {
   process.umask(0o077); // the database, key files and credentials are for the server's user only
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
   const clock = systemClock;
@@ -181,7 +194,7 @@ export async function serve(config: Config): Promise<void> {
   const tls = readTlsFiles(config);
   if (tls !== undefined) checkTlsFiles(tls);
   if (cluster.isWorker) {
-    const { stop } = await startWorker(config, logger, clock, tls);
+    const { stop } = await startWorker(config, logger, clock, tls, undefined, options);
     process.on('message', (m) => {
       if (m === 'shutdown') void stop().then(() => process.exit(0));
     });
@@ -194,7 +207,10 @@ export async function serve(config: Config): Promise<void> {
   const { trust, store } = openBackends(config, logger);
   await store.migrate();
   await provisionFirstStart(config, store, trust, clock, logger);
-  const trail = await AuditTrail.open({
+  if (!options.auditTrail) logger.warn({}, 'running WITHOUT an audit trail: a benchmark build, never a deployment');
+  const trail = !options.auditTrail
+    ? undefined
+    : await AuditTrail.open({
         store: new SqliteAuditStore({ dir: join(config.dataDir, AUDIT_DIR) }),
         dir: join(config.dataDir, AUDIT_DIR),
         streams: Array.from({ length: config.workers === 1 ? 1 : config.workers + 1 }, (_, i) => i),
@@ -207,7 +223,7 @@ export async function serve(config: Config): Promise<void> {
         digestCopyDir: config.auditDigestCopy,
         retentionMs: config.auditRetentionDays * 86_400_000,
       });
-  const serviceEvent = (name: string, key: KeyRecord, at: number): Promise<void> => trail.serviceEvent(name, key, at);
+  const serviceEvent = trail && ((name: string, key: KeyRecord, at: number): Promise<void> => trail.serviceEvent(name, key, at));
   const scheduler = new Scheduler(
     [
       deletionJob(store, logger, serviceEvent),
@@ -224,7 +240,7 @@ export async function serve(config: Config): Promise<void> {
   let stopLocal: (() => Promise<void>) | undefined;
   const workers = new Set<import('node:cluster').Worker>();
   if (config.workers === 1) {
-    const local = await startWorker(config, logger, clock, tls, trail.writer);
+    const local = await startWorker(config, logger, clock, tls, trail?.writer, options);
     stopLocal = local.stop;
     logger.info({ port: local.port, workers: 1, scheme: scheme(config) }, 'keyhold ready');
   } else {
@@ -268,7 +284,7 @@ export async function serve(config: Config): Promise<void> {
       for (const w of workers) w.send('shutdown');
       void Promise.all([...exits, stopLocal?.()])
         .then(() => scheduler.stop())
-        .then(() => trail.close())
+        .then(() => trail?.close())
         .then(() => store.close())
         .then(() => trust.close())
         .then(() => release())

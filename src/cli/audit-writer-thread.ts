@@ -27,7 +27,8 @@ import { SqliteAuditStore } from '../store/sqlite/audit-log-sqlite';
 const port = parentPort;
 if (port === null) throw new Error('audit-writer-thread must run as a worker thread');
 const data = workerData as WriterThreadData;
-const store = new SqliteAuditStore({ dir: data.dir, busyTimeoutMs: data.busyTimeoutMs });
+// This thread owns its stream's journal (issue 11): every commit is one fdatasync'd journal frame.
+const store = new SqliteAuditStore({ dir: data.dir, busyTimeoutMs: data.busyTimeoutMs, journalOwner: data.stream });
 const trailId = store.trailId();
 const own = store.stream(data.stream);
 let head = own.initialize(trailId, genesisHash(trailId, data.stream)).head.seq;

@@ -1,7 +1,9 @@
 /**
  * Entry point of an audit writer thread (see src/audit/writer.ts). Like the command line it is a
  * program entry, so it is the one that picks the SQLite adapter for the audit trail. It owns its
- * process's stream: every commit of this process runs here, so fsync never blocks the event loop
+ * process's stream and that stream's journal: every commit of this process runs here — one
+ * journal frame and its fdatasync, on this dedicated thread rather than libuv's shared pool, where
+ * key generation and file reads would queue behind it — so fsync never blocks the event loop
  * that serves requests. In the primary it also writes digests, applies retention and recovers
  * the records of requests whose process died.
  *

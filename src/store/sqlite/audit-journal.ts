@@ -21,7 +21,7 @@ import { crc32 } from 'node:zlib';
 const MAGIC = 0x314a484b; // "KHJ1"
 const HEADER = 20;
 /** Initial size of a journal; it grows (zero-filled, in whole steps) if one frame would not fit. */
-export const JOURNAL_BYTES = 16 * 1024 * 1024;
+export const JOURNAL_BYTES = 8 * 1024 * 1024;
 const ZEROS = Buffer.alloc(1024 * 1024);
 
 /** A frame read back. */

@@ -114,18 +114,28 @@ function writeDigest(reason: DigestReason, now: number, prune?: NextDigest['prun
   });
 }
 
+/** The newest digest known delivered (undefined until the first delivery of this thread). */
+let deliveredThrough: number | undefined;
+
 /**
- * Delivers every stored digest not yet in the copy directory (issue 11; digest-copy.ts): the one
- * just written, and any whose delivery failed before. Returns why delivery failed, if it did.
+ * Delivers the digest just written to the copy directory (issue 11; digest-copy.ts), and first
+ * every stored digest not there yet when an earlier delivery failed or this thread just started.
+ * Returns why delivery failed, if it did.
  */
-function deliver(): string | undefined {
+function deliver(row: AuditDigestRow): string | undefined {
   const dir = data.digestCopyDir;
   if (dir === undefined) return undefined;
   try {
-    const have = deliveredSeqs(dir, trailId);
-    for (const row of store.digests()) if (!have.has(row.seq)) deliverDigest(dir, trailId, row);
+    if (deliveredThrough === row.seq - 1) {
+      deliverDigest(dir, trailId, row);
+    } else {
+      const have = deliveredSeqs(dir, trailId);
+      for (const r of store.digests()) if (!have.has(r.seq)) deliverDigest(dir, trailId, r);
+    }
+    deliveredThrough = row.seq;
     return undefined;
   } catch (e) {
+    deliveredThrough = undefined;
     return message(e);
   }
 }
@@ -133,7 +143,7 @@ function deliver(): string | undefined {
 function summary(row: AuditDigestRow | undefined): DigestSummary | undefined {
   if (row === undefined) return undefined;
   const d = JSON.parse(row.body) as Digest;
-  const copyError = deliver();
+  const copyError = deliver(row);
   return { digestSeq: d.digestSeq, streams: d.streams.map((s) => [s.stream, s.firstSeq, s.lastSeq] as const), ...(copyError === undefined ? {} : { copyError }) };
 }
 

@@ -238,7 +238,8 @@ export class RequestAudit {
     }
     // A request answered without its record is counted; the sink summarises them once it writes again.
     const time = this.#time;
-    durable.catch(() => sink.refused(time));
+    const region = call.region;
+    durable.catch(() => sink.refused(time, region));
     if (error !== undefined && error.status >= 500 && !sink.healthy) return Promise.resolve();
     return durable;
   }

@@ -33,6 +33,9 @@ export interface AuditSink {
   expect(): void;
   /** That request submitted its first record, or will submit none. */
   settle(): void;
-  /** A request that arrived at `at` (epoch ms) was answered without its record: the sink could not write it. */
-  refused(at: number): void;
+  /**
+   * A request that arrived at `at` (epoch ms) in `region` was answered without its record: the
+   * sink could not write it. (The summary record names the first such request's Region.)
+   */
+  refused(at: number, region: string): void;
 }

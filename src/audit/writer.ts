@@ -101,7 +101,7 @@ export class AuditWriter implements AuditSink {
   /** The timer that sends a waiting batch after COMMIT_DELAY_MS; set while one waits. */
   #delay: NodeJS.Timeout | undefined;
   /** Requests answered without their record since the last summary (issue 11). */
-  #refusals: { count: number; first: number; last: number } | undefined;
+  #refusals: { count: number; first: number; last: number; region: string } | undefined;
   #summarising = false;
 
   constructor(opts: AuditWriterOptions) {
@@ -196,9 +196,9 @@ export class AuditWriter implements AuditSink {
     }
   }
 
-  refused(at: number): void {
+  refused(at: number, region: string): void {
     const r = this.#refusals;
-    if (r === undefined) this.#refusals = { count: 1, first: at, last: at };
+    if (r === undefined) this.#refusals = { count: 1, first: at, last: at, region };
     else {
       r.count += 1;
       r.first = Math.min(r.first, at);
@@ -225,7 +225,7 @@ export class AuditWriter implements AuditSink {
       time: now,
       eventId: newEventId(now),
       eventName: 'KeyholdAuditUnavailable',
-      region: '',
+      region: r.region,
       sourceIp: '',
       additionalEventData: {
         refusedRequests: r.count,
@@ -242,7 +242,8 @@ export class AuditWriter implements AuditSink {
       () => {
         this.#summarising = false;
         const now2 = this.#refusals;
-        this.#refusals = now2 === undefined ? r : { count: now2.count + r.count, first: Math.min(now2.first, r.first), last: Math.max(now2.last, r.last) };
+        this.#refusals =
+          now2 === undefined ? r : { count: now2.count + r.count, first: Math.min(now2.first, r.first), last: Math.max(now2.last, r.last), region: r.region };
       },
     );
   }

@@ -92,6 +92,7 @@ async function scenario(server: TestServer, breakIt: () => void, heal: () => voi
     for (const s of summaries) {
       assert.equal(s.eventSource, 'keyhold.internal');
       assert.equal(s.recipientAccountId, null, 'in the operator trail, not a tenant\'s');
+      assert.equal(s.awsRegion, server.region, 'the Region of the refused requests');
     }
     assert.equal(counted + new Set(ownRecords.map((r) => r.requestID)).size, refused.length, 'every refused request is recorded or counted, once');
     const verify = await keyhold(['audit', 'verify', '--data-dir', server.dataDir]);

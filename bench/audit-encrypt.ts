@@ -1,7 +1,8 @@
 /**
  * The audit trail's cost on the Encrypt hot path (issue 4, "Performance": Encrypt throughput
  * with the trail on at least 85% of off). Runs the throughput benchmark (bench/run.ts, Encrypt
- * 64 B replayed by wrk) alternately with KEYHOLD_AUDIT=off and KEYHOLD_AUDIT=on, several rounds,
+ * 64 B replayed by wrk) alternately without the trail (`--no-trail`: Keyhold built in-process
+ * without it, bench/keyhold-without-trail.ts) and with it (`keyhold serve`), several rounds,
  * and reports the median requests/s and server CPU per request of each, and their ratio.
  * Alternating rounds spread background noise over both modes.
  *
@@ -45,14 +46,14 @@ function main(): void {
     for (let round = 0; round < rounds; round++) {
       for (const mode of round % 2 === 0 ? ['off', 'on'] : ['on', 'off']) {
         const out = join(scratch, `${mode}-${round}.json`);
-        process.stderr.write(`round ${round + 1}/${rounds}: KEYHOLD_AUDIT=${mode}\n`);
+        process.stderr.write(`round ${round + 1}/${rounds}: trail ${mode}\n`);
         execFileSync(
           process.execPath,
           [
             join(__dirname, 'run.js'), '--cases', 'encrypt-64', '--no-half-load', '--warmup', '2', '--duration', values.duration!,
-            '--concurrency', values.concurrency!, '--workers', values.workers!, '--out', out,
+            '--concurrency', values.concurrency!, '--workers', values.workers!, '--out', out, ...(mode === 'off' ? ['--no-trail'] : []),
           ],
-          { env: { ...process.env, KEYHOLD_AUDIT: mode }, stdio: ['ignore', 'ignore', 'inherit'] },
+          { stdio: ['ignore', 'ignore', 'inherit'] },
         );
         const rows = (JSON.parse(readFileSync(out, 'utf8')) as { rows: Row[] }).rows.filter((r) => r.server === 'keyhold');
         for (const r of rows) {

@@ -61,6 +61,8 @@ export interface Options {
   halfLoad: boolean;
   cases: string[] | undefined;
   keyholdNodeArgs: string[];
+  /** Keyhold built in-process without its audit trail (bench/keyhold-without-trail.ts). */
+  noTrail: boolean;
   out: string;
   wrk: string;
 }
@@ -74,6 +76,7 @@ const USAGE = `Usage: node dist/bench/run.js [options]
   --no-half-load        skip the latency-below-peak runs
   --cases LIST          only these cases: encrypt-64,encrypt-4k,decrypt,generate-data-key
   --keyhold-node-arg A  extra node flag for the Keyhold processes (repeatable), e.g. --cpu-prof
+  --no-trail            Keyhold built in-process without its audit trail (to measure the trail's cost)
   --out FILE            JSON results (default bench/results/latest.json)
   --wrk PATH            wrk binary (default wrk)`;
 
@@ -89,6 +92,7 @@ function parseOptions(argv: string[]): Options {
       'no-half-load': { type: 'boolean', default: false },
       cases: { type: 'string' },
       'keyhold-node-arg': { type: 'string', multiple: true, default: [] },
+      'no-trail': { type: 'boolean', default: false },
       out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results', 'latest.json') },
       wrk: { type: 'string', default: 'wrk' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -126,6 +130,7 @@ function parseOptions(argv: string[]): Options {
     halfLoad: !values['no-half-load'],
     cases,
     keyholdNodeArgs: values['keyhold-node-arg'],
+    noTrail: values['no-trail'],
     out: resolve(values.out),
     wrk: values.wrk,
   };
@@ -747,7 +752,8 @@ async function main(): Promise<number> {
   try {
     bare = await startServer('bare server', [BARE_SERVER, '--port', '0'], 'bare ready');
     log(`bare node:http server pid ${bare.pid} on port ${bare.port}`);
-    const keyholdArgs = [...opts.keyholdNodeArgs, KEYHOLD_BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--region', REGION, '--workers', String(opts.workers)];
+    const entry = opts.noTrail ? join(__dirname, 'keyhold-without-trail.js') : KEYHOLD_BIN;
+    const keyholdArgs = [...opts.keyholdNodeArgs, entry, 'serve', '--port', '0', '--data-dir', dataDir, '--region', REGION, '--workers', String(opts.workers)];
     keyhold = await startServer('keyhold', keyholdArgs, 'keyhold ready');
     log(`keyhold pid ${keyhold.pid} (--workers ${opts.workers}) on port ${keyhold.port}, data dir ${dataDir}`);
     await sleep(200);

@@ -30,10 +30,10 @@ export interface Config {
   /** How often the scheduler looks for keys whose deletion window has ended. */
   readonly schedulerIntervalMs: number;
   readonly maxBodyBytes: number;
-  /** KEYHOLD_AUDIT (on|off, default on): the CloudTrail audit trail; off is for benchmarks only. */
-  readonly audit: boolean;
-  /** KEYHOLD_AUDIT_DIGEST_INTERVAL_S (default 3600): how often a signed digest is written. */
+  /** KEYHOLD_AUDIT_DIGEST_INTERVAL_S (default 60): how often a signed digest is written (issue 11). */
   readonly auditDigestIntervalS: number;
+  /** --audit-digest-copy DIR: every digest is also written here as it is made (meant for another volume or host). */
+  readonly auditDigestCopy: string | undefined;
   /** KEYHOLD_AUDIT_RETENTION_DAYS (default 0 = keep forever): older digest periods are pruned. */
   readonly auditRetentionDays: number;
   /** --tls-cert / --tls-key (PEM files, both or neither): serve HTTPS instead of HTTP. */
@@ -51,18 +51,12 @@ export interface TlsFiles {
 }
 
 /** Flag values as parsed from the command line (strings, unvalidated). */
-export type Flags = Readonly<Partial<Record<'port' | 'host' | 'data-dir' | 'region' | 'regions' | 'account-id' | 'workers' | 'master-key-file' | 'tls-cert' | 'tls-key' | 'max-connections' | 'metrics-host' | 'metrics-port', string>>>;
+export type Flags = Readonly<Partial<Record<'port' | 'host' | 'data-dir' | 'region' | 'regions' | 'account-id' | 'workers' | 'master-key-file' | 'tls-cert' | 'tls-key' | 'max-connections' | 'metrics-host' | 'metrics-port' | 'audit-digest-copy', string>>>;
 
 function int(name: string, v: string, min: number, max: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer between ${min} and ${max}`);
   return n;
-}
-
-function onOff(name: string, v: string): boolean {
-  if (v === 'on' || v === 'true' || v === '1') return true;
-  if (v === 'off' || v === 'false' || v === '0') return false;
-  throw new Error(`${name} must be on or off`);
 }
 
 /** Builds the configuration from flags and an environment. */
@@ -80,6 +74,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   const accountId = pick('account-id', 'KEYHOLD_ACCOUNT_ID');
   if (accountId !== undefined && !/^\d{12}$/.test(accountId)) throw new Error('--account-id must be 12 digits');
   const workers = pick('workers', 'KEYHOLD_WORKERS');
+  const auditDigestCopy = pick('audit-digest-copy', 'KEYHOLD_AUDIT_DIGEST_COPY');
   const tlsCert = pick('tls-cert', 'KEYHOLD_TLS_CERT');
   const tlsKey = pick('tls-key', 'KEYHOLD_TLS_KEY');
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
@@ -101,8 +96,8 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     masterKeyFile: pick('master-key-file', 'KEYHOLD_MASTER_KEY_FILE'),
     schedulerIntervalMs: int('KEYHOLD_SCHEDULER_INTERVAL_MS', env.KEYHOLD_SCHEDULER_INTERVAL_MS ?? '60000', 10, 86_400_000),
     maxBodyBytes: int('KEYHOLD_MAX_BODY_BYTES', env.KEYHOLD_MAX_BODY_BYTES ?? String(1024 * 1024), 1024, 64 * 1024 * 1024),
-    audit: onOff('KEYHOLD_AUDIT', env.KEYHOLD_AUDIT ?? 'on'),
-    auditDigestIntervalS: int('KEYHOLD_AUDIT_DIGEST_INTERVAL_S', env.KEYHOLD_AUDIT_DIGEST_INTERVAL_S ?? '3600', 1, 86_400),
+    auditDigestIntervalS: int('KEYHOLD_AUDIT_DIGEST_INTERVAL_S', env.KEYHOLD_AUDIT_DIGEST_INTERVAL_S ?? '60', 1, 86_400),
+    auditDigestCopy: auditDigestCopy === undefined || auditDigestCopy === '' ? undefined : resolve(auditDigestCopy),
     auditRetentionDays: int('KEYHOLD_AUDIT_RETENTION_DAYS', env.KEYHOLD_AUDIT_RETENTION_DAYS ?? '0', 0, 36_500),
     tls: tlsCert === undefined || tlsKey === undefined ? undefined : Object.freeze({ certFile: resolve(tlsCert), keyFile: resolve(tlsKey) }),
     maxConnections: int('--max-connections', pick('max-connections', 'KEYHOLD_MAX_CONNECTIONS') ?? String(DEFAULT_MAX_CONNECTIONS), 1, 1_000_000),

@@ -51,6 +51,8 @@ export const ERROR_STATUS = Object.freeze({
   UnrecognizedClientException: 400,
   ExpiredTokenException: 400,
   RequestEntityTooLargeException: 413,
+  /** The client disconnected mid-body or was timed out (issue 11): recorded and counted as a client abort. */
+  RequestTimeoutException: 408,
   MethodNotAllowedException: 405,
   ServiceUnavailableException: 503,
   // IAM and STS (AWS Query protocol): the wire Code and status come from QUERY_ERRORS below.
@@ -111,6 +113,7 @@ export const QUERY_ERRORS: Readonly<Partial<Record<ErrorName, { readonly code: s
   KMSInternalException: { code: 'InternalFailure', status: 500 },
   ServiceUnavailableException: { code: 'ServiceUnavailable', status: 503 },
   RequestEntityTooLargeException: { code: 'RequestEntityTooLarge', status: 413 },
+  RequestTimeoutException: { code: 'RequestTimeout', status: 408 },
   MethodNotAllowedException: { code: 'MethodNotAllowed', status: 405 },
 });
 

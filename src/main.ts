@@ -138,16 +138,28 @@ async function provisionFirstStart(config: Config, store: Store, trust: RootOfTr
   logger.info({ accountId, accessKeyId, credentialsFile: credentialsPath }, 'first start: created account and administrator access key');
 }
 
+/**
+ * How `serve` runs beyond its configuration. Not reachable from a flag or an environment
+ * variable: a server without its trail breaks the promise (issue 11), so only benchmarks that
+ * construct the server in-process (bench/keyhold-without-trail.ts) measure the trail's cost with it.
+ */
+export interface ServeOptions {
+  /** false: no audit trail at all (benchmarks only). */
+  readonly auditTrail: boolean;
+}
+
 /** Starts one HTTP(S) server in this process; resolves once it listens. */
 async function startWorker(
   config: Config,
   logger: Logger,
   clock: Clock,
   tls: TlsFiles | undefined,
-  sharedAudit?: AuditWriter,
+  sharedAudit: AuditWriter | undefined,
+  options: ServeOptions,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const { trust, store } = openBackends(config, logger);
   const expiry = credentialExpiryClock(clock, process.env);
+  if ((process.env.KEYHOLD_TEST_AUDIT_FAIL_FILE ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_FAIL_FILE is set: audit commits fail while that file exists (tests only)');
   if (expiry.offsetMs !== 0) logger.warn({ offsetMs: expiry.offsetMs }, 'KEYHOLD_TEST_CLOCK_OFFSET_MS is set: temporary credentials expire early (tests only)');
   const credentials = new CredentialCache(store, trust, expiry.clock);
   const keyring = new Keyring(store, trust, clock, () => credentials.clear());
@@ -164,9 +176,9 @@ async function startWorker(
   // Audit (issue 4): each process appends to its own stream (worker slot k: stream k) through a
   // writer thread; LookupEvents reads every stream.
   const auditDir = join(config.dataDir, AUDIT_DIR);
-  const auditLog = config.audit ? new SqliteAuditStore({ dir: auditDir, readonly: true }) : undefined;
+  const auditLog = options.auditTrail ? new SqliteAuditStore({ dir: auditDir, readonly: true }) : undefined;
   const stream = Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0);
-  const auditWriter = config.audit ? (sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger })) : undefined;
+  const auditWriter = options.auditTrail ? (sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger })) : undefined;
   // Every X-Amz-Target prefix AWS accepts for a service routes to it (issue 8); modelled
   // operations Keyhold lacks answer UnsupportedOperationException (src/model/operations.ts).
   const cloudTrail: JsonService = { signingName: 'cloudtrail', operations: cloudTrailOperations(auditLog), modelled: new Set(MODELLED_OPERATIONS.cloudtrail) };
@@ -182,7 +194,6 @@ async function startWorker(
       sink: auditWriter,
       clock,
       defaultRegion: config.region,
-      callerOf: (accessKeyId) => credentials.resolve(accessKeyId)?.caller,
       identify: (target) => {
         try {
           const { service, op } = findOperation(target, jsonServices);
@@ -224,6 +235,7 @@ async function startWorker(
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    await audit?.close();
     await closeMetricsServer(metricsServer);
     if (auditWriter !== sharedAudit) await auditWriter?.close();
     auditLog?.close();
@@ -263,7 +275,7 @@ function scheme(config: Config): 'http' | 'https' {
 }
 
 /** `keyhold serve`. Returns when the server has stopped. */
-export async function serve(config: Config): Promise<void> {
+export async function serve(config: Config, options: ServeOptions = { auditTrail: true }): Promise<void> {
   process.umask(0o077); // the database, key files and credentials are for the server's user only
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
   const clock = systemClock;
@@ -271,7 +283,7 @@ export async function serve(config: Config): Promise<void> {
   const tls = readTlsFiles(config);
   if (tls !== undefined) checkTlsFiles(tls);
   if (cluster.isWorker) {
-    const { stop } = await startWorker(config, logger, clock, tls);
+    const { stop } = await startWorker(config, logger, clock, tls, undefined, options);
     process.on('message', (m) => {
       if (m === 'shutdown') void stop().then(() => process.exit(0));
     });
@@ -291,8 +303,10 @@ export async function serve(config: Config): Promise<void> {
       'serving plain HTTP beyond loopback: signed requests and responses (data keys, plaintext) cross the network unencrypted; give --tls-cert and --tls-key',
     );
   }
-  const trail = config.audit
-    ? await AuditTrail.open({
+  if (!options.auditTrail) logger.warn({}, 'running WITHOUT an audit trail: a benchmark build, never a deployment');
+  const trail = !options.auditTrail
+    ? undefined
+    : await AuditTrail.open({
         store: new SqliteAuditStore({ dir: join(config.dataDir, AUDIT_DIR) }),
         dir: join(config.dataDir, AUDIT_DIR),
         streams: Array.from({ length: config.workers === 1 ? 1 : config.workers + 1 }, (_, i) => i),
@@ -302,10 +316,10 @@ export async function serve(config: Config): Promise<void> {
         clock,
         logger,
         digestIntervalMs: config.auditDigestIntervalS * 1000,
+        digestCopyDir: config.auditDigestCopy,
         retentionMs: config.auditRetentionDays * 86_400_000,
-      })
-    : undefined;
-  const serviceEvent = trail && ((name: string, key: KeyRecord, at: number) => trail.serviceEvent(name, key, at));
+      });
+  const serviceEvent = trail && ((name: string, key: KeyRecord, at: number): Promise<void> => trail.serviceEvent(name, key, at));
   const scheduler = new Scheduler(
     [
       deletionJob(store, logger, serviceEvent),
@@ -323,7 +337,7 @@ export async function serve(config: Config): Promise<void> {
   let clusterMetricsServer: Server | undefined;
   const workers = new Set<import('node:cluster').Worker>();
   if (config.workers === 1) {
-    const local = await startWorker(config, logger, clock, tls, trail?.writer);
+    const local = await startWorker(config, logger, clock, tls, trail?.writer, options);
     stopLocal = local.stop;
     logger.info({ port: local.port, workers: 1, scheme: scheme(config) }, 'keyhold ready');
   } else {

@@ -229,3 +229,86 @@ export function serviceEventRecord(e: ServiceEvent): AuditAppend {
     resources,
   });
 }
+
+/**
+ * The operator trail (issue 11): records no tenant's LookupEvents returns (recipient account
+ * ''), read with `keyhold audit export` or `verify`. They are chained and signed like every
+ * other record. eventSource is Keyhold's own, so they never pass for AWS records.
+ */
+export const OPERATOR_EVENT_SOURCE = 'keyhold.internal';
+
+/** What an operator record says: a summary of many requests that have no record of their own. */
+export interface OperatorSummary {
+  readonly time: number;
+  readonly eventId: string;
+  /** KeyholdAuditUnavailable, KeyholdUnauthenticatedRequests. */
+  readonly eventName: string;
+  readonly region: string;
+  /** Where the summarised requests came from ('' when they came from many places). */
+  readonly sourceIp: string;
+  readonly additionalEventData: Record<string, unknown>;
+}
+
+/** The stored form of an operator summary record. */
+export function operatorRecord(e: OperatorSummary): AuditAppend {
+  const r: Record<string, unknown> = {
+    eventVersion: EVENT_VERSION,
+    userIdentity: { type: 'Unknown' },
+    eventTime: isoSeconds(e.time),
+    eventSource: OPERATOR_EVENT_SOURCE,
+    eventName: e.eventName,
+    awsRegion: e.region,
+    sourceIPAddress: e.sourceIp,
+    userAgent: '',
+    requestParameters: null,
+    responseElements: null,
+    additionalEventData: e.additionalEventData,
+    eventID: e.eventId,
+    readOnly: true,
+    resources: [],
+    eventType: 'AwsServiceEvent',
+    managementEvent: true,
+    recipientAccountId: null,
+    eventCategory: 'Management',
+  };
+  return stored(r, {
+    time: e.time,
+    eventId: e.eventId,
+    account: null,
+    eventName: e.eventName,
+    eventSource: OPERATOR_EVENT_SOURCE,
+    readOnly: true,
+    username: null,
+    accessKeyId: null,
+    requestId: null,
+    resources: [],
+  });
+}
+
+/** Longest stored record (UTF-16 units of its JSON); larger ones have their request parameters cut (issue 11). */
+export const MAX_RECORD_CHARS = 64 * 1024;
+/** A request parameter longer than this (as JSON) is replaced by a note when a record is too large. */
+const MAX_PARAMETER_CHARS = 2048;
+
+/**
+ * Bounds the size of any one record: a request's parameters (a denied call's encryption
+ * context, say) are the only part a caller controls freely, so a record above MAX_RECORD_CHARS
+ * keeps each parameter up to MAX_PARAMETER_CHARS and replaces longer ones by a note of their
+ * size; if that is still too large, the parameters and response elements are dropped.
+ */
+export function boundedApiCallRecord(e: ApiCall): AuditAppend {
+  const full = apiCallRecord(e);
+  if (full.body.length <= MAX_RECORD_CHARS) return full;
+  const cut = (o: Record<string, unknown> | null): Record<string, unknown> | null => {
+    if (o === null) return null;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) {
+      const size = JSON.stringify(v)?.length ?? 0;
+      out[k] = size <= MAX_PARAMETER_CHARS ? v : `(omitted by Keyhold: ${size} characters)`;
+    }
+    return out;
+  };
+  const trimmed = apiCallRecord({ ...e, requestParameters: cut(e.requestParameters), responseElements: cut(e.responseElements) });
+  if (trimmed.body.length <= MAX_RECORD_CHARS) return trimmed;
+  return apiCallRecord({ ...e, requestParameters: { keyholdOmitted: true }, responseElements: null });
+}

@@ -1,7 +1,8 @@
 /**
  * The request side of the audit trail (docs/architecture.md §3 step 5): one CloudTrail record per API request
- * — allowed, denied or failed, including requests that never authenticated — made durable before
- * the response is written.
+ * — allowed, denied or failed — made durable before the response is written. Requests that never
+ * authenticated are counted per source and minute in the operator trail instead (auth-failures.ts,
+ * issue 11), so no one can write into another tenant's trail.
  *
  * The server opens a `RequestAudit` as a request arrives, tells it what it learns (caller,
  * operation, body), calls `beforeInvoke` just before the operation runs and `finish` once the
@@ -29,11 +30,12 @@ import type { Clock } from '../clock';
 import { ServiceError } from '../errors';
 import type { Caller } from '../identity/caller';
 import { isKeyId, keyArn, parseKmsArn } from '../keys/arn';
-import { apiCallRecord, KMS_KEY_TYPE, lookupUsername, userIdentity, type ApiCall, type RecordResource } from './event';
+import { AuthFailureLog } from './auth-failures';
+import { boundedApiCallRecord, KMS_KEY_TYPE, lookupUsername, userIdentity, type ApiCall, type RecordResource } from './event';
 import { newEventId } from './event-id';
 import { newAuditNotes, type AuditNotes } from './notes';
 import { requestParameters, responseElements, type ShapeLike } from './request-parameters';
-import type { AuditSink } from './writer';
+import type { AuditSink } from './sink';
 
 /** What the recorder needs to know of an operation. */
 export interface AuditedOperation {
@@ -48,8 +50,6 @@ export interface RecorderOptions {
   readonly clock: Clock;
   /** Region recorded when the request names none that can be trusted. */
   readonly defaultRegion: string;
-  /** The principal an access key id belongs to, if this process knows it (unauthenticated requests). */
-  readonly callerOf: (accessKeyId: string) => Caller | undefined;
   /** The service and operation an X-Amz-Target names, if any (requests that fail before routing). */
   readonly identify: (target: string | undefined) => { signingName: string; op: AuditedOperation } | undefined;
 }
@@ -66,17 +66,40 @@ const MAX_HOST = 1024;
 export const OUTCOME_UNKNOWN_MESSAGE =
   'The outcome of this request is unknown: its audit record could not be completed, and the operation may have taken effect.';
 
+/**
+ * Read-only operations that change state all the same, so they write an intent first like every
+ * mutating call (issue 11): GetParametersForImport stores an import token. (Naming a predefined
+ * `alias/aws/*` creates its AWS managed key: see `namesManagedAlias`.)
+ */
+const STATEFUL_READS: ReadonlySet<string> = new Set(['GetParametersForImport']);
+/** alias/aws/<name>, alone or in an alias ARN. */
+const MANAGED_ALIAS = /^(?:arn:[^:]+:kms:([^:]*):(\d{12}):)?(alias\/aws\/[^/]+)$/;
+/** Managed aliases known to exist, so naming them creates nothing (AWS managed keys are never deleted). */
+const MAX_KNOWN_ALIASES = 10_000;
+
+/** What every RequestAudit of a recorder shares. */
+interface Shared extends RecorderOptions {
+  readonly failures: AuthFailureLog;
+  /** `account\0region\0alias` of managed aliases seen resolved. */
+  readonly knownAliases: Set<string>;
+}
+
 /** Makes a RequestAudit per request. */
 export class AuditRecorder {
-  readonly #opts: RecorderOptions;
+  readonly #shared: Shared;
 
   constructor(opts: RecorderOptions) {
-    this.#opts = opts;
+    this.#shared = { ...opts, failures: new AuthFailureLog(opts.sink, opts.defaultRegion, () => opts.clock.now()), knownAliases: new Set() };
   }
 
   /** Starts the record of a request as it arrives. */
   begin(req: IncomingMessage, requestId: string): RequestAudit {
-    return new RequestAudit(this.#opts, req, requestId);
+    return new RequestAudit(this.#shared, req, requestId);
+  }
+
+  /** Shutdown: writes the operator records still being counted. */
+  close(): Promise<void> {
+    return this.#shared.failures.close();
   }
 }
 
@@ -84,7 +107,7 @@ export class AuditRecorder {
 export class RequestAudit {
   /** The slot operations fill (RequestContext.audit). */
   readonly notes: AuditNotes = newAuditNotes();
-  readonly #opts: RecorderOptions;
+  readonly #opts: Shared;
   readonly #req: IncomingMessage;
   readonly #requestId: string;
   readonly #time: number;
@@ -99,7 +122,7 @@ export class RequestAudit {
   /** Whether the writer counts this request among those about to submit a record. */
   #expected = false;
 
-  constructor(opts: RecorderOptions, req: IncomingMessage, requestId: string) {
+  constructor(opts: Shared, req: IncomingMessage, requestId: string) {
     this.#opts = opts;
     this.#req = req;
     this.#requestId = requestId;
@@ -146,17 +169,37 @@ export class RequestAudit {
    */
   async beforeInvoke(params: Record<string, unknown>): Promise<void> {
     this.#params = params;
-    if (this.#op === undefined || this.#op.readOnly) return;
+    if (this.#op === undefined) return;
+    if (this.#op.readOnly && !STATEFUL_READS.has(this.#op.name) && this.#newManagedAlias() === undefined) return;
     const sink = this.#opts.sink;
-    if (!sink.healthy) throw unavailable();
-    const event = apiCallRecord(this.#call('', new ServiceError('KMSInternalException', OUTCOME_UNKNOWN_MESSAGE), { outcome: 'unknown' }));
+    if (!sink.healthy) throw auditUnavailable();
+    const event = boundedApiCallRecord(this.#call('', new ServiceError('KMSInternalException', OUTCOME_UNKNOWN_MESSAGE), { outcome: 'unknown' }));
     this.#settle();
     try {
       await sink.intend({ id: this.#requestId, owner: process.pid, createdAt: this.#time, event });
     } catch {
-      throw unavailable();
+      throw auditUnavailable();
     }
     this.#intent = true;
+  }
+
+  /**
+   * The `account\0region\0alias` of a predefined alias/aws/* the request names and this process
+   * has not seen resolved: resolving it may create the AWS managed key (keys/aws-managed.ts).
+   */
+  #newManagedAlias(): string | undefined {
+    const params = this.#params;
+    const caller = this.#caller;
+    if (params === undefined || caller === undefined) return undefined;
+    for (const m of KEY_MEMBERS) {
+      const v = params[m];
+      if (typeof v !== 'string' || !v.includes('alias/aws/')) continue;
+      const match = MANAGED_ALIAS.exec(v);
+      if (match === null) continue;
+      const known = `${match[2] ?? caller.accountId}\0${match[1] ?? this.#region ?? ''}\0${match[3]}`;
+      if (!this.#opts.knownAliases.has(known)) return known;
+    }
+    return undefined;
   }
 
   /**
@@ -165,27 +208,39 @@ export class RequestAudit {
    * once: its record is still attempted, but the answer is an error either way.
    */
   finish(output: string, error: ServiceError | undefined): Promise<void> {
+    const sink = this.#opts.sink;
+    if (this.#caller === undefined) {
+      // Never authenticated: counted in the operator trail, not recorded in any tenant's (auth-failures.ts).
+      this.#settle();
+      const c = this.#call('', error, undefined);
+      this.#opts.failures.add({ time: c.time, sourceIp: c.sourceIp, errorCode: c.error?.code ?? 'Unknown', eventName: c.eventName, accessKeyId: c.accessKeyId });
+      return Promise.resolve();
+    }
     const call = this.#call(output, error, undefined);
     const owners = this.#keyOwners(call, error);
-    const sink = this.#opts.sink;
     this.#settle();
+    if (error === undefined && this.#op?.readOnly === true) {
+      const alias = this.#newManagedAlias();
+      if (alias !== undefined && this.#opts.knownAliases.size < MAX_KNOWN_ALIASES) this.#opts.knownAliases.add(alias);
+    }
     let durable: Promise<void>;
     if (owners.length === 0) {
-      const record = apiCallRecord(call);
+      const record = boundedApiCallRecord(call);
       durable = sink.append(this.#intent ? { ...record, completes: this.#requestId } : record);
     } else {
       // One copy per recipient account (see the module header). An intent is completed by the
       // caller's copy; recovery from a lost record restores that copy only.
       const shared = { ...call, sharedEventId: newEventId(call.time) };
-      const mine = apiCallRecord(shared);
-      const copies = owners.map((account) => apiCallRecord({ ...shared, eventId: newEventId(call.time), recipientAccountId: account }));
+      const mine = boundedApiCallRecord(shared);
+      const copies = owners.map((account) => boundedApiCallRecord({ ...shared, eventId: newEventId(call.time), recipientAccountId: account }));
       const all = [sink.append(this.#intent ? { ...mine, completes: this.#requestId } : mine), ...copies.map((c) => sink.append(c))];
       durable = Promise.all(all).then(() => undefined);
     }
-    if (error !== undefined && error.status >= 500 && !this.#opts.sink.healthy) {
-      durable.catch(() => undefined);
-      return Promise.resolve();
-    }
+    // A request answered without its record is counted; the sink summarises them once it writes again.
+    const time = this.#time;
+    const region = call.region;
+    durable.catch(() => sink.refused(time, region));
+    if (error !== undefined && error.status >= 500 && !sink.healthy) return Promise.resolve();
     return durable;
   }
 
@@ -230,10 +285,8 @@ export class RequestAudit {
     } else {
       // Not authenticated: record the identity the request claimed, never as proven.
       accessKeyId = scope?.[1] ?? null;
-      const claimed = accessKeyId === null ? undefined : o.callerOf(accessKeyId);
-      account = claimed?.accountId ?? null;
+      account = null;
       identity = { type: 'Unknown' };
-      if (account !== null) identity.accountId = account;
       if (accessKeyId !== null) identity.accessKeyId = accessKeyId;
     }
 
@@ -326,6 +379,10 @@ function safeParse(text: string): Record<string, unknown> | null {
   }
 }
 
-function unavailable(): ServiceError {
-  return new ServiceError('ServiceUnavailableException', 'The audit trail cannot be written; the request was not processed. Retry later.');
+/**
+ * The answer when the audit trail cannot be written (issue 11): 503 DependencyTimeoutException,
+ * which the AWS SDKs retry; the request was not carried out (or its result withheld).
+ */
+export function auditUnavailable(): ServiceError {
+  return new ServiceError('DependencyTimeoutException', 'The audit trail cannot be written; the request was not processed. Retry later.');
 }

@@ -14,6 +14,8 @@ export interface WriterThreadData {
   /** The stream this process appends to. */
   readonly stream: number;
   readonly busyTimeoutMs: number;
+  /** Where digests are delivered as they are written (primary only). */
+  readonly digestCopyDir?: string;
 }
 
 /** A record on the wire. */
@@ -73,6 +75,8 @@ export interface DigestSummary {
   readonly digestSeq: number;
   /** Records covered per stream: [stream, firstSeq, lastSeq]. */
   readonly streams: readonly (readonly [number, number, number])[];
+  /** Why the digest (or an earlier one) could not be delivered to the copy directory. */
+  readonly copyError?: string;
 }
 
 /** Answers from the thread. */

@@ -13,7 +13,8 @@ import type { Clock } from '../clock';
 import type { AuditAppend, AuditStore } from '../store/audit-log';
 import type { KeyRecord } from '../store/records';
 import type { RootOfTrust } from '../trust/root-of-trust';
-import { genesisHash } from './chain';
+import { genesisHash, type DigestReason } from './chain';
+import type { DigestSummary } from './thread-protocol';
 import { serviceEventRecord } from './event';
 import { newEventId } from './event-id';
 import { openSigningKey } from './signing-key';
@@ -44,6 +45,8 @@ export interface AuditTrailOptions {
   readonly clock: Clock;
   readonly logger: TrailLogger;
   readonly digestIntervalMs: number;
+  /** Where every digest is also delivered as it is written (--audit-digest-copy), if anywhere. */
+  readonly digestCopyDir?: string;
   /** 0 = keep everything. */
   readonly retentionMs: number;
 }
@@ -67,7 +70,7 @@ export class AuditTrail {
     const trailId = opts.store.initialize(() => randomUUID());
     for (const n of opts.streams) opts.store.stream(n).initialize(trailId, genesisHash(trailId, n));
     const key = await openSigningKey(opts.store, opts.trust, opts.publicKeyPath);
-    const writer = new AuditWriter({ threadScript: opts.threadScript, dir: opts.dir, stream: 0, logger: opts.logger });
+    const writer = new AuditWriter({ threadScript: opts.threadScript, dir: opts.dir, stream: 0, logger: opts.logger, digestCopyDir: opts.digestCopyDir });
     await writer.setSigningKey(key.privateKey, key.fingerprint);
     const trail = new AuditTrail(opts, writer);
     const now = opts.clock.now();
@@ -76,7 +79,7 @@ export class AuditTrail {
     // reused pid) — no liveness guess needed.
     const recovered = await writer.recover(now, STALE_INTENT_MS, [], true);
     if (recovered > 0) opts.logger.warn({ recovered }, 'audit: recorded requests whose outcome is unknown (their process stopped before their record was written)');
-    const d = await writer.digest('start', now);
+    const d = await trail.#digest('start', now);
     opts.logger.info({ trailId, digest: d?.digestSeq, streams: d?.streams.length, fingerprint: key.fingerprint }, 'audit trail open');
     trail.#schedule();
     return trail;
@@ -95,7 +98,7 @@ export class AuditTrail {
     try {
       await this.#retryUnrecorded();
       await this.writer.recover(now, STALE_INTENT_MS);
-      await this.writer.digest('interval', now);
+      await this.#digest('interval', now);
       if (this.#opts.retentionMs > 0) {
         const pruned = await this.writer.prune(now, this.#opts.retentionMs);
         if (pruned > 0) this.#opts.logger.info({ pruned }, 'audit: pruned events past the retention period');
@@ -137,6 +140,15 @@ export class AuditTrail {
     });
   }
 
+  /** Writes a digest; a copy that could not be delivered is logged (the digest itself is stored). */
+  async #digest(reason: DigestReason, now: number): Promise<DigestSummary | undefined> {
+    const d = await this.writer.digest(reason, now);
+    if (d?.copyError !== undefined) {
+      this.#opts.logger.error({ digest: d.digestSeq, dir: this.#opts.digestCopyDir, reason: d.copyError }, 'audit: the digest could not be delivered to the copy directory; retried with the next digest');
+    }
+    return d;
+  }
+
   /** A worker process died: record its requests that never got their own record. */
   async workerExited(pid: number): Promise<void> {
     try {
@@ -156,7 +168,7 @@ export class AuditTrail {
     if (this.#unrecorded.length > 0) this.#opts.logger.error({ lost: this.#unrecorded.length }, 'audit: service events could not be recorded');
     await this.writer.drain();
     try {
-      await this.writer.digest('shutdown', this.#opts.clock.now());
+      await this.#digest('shutdown', this.#opts.clock.now());
     } catch (err) {
       this.#opts.logger.error({ err }, 'audit: the shutdown digest could not be written');
     }

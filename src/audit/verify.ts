@@ -20,11 +20,12 @@
  * A crash never produces a finding: commits are atomic, and records after the newest digest
  * (written at the next start, or by the next interval) are reported as not yet signed. Whoever
  * can write the trail can still remove records newer than the newest digest, or the newest
- * digests themselves, without a trace here; export the trail (or copy digests) off the host to
- * bound that window.
+ * digests themselves, without a trace in the trail alone; with the digests delivered to a second
+ * place (`--audit-digest-copy`, checked with `--digests DIR`) that window shrinks to records
+ * newer than the newest delivered digest — at most one digest interval (60 s by default).
  */
 import type { KeyObject } from 'node:crypto';
-import type { AuditEventRow, AuditStore, AuditStream } from '../store/audit-log';
+import type { AuditDigestRow, AuditEventRow, AuditStore, AuditStream } from '../store/audit-log';
 import { chainLink, digestSignatureValid, genesisHash, publicKeyFingerprint, sha256Hex, type Digest, type DigestStream } from './chain';
 
 /** Kinds of findings. */
@@ -79,6 +80,12 @@ export interface VerifyReport {
 export interface VerifyOptions {
   readonly from?: number;
   readonly to?: number;
+  /**
+   * Digests delivered to a second place (`--digests DIR`, digest-copy.ts): each must match the
+   * stored digest of its number; one the trail lost still counts, so records it signed that are
+   * missing are found truncated, and the lost digest itself is reported missing.
+   */
+  readonly delivered?: readonly AuditDigestRow[];
 }
 
 interface ParsedDigest {
@@ -146,10 +153,10 @@ function entry(d: Digest, stream: number): DigestStream | undefined {
 }
 
 /** Checks the digest chain: signatures, links to the previous digest, per-stream continuity. */
-function checkDigests(store: AuditStore, trailId: string, publicKey: KeyObject): ParsedDigest[] {
+function checkDigests(rows: readonly AuditDigestRow[], trailId: string, publicKey: KeyObject): ParsedDigest[] {
   const fingerprint = publicKeyFingerprint(publicKey);
   const digests: ParsedDigest[] = [];
-  for (const row of store.digests()) {
+  for (const row of rows) {
     const at = { digestSeq: row.seq };
     if (!digestSignatureValid(row.body, row.signature, publicKey)) {
       fail('DIGEST_INVALID', `digest ${row.seq}: the signature does not verify (the digest was edited or forged)`, at);
@@ -333,6 +340,47 @@ function checkStream(
   return { events, unsigned };
 }
 
+/**
+ * Stored digests merged with delivered copies: a copy must carry a valid signature and match the
+ * stored digest of its number; copies the trail no longer holds (and no signed retention cut
+ * explains) join the list and are returned as `lost`.
+ */
+function withDelivered(
+  stored: readonly AuditDigestRow[],
+  delivered: readonly AuditDigestRow[],
+  trailId: string,
+  publicKey: KeyObject,
+): { rows: AuditDigestRow[]; lost: number[] } {
+  if (delivered.length === 0) return { rows: [...stored], lost: [] };
+  const bySeq = new Map(stored.map((r) => [r.seq, r]));
+  let prunedThrough = 0;
+  for (const r of [...stored, ...delivered]) {
+    try {
+      prunedThrough = Math.max(prunedThrough, (JSON.parse(r.body) as Digest).prunedThroughDigest ?? 0);
+    } catch {
+      // judged below
+    }
+  }
+  const lost: number[] = [];
+  for (const copy of delivered) {
+    const at = { digestSeq: copy.seq };
+    if (!digestSignatureValid(copy.body, copy.signature, publicKey)) {
+      fail('DIGEST_INVALID', `the delivered copy of digest ${copy.seq}: the signature does not verify`, at);
+    }
+    if ((JSON.parse(copy.body) as Digest).trailId !== trailId) fail('DIGEST_INVALID', `the delivered copy of digest ${copy.seq} belongs to another trail`, at);
+    const mine = bySeq.get(copy.seq);
+    if (mine !== undefined) {
+      if (mine.body !== copy.body || mine.signature !== copy.signature) {
+        fail('DIGEST_MISMATCH', `digest ${copy.seq} differs from its delivered copy (the stored digest was replaced)`, at);
+      }
+    } else if (copy.seq > prunedThrough) {
+      bySeq.set(copy.seq, copy);
+      lost.push(copy.seq);
+    }
+  }
+  return { rows: [...bySeq.values()].sort((a, b) => a.seq - b.seq), lost };
+}
+
 /** Verifies the whole trail, or the digest periods overlapping [from, to]. */
 export function verifyTrail(store: AuditStore, publicKey: KeyObject, opts: VerifyOptions = {}): VerifyReport {
   const notes: string[] = [];
@@ -342,7 +390,8 @@ export function verifyTrail(store: AuditStore, publicKey: KeyObject, opts: Verif
   let unsignedTail = 0;
   try {
     const trailId = store.trailId();
-    const digests = checkDigests(store, trailId, publicKey);
+    const { rows, lost } = withDelivered(store.digests(), opts.delivered ?? [], trailId, publicKey);
+    const digests = checkDigests(rows, trailId, publicKey);
     digestsChecked = digests.length;
     const present = store.streamIds();
     const newest = digests[digests.length - 1]?.d;
@@ -356,6 +405,10 @@ export function verifyTrail(store: AuditStore, publicKey: KeyObject, opts: Verif
       eventsChecked += r.events;
       unsignedTail += r.unsigned;
       streamsChecked += 1;
+    }
+    const firstLost = lost[0];
+    if (firstLost !== undefined) {
+      fail('DIGEST_MISSING', `digest ${firstLost}, which was delivered to the copy directory, is missing from the trail`, { digestSeq: firstLost });
     }
     return { finding: undefined, eventsChecked, digestsChecked, streamsChecked, unsignedTail, notes };
   } catch (e) {

@@ -22,21 +22,12 @@ import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { AuditAppend, AuditIntent } from '../store/audit-log';
 import type { DigestReason } from './chain';
+import { operatorRecord } from './event';
+import { newEventId } from './event-id';
+import type { AuditSink } from './sink';
 import { encodeAppend, type DigestSummary, type FromWriterThread, type ToWriterThread, type WriterThreadData } from './thread-protocol';
 
-/** Where records go; the request path depends only on this. */
-export interface AuditSink {
-  /** Whether the last commit succeeded (mutating requests are refused up front when not). */
-  readonly healthy: boolean;
-  /** Resolves once `record` is durable; rejects if it could not be written. */
-  append(record: AuditAppend): Promise<void>;
-  /** Resolves once `intent` is durable. */
-  intend(intent: AuditIntent): Promise<void>;
-  /** A request is being handled and will submit a record within moments (a commit may wait for it). */
-  expect(): void;
-  /** That request submitted its first record, or will submit none. */
-  settle(): void;
-}
+export type { AuditSink } from './sink';
 
 /** How the writer logs. */
 interface WriterLogger {
@@ -52,6 +43,8 @@ export interface AuditWriterOptions {
   readonly dir: string;
   readonly stream: number;
   readonly logger: WriterLogger;
+  /** Primary only: the directory every digest is delivered to as it is written (--audit-digest-copy). */
+  readonly digestCopyDir?: string;
   readonly busyTimeoutMs?: number;
   /** Records waiting beyond this are refused at once (the disk cannot keep up). */
   readonly maxPending?: number;
@@ -107,6 +100,9 @@ export class AuditWriter implements AuditSink {
   #records = 0;
   /** The timer that sends a waiting batch after COMMIT_DELAY_MS; set while one waits. */
   #delay: NodeJS.Timeout | undefined;
+  /** Requests answered without their record since the last summary (issue 11). */
+  #refusals: { count: number; first: number; last: number; region: string } | undefined;
+  #summarising = false;
 
   constructor(opts: AuditWriterOptions) {
     this.#opts = opts;
@@ -118,7 +114,12 @@ export class AuditWriter implements AuditSink {
   }
 
   #spawn(): void {
-    const data: WriterThreadData = { dir: this.#opts.dir, stream: this.#opts.stream, busyTimeoutMs: this.#opts.busyTimeoutMs ?? 5_000 };
+    const data: WriterThreadData = {
+      dir: this.#opts.dir,
+      stream: this.#opts.stream,
+      busyTimeoutMs: this.#opts.busyTimeoutMs ?? 5_000,
+      digestCopyDir: this.#opts.digestCopyDir,
+    };
     const worker = new Worker(this.#opts.threadScript, { workerData: data });
     this.#worker = worker;
     this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
@@ -158,6 +159,7 @@ export class AuditWriter implements AuditSink {
         this.#commits += 1;
         this.#records += b.events.length + b.intents.length;
         b.resolve();
+        this.#summariseRefusals();
       } else {
         this.#setHealthy(false);
         this.#opts.logger.error({ reason: m.message, records: b.events.length + b.intents.length }, 'audit commit failed: the requests of this batch fail');
@@ -186,11 +188,64 @@ export class AuditWriter implements AuditSink {
     if (ok) {
       this.#opts.logger.warn({}, 'audit trail writable again');
       if (this.#orphans.length > 0) this.#batch(); // carries the orphans' records
+      this.#summariseRefusals();
       if (this.#probe !== undefined) clearInterval(this.#probe);
       this.#probe = undefined;
     } else {
       this.#startProbing();
     }
+  }
+
+  refused(at: number, region: string): void {
+    const r = this.#refusals;
+    if (r === undefined) this.#refusals = { count: 1, first: at, last: at, region };
+    else {
+      r.count += 1;
+      r.first = Math.min(r.first, at);
+      r.last = Math.max(r.last, at);
+    }
+  }
+
+  /** Refusals counted so far and not yet summarised (tests, metrics). */
+  get pendingRefusals(): number {
+    return this.#refusals?.count ?? 0;
+  }
+
+  /**
+   * The trail writes again: one operator record says how many requests were answered without
+   * their own record, and when (docs/architecture.md §1). If it fails too, the counts are kept for next time.
+   */
+  #summariseRefusals(): void {
+    const r = this.#refusals;
+    if (r === undefined || this.#summarising || this.#closed) return;
+    this.#refusals = undefined;
+    this.#summarising = true;
+    const now = Date.now();
+    const record = operatorRecord({
+      time: now,
+      eventId: newEventId(now),
+      eventName: 'KeyholdAuditUnavailable',
+      region: r.region,
+      sourceIp: '',
+      additionalEventData: {
+        refusedRequests: r.count,
+        firstRefusalTime: new Date(r.first).toISOString(),
+        lastRefusalTime: new Date(r.last).toISOString(),
+        reason: 'the audit trail could not be written: these requests were answered 503 (or 5xx) without their own record',
+      },
+    });
+    this.append(record).then(
+      () => {
+        this.#summarising = false;
+        this.#opts.logger.warn({ refused: r.count }, 'audit: recorded a summary of the requests refused while the trail could not be written');
+      },
+      () => {
+        this.#summarising = false;
+        const now2 = this.#refusals;
+        this.#refusals =
+          now2 === undefined ? r : { count: now2.count + r.count, first: Math.min(now2.first, r.first), last: Math.max(now2.last, r.last), region: r.region };
+      },
+    );
   }
 
   #startProbing(): void {

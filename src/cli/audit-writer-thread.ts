@@ -1,7 +1,9 @@
 /**
  * Entry point of an audit writer thread (see src/audit/writer.ts). Like the command line it is a
  * program entry, so it is the one that picks the SQLite adapter for the audit trail. It owns its
- * process's stream: every commit of this process runs here, so fsync never blocks the event loop
+ * process's stream and that stream's journal: every commit of this process runs here — one
+ * journal frame and its fdatasync, on this dedicated thread rather than libuv's shared pool, where
+ * key generation and file reads would queue behind it — so fsync never blocks the event loop
  * that serves requests. In the primary it also writes digests, applies retention and recovers
  * the records of requests whose process died.
  *
@@ -10,7 +12,7 @@
  * else. Only then does it index the new records and checkpoint, off the requests' critical path.
  */
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { chainLink, genesisHash, nextDigest, signDigest, type Digest, type DigestReason, type NextDigest } from '../audit/chain';
 import {
@@ -20,13 +22,15 @@ import {
   type ToWriterThread,
   type WriterThreadData,
 } from '../audit/thread-protocol';
+import { deliverDigest, deliveredSeqs } from '../audit/digest-copy';
 import type { AuditAppend, AuditDigestRow, AuditIntent } from '../store/audit-log';
 import { SqliteAuditStore } from '../store/sqlite/audit-log-sqlite';
 
 const port = parentPort;
 if (port === null) throw new Error('audit-writer-thread must run as a worker thread');
 const data = workerData as WriterThreadData;
-const store = new SqliteAuditStore({ dir: data.dir, busyTimeoutMs: data.busyTimeoutMs });
+// This thread owns its stream's journal (issue 11): every commit is one fdatasync'd journal frame.
+const store = new SqliteAuditStore({ dir: data.dir, busyTimeoutMs: data.busyTimeoutMs, journalOwner: data.stream });
 const trailId = store.trailId();
 const own = store.stream(data.stream);
 let head = own.initialize(trailId, genesisHash(trailId, data.stream)).head.seq;
@@ -44,6 +48,18 @@ const INDEX_MS = 500;
 const CHECKPOINT_MS = 1000;
 let lastIndex = Date.now();
 let lastCheckpoint = Date.now();
+
+/**
+ * Tests only (issue 11): while the file KEYHOLD_TEST_AUDIT_FAIL_FILE names exists, every commit
+ * and probe fails as an fsync error would, so the fail-closed path can be driven without a
+ * broken disk. The server logs a warning at start when it is set.
+ */
+const FAIL_FILE = process.env.KEYHOLD_TEST_AUDIT_FAIL_FILE;
+function injectedFailure(): void {
+  if (FAIL_FILE !== undefined && FAIL_FILE !== '' && existsSync(FAIL_FILE)) {
+    throw new Error('EIO: i/o error, fdatasync (injected by KEYHOLD_TEST_AUDIT_FAIL_FILE)');
+  }
+}
 
 let queue: ToWriterThread[] = [];
 let scheduled = false;
@@ -98,10 +114,37 @@ function writeDigest(reason: DigestReason, now: number, prune?: NextDigest['prun
   });
 }
 
+/** The newest digest known delivered (undefined until the first delivery of this thread). */
+let deliveredThrough: number | undefined;
+
+/**
+ * Delivers the digest just written to the copy directory (issue 11; digest-copy.ts), and first
+ * every stored digest not there yet when an earlier delivery failed or this thread just started.
+ * Returns why delivery failed, if it did.
+ */
+function deliver(row: AuditDigestRow): string | undefined {
+  const dir = data.digestCopyDir;
+  if (dir === undefined) return undefined;
+  try {
+    if (deliveredThrough === row.seq - 1) {
+      deliverDigest(dir, trailId, row);
+    } else {
+      const have = deliveredSeqs(dir, trailId);
+      for (const r of store.digests()) if (!have.has(r.seq)) deliverDigest(dir, trailId, r);
+    }
+    deliveredThrough = row.seq;
+    return undefined;
+  } catch (e) {
+    deliveredThrough = undefined;
+    return message(e);
+  }
+}
+
 function summary(row: AuditDigestRow | undefined): DigestSummary | undefined {
   if (row === undefined) return undefined;
   const d = JSON.parse(row.body) as Digest;
-  return { digestSeq: d.digestSeq, streams: d.streams.map((s) => [s.stream, s.firstSeq, s.lastSeq] as const) };
+  const copyError = deliver(row);
+  return { digestSeq: d.digestSeq, streams: d.streams.map((s) => [s.stream, s.firstSeq, s.lastSeq] as const), ...(copyError === undefined ? {} : { copyError }) };
 }
 
 /**
@@ -145,6 +188,7 @@ function handle(m: ToWriterThread): unknown {
       return n;
     }
     case 'probe':
+      injectedFailure();
       own.touch(Date.now());
       return undefined;
     case 'close':
@@ -189,6 +233,7 @@ function drain(): void {
     }
     let failure: string | undefined;
     try {
+      injectedFailure();
       head = own.commit(events, intents, recover, chainLink).seq;
     } catch (e) {
       failure = message(e);

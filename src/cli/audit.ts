@@ -13,13 +13,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportTrail, verifyExport } from '../audit/export';
 import { PUBLIC_KEY_FILE, openSigningKey } from '../audit/signing-key';
+import { readDeliveredDigests } from '../audit/digest-copy';
 import { FINDING_EXIT, verifyTrail } from '../audit/verify';
 import { SqliteAuditStore } from '../store/sqlite/audit-log-sqlite';
 import { openLocalRootOfTrust } from '../trust/local';
 
 const AUDIT_DIR = 'audit';
 
-export const AUDIT_USAGE = `  keyhold audit verify --data-dir DIR [--from TIME] [--to TIME] [--public-key FILE]
+export const AUDIT_USAGE = `  keyhold audit verify --data-dir DIR [--from TIME] [--to TIME] [--public-key FILE] [--digests DIR]
   keyhold audit verify --export DIR [--public-key FILE]
   keyhold audit export --data-dir DIR --out DIR [--from TIME] [--to TIME] [--master-key-file FILE]
       TIME: ISO 8601 (2026-01-31T12:00:00Z) or epoch seconds. verify exits 0 when the trail is
@@ -70,6 +71,7 @@ async function verifyCommand(args: string[]): Promise<number> {
       to: { type: 'string' },
       'public-key': { type: 'string' },
       export: { type: 'string' },
+      digests: { type: 'string' },
     },
     strict: true,
   });
@@ -85,8 +87,10 @@ async function verifyCommand(args: string[]): Promise<number> {
   const { log, dir } = openTrail(values['data-dir']);
   try {
     const key = publicKeyFor(log, dir, values['public-key']);
-    const report = verifyTrail(log, key, { from, to });
     const trailId = log.trailId();
+    const delivered = values.digests === undefined ? undefined : readDeliveredDigests(values.digests, trailId);
+    if (delivered !== undefined) out(`${delivered.length} delivered digest(s) in ${values.digests}`);
+    const report = verifyTrail(log, key, { from, to, delivered });
     for (const n of report.notes) out(`note: ${n}`);
     if (report.finding !== undefined) {
       const f = report.finding;

@@ -1,5 +1,5 @@
 /**
- * The `KeyBackend` port (DESIGN §4): every cryptographic operation runs inside a backend, given
+ * The `KeyBackend` port (docs/architecture.md §4): every cryptographic operation runs inside a backend, given
  * a key-version reference, so no operation handles raw key material. Backends: `software`
  * (src/keys/software-backend.ts: material wrapped by the root of trust, parsed KeyObjects cached
  * in memory); a PKCS#11 token and an external key store proxy later. Issue 10 adds key agreement

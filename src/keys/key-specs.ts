@@ -1,5 +1,5 @@
 /**
- * The frozen key-spec table (DESIGN §4): every AWS KMS KeySpec with its key usages, the
+ * The frozen key-spec table (docs/architecture.md §4): every AWS KMS KeySpec with its key usages, the
  * algorithms of each usage, its size, how its material is generated, and its request-quota and
  * price classes. Operations ask this table; they never re-derive a spec's facts.
  *

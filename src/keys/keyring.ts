@@ -197,7 +197,7 @@ export class Keyring {
   }
 
   /**
-   * One version's material parsed once into a `KeyObject` and cached (DESIGN §4): a PKCS#8 DER
+   * One version's material parsed once into a `KeyObject` and cached (docs/architecture.md §4): a PKCS#8 DER
    * private key (`private`) or an HMAC secret (`secret`). The unwrapped bytes are wiped at once;
    * the cache drops with the key's other entries.
    */

@@ -1,5 +1,5 @@
 /**
- * The software KeyBackend (DESIGN §4): material wrapped by the root of trust in the store,
+ * The software KeyBackend (docs/architecture.md §4): material wrapped by the root of trust in the store,
  * unwrapped through the keyring, which caches parsed KeyObjects per version and drops them with
  * the key's other cache entries. Key pairs are generated on the bounded generation threads
  * (src/keys/key-pair-generator.ts); symmetric and HMAC material comes from the CSPRNG.

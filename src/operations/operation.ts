@@ -15,7 +15,7 @@ import type { StructureShape } from './shape';
 export interface Services {
   readonly store: Store;
   readonly keyring: Keyring;
-  /** Runs every cryptographic operation on a key version (DESIGN §4). */
+  /** Runs every cryptographic operation on a key version (docs/architecture.md §4). */
   readonly backend: KeyBackend;
   readonly trust: RootOfTrust;
   readonly clock: Clock;

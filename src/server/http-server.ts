@@ -10,8 +10,8 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createSecureContext, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { AuditRecorder } from '../audit/recorder';
-import { INTERNAL_MESSAGE, ServiceError, toServiceError } from '../errors';
+import { auditUnavailable, type AuditRecorder } from '../audit/recorder';
+import { ServiceError, toServiceError } from '../errors';
 import type { CredentialCache, ResolvedCredential } from '../identity/credentials';
 import type { RequestContext, Services } from '../operations/operation';
 import { errorBody } from '../protocol/error-writer';
@@ -60,7 +60,7 @@ export interface ServerDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
-  /** The audit trail (docs/architecture.md §3 step 5); absent = off (KEYHOLD_AUDIT=off). */
+  /** The audit trail (docs/architecture.md §3 step 5); absent only in benchmarks that build the server in-process (bench/). */
   readonly audit?: AuditRecorder;
   /** Certificate and key: serve HTTPS; absent = plain HTTP. */
   readonly tls?: TlsFiles;
@@ -114,8 +114,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(c);
     });
     req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
-    req.on('error', reject);
+    // The client went away mid-body, or the server timed it out (408): a client abort, not a
+    // server fault (issue 11), so 5xx metrics count server faults only.
+    const aborted = (): void => reject(clientAborted());
+    req.on('error', aborted);
+    req.on('aborted', aborted);
   });
+}
+
+function clientAborted(): ServiceError {
+  return new ServiceError('RequestTimeoutException', 'The client closed the connection or did not send the whole request in time.');
 }
 
 /** Creates the API server (not yet listening). */
@@ -174,7 +182,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
         await record.finish('', failure);
       } catch (e) {
         logger.error({ requestId, operation: opName, err: e }, 'audit record could not be written: answering with an error');
-        if (failure === undefined || failure.status < 500) failure = new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
+        if (failure === undefined || failure.status < 500) failure = auditUnavailable();
       }
     }
     if (failure === undefined) {
@@ -254,7 +262,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       } catch (e) {
         // Fail closed: no answer leaves without its durable audit record (docs/architecture.md §1 promise 2).
         logger.error({ requestId, operation: opName, err: e }, 'audit record could not be written: answering with an error');
-        if (failure === undefined || failure.status < 500) failure = new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
+        if (failure === undefined || failure.status < 500) failure = auditUnavailable();
       }
     }
     if (failure === undefined) {

@@ -14,6 +14,12 @@ export class Metrics {
   readonly #latency: Histogram<'operation'>;
   readonly contentType: string;
   readonly #render: () => Promise<string>;
+  /**
+   * Label children resolved once per (operation, status) and operation: prom-client's labels()
+   * builds a key string and looks it up on every call (issue 11, hot path).
+   */
+  readonly #counts = new Map<string, { inc(): void }>();
+  readonly #timings = new Map<string, { observe(v: number): void }>();
 
   constructor(labels: Record<string, string> = {}) {
     this.#registry.setDefaultLabels(labels);
@@ -36,8 +42,19 @@ export class Metrics {
 
   /** Records one request that started at `startedNs` (process.hrtime.bigint()). */
   observe(operation: string, status: number, startedNs: bigint): void {
-    this.#requests.labels(operation, String(status)).inc();
-    this.#latency.labels(operation).observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
+    const key = `${operation}\0${status}`;
+    let count = this.#counts.get(key);
+    if (count === undefined) {
+      count = this.#requests.labels(operation, String(status));
+      this.#counts.set(key, count);
+    }
+    count.inc();
+    let timing = this.#timings.get(operation);
+    if (timing === undefined) {
+      timing = this.#latency.labels(operation);
+      this.#timings.set(operation, timing);
+    }
+    timing.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
   }
 
   /** The text of /metrics: every worker's series in a cluster, this process's otherwise. */

@@ -8,7 +8,9 @@
  * its own stream — its own chain in its own file — so processes never wait on each other's
  * fsync. Digests (trail-wide, signed) name the head of every stream.
  *
- * The hot path of a commit only appends records. The lookup index is derived data, built in
+ * A SQLite deployment makes commits durable through a per-stream journal (one fdatasync'd frame
+ * per commit, sqlite/audit-journal.ts) with the SQLite files written behind it; a PostgreSQL
+ * adapter (issue 14) would commit synchronously instead. The hot path of a commit only appends records. The lookup index is derived data, built in
  * bulk after the commit has been acknowledged; lookups also scan the few records not yet
  * indexed, so they always see every acknowledged record.
  */

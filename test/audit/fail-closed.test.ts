@@ -1,52 +1,68 @@
 /**
- * Fail closed (docs/architecture.md §1 promise 2): while the trail cannot be written — here another process
- * holds its write lock past the writer's busy timeout — no request is answered with success:
- * reads get a 500 and no result, mutating requests get a 503 and change nothing (their intent
- * could not be written, so they never ran), and once the writer is known to be failing they are
- * refused at once. When the lock goes, the server recovers by itself and the trail verifies.
+ * Fail closed (docs/architecture.md §1 promise 2, issue 11): while the trail cannot be written no request is
+ * answered with success. Every request gets 503 DependencyTimeoutException (which the AWS SDKs
+ * retry) and nothing is done: reads withhold their result, mutating requests never run (their
+ * intent could not be written), and once the writer knows it is failing they are refused at
+ * once. The requests answered without their own record are counted, and one operator record
+ * (KeyholdAuditUnavailable) says how many once the trail writes again; the trail then verifies.
+ *
+ * Three ways to break the disk: another process holding the stream's write lock past the busy
+ * timeout, a file-size limit on the server process (`prlimit --fsize`: every write beyond it
+ * fails with EFBIG, as on a full disk), and an injected fsync failure (KEYHOLD_TEST_AUDIT_FAIL_FILE).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { CreateKeyCommand, EncryptCommand, ListKeysCommand } from '@aws-sdk/client-kms';
-import { removeDir, startServer } from '../helpers/server';
-import { keyhold } from './helpers';
+import { CreateKeyCommand, EncryptCommand, ListKeysCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { removeDir, startServer, tempDir, type TestServer } from '../helpers/server';
+import { keyhold, trailRecords } from './helpers';
 
-test('no success is answered while the trail cannot be written, and nothing changes', { timeout: 120_000 }, async () => {
-  const server = await startServer();
-  const kms = server.client();
+interface Refused {
+  readonly requestId: string;
+}
+
+function expect503(r: PromiseSettledResult<unknown>, what: string, refused: Refused[]): void {
+  assert.equal(r.status, 'rejected', `${what} must not succeed`);
+  const e = (r as PromiseRejectedResult).reason;
+  assert.equal(e.name, 'DependencyTimeoutException', `${what}: ${e.name} ${e.message}`);
+  assert.equal(e.message, 'The audit trail cannot be written; the request was not processed. Retry later.');
+  assert.equal(e.$metadata.httpStatusCode, 503);
+  refused.push({ requestId: e.$metadata.requestId });
+}
+
+/**
+ * Breaks the trail with `breakIt`, checks every answer, heals it with `heal`, and checks that
+ * the server recovers by itself, that nothing changed, that every refused request is either
+ * recorded or counted in the summary record, and that the trail verifies.
+ */
+async function scenario(server: TestServer, breakIt: () => void, heal: () => void): Promise<void> {
+  const kms: KMSClient = server.client();
+  const refused: Refused[] = [];
   try {
     const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
     await kms.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('before') }));
-
-    const blocker = new Database(join(server.dataDir, 'audit', 'stream-0.db'));
-    blocker.pragma('busy_timeout = 10000');
-    blocker.exec('BEGIN EXCLUSIVE');
-    let released = false;
+    breakIt();
+    let healed = false;
     try {
       const [enc, create] = await Promise.allSettled([
         kms.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('during') })),
         kms.send(new CreateKeyCommand({ Description: 'must not exist' })),
       ]);
-      assert.equal(enc.status, 'rejected');
-      assert.equal((enc as PromiseRejectedResult).reason.name, 'KMSInternalException');
-      assert.equal((enc as PromiseRejectedResult).reason.$metadata.httpStatusCode, 500);
-      assert.equal(create.status, 'rejected');
-      assert.equal((create as PromiseRejectedResult).reason.name, 'ServiceUnavailableException');
-      assert.equal((create as PromiseRejectedResult).reason.$metadata.httpStatusCode, 503);
-
+      expect503(enc, 'Encrypt', refused);
+      expect503(create, 'CreateKey', refused);
       // The writer now knows it is failing: mutating requests are refused before they run.
       const started = Date.now();
-      await assert.rejects(kms.send(new CreateKeyCommand({ Description: 'must not exist either' })), { name: 'ServiceUnavailableException' });
+      const [again] = await Promise.allSettled([kms.send(new CreateKeyCommand({ Description: 'must not exist either' }))]);
+      expect503(again!, 'CreateKey while failing', refused);
       assert.ok(Date.now() - started < 2000, 'refused up front, without waiting for the disk');
-      blocker.exec('ROLLBACK');
-      released = true;
+      heal();
+      healed = true;
     } finally {
-      if (!released) blocker.exec('ROLLBACK');
-      blocker.close();
+      if (!healed) heal();
     }
-
     // A probe finds the trail writable again within about a second.
     let ok = false;
     for (let i = 0; i < 50 && !ok; i++) {
@@ -65,9 +81,67 @@ test('no success is answered while the trail cannot be written, and nothing chan
     assert.equal(await server.stop(), 0, server.output());
   }
   try {
+    const records = trailRecords(server.dataDir);
+    const ids = new Set(refused.map((r) => r.requestId));
+    const ownRecords = records.filter((r) => ids.has(r.requestID) && r.eventType === 'AwsApiCall' && r.errorCode === 'DependencyTimeoutException');
+    // A refused request may still have its record (it landed after the disk came back); no other record of it exists.
+    assert.equal(records.filter((r) => ids.has(r.requestID)).length, ownRecords.length, 'refused requests have no record claiming success');
+    const summaries = records.filter((r) => r.eventName === 'KeyholdAuditUnavailable');
+    const counted = summaries.reduce((n, r) => n + (r.additionalEventData.refusedRequests as number), 0);
+    assert.ok(summaries.length >= 1, 'a summary record of the refusals');
+    for (const s of summaries) {
+      assert.equal(s.eventSource, 'keyhold.internal');
+      assert.equal(s.recipientAccountId, null, 'in the operator trail, not a tenant\'s');
+      assert.equal(s.awsRegion, server.region, 'the Region of the refused requests');
+    }
+    assert.equal(counted + new Set(ownRecords.map((r) => r.requestID)).size, refused.length, 'every refused request is recorded or counted, once');
     const verify = await keyhold(['audit', 'verify', '--data-dir', server.dataDir]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   } finally {
     removeDir(server.dataDir);
+  }
+}
+
+test('fail closed: another process holds the trail\'s write lock', { timeout: 120_000 }, async () => {
+  const server = await startServer();
+  let blocker: Database.Database | undefined;
+  await scenario(
+    server,
+    () => {
+      blocker = new Database(join(server.dataDir, 'audit', 'stream-0.db'));
+      blocker.pragma('busy_timeout = 10000');
+      blocker.exec('BEGIN EXCLUSIVE');
+    },
+    () => {
+      blocker?.exec('ROLLBACK');
+      blocker?.close();
+      blocker = undefined;
+    },
+  );
+});
+
+test('fail closed: the disk is full (prlimit --fsize on the server)', { timeout: 120_000 }, async () => {
+  const server = await startServer();
+  const pid = String(server.process.pid);
+  await scenario(
+    server,
+    // Soft limit of one byte: every write that would extend a file past it fails with EFBIG.
+    () => execFileSync('prlimit', ['--pid', pid, '--fsize=1:unlimited']),
+    () => execFileSync('prlimit', ['--pid', pid, '--fsize=unlimited:unlimited']),
+  );
+});
+
+test('fail closed: fsync fails (injected)', { timeout: 120_000 }, async () => {
+  const flagDir = tempDir('keyhold-fail-');
+  const flag = join(flagDir, 'fail');
+  const server = await startServer({ env: { KEYHOLD_TEST_AUDIT_FAIL_FILE: flag } });
+  try {
+    await scenario(
+      server,
+      () => writeFileSync(flag, ''),
+      () => rmSync(flag, { force: true }),
+    );
+  } finally {
+    removeDir(flagDir);
   }
 });

@@ -6,7 +6,7 @@
  * must name the first changed record or digest and exit with that finding's status.
  */
 import assert from 'node:assert/strict';
-import { cpSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -21,20 +21,27 @@ type Row = Record<string, any>;
 let fixture: string;
 const copies: string[] = [];
 
-/** A copy of the fixture trail, changed by `tamper` on its stream 0 and trail databases. */
-async function verifyAfter(tamper: (stream: Database.Database, trail: Database.Database) => void, extra: string[] = []): Promise<Run> {
+/** Where the fixture server delivered its digests (--audit-digest-copy), inside the fixture so each copy has its own. */
+const DELIVERED = 'delivered-digests';
+
+/**
+ * A copy of the fixture trail, changed by `tamper` on its stream 0 and trail databases (and the
+ * copy's directory, for the delivered digests). `extra` may name the delivered digests as
+ * `{delivered}`.
+ */
+async function verifyAfter(tamper: (stream: Database.Database, trail: Database.Database, dir: string) => void, extra: string[] = []): Promise<Run> {
   const dir = tempDir('keyhold-tamper-');
   copies.push(dir);
   cpSync(fixture, dir, { recursive: true });
   const stream = new Database(join(dir, 'audit', 'stream-0.db'));
   const trail = new Database(join(dir, 'audit', 'trail.db'));
   try {
-    tamper(stream, trail);
+    tamper(stream, trail, dir);
   } finally {
     stream.close();
     trail.close();
   }
-  return keyhold(['audit', 'verify', '--data-dir', dir, ...extra]);
+  return keyhold(['audit', 'verify', '--data-dir', dir, ...extra.map((a) => a.replace('{delivered}', join(dir, DELIVERED)))]);
 }
 
 function row(db: Database.Database, seq: number): Row {
@@ -60,7 +67,13 @@ function relink(db: Database.Database, from: number): void {
 
 describe('keyhold audit verify names what was changed', () => {
   before(async () => {
-    const server = await startServer();
+    const dataDir = tempDir('keyhold-tamper-fixture-');
+    // The interval is long so the fixture holds exactly two digests (start and shutdown).
+    const server = await startServer({
+      dataDir,
+      args: ['--audit-digest-copy', join(dataDir, DELIVERED)],
+      env: { KEYHOLD_AUDIT_DIGEST_INTERVAL_S: '3600' },
+    });
     fixture = server.dataDir;
     const kms = server.client();
     try {
@@ -146,6 +159,43 @@ describe('keyhold audit verify names what was changed', () => {
     });
     assert.equal(r.code, FINDING_EXIT.TRUNCATED, r.stdout + r.stderr);
     assert.match(r.stdout, /TRUNCATED: stream 0: records 19\.\.21, which digest 2 signed, are missing/);
+  });
+
+  test('the newest records and the digest that signed them removed together: only the delivered digests tell (TRUNCATED)', async () => {
+    const cut = (s: Database.Database, t: Database.Database): void => {
+      const last = lastSeq(s);
+      s.prepare('DELETE FROM events WHERE seq > ?').run(last - 3);
+      s.prepare('DELETE FROM lookup_index WHERE seq > ?').run(last - 3);
+      const tail = row(s, last - 3);
+      s.prepare('UPDATE stream_info SET head_seq = ?, head_hash = ?, indexed_through = min(indexed_through, ?) WHERE id = 1').run(last - 3, tail.hash, last - 3);
+      t.prepare('DELETE FROM digests WHERE seq = 2').run();
+    };
+    // The trail alone cannot tell (the window README states): records newer than the newest digest.
+    const alone = await verifyAfter(cut);
+    assert.equal(alone.code, 0, alone.stdout + alone.stderr);
+    const r = await verifyAfter(cut, ['--digests', '{delivered}']);
+    assert.equal(r.code, FINDING_EXIT.TRUNCATED, r.stdout + r.stderr);
+    assert.match(r.stdout, /TRUNCATED: stream 0: records 19\.\.21, which digest 2 signed, are missing/);
+  });
+
+  test('a digest dropped from the trail but delivered: DIGEST_MISSING', async () => {
+    const r = await verifyAfter((_s, t) => t.prepare('DELETE FROM digests WHERE seq = 2').run(), ['--digests', '{delivered}']);
+    assert.equal(r.code, FINDING_EXIT.DIGEST_MISSING, r.stdout + r.stderr);
+    assert.match(r.stdout, /DIGEST_MISSING: digest 2, which was delivered to the copy directory, is missing from the trail/);
+  });
+
+  test('a forged delivered copy: DIGEST_INVALID; an intact trail with its copies verifies', async () => {
+    const ok = await verifyAfter(() => undefined, ['--digests', '{delivered}']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /2 delivered digest\(s\)/);
+    const r = await verifyAfter((_s, _t, dir) => {
+      const copyDir = join(dir, DELIVERED);
+      const file = readdirSync(copyDir).find((f) => f.endsWith('-digest-0000000002.json'))!;
+      const text = readFileSync(join(copyDir, file), 'utf8');
+      writeFileSync(join(copyDir, file), text.replace('shutdown', 'interval'));
+    }, ['--digests', '{delivered}']);
+    assert.equal(r.code, FINDING_EXIT.DIGEST_INVALID, r.stdout + r.stderr);
+    assert.match(r.stdout, /DIGEST_INVALID: the delivered copy of digest 2: the signature does not verify/);
   });
 
   test('a dropped digest: DIGEST_MISSING naming it', async () => {

@@ -17,6 +17,7 @@
 import Database from 'better-sqlite3';
 import { hash as oneShotHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { AuditJournal, readJournal, type JournalFrame } from './audit-journal';
 import { join } from 'node:path';
 import type {
   AuditAppend,
@@ -44,6 +45,8 @@ const K_WRITE = 5;
 const K_SOURCE = 6;
 
 const TRAIL_FILE = 'trail.db';
+/** A recovered intent's record is at most this long (records are bounded, audit/event.ts). */
+const MAX_FRAME_RECORD = 3 * 64 * 1024;
 const STREAM_FILE = /^stream-(\d+)\.db$/;
 
 const TRAIL_SCHEMA = `
@@ -87,7 +90,50 @@ CREATE TABLE IF NOT EXISTS lookup_index (
   PRIMARY KEY (kind, account, value, event_time, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS intents (id TEXT PRIMARY KEY, owner INTEGER NOT NULL, created_at INTEGER NOT NULL, event TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal_state (id INTEGER PRIMARY KEY CHECK (id = 1), applied_frame INTEGER NOT NULL);
 `;
+
+/**
+ * How a connection treats a stream's journal (audit-journal.ts): `own` — this connection's
+ * writer appends every commit to it (fdatasync) and keeps SQLite at synchronous=NORMAL;
+ * `replay` — another process's stream: frames SQLite lost are applied when it is opened, and
+ * this connection's own writes (recovery) stay synchronous; `read` — read-only, records still
+ * only in the journal are read after SQLite's (verify).
+ */
+export type JournalMode = 'own' | 'replay' | 'read';
+
+/** One appended row as a journal frame holds it. */
+type FrameRow = [
+  seq: number, prev: string, hash: string, time: number, eventId: string, account: string, eventName: string, eventSource: string,
+  readOnly: number, username: string | null, accessKeyId: string | null, requestId: string | null, types: string, names: string,
+  body: string, completes: string | null,
+];
+/** A journal frame's content: the rows appended and the intents stored, by one commit. */
+interface FramePayload {
+  readonly e: FrameRow[];
+  readonly i: [id: string, owner: number, createdAt: number, event: string][];
+}
+
+function rowOfFrame(stream: number, r: FrameRow): AuditEventRow {
+  return {
+    stream,
+    seq: r[0],
+    time: r[3],
+    eventId: r[4],
+    account: r[5],
+    eventName: r[6],
+    eventSource: r[7],
+    readOnly: r[8] === 1,
+    username: r[9],
+    accessKeyId: r[10],
+    requestId: r[11],
+    resourceTypes: r[12],
+    resourceNames: r[13],
+    body: r[14],
+    prevHash: Buffer.from(r[1], 'hex'),
+    hash: Buffer.from(r[2], 'hex'),
+  };
+}
 
 const EVENT_COLUMNS =
   'e.seq, e.event_time, e.event_id, e.account, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.request_id, e.resource_types, e.resource_names, e.body, e.prev_hash, e.hash';
@@ -183,6 +229,12 @@ export interface SqliteAuditStoreOptions {
   /** Query only (LookupEvents, verify, export): never creates or writes. */
   readonly readonly?: boolean;
   readonly busyTimeoutMs?: number;
+  /**
+   * The writer thread of stream `journalOwner` (issue 11): commits to that stream go through its
+   * journal; other streams opened for writing replay theirs. Unset: no journal is written
+   * (the primary's main thread, tools), journals are still read when read-only.
+   */
+  readonly journalOwner?: number;
 }
 
 function open(path: string, readonly: boolean, busyTimeoutMs: number): Connection {
@@ -200,11 +252,22 @@ export class SqliteAuditStream implements AuditStream {
   readonly stream: number;
   readonly #db: Connection;
   readonly #stmt: (sql: string) => Statement;
+  readonly #journalPath: string;
+  readonly #mode: JournalMode | undefined;
+  /** `own` mode: the journal, the next frame's number, and whether a journaled frame may be missing from SQLite. */
+  #journal: AuditJournal | undefined;
+  #nextFrame = 1;
+  #unapplied = false;
+  /** The synchronous setting this connection returns to after unsynced index work. */
+  readonly #sync: 'FULL' | 'NORMAL';
 
-  constructor(path: string, stream: number, readonly: boolean, busyTimeoutMs: number) {
+  constructor(path: string, stream: number, readonly: boolean, busyTimeoutMs: number, mode?: JournalMode) {
     this.stream = stream;
     this.#db = open(path, readonly, busyTimeoutMs);
     this.#stmt = statementCache(this.#db);
+    this.#journalPath = path.replace(/\.db$/, '.journal');
+    this.#mode = readonly ? 'read' : mode;
+    this.#sync = this.#mode === 'own' ? 'NORMAL' : 'FULL';
     // The lookup index grows at one spot per user, key and event name: keep those pages cached.
     this.#db.pragma(`cache_size = ${readonly ? -16384 : -65536}`);
     if (!readonly) {
@@ -212,7 +275,124 @@ export class SqliteAuditStream implements AuditStream {
       this.#db.pragma('wal_autocheckpoint = 0');
       this.#db.pragma('journal_size_limit = 67108864');
       this.#db.exec(STREAM_SCHEMA);
+      if (this.#mode === 'own' || this.#mode === 'replay') this.#replay();
+      if (this.#mode === 'own') this.#openJournal();
     }
+  }
+
+  /** The frame SQLite has applied through (0 before any). */
+  #applied(): number {
+    return ((this.#stmt('SELECT applied_frame FROM journal_state WHERE id = 1').get() as Row | undefined)?.applied_frame as number | undefined) ?? 0;
+  }
+
+  /**
+   * Applies the journal's frames SQLite does not have (a crash lost its unsynced commits, or a
+   * commit failed after its frame was written), in one synchronous transaction. Under the
+   * stream's write lock, so a live writer's frames are either applied already or not yet written.
+   */
+  #replay(): void {
+    if (!existsSync(this.#journalPath)) return;
+    this.#db
+      .transaction(() => {
+        const applied = this.#applied();
+        const frames = (this.#journal?.scan() ?? readJournal(this.#journalPath)).filter((f) => f.frame > applied);
+        for (const f of frames) this.#applyFrame(f);
+      })
+      .immediate();
+  }
+
+  /** Writes one journal frame's rows and intents into SQLite (inside a transaction). */
+  #applyFrame(f: JournalFrame): void {
+    const p = JSON.parse(f.payload.toString('utf8')) as FramePayload;
+    const add = this.#stmt('INSERT OR REPLACE INTO intents (id, owner, created_at, event) VALUES (?, ?, ?, ?)');
+    for (const [id, owner, createdAt, event] of p.i) add.run(id, owner, createdAt, event);
+    const h = this.#stmt('SELECT head_seq, head_hash FROM stream_info WHERE id = 1').get() as Row | undefined;
+    if (h === undefined) throw new Error(`audit stream ${this.stream} is not initialized`);
+    let seq = h.head_seq as number;
+    let hash = h.head_hash as Buffer;
+    const insert = this.#insertStatement();
+    const complete = this.#stmt('DELETE FROM intents WHERE id = ?');
+    for (const r of p.e) {
+      if (r[0] !== seq + 1 || r[1] !== hash.toString('hex')) {
+        throw new Error(`audit stream ${this.stream}: journal frame ${f.frame} does not continue record ${seq}`);
+      }
+      seq = r[0];
+      hash = Buffer.from(r[2], 'hex');
+      insert.run(seq, r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], Buffer.from(r[1], 'hex'), hash);
+      if (r[15] !== null) complete.run(r[15]);
+    }
+    this.#stmt('UPDATE stream_info SET head_seq = ?, head_hash = ? WHERE id = 1').run(seq, hash);
+    this.#setApplied(f.frame);
+  }
+
+  #setApplied(frame: number): void {
+    this.#stmt('INSERT INTO journal_state (id, applied_frame) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET applied_frame = excluded.applied_frame').run(frame);
+  }
+
+  /**
+   * `own` mode at open: SQLite is made durable (it now holds every frame), then the journal
+   * starts again at offset 0, so its frames always continue a durable SQLite state.
+   */
+  #openJournal(): void {
+    this.#durable();
+    this.#journal = AuditJournal.open(this.#journalPath);
+    this.#journal.restart(0);
+    this.#nextFrame = this.#applied() + 1;
+    this.#db.pragma('synchronous = NORMAL');
+  }
+
+  /** One synchronous (fsync'd) write: everything committed before is durable. */
+  #durable(): void {
+    this.#db.pragma('synchronous = FULL');
+    try {
+      this.#db.transaction(() => this.#setApplied(this.#applied())).immediate();
+    } finally {
+      this.#db.pragma(`synchronous = ${this.#sync}`);
+    }
+  }
+
+  #insertStatement(): Statement {
+    return this.#stmt(
+      `INSERT INTO events (seq, event_time, event_id, account, event_name, event_source, read_only, username, access_key_id,
+        request_id, resource_types, resource_names, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  /**
+   * Runs `work` in a write transaction; in `own` mode the rows it appended and the intents it
+   * stored are first written to the journal and fdatasynced, inside the transaction, so a failed
+   * journal write rolls the transaction back. A frame already written whose SQLite commit then
+   * fails is applied by the next write (`#unapplied`): it is durable, so it counts as written.
+   */
+  #write<T>(estimate: number, work: (rows: FrameRow[] | undefined, intents: FramePayload['i'] | undefined) => T): T {
+    const j = this.#journal;
+    if (j === undefined) return this.#db.transaction(() => work(undefined, undefined)).immediate();
+    if (!j.fits(estimate)) {
+      // Full: SQLite must hold every frame durably before the journal starts over.
+      if (this.#unapplied) this.#replay();
+      this.#durable();
+      j.restart(estimate);
+    }
+    const result = this.#db
+      .transaction(() => {
+        if (this.#unapplied) {
+          const applied = this.#applied();
+          for (const f of j.scan()) if (f.frame > applied) this.#applyFrame(f);
+        }
+        const rows: FrameRow[] = [];
+        const intents: FramePayload['i'] = [];
+        const out = work(rows, intents);
+        const payload = Buffer.from(JSON.stringify({ e: rows, i: intents } satisfies FramePayload), 'utf8');
+        const frame = this.#nextFrame;
+        j.append(frame, payload);
+        this.#nextFrame += 1;
+        this.#unapplied = true;
+        this.#setApplied(frame);
+        return out;
+      })
+      .immediate();
+    this.#unapplied = false;
+    return result;
   }
 
   initialize(trailId: string, genesis: Buffer): StreamInfo {
@@ -225,25 +405,23 @@ export class SqliteAuditStream implements AuditStream {
   info(): StreamInfo {
     const r = this.#stmt('SELECT * FROM stream_info WHERE id = 1').get() as Row | undefined;
     if (r === undefined) throw new Error(`audit stream ${this.stream} is not initialized`);
+    const tail = this.#journalOnly().at(-1);
     return {
       trailId: r.trail_id as string,
       stream: r.stream as number,
-      head: { seq: r.head_seq as number, hash: r.head_hash as Buffer },
+      head: tail === undefined ? { seq: r.head_seq as number, hash: r.head_hash as Buffer } : { seq: tail.seq, hash: tail.hash },
       indexedThrough: r.indexed_through as number,
       prunedThrough: r.pruned_through as number,
     };
   }
 
-  #append(events: readonly AuditAppend[], link: ChainLink): ChainHead {
+  #append(events: readonly AuditAppend[], link: ChainLink, journal?: FrameRow[]): ChainHead {
     const h = this.#stmt('SELECT head_seq, head_hash FROM stream_info WHERE id = 1').get() as Row | undefined;
     if (h === undefined) throw new Error(`audit stream ${this.stream} is not initialized`);
     let seq = h.head_seq as number;
     let hash = h.head_hash as Buffer;
     if (events.length === 0) return { seq, hash };
-    const insert = this.#stmt(
-      `INSERT INTO events (seq, event_time, event_id, account, event_name, event_source, read_only, username, access_key_id,
-        request_id, resource_types, resource_names, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const insert = this.#insertStatement();
     const complete = this.#stmt('DELETE FROM intents WHERE id = ?');
     for (const e of events) {
       const prev = hash;
@@ -260,6 +438,8 @@ export class SqliteAuditStream implements AuditStream {
       }
       insert.run(seq, e.time, e.eventId, e.account, e.eventName, e.eventSource, e.readOnly ? 1 : 0, e.username, e.accessKeyId,
         e.requestId, types, names, e.body, prev, hash);
+      journal?.push([seq, prev.toString('hex'), hash.toString('hex'), e.time, e.eventId, e.account, e.eventName, e.eventSource, e.readOnly ? 1 : 0,
+        e.username, e.accessKeyId, e.requestId, types, names, e.body, e.completes ?? null]);
       if (e.completes !== undefined) complete.run(e.completes);
     }
     this.#stmt('UPDATE stream_info SET head_seq = ?, head_hash = ? WHERE id = 1').run(seq, hash);
@@ -267,11 +447,18 @@ export class SqliteAuditStream implements AuditStream {
   }
 
   commit(events: readonly AuditAppend[], intents: readonly AuditIntent[], recover: readonly string[], link: ChainLink): ChainHead {
-    return this.#db
-      .transaction(() => {
+    let estimate = 256;
+    for (const e of events) estimate += 2 * e.body.length + 512;
+    for (const i of intents) estimate += 3 * i.event.body.length + 1024;
+    estimate += recover.length * (MAX_FRAME_RECORD + 512);
+    return this.#write(estimate, (rows, journaled) => {
         if (intents.length > 0) {
           const add = this.#stmt('INSERT OR REPLACE INTO intents (id, owner, created_at, event) VALUES (?, ?, ?, ?)');
-          for (const i of intents) add.run(i.id, i.owner, i.createdAt, JSON.stringify(i.event));
+          for (const i of intents) {
+            const event = JSON.stringify(i.event);
+            add.run(i.id, i.owner, i.createdAt, event);
+            journaled?.push([i.id, i.owner, i.createdAt, event]);
+          }
         }
         let all = events;
         if (recover.length > 0) {
@@ -283,9 +470,8 @@ export class SqliteAuditStream implements AuditStream {
           }
           all = [...events, ...recovered];
         }
-        return this.#append(all, link);
-      })
-      .immediate();
+        return this.#append(all, link, rows);
+      });
   }
 
   index(max: number): number {
@@ -294,6 +480,7 @@ export class SqliteAuditStream implements AuditStream {
     // Derived data: no fsync. A later durable commit (or checkpoint) syncs these pages too, and
     // after a crash whatever is missing is simply indexed again.
     this.#db.pragma('synchronous = OFF');
+    // (restored to this connection's setting below)
     try {
       return this.#db
         .transaction(() => {
@@ -310,7 +497,7 @@ export class SqliteAuditStream implements AuditStream {
         })
         .immediate();
     } finally {
-      this.#db.pragma('synchronous = FULL');
+      this.#db.pragma(`synchronous = ${this.#sync}`);
     }
   }
 
@@ -319,7 +506,8 @@ export class SqliteAuditStream implements AuditStream {
   }
 
   touch(now: number): void {
-    this.#db.transaction(() => this.#stmt('UPDATE stream_info SET trail_id = trail_id WHERE id = ? AND ? > 0').run(1, now)).immediate();
+    // Through the journal when there is one: the probe must exercise the write that commits use.
+    this.#write(64, () => this.#stmt('UPDATE stream_info SET trail_id = trail_id WHERE id = ? AND ? > 0').run(1, now));
   }
 
   intents(): AuditIntent[] {
@@ -333,13 +521,16 @@ export class SqliteAuditStream implements AuditStream {
   }
 
   recoverIntents(pick: (intent: AuditIntent) => boolean, link: ChainLink): number {
-    return this.#db
-      .transaction(() => {
-        const chosen = this.intents().filter(pick);
-        this.#append(chosen.map((i) => ({ ...i.event, completes: i.id })), link);
-        return chosen.length;
-      })
-      .immediate();
+    const chosen = this.intents().filter(pick);
+    if (chosen.length === 0) return 0;
+    let estimate = 256;
+    for (const i of chosen) estimate += 2 * i.event.body.length + 512;
+    return this.#write(estimate, (rows) => {
+      // Chosen again under the write lock: another writer may have completed some meanwhile.
+      const now = this.intents().filter(pick);
+      this.#append(now.map((i) => ({ ...i.event, completes: i.id })), link, rows);
+      return now.length;
+    });
   }
 
   prune(seq: number): number {
@@ -418,7 +609,36 @@ export class SqliteAuditStream implements AuditStream {
   *events(from: number, to: number = Number.MAX_SAFE_INTEGER): IterableIterator<AuditEventRow> {
     // A fresh statement: iterate() keeps it busy until the loop ends.
     const stmt = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq >= ? AND e.seq <= ? ORDER BY e.seq`);
-    for (const r of stmt.iterate(from, to)) yield eventFromRow(this.stream, r as Row);
+    let last = from - 1;
+    for (const r of stmt.iterate(from, to)) {
+      const row = eventFromRow(this.stream, r as Row);
+      last = row.seq;
+      yield row;
+    }
+    // Read-only (verify): records a crash left only in the journal follow the SQLite ones.
+    for (const r of this.#journalOnly()) if (r.seq > last && r.seq >= from && r.seq <= to) yield r;
+  }
+
+  /** Read-only: journal records past SQLite's head, in order (the next writer would replay them). */
+  #journalOnly(): AuditEventRow[] {
+    if (this.#mode !== 'read') return [];
+    const head = (this.#stmt('SELECT head_seq FROM stream_info WHERE id = 1').get() as Row | undefined)?.head_seq as number | undefined ?? 0;
+    const applied = this.#applied0();
+    const out: AuditEventRow[] = [];
+    for (const f of readJournal(this.#journalPath)) {
+      if (f.frame <= applied) continue;
+      for (const r of (JSON.parse(f.payload.toString('utf8')) as FramePayload).e) if (r[0] > head) out.push(rowOfFrame(this.stream, r));
+    }
+    return out;
+  }
+
+  /** applied_frame, also on a stream file older than the journal (no table). */
+  #applied0(): number {
+    try {
+      return this.#applied();
+    } catch {
+      return 0;
+    }
   }
 
   findByHash(hash: Buffer): number | undefined {
@@ -452,6 +672,8 @@ export class SqliteAuditStream implements AuditStream {
   }
 
   close(): void {
+    this.#journal?.close();
+    this.#journal = undefined;
     this.#db.close();
   }
 }
@@ -461,6 +683,7 @@ export class SqliteAuditStore implements AuditStore {
   readonly #dir: string;
   readonly #readonly: boolean;
   readonly #busy: number;
+  readonly #journalOwner: number | undefined;
   readonly #db: Connection;
   readonly #streams = new Map<number, SqliteAuditStream>();
   readonly #stmt: (sql: string) => Statement;
@@ -469,6 +692,7 @@ export class SqliteAuditStore implements AuditStore {
     this.#dir = options.dir;
     this.#readonly = options.readonly === true;
     this.#busy = options.busyTimeoutMs ?? 10_000;
+    this.#journalOwner = options.journalOwner;
     if (!this.#readonly) mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
     this.#db = open(join(this.#dir, TRAIL_FILE), this.#readonly, this.#busy);
     this.#stmt = statementCache(this.#db);
@@ -515,7 +739,9 @@ export class SqliteAuditStore implements AuditStore {
   stream(n: number): SqliteAuditStream {
     let s = this.#streams.get(n);
     if (s === undefined) {
-      s = new SqliteAuditStream(join(this.#dir, `stream-${n}.db`), n, this.#readonly, this.#busy);
+      const owner = this.#journalOwner;
+      const mode = this.#readonly ? 'read' : owner === undefined ? undefined : owner === n ? 'own' : 'replay';
+      s = new SqliteAuditStream(join(this.#dir, `stream-${n}.db`), n, this.#readonly, this.#busy, mode);
       this.#streams.set(n, s);
     }
     return s;

@@ -115,12 +115,12 @@ describe('GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext', () => {
     await rejects(
       kms.send(new GenerateDataKeyPairCommand({ KeyId: keyArn } as never)),
       'ValidationException',
-      validation('keyPairSpec', 'not be null'),
+      validation('keyPairSpec', 'not be null', null),
     );
     await rejects(
       kms.send(new GenerateDataKeyPairCommand({ KeyId: keyArn, KeyPairSpec: 'RSA_1024' as DataKeyPairSpec })),
       'ValidationException',
-      /^1 validation error detected: Value at 'keyPairSpec' failed to satisfy constraint: Member must satisfy enum value set: \[RSA_2048, /,
+      /^1 validation error detected: Value 'RSA_1024' at 'keyPairSpec' failed to satisfy constraint: Member must satisfy enum value set: \[RSA_2048, /,
     );
     await rejects(
       kms.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: keyArn, KeyPairSpec: 'RSA_2048', DryRun: true })),

@@ -116,12 +116,12 @@ describe('HMAC keys: GenerateMac and VerifyMac', () => {
     await rejects(
       kms.send(new GenerateMacCommand({ KeyId: arn, Message: Buffer.from('m') } as never)),
       'ValidationException',
-      validation('macAlgorithm', 'not be null'),
+      validation('macAlgorithm', 'not be null', null),
     );
     await rejects(
       kms.send(new VerifyMacCommand({ KeyId: arn, Message: Buffer.from('m'), MacAlgorithm: 'HMAC_SHA_512' } as never)),
       'ValidationException',
-      validation('mac', 'not be null'),
+      validation('mac', 'not be null', null),
     );
     await rejects(
       kms.send(new GenerateMacCommand({ KeyId: arn, Message: Buffer.alloc(4097), MacAlgorithm: 'HMAC_SHA_512' })),

@@ -255,7 +255,7 @@ describe('Sign, Verify and GetPublicKey', () => {
     await rejects(
       kms.send(new SignCommand({ KeyId: arn, Message: Buffer.from('m') } as never)),
       'ValidationException',
-      validation('signingAlgorithm', 'not be null'),
+      validation('signingAlgorithm', 'not be null', null),
     );
     await rejects(
       kms.send(new SignCommand({ KeyId: arn, Message: Buffer.alloc(4097), SigningAlgorithm: 'ECDSA_SHA_256' })),
@@ -265,7 +265,7 @@ describe('Sign, Verify and GetPublicKey', () => {
     await rejects(
       kms.send(new SignCommand({ KeyId: arn, Message: Buffer.from('m'), SigningAlgorithm: 'ECDSA_SHA_256', MessageType: 'HASH' as never })),
       'ValidationException',
-      validation('messageType', 'satisfy enum value set: [RAW, DIGEST, EXTERNAL_MU]'),
+      validation('messageType', 'satisfy enum value set: [RAW, DIGEST, EXTERNAL_MU]', 'HASH'),
     );
   });
 

@@ -48,27 +48,34 @@ export const decrypt: Operation<DecryptInput> = {
       assertEncryptionUse(key, input.EncryptionAlgorithm);
       throw dryRunSucceeded();
     }
-    // An RSA key named by KeyId: the ciphertext is raw OAEP output.
-    if (input.KeyId !== undefined) {
-      // A KeyId that does not resolve takes the symmetric path, which reports it in AWS's order.
-      const named = await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:Decrypt').catch(() => undefined);
-      if (named !== undefined && named.key.keySpec !== 'SYMMETRIC_DEFAULT') {
-        const { key } = await resolveAndAuthorize(input.KeyId, auth, ctx, svc);
-        const alg = assertEncryptionUse(key, input.EncryptionAlgorithm);
-        if (input.DryRun === true) throw dryRunSucceeded();
-        const plaintext = await rsaDecrypt(key, alg, input.CiphertextBlob, input.EncryptionContext, svc);
-        try {
-          return { KeyId: key.arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: alg.name };
-        } finally {
-          plaintext.fill(0);
-        }
+    // An RSA key named by KeyId: the ciphertext is raw OAEP output. A KeyId that does not
+    // resolve takes the symmetric path, which reports it in AWS's order.
+    const named =
+      input.KeyId === undefined
+        ? undefined
+        : await svc.keyring.resolve(input.KeyId, 'key-or-alias', ctx.caller, ctx.region, 'kms:Decrypt').catch(() => undefined);
+    if (input.KeyId !== undefined && named !== undefined && named.key.keySpec !== 'SYMMETRIC_DEFAULT') {
+      const { key } = await resolveAndAuthorize(input.KeyId, auth, ctx, svc);
+      const alg = assertEncryptionUse(key, input.EncryptionAlgorithm);
+      if (input.DryRun === true) throw dryRunSucceeded();
+      const plaintext = await rsaDecrypt(key, alg, input.CiphertextBlob, input.EncryptionContext, svc);
+      try {
+        return { KeyId: key.arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: alg.name };
+      } finally {
+        plaintext.fill(0);
       }
     }
     const header = readHeader(input.CiphertextBlob);
-    const key = await keyForBlob(header, input.KeyId, 'kms:Decrypt', input.EncryptionAlgorithm, ctx, svc, {
-      encryptionContext: input.EncryptionContext,
-      grantTokens: input.GrantTokens,
-    });
+    const key = await keyForBlob(
+      header,
+      input.KeyId,
+      'kms:Decrypt',
+      input.EncryptionAlgorithm,
+      ctx,
+      svc,
+      { encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens },
+      named,
+    );
     assertSymmetricUse(key, input.EncryptionAlgorithm);
     const plaintext = await decryptWith(key, input.CiphertextBlob, header, input.EncryptionContext, svc);
     try {

@@ -12,7 +12,7 @@
  * A wrong JSON type is a SerializationException, as awsJson1_1 servers answer.
  */
 import { ServiceError } from '../errors';
-import type { BlobShape, BooleanShape, IntegerShape, ListShape, MapShape, Shape, StringShape, StructureShape } from '../model/shape-types';
+import type { Shape, StructureShape } from '../model/shape-types';
 
 export type {
   BlobShape, BooleanShape, IntegerShape, ListShape, MapShape, Shape, StringShape, StructureShape, TimestampShape,
@@ -135,39 +135,3 @@ export function decodeInput<T>(shape: StructureShape, body: Record<string, unkno
   }
   return out as T;
 }
-
-/** Most UTF-8 bytes of an encryption context's keys and values together (docs/compatibility.md). */
-export const MAX_ENCRYPTION_CONTEXT_BYTES = 8192;
-
-/** Common member shapes, from the KMS model (kms-reference.md §6). */
-export const S = Object.freeze({
-  keyId: (required = true): StringShape => ({ type: 'string', min: 1, max: 2048, required }),
-  plaintext: (required = true): BlobShape => ({ type: 'blob', min: 1, max: 4096, required, sensitive: true }),
-  ciphertext: (required = true): BlobShape => ({ type: 'blob', min: 1, max: 6144, required }),
-  // AWS documents no limit; 8 KiB bounds the policy conditions matched against it (issue 12 item 7).
-  encryptionContext: (): MapShape => ({ type: 'map', maxBytes: MAX_ENCRYPTION_CONTEXT_BYTES }),
-  grantTokens: (): ListShape => ({ type: 'list', min: 0, max: 10, member: { type: 'string', min: 1, max: 8192 } }),
-  limit: (): IntegerShape => ({ type: 'integer', min: 1, max: 1000 }),
-  marker: (): StringShape => ({ type: 'string', min: 1, max: 1024, pattern: /^[\u0020-\u00FF]*$/ }),
-  dryRun: (): BooleanShape => ({ type: 'boolean' }),
-  numberOfBytes: (): IntegerShape => ({ type: 'integer', min: 1, max: 1024 }),
-  aliasName: (): StringShape => ({ type: 'string', min: 1, max: 256, pattern: /^[a-zA-Z0-9:/_-]+$/, required: true }),
-  description: (required = false): StringShape => ({ type: 'string', min: 0, max: 8192, required }),
-  policy: (required = false): StringShape => ({
-    type: 'string', min: 1, max: 131072, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/, required,
-  }),
-  policyName: (): StringShape => ({ type: 'string', min: 1, max: 128, pattern: /^[\w]+$/ }),
-  tags: (required = false): ListShape => ({
-    type: 'list',
-    required,
-    member: structure({
-      TagKey: { type: 'string', min: 1, max: 128, required: true },
-      TagValue: { type: 'string', min: 0, max: 256, required: true },
-    }),
-  }),
-  encryptionAlgorithm: (): StringShape => ({
-    type: 'string', enum: ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'],
-  }),
-  dataKeySpec: (): StringShape => ({ type: 'string', enum: ['AES_256', 'AES_128'] }),
-  dryRunModifiers: (): ListShape => ({ type: 'list', member: { type: 'string', enum: ['IGNORE_CIPHERTEXT'] } }),
-});

@@ -72,7 +72,8 @@ export function readHeader(blob: Buffer): CiphertextHeader {
 /**
  * Finds the key that made a blob, without authorizing (ReEncrypt authorizes both of its keys
  * together). Without `keyIdArg` the blob names the key, possibly of another account (§11);
- * with it, that key must be the blob's key (IncorrectKeyException otherwise).
+ * with it, that key must be the blob's key (IncorrectKeyException otherwise); `resolved` is
+ * `keyIdArg` already resolved by the caller, so it is not looked up twice.
  */
 export async function findKeyForBlob(
   header: CiphertextHeader,
@@ -80,9 +81,10 @@ export async function findKeyForBlob(
   action: string,
   ctx: RequestContext,
   svc: Services,
+  resolved?: ResolvedKey,
 ): Promise<{ key: KeyRecord; requestAlias: string | undefined; incorrect: boolean }> {
   if (keyIdArg !== undefined) {
-    const { key, requestAlias } = await svc.keyring.resolve(keyIdArg, 'key-or-alias', ctx.caller, ctx.region, action);
+    const { key, requestAlias } = resolved ?? (await svc.keyring.resolve(keyIdArg, 'key-or-alias', ctx.caller, ctx.region, action));
     noteKey(ctx.audit, key.arn);
     return { key, requestAlias, incorrect: key.keyId !== header.keyId || key.accountId !== header.accountId };
   }
@@ -109,8 +111,9 @@ export async function keyForBlob(
   ctx: RequestContext,
   svc: Services,
   details: UseDetails = {},
+  resolved?: ResolvedKey,
 ): Promise<KeyRecord> {
-  const found = await findKeyForBlob(header, keyIdArg, action, ctx, svc);
+  const found = await findKeyForBlob(header, keyIdArg, action, ctx, svc, resolved);
   await authorizeKms(ctx, svc, {
     action,
     key: found.key,

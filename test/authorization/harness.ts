@@ -6,6 +6,8 @@
  * request is a real SigV4-signed @aws-sdk/client-kms call over a socket.
  */
 import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { CreateKeyCommand, type CreateKeyCommandInput, type KMSClient } from '@aws-sdk/client-kms';
 import { credsFrom, kmsClient, organizations, query, type Creds } from '../identity/wire';
@@ -322,4 +324,14 @@ export class Slot<T> {
     if (this.#value === undefined) throw new Error('slot read before it was set');
     return this.#value;
   }
+}
+
+/** Adds a profile for `p` to the server's credentials file (what the AWS CLI reads); returns its name. */
+export function addCliProfile(server: TestServer, p: Principal): string {
+  const token = p.creds.sessionToken === undefined ? '' : `aws_session_token = ${p.creds.sessionToken}\n`;
+  appendFileSync(
+    join(server.dataDir, 'credentials'),
+    `\n[${p.label}]\naws_access_key_id = ${p.creds.accessKeyId}\naws_secret_access_key = ${p.creds.secretAccessKey}\n${token}region = us-east-1\n`,
+  );
+  return p.label;
 }

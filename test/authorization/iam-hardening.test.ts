@@ -7,14 +7,13 @@
  * SigV4-signed Query requests and @aws-sdk/client-kms.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import { assertAwsCliInstalled, AwsCli } from '../helpers/aws-cli';
 import { keyhold } from '../helpers/keyhold-cli';
 import { query, queryError, xml } from '../identity/wire';
-import { allow, deny, doc, kp, rootStatement, World, type Principal } from './harness';
+import { addCliProfile, allow, deny, doc, kp, rootStatement, World, type Principal } from './harness';
 
 const pt = new Uint8Array([1, 2, 3]);
 
@@ -25,15 +24,7 @@ describe('IAM hardening (issue 12 items 1-4)', () => {
   const roleArn = (name: string): string => `arn:aws:iam::${w.account}:role/${name}`;
   const policyArn = (name: string): string => `arn:aws:iam::${w.account}:policy/${name}`;
 
-  /** Adds a profile for `p` to the data directory's credentials file (what the CLI reads). */
-  function profile(p: Principal): string {
-    const token = p.creds.sessionToken === undefined ? '' : `aws_session_token = ${p.creds.sessionToken}\n`;
-    appendFileSync(
-      join(w.server.dataDir, 'credentials'),
-      `\n[${p.label}]\naws_access_key_id = ${p.creds.accessKeyId}\naws_secret_access_key = ${p.creds.secretAccessKey}\n${token}region = us-east-1\n`,
-    );
-    return p.label;
-  }
+  const profile = (p: Principal): string => addCliProfile(w.server, p);
   /** Runs `aws iam …` as `who`; expects failure with `code` and returns the message. */
   async function cliFails(who: string, args: string[], code: string): Promise<string> {
     const r = await cli.run([...args, '--profile', who]);

@@ -6,12 +6,10 @@
  * session checks go through the AWS CLI (/usr/bin/aws) and @aws-sdk/client-kms.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CreateGrantCommand, CreateKeyCommand, EncryptCommand, GetKeyPolicyCommand, ListGrantsCommand } from '@aws-sdk/client-kms';
 import { assertAwsCliInstalled, AwsCli } from '../helpers/aws-cli';
-import { allow, doc, kp, rootStatement, World, type Principal } from './harness';
+import { addCliProfile, allow, doc, kp, rootStatement, World, type Principal } from './harness';
 
 const pt = new Uint8Array([7]);
 const INVALID_TOKEN = 'The security token included in the request is invalid.';
@@ -22,14 +20,7 @@ describe('principals bind by unique id (issue 12 item 8)', () => {
   const userArn = (name: string): string => `arn:aws:iam::${w.account}:user/${name}`;
   const roleArn = (name: string): string => `arn:aws:iam::${w.account}:role/${name}`;
 
-  function profile(p: Principal): string {
-    const token = p.creds.sessionToken === undefined ? '' : `aws_session_token = ${p.creds.sessionToken}\n`;
-    appendFileSync(
-      join(w.server.dataDir, 'credentials'),
-      `\n[${p.label}]\naws_access_key_id = ${p.creds.accessKeyId}\naws_secret_access_key = ${p.creds.secretAccessKey}\n${token}region = us-east-1\n`,
-    );
-    return p.label;
-  }
+  const profile = (p: Principal): string => addCliProfile(w.server, p);
   /** Deletes a user with its access keys and inline policy, as an operator would. */
   async function deleteUser(name: string): Promise<void> {
     const keys = await cli.json(['iam', 'list-access-keys', '--user-name', name]);

@@ -11,6 +11,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
+import { MASTER_KEY_FILE, openAdapters } from './adapters';
 import { AuditRecorder } from './audit/recorder';
 import { PUBLIC_KEY_FILE } from './audit/signing-key';
 import { AuditTrail } from './audit/trail';
@@ -39,9 +40,8 @@ import { serveClusterMetrics } from './server/cluster-metrics';
 import { Metrics } from './server/metrics';
 import { createMetricsServer, listenMetrics, type MetricsSource } from './server/metrics-server';
 import { SqliteAuditStore } from './store/sqlite/audit-log-sqlite';
-import { SqliteStore } from './store/sqlite/sqlite-store';
+import { CacheLayer } from './store/cache';
 import type { KeyRecord, Store } from './store/store';
-import { MASTER_KEY_FILE, openLocalRootOfTrust } from './trust/local';
 import type { RootOfTrust } from './trust/root-of-trust';
 
 /** The audit trail's directory in the data directory, and the compiled writer-thread entry that opens it. */
@@ -50,19 +50,6 @@ const AUDIT_THREAD = join(__dirname, 'cli', 'audit-writer-thread.js');
 /** The AWS shared-credentials file the first start writes into the data directory. */
 export const CREDENTIALS_FILE = 'credentials';
 
-/** Opens the configured root of trust and store (the only place concrete adapters are chosen). */
-export function openBackends(config: Config, logger: Logger): { trust: RootOfTrust; store: Store } {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const trust = openLocalRootOfTrust({
-    dataDir: config.dataDir,
-    passphrase: config.masterPassphrase,
-    keyFile: config.masterKeyFile,
-    onGenerated: (path) =>
-      logger.warn({ keyFile: path }, 'no KEYHOLD_MASTER_PASSPHRASE or key file was given: generated a master key file; back it up, without it the data cannot be decrypted'),
-  });
-  const store = new SqliteStore({ path: join(config.dataDir, 'keyhold.db') });
-  return { trust, store };
-}
 
 /**
  * The account an administrator is provisioned in when none is named: --account-id, else the
@@ -157,12 +144,14 @@ async function startWorker(
   sharedAudit: AuditWriter | undefined,
   options: ServeOptions,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
-  const { trust, store } = openBackends(config, logger);
+  const { trust, store } = openAdapters(config, logger);
   const expiry = credentialExpiryClock(clock, process.env);
   if ((process.env.KEYHOLD_TEST_AUDIT_FAIL_FILE ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_FAIL_FILE is set: audit commits fail while that file exists (tests only)');
   if (expiry.offsetMs !== 0) logger.warn({ offsetMs: expiry.offsetMs }, 'KEYHOLD_TEST_CLOCK_OFFSET_MS is set: temporary credentials expire early (tests only)');
-  const credentials = new CredentialCache(store, trust, expiry.clock);
-  const keyring = new Keyring(store, trust, clock, () => credentials.clear());
+  // One cache layer per process, refreshed from the store's change feed (src/store/cache.ts).
+  const caches = new CacheLayer(store.changes);
+  const credentials = new CredentialCache(store, trust, expiry.clock, caches);
+  const keyring = new Keyring(store, trust, clock, caches);
   // One generation thread per process: a burst of RSA-4096 CreateKey calls leaves the other
   // core to request handling (issue 9).
   const backend = new SoftwareBackend(keyring, new KeyPairGenerator(1));
@@ -293,7 +282,7 @@ export async function serve(config: Config, options: ServeOptions = { auditTrail
 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const release = await lockDataDir(config.dataDir);
-  const { trust, store } = openBackends(config, logger);
+  const { trust, store } = openAdapters(config, logger);
   await store.migrate();
   await provisionFirstStart(config, store, trust, clock, logger);
   warnAboutDataDir(config, logger);

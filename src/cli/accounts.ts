@@ -12,7 +12,7 @@ import { systemClock } from '../clock';
 import { loadConfig } from '../config';
 import { createAccount, policiesForNewMember } from '../identity/accounts';
 import { newAccessKeyId, newSecretAccessKey, provisionRootAccessKey } from '../identity/credentials';
-import { openBackends } from '../main';
+import { openAdapters } from '../adapters';
 
 /** Usage lines for the accounts commands. */
 export const ACCOUNTS_USAGE = `  keyhold accounts create --data-dir DIR [--account-id A] [--name NAME] [--email EMAIL] [--profile P]
@@ -55,7 +55,7 @@ export async function accountsCommand(args: string[]): Promise<number> {
     return 2;
   }
   const logger = pino({ level: config.logLevel }, pino.destination(2));
-  const { trust, store } = openBackends(config, logger);
+  const { trust, store } = openAdapters(config, logger);
   try {
     await store.migrate();
     const org = values.organization === undefined ? undefined : await store.identity.getOrganization(values.organization);

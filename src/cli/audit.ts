@@ -7,6 +7,7 @@
  * 15 resource index tampered; 20 digest invalid (edited/forged); 21 digest missing;
  * 22 digest does not match its records (records rewritten). See src/audit/verify.ts.
  */
+import { openRootOfTrust } from '../adapters';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,7 +17,6 @@ import { PUBLIC_KEY_FILE, openSigningKey } from '../audit/signing-key';
 import { readDeliveredDigests } from '../audit/digest-copy';
 import { FINDING_EXIT, verifyTrail } from '../audit/verify';
 import { SqliteAuditStore } from '../store/sqlite/audit-log-sqlite';
-import { openLocalRootOfTrust } from '../trust/local';
 
 const AUDIT_DIR = 'audit';
 
@@ -128,7 +128,7 @@ async function exportCommand(args: string[]): Promise<number> {
     if ((passphrase === undefined || passphrase === '') && keyFile === undefined && !existsSync(join(dir, 'master.key'))) {
       throw new Error('export signs digest files with the trail\'s key: set KEYHOLD_MASTER_PASSPHRASE or --master-key-file');
     }
-    const trust = openLocalRootOfTrust({ dataDir: dir, passphrase, keyFile });
+    const trust = openRootOfTrust({ dataDir: dir, passphrase, keyFile });
     try {
       const key = await openSigningKey(log, trust, join(dir, PUBLIC_KEY_FILE));
       const report = exportTrail(log, resolve(values.out), key, { from, to });

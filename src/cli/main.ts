@@ -10,7 +10,8 @@ import { ACCOUNTS_USAGE, accountsCommand } from './accounts';
 import { AUDIT_USAGE, auditCommand } from './audit';
 import { PRINCIPALS_USAGE, principalsCommand } from './principals';
 import { provisionRootAccessKey } from '../identity/credentials';
-import { defaultAccount, openBackends, serve } from '../main';
+import { openAdapters } from '../adapters';
+import { defaultAccount, serve } from '../main';
 import { DataDirLockedError } from '../server/data-dir-lock';
 
 const USAGE = `Usage:
@@ -110,7 +111,7 @@ async function credentialsCreate(args: string[]): Promise<number> {
     'master-key-file': values['master-key-file'],
   });
   const logger = pino({ level: config.logLevel }, pino.destination(2));
-  const { trust, store } = openBackends(config, logger);
+  const { trust, store } = openAdapters(config, logger);
   let accountId: string;
   try {
     await store.migrate();

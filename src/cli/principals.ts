@@ -10,7 +10,8 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../config';
-import { defaultAccount, openBackends } from '../main';
+import { openAdapters } from '../adapters';
+import { defaultAccount } from '../main';
 
 /** Usage lines for the principals commands. */
 export const PRINCIPALS_USAGE = `  keyhold principals tag   --data-dir DIR [--account-id A] (--user NAME | --role NAME) --tag KEY=VALUE [--tag ...]
@@ -60,7 +61,7 @@ export async function principalsCommand(args: string[]): Promise<number> {
 
   const config = loadConfig({ 'data-dir': values['data-dir'], 'account-id': values['account-id'], 'master-key-file': values['master-key-file'] });
   const logger = pino({ level: config.logLevel }, pino.destination(2));
-  const { trust, store } = openBackends(config, logger);
+  const { trust, store } = openAdapters(config, logger);
   try {
     await store.migrate();
     const accountId = await defaultAccount(config, store);

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import { ServiceError } from '../errors';
+import { CacheLayer, type EntityCache } from '../store/cache';
 import type { AccessKeyRecord, Store } from '../store/store';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import type { Caller } from './caller';
@@ -106,26 +107,21 @@ export class CredentialCache {
   readonly #store: Store;
   readonly #trust: RootOfTrust;
   readonly #clock: Clock;
-  readonly #known = new Map<string, ResolvedCredential>();
-  readonly #unknownUntil = new Map<string, number>();
-  /** The store's identity generation the cache was filled at: this process's IAM writes drop it. */
-  #generation: number;
+  /** Both dropped whole on any identity change the change feed reports (src/store/cache.ts). */
+  readonly #known: EntityCache<ResolvedCredential>;
+  readonly #unknownUntil: EntityCache<number>;
 
-  constructor(store: Store, trust: RootOfTrust, clock: Clock) {
+  /** `caches`: the process's cache layer, which the store's change feed refreshes (one is made when absent). */
+  constructor(store: Store, trust: RootOfTrust, clock: Clock, caches: CacheLayer = new CacheLayer(store.changes)) {
     this.#store = store;
     this.#trust = trust;
     this.#clock = clock;
-    this.#generation = store.identity.generation();
+    this.#known = caches.cache<ResolvedCredential>({ entity: 'identity', clearOn: ['identity'], maxEntries: 100_000 });
+    this.#unknownUntil = caches.cache<number>({ entity: 'identity', clearOn: ['identity'], maxEntries: 10_000 });
   }
 
   /** Synchronous lookup for the verifier (expired sessions too: see `current`). */
   resolve(accessKeyId: string): ResolvedCredential | undefined {
-    const g = this.#store.identity.generation();
-    if (g !== this.#generation) {
-      this.#generation = g;
-      this.clear();
-      return undefined;
-    }
     return this.#known.get(accessKeyId);
   }
 
@@ -146,11 +142,9 @@ export class CredentialCache {
   async load(accessKeyId: string): Promise<boolean> {
     const until = this.#unknownUntil.get(accessKeyId);
     if (until !== undefined && until > this.#clock.now()) return false;
-    if (this.#known.size > 100_000) this.#known.clear();
     if (accessKeyId.startsWith('ASIA')) return this.#loadSession(accessKeyId);
     const rec = await this.#store.getAccessKey(accessKeyId);
     if (rec === undefined || rec.status !== 'Active') {
-      if (this.#unknownUntil.size > 10_000) this.#unknownUntil.clear();
       this.#unknownUntil.set(accessKeyId, this.#clock.now() + NEGATIVE_TTL_MS);
       return false;
     }
@@ -177,7 +171,6 @@ export class CredentialCache {
   async #loadSession(accessKeyId: string): Promise<boolean> {
     const rec = await this.#store.identity.getStsSession(accessKeyId);
     if (rec === undefined) {
-      if (this.#unknownUntil.size > 10_000) this.#unknownUntil.clear();
       this.#unknownUntil.set(accessKeyId, this.#clock.now() + NEGATIVE_TTL_MS);
       return false;
     }

@@ -6,13 +6,14 @@
  * (IAM User Guide, reference_policies_evaluation-logic; Organizations User Guide,
  * orgs_manage_policies_scps_evaluation).
  *
- * Results are cached per access key and dropped whenever identity data may have changed: when
- * `Store.changeToken()` moves (another process or node committed) or `store.identity.generation()`
- * moves (this process wrote). So a PutUserPolicy is seen by the very next request.
+ * Results are cached per access key in a cache of the cache layer (src/store/cache.ts) and
+ * dropped whenever the store's change feed reports an identity change, by this process (at once)
+ * or another (at the next refresh). So a PutUserPolicy is seen by the very next request.
  */
 import type { Clock } from '../clock';
 import { ServiceError } from '../errors';
 import { compilePolicy, type CompiledPolicy, type PolicyKind, type PolicySet, type RequestPrincipal } from '../policy';
+import { CacheLayer, type EntityCache } from '../store/cache';
 import type { IamEntityRecord, OrganizationRecord, Store } from '../store/store';
 import { FULL_AWS_ACCESS_ARN, rootArn } from './arns';
 import { AWS_MANAGED_POLICIES } from './aws-managed-policies';
@@ -81,32 +82,26 @@ const MAX_ENTRIES = 10_000;
 /** Resolves and caches CallerIdentity per access key. */
 export class IdentityResolver {
   readonly #store: Store;
-  readonly #cache = new Map<string, Promise<CallerIdentity>>();
-  #changeToken: number;
-  #generation: number;
+  readonly #cache: EntityCache<Promise<CallerIdentity>>;
 
-  constructor(store: Store) {
+  /** `caches`: the cache layer the store's change feed refreshes (one is made when absent). */
+  constructor(store: Store, caches: CacheLayer = new CacheLayer(store.changes)) {
     this.#store = store;
-    this.#changeToken = store.changeToken();
-    this.#generation = store.identity.generation();
+    this.#cache = caches.cache<Promise<CallerIdentity>>({ entity: 'identity', clearOn: ['identity'], maxEntries: MAX_ENTRIES });
   }
 
   /** The caller's policies, tags, groups and SCPs. */
   resolve(caller: Caller): Promise<CallerIdentity> {
-    const t = this.#store.changeToken();
-    const g = this.#store.identity.generation();
-    if (t !== this.#changeToken || g !== this.#generation) {
-      this.#changeToken = t;
-      this.#generation = g;
-      this.#cache.clear();
-    }
+    this.#store.changes.refresh();
     const key = `${caller.accessKeyId}\0${caller.principalArn}`;
     let hit = this.#cache.get(key);
     if (hit === undefined) {
-      if (this.#cache.size >= MAX_ENTRIES) this.#cache.clear();
-      hit = resolveCallerIdentity(this.#store, caller);
-      this.#cache.set(key, hit);
-      hit.catch(() => this.#cache.delete(key));
+      const p = resolveCallerIdentity(this.#store, caller);
+      hit = p;
+      this.#cache.set(key, p);
+      p.catch(() => {
+        if (this.#cache.get(key) === p) this.#cache.drop(key);
+      });
     }
     return hit;
   }

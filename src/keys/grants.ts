@@ -19,6 +19,7 @@
  * the grant cache below drops entries on every change.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { CacheLayer, EntityCache } from '../store/cache';
 import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
 import type { Caller } from '../identity/caller';
@@ -533,55 +534,25 @@ export async function validateGrantTokens(tokens: readonly string[] | undefined,
 // ---------------------------------------------------------------------------------------------
 // The grant cache for authorization
 
-interface GrantCache {
-  token: number;
-  /** Moves on every invalidation, so a lookup that raced one is not cached. */
-  generation: number;
-  readonly entries: Map<string, readonly GrantRecord[]>;
-}
-
-const MAX_CACHED = 10_000;
-const caches = new WeakMap<Store, GrantCache>();
-
-function cacheOf(store: Store): GrantCache {
-  const token = store.changeToken();
-  let c = caches.get(store);
-  if (c === undefined) {
-    c = { token, generation: 0, entries: new Map() };
-    caches.set(store, c);
-  } else if (c.token !== token) {
-    // Another process committed: any grant may have changed.
-    c.token = token;
-    c.generation++;
-    c.entries.clear();
-  }
-  return c;
+/** Cached grant lists per (key ARN, grantee principals): a cache of the layer, dropped on any change to the key's grants. */
+function grantCache(caches: CacheLayer): EntityCache<readonly GrantRecord[]> {
+  return caches.singleton('grants-for-grantee', (layer) => layer.cache<readonly GrantRecord[]>({ entity: 'grant' }));
 }
 
 /**
- * The grants of a key naming one of `granteePrincipalArns` as grantee, cached per process until
- * any change: another process's commit (`Store.changeToken`) or this process's own grant writes
- * (`forgetGrants`). Keys without grants cost one lookup until the next change.
+ * The grants of a key naming one of `granteePrincipalArns` as grantee, cached in the process's
+ * cache layer until the change feed reports a change to the key's grants (src/store/cache.ts).
+ * Keys without grants cost one lookup until the next change.
  */
-export async function grantsForGrantee(store: Store, keyArn: string, granteePrincipalArns: readonly string[]): Promise<readonly GrantRecord[]> {
-  const c = cacheOf(store);
-  const k = `${keyArn}\0${granteePrincipalArns.join('\0')}`;
-  const hit = c.entries.get(k);
-  if (hit !== undefined) return hit;
-  const generation = c.generation;
-  const grants = Object.freeze(await store.listGrantsForGrantee(keyArn, granteePrincipalArns));
-  if (c.generation === generation && c.token === store.changeToken()) {
-    if (c.entries.size >= MAX_CACHED) c.entries.clear();
-    c.entries.set(k, grants);
-  }
-  return grants;
-}
-
-/** Drops cached grants of `keyArn` after this process created, retired or revoked one. */
-export function forgetGrants(store: Store, keyArn: string): void {
-  const c = caches.get(store);
-  if (c === undefined) return;
-  c.generation++;
-  const prefix = `${keyArn}\0`;
-  for (const k of c.entries.keys()) if (k.startsWith(prefix)) c.entries.delete(k);
+export function grantsForGrantee(
+  caches: CacheLayer,
+  store: Store,
+  keyArn: string,
+  granteePrincipalArns: readonly string[],
+): Promise<readonly GrantRecord[]> {
+  return grantCache(caches).load(
+    keyArn,
+    async () => Object.freeze(await store.listGrantsForGrantee(keyArn, granteePrincipalArns)),
+    granteePrincipalArns.join('\0'),
+  );
 }

@@ -1,13 +1,15 @@
 /**
  * Resolves KeyId arguments to keys and holds the per-process caches of key metadata, aliases and
- * unwrapped key material (docs/architecture.md §5). The caches are dropped whenever the store reports a commit
- * from another process (`Store.changeToken`), and entries are dropped by this process on its own
- * writes, so a change made through any worker is seen by the next request on every worker.
+ * unwrapped key material (docs/architecture.md §5), as caches of the process's one cache layer
+ * (src/store/cache.ts): the store's change feed drops exactly the keys and aliases any process
+ * changed, so a change made through any worker is seen by the next request on every worker.
  */
 import { createPrivateKey, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../clock';
 import { ServiceError } from '../errors';
 import type { Caller } from '../identity/caller';
+import { CacheLayer, type EntityCache } from '../store/cache';
+import { aliasEntityId } from '../store/change-feed';
 import type { KeyRecord, KeyVersionRecord, Store } from '../store/store';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { aliasArn, isKeyId, keyArn, parseKmsArn } from './arn';
@@ -31,6 +33,11 @@ interface CachedKey {
 
 const MAX_ENTRIES = 10_000;
 
+/** Wipes a dropped key's unwrapped material. */
+function wipe(k: CachedKey): void {
+  for (const m of k.materials.values()) m.fill(0);
+}
+
 /** AAD that binds wrapped material to its key and version. */
 export function materialAad(arn: string, version: number): Buffer {
   return Buffer.from(`keyhold/key-material/v1\0${arn}\0${version}`);
@@ -41,83 +48,42 @@ export class Keyring {
   readonly #store: Store;
   readonly #trust: RootOfTrust;
   readonly #clock: Clock;
-  readonly #keys = new Map<string, CachedKey>();
-  readonly #aliases = new Map<string, string>();
-  readonly #onStale: () => void;
-  #token: number;
-  #generation = 0;
-  #staleGeneration = 0;
+  /** This process's cache layer (src/store/cache.ts), which the store's change feed refreshes. */
+  readonly caches: CacheLayer;
+  readonly #keys: EntityCache<CachedKey>;
+  /** Alias (entity id) to target key id. */
+  readonly #aliases: EntityCache<string>;
 
-  /** `onStale` runs when another process's commit makes every cache stale (e.g. to drop credentials). */
-  constructor(store: Store, trust: RootOfTrust, clock: Clock, onStale: () => void = () => undefined) {
+  /** `caches`: the process's cache layer, shared with the credential and identity caches (one is made when absent). */
+  constructor(store: Store, trust: RootOfTrust, clock: Clock, caches: CacheLayer = new CacheLayer(store.changes)) {
     this.#store = store;
     this.#trust = trust;
     this.#clock = clock;
-    this.#onStale = onStale;
-    this.#token = store.changeToken();
+    this.caches = caches;
+    this.#keys = caches.cache<CachedKey>({ entity: 'key', maxEntries: MAX_ENTRIES, onEvict: wipe });
+    this.#aliases = caches.cache<string>({ entity: 'alias', maxEntries: MAX_ENTRIES });
   }
 
-  /** Drops every cache if another process has committed since the last look. Call once per request. */
+  /** Applies what other processes committed since the last look. Call once per request. */
   refresh(): void {
-    const t = this.#store.changeToken();
-    if (t !== this.#token) {
-      this.#token = t;
-      this.clear();
-      this.#onStale();
-    }
+    this.caches.refresh();
   }
 
-  /**
-   * A number that moves whenever this keyring drops cached entries (clear, forget, forgetAlias),
-   * so caches derived from keys and aliases (src/operations/authorize.ts) drop with them.
-   */
-  get generation(): number {
-    return this.#generation;
-  }
-
-  /**
-   * A number that moves only when every cache went stale at once: `refresh` saw another
-   * process's commit, or `clear` was called. Caches of non-key data that follow the store's
-   * change token (per-principal policies, src/operations/authorize.ts) compare it instead of
-   * reading the change token again.
-   */
-  get staleGeneration(): number {
-    return this.#staleGeneration;
-  }
-
-  /** Drops all cached keys and aliases, wiping cached material. */
+  /** Drops all cached keys and aliases, wiping cached material (shutdown). */
   clear(): void {
-    this.#generation++;
-    this.#staleGeneration++;
-    for (const k of this.#keys.values()) for (const m of k.materials.values()) m.fill(0);
     this.#keys.clear();
     this.#aliases.clear();
-  }
-
-  /** Forgets one key (by ARN) after this process changed it. */
-  forget(arn: string): void {
-    this.#generation++;
-    const k = this.#keys.get(arn);
-    if (k !== undefined) {
-      for (const m of k.materials.values()) m.fill(0);
-      this.#keys.delete(arn);
-    }
-  }
-
-  /** Forgets one alias after this process changed it. */
-  forgetAlias(accountId: string, region: string, aliasName: string): void {
-    this.#generation++;
-    this.#aliases.delete(`${accountId}\0${region}\0${aliasName}`);
   }
 
   async #loadKey(arn: string): Promise<CachedKey | undefined> {
     const hit = this.#keys.get(arn);
     if (hit !== undefined) return hit;
+    const epoch = this.caches.epoch;
     const record = await this.#store.getKey(arn);
     if (record === undefined) return undefined;
-    if (this.#keys.size >= MAX_ENTRIES) this.clear();
     const entry: CachedKey = { record, materials: new Map(), objects: new Map() };
-    this.#keys.set(arn, entry);
+    // A change that arrived while the row was read may have made it stale: use it, do not keep it.
+    if (this.caches.epoch === epoch) this.#keys.set(arn, entry);
     return entry;
   }
 
@@ -169,8 +135,9 @@ export class Keyring {
 
   /** `mayCreate`: a predefined `alias/aws/<service>` of the caller's own account creates its AWS managed key. */
   async #aliasTarget(accountId: string, region: string, aliasName: string, shownArn: string, mayCreate: boolean): Promise<string> {
-    const cacheKey = `${accountId}\0${region}\0${aliasName}`;
+    const cacheKey = aliasEntityId(accountId, region, aliasName);
     const hit = this.#aliases.get(cacheKey);
+    const epoch = this.caches.epoch;
     if (hit !== undefined) return hit;
     let alias = await this.#store.getAlias(accountId, region, aliasName);
     if (alias === undefined && mayCreate) {
@@ -178,8 +145,7 @@ export class Keyring {
       alias = await ensureAwsManagedKey(deps, accountId, region, aliasName);
     }
     if (alias === undefined) throw new ServiceError('NotFoundException', `Alias ${shownArn} is not found.`);
-    if (this.#aliases.size >= MAX_ENTRIES) this.#aliases.clear();
-    this.#aliases.set(cacheKey, alias.targetKeyId);
+    if (this.caches.epoch === epoch) this.#aliases.set(cacheKey, alias.targetKeyId);
     return alias.targetKeyId;
   }
 

@@ -67,17 +67,20 @@ export async function relatedRows(store: Store, key: KeyRecord): Promise<KeyReco
 }
 
 /**
- * Writes automatic-rotation settings to every Region's row of `key` in one transaction, guarded on
- * `key`'s state having stayed what the caller checked. Returns false when that guard fails.
+ * Changes automatic-rotation settings in one transaction: `decide` sees the locked, current key
+ * and returns the patch (undefined: nothing to do) or throws; the patch goes to every Region's
+ * row of the key. Returns false when the key no longer exists.
  */
-export async function writeRotationSettings(store: Store, keyring: Keyring, key: KeyRecord, patch: KeyPatch): Promise<boolean> {
-  const rows = await relatedRows(store, key);
-  const writes: KeyWrite[] = rows.map((r) =>
-    r.arn === key.arn ? { kind: 'update-key', arn: r.arn, patch, ifStates: [key.state] } : { kind: 'update-key', arn: r.arn, patch },
-  );
-  const ok = await store.applyKeyWrites(writes);
-  for (const r of rows) keyring.forget(r.arn);
-  return ok;
+export function changeRotationSettings(store: Store, key: KeyRecord, decide: (current: KeyRecord) => KeyPatch | undefined): Promise<boolean> {
+  return store.transaction(async (tx) => {
+    const rows = key.multiRegion ? await tx.keys.lockRelated(key.accountId, key.keyId) : [await tx.keys.lock(key.arn)];
+    const current = rows.find((r) => r?.arn === key.arn);
+    if (current === undefined) return false;
+    const patch = decide(current);
+    if (patch === undefined) return true;
+    for (const r of rows) if (r !== undefined) await tx.keys.update(r.arn, patch);
+    return true;
+  });
 }
 
 /**
@@ -123,7 +126,6 @@ export async function rotateKey(
   }
   for (const v of versions) writes.push({ kind: 'put-version', version: v });
   const ok = await store.applyKeyWrites(writes);
-  for (const r of rows) keyring.forget(r.arn);
   if (!ok) return undefined;
   if (key.multiRegion) await backfillReplicas(store, keyring, key, rows, next, materialId, type, now);
   return versions[0];
@@ -155,7 +157,6 @@ async function backfillReplicas(
       { kind: 'update-key', arn: r.arn, patch: { currentVersion: next }, ifCurrentVersion: next - 1 },
       { kind: 'put-version', version: v },
     ]);
-    keyring.forget(r.arn);
   }
 }
 

@@ -18,19 +18,18 @@
  *   caller (only `keyhold principals tag`, run on the data directory, sets it; issue 12 item 2),
  *   and session tags do not count, so a caller cannot claim a service for itself.
  *
- * Caches (all per process, all bounded):
+ * Caches (all per process, all bounded, all in the keyring's cache layer: src/store/cache.ts,
+ * refreshed from the store's change feed, issue 13):
  * - compiled key policies, by key ARN and policy text (a changed policy is a new text, so an
- *   entry is never stale); key tags and aliases for aws:ResourceTag / kms:ResourceAliases. These
- *   drop whenever the keyring drops anything (`Keyring.generation`: own writes, and other
- *   processes' commits seen by `Keyring.refresh`).
+ *   entry is never stale); key tags and aliases for aws:ResourceTag / kms:ResourceAliases,
+ *   dropped when the feed reports a change to the key (tags) or to an alias naming it.
  * - per principal (access key + principal ARN): its identity, session and SCP policies,
- *   compiled, its tags, and the request-independent part of its condition keys. Dropped when
- *   another process's commit is seen (`Keyring.refresh`, which the server runs once per
- *   request, moves `Keyring.staleGeneration`) or this process writes identity data (the identity
- *   store's generation) — so an IAM or Organizations change is seen by the very next request in
- *   every process on the same store — and in any case after PRINCIPAL_TTL_MS, the bound on
- *   staleness if a change notification were ever missed. AWS documents these changes as
- *   eventually consistent; Keyhold's window is at most that TTL.
+ *   compiled, its tags, and the request-independent part of its condition keys. Dropped on any
+ *   identity change the feed reports (this process's at once, other processes' at their next
+ *   request) — so an IAM or Organizations change is seen by the very next request in every
+ *   process on the same store — and in any case after PRINCIPAL_TTL_MS, the bound on staleness
+ *   if a change notification were ever missed. AWS documents these changes as eventually
+ *   consistent; Keyhold's window is at most that TTL.
  */
 import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
@@ -44,6 +43,7 @@ import {
 } from '../identity/identity-policies';
 import { callerGranteeArns, grantAllows, grantOperationOf, grantsForGrantee, validateGrantTokens } from '../keys/grants';
 import type { Keyring } from '../keys/keyring';
+import type { CacheLayer, EntityCache } from '../store/cache';
 import {
   accessDeniedMessage,
   authorize,
@@ -186,48 +186,27 @@ const ALLOW_NOTHING = compilePolicy(
   'resource',
 );
 
-/** The per-process caches of one keyring (see the module header). */
+/** The per-process caches of the authorizer, in the process's cache layer (see the module header). */
 class KmsAuthorizer {
-  readonly #keyring: Keyring;
-  readonly #policies = new Map<string, KeyPolicyEntry>();
-  readonly #tags = new Map<string, Promise<readonly TagRecord[]>>();
-  readonly #aliases = new Map<string, Promise<readonly string[]>>();
-  readonly #principals = new Map<string, PrincipalSlot>();
-  #keyringGeneration: number;
-  #staleGeneration = Number.NaN;
-  #identityGeneration = Number.NaN;
+  readonly #policies: EntityCache<KeyPolicyEntry>;
+  readonly #tags: EntityCache<Promise<readonly TagRecord[]>>;
+  readonly #aliases: EntityCache<Promise<readonly string[]>>;
+  readonly #principals: EntityCache<PrincipalSlot>;
 
-  constructor(keyring: Keyring) {
-    this.#keyring = keyring;
-    this.#keyringGeneration = keyring.generation;
-  }
-
-  #checkKeyCaches(): void {
-    const g = this.#keyring.generation;
-    if (g !== this.#keyringGeneration) {
-      this.#keyringGeneration = g;
-      this.#policies.clear();
-      this.#tags.clear();
-      this.#aliases.clear();
-    }
+  constructor(caches: CacheLayer) {
+    this.#policies = caches.cache<KeyPolicyEntry>({ entity: 'key', maxEntries: MAX_ENTRIES });
+    this.#tags = caches.cache<Promise<readonly TagRecord[]>>({ entity: 'key', maxEntries: MAX_ENTRIES });
+    this.#aliases = caches.cache<Promise<readonly string[]>>({ entity: 'key-aliases', maxEntries: MAX_ENTRIES });
+    this.#principals = caches.cache<PrincipalSlot>({ entity: 'identity', clearOn: ['identity'], maxEntries: MAX_ENTRIES });
   }
 
   /** The key's policy, compiled once per (key ARN, policy text). */
   keyPolicy(key: KeyRecord): KeyPolicyEntry {
-    this.#checkKeyCaches();
     const hit = this.#policies.get(key.arn);
     if (hit !== undefined && hit.text === key.policy) return hit;
     const entry = compileKeyPolicyEntry(key.policy);
-    if (this.#policies.size >= MAX_ENTRIES) this.#policies.clear();
     this.#policies.set(key.arn, entry);
     return entry;
-  }
-
-  /** Remembers a policy compiled elsewhere (the lockout check) for the key it is about to become. */
-  rememberKeyPolicy(arn: string, entry: KeyPolicyEntry): void {
-    this.#checkKeyCaches();
-    if (this.#policies.size >= MAX_ENTRIES) this.#policies.clear();
-    this.#policies.set(arn, entry);
   }
 
   tags(svc: Services, key: KeyRecord): Promise<readonly TagRecord[]> {
@@ -240,31 +219,25 @@ class KmsAuthorizer {
     );
   }
 
-  #memo<T>(map: Map<string, Promise<T>>, arn: string, load: () => Promise<T>): Promise<T> {
-    this.#checkKeyCaches();
-    let hit = map.get(arn);
+  /** Caches the promise at once (a change arriving later drops it), forgetting it if it fails. */
+  #memo<T>(cache: EntityCache<Promise<T>>, arn: string, load: () => Promise<T>): Promise<T> {
+    let hit = cache.get(arn);
     if (hit === undefined) {
-      if (map.size >= MAX_ENTRIES) map.clear();
-      hit = load();
-      map.set(arn, hit);
-      hit.catch(() => map.delete(arn));
+      const p = load();
+      hit = p;
+      cache.set(arn, p);
+      p.catch(() => {
+        if (cache.get(arn) === p) cache.drop(arn);
+      });
     }
     return hit;
   }
 
   /** The caller's policies and facts, cached per access key and principal (see the module header). */
   principal(svc: Services, caller: Caller, now: number): PrincipalEntry | Promise<PrincipalEntry> {
-    const t = svc.keyring.staleGeneration;
-    const g = svc.store.identity.generation();
-    if (t !== this.#staleGeneration || g !== this.#identityGeneration) {
-      this.#staleGeneration = t;
-      this.#identityGeneration = g;
-      this.#principals.clear();
-    }
     const cacheKey = `${caller.accessKeyId}\0${caller.principalArn}`;
     const hit = this.#principals.get(cacheKey);
     if (hit !== undefined && now < hit.expiresAt) return hit.entry ?? hit.promise;
-    if (this.#principals.size >= MAX_ENTRIES) this.#principals.clear();
     const promise = loadPrincipal(svc, caller);
     const slot: PrincipalSlot = { promise, expiresAt: now + PRINCIPAL_TTL_MS };
     this.#principals.set(cacheKey, slot);
@@ -273,7 +246,7 @@ class KmsAuthorizer {
         slot.entry = entry;
       },
       () => {
-        if (this.#principals.get(cacheKey) === slot) this.#principals.delete(cacheKey);
+        if (this.#principals.get(cacheKey) === slot) this.#principals.drop(cacheKey);
       },
     );
     return promise;
@@ -314,15 +287,9 @@ async function loadPrincipal(svc: Services, caller: Caller): Promise<PrincipalEn
   };
 }
 
-const authorizers = new WeakMap<Keyring, KmsAuthorizer>();
-
+/** The authorizer of the keyring's cache layer: made once per layer, never a module-level cache. */
 function authorizerOf(keyring: Keyring): KmsAuthorizer {
-  let a = authorizers.get(keyring);
-  if (a === undefined) {
-    a = new KmsAuthorizer(keyring);
-    authorizers.set(keyring, a);
-  }
-  return a;
+  return keyring.caches.singleton('kms-authorizer', (layer) => new KmsAuthorizer(layer));
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -483,7 +450,7 @@ async function grantMatch(
   const operation = grantOperationOf(req.action);
   if (operation === undefined || operation === 'RetireGrant') return undefined;
   const arns = callerGranteeArns(ctx.caller);
-  const stored = await grantsForGrantee(svc.store, key.arn, arns);
+  const stored = await grantsForGrantee(svc.keyring.caches, svc.store, key.arn, arns);
   const grants = tokenGrants.length === 0 ? stored : [...tokenGrants.filter((g) => g.keyArn === key.arn), ...stored];
   if (grants.length === 0) return undefined;
   const check = {
@@ -587,7 +554,3 @@ export async function authorizeKms(ctx: RequestContext, svc: Services, req: KmsA
   throw new ServiceError('AccessDeniedException', accessDeniedMessage(ctx.caller.principalArn, req.action, resourceOf(req), d.reason));
 }
 
-/** Caches the compiled form of a policy a key is about to get (saves a compile on its first use). */
-export function rememberKeyPolicy(svc: Services, arn: string, policy: CandidateKeyPolicy): void {
-  authorizerOf(svc.keyring).rememberKeyPolicy(arn, compileKeyPolicyEntry(policy.text, policy.compiled));
-}

@@ -6,6 +6,7 @@
 import { ServiceError } from '../errors';
 import { aliasArn } from '../keys/arn';
 import { assertCustomerManaged } from '../keys/aws-managed';
+import { addAlias } from '../keys/guarded-writes';
 import { assertKeyState } from '../keys/key-states';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
@@ -79,26 +80,21 @@ export const createAlias: Operation<CreateAliasInput> = {
     await authorizeKms(ctx, svc, { action: 'kms:CreateAlias', key });
     assertCustomerManaged(key, 'kms:CreateAlias', ctx.caller);
     assertKeyState(key, 'modify');
-    const taken = (): ServiceError =>
-      new ServiceError('AlreadyExistsException', `An alias with the name ${aliasArn(ctx.region, accountId, input.AliasName)} already exists`);
-    if ((await svc.store.getAlias(accountId, ctx.region, input.AliasName)) !== undefined) throw taken();
-    // Not atomic with the insert below: two concurrent CreateAlias calls may together pass 50.
-    const existing = await svc.store.listAliases(accountId, ctx.region, key.arn, { limit: MAX_ALIASES_PER_KEY });
-    if (existing.length >= MAX_ALIASES_PER_KEY) {
+    const now = svc.clock.now();
+    // Existence, the per-key limit and the key's state are decided in one transaction (issue 13).
+    const outcome = await addAlias(
+      svc.store,
+      { accountId, region: ctx.region, aliasName: input.AliasName, targetKeyId: key.keyId, targetKeyArn: key.arn, creationDate: now, lastUpdatedDate: now },
+      MAX_ALIASES_PER_KEY,
+      (current) => assertKeyState(current, 'modify'),
+    );
+    if (outcome === 'exists') {
+      throw new ServiceError('AlreadyExistsException', `An alias with the name ${aliasArn(ctx.region, accountId, input.AliasName)} already exists`);
+    }
+    if (outcome === 'limit-exceeded') {
       throw new ServiceError('LimitExceededException', `${key.arn} already has the maximum of ${MAX_ALIASES_PER_KEY} aliases.`);
     }
-    const now = svc.clock.now();
-    const created = await svc.store.createAlias({
-      accountId,
-      region: ctx.region,
-      aliasName: input.AliasName,
-      targetKeyId: key.keyId,
-      targetKeyArn: key.arn,
-      creationDate: now,
-      lastUpdatedDate: now,
-    });
-    svc.keyring.forgetAlias(accountId, ctx.region, input.AliasName);
-    if (!created) throw taken();
+    if (outcome === 'no-key') throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
     return undefined;
   },
 };

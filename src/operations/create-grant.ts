@@ -11,7 +11,6 @@ import { principalUniqueId } from '../identity/principal-ids';
 import {
   GRANT_OPERATIONS,
   MAX_GRANTS_PER_KEY,
-  forgetGrants,
   grantIdempotencyKey,
   issueGrantToken,
   newGrantId,
@@ -19,6 +18,7 @@ import {
   validateGrantRequest,
   validateGrantTokens,
 } from '../keys/grants';
+import { addGrant } from '../keys/guarded-writes';
 import { assertKeyState } from '../keys/key-states';
 import type { GrantConstraintsRecord, GrantRecord } from '../store/records';
 import { principalShape } from './grant-common';
@@ -87,11 +87,12 @@ export const createGrant: Operation<CreateGrantInput> = {
       constraints: req.constraints,
       creationDate: svc.clock.now(),
     };
-    const inEffect = await svc.store.createGrant(grant, MAX_GRANTS_PER_KEY);
+    // Idempotency, the per-key limit and the key's state are decided in one transaction (issue 13).
+    const inEffect = await addGrant(svc.store, grant, MAX_GRANTS_PER_KEY, (current) => assertKeyState(current, 'create-grant'));
     if (inEffect === 'limit-exceeded') {
       throw new ServiceError('LimitExceededException', `The request would give ${key.arn} more than ${MAX_GRANTS_PER_KEY} grants.`);
     }
-    forgetGrants(svc.store, key.arn);
+    if (inEffect === 'no-key') throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
     return { GrantToken: await issueGrantToken(svc, inEffect.grantId), GrantId: inEffect.grantId };
   },
 };

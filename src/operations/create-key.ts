@@ -6,7 +6,7 @@ import { KEY_SPECS, SERVED_USAGES } from '../keys/key-specs';
 import { newKeyRecord } from '../keys/new-key';
 import { defaultKeyPolicy } from '../policy/key-policy';
 import type { KeyRecord, TagRecord } from '../store/records';
-import { authorizeKms, rememberKeyPolicy, requestTagConditions, type CandidateKeyPolicy } from './authorize';
+import { authorizeKms, requestTagConditions } from './authorize';
 import { keyMetadata } from './key-metadata';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
@@ -100,11 +100,9 @@ export const createKey: Operation<CreateKeyInput> = {
     );
     // A given policy gets the checks that need the caller, lockout included; the default one
     // names only the account, which always exists and always keeps IAM in charge.
-    let checked: CandidateKeyPolicy | undefined;
-    if (input.Policy !== undefined) checked = await checkNewKeyPolicy(ctx, svc, { text: policy, key, bypass, newKeyTags: tags });
+    if (input.Policy !== undefined) await checkNewKeyPolicy(ctx, svc, { text: policy, key, bypass, newKeyTags: tags });
     const version = external ? null : await svc.backend.createVersion(arn, facts, 1, 'CREATE');
     await svc.store.createKey(key, version, tags);
-    if (checked !== undefined) rememberKeyPolicy(svc, arn, checked);
     return { KeyMetadata: keyMetadata(key, version?.materialId, [key]) };
   },
 };

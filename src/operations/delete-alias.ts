@@ -24,7 +24,6 @@ export const deleteAlias: Operation<DeleteAliasInput> = {
     const key = await svc.keyring.getKey(alias.targetKeyArn);
     if (key !== undefined) await authorizeKms(ctx, svc, { action: 'kms:DeleteAlias', key });
     const deleted = await svc.store.deleteAlias(accountId, ctx.region, input.AliasName);
-    svc.keyring.forgetAlias(accountId, ctx.region, input.AliasName);
     if (!deleted) throw aliasNotFound(arn);
     return undefined;
   },

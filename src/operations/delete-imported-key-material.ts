@@ -18,17 +18,26 @@ interface DeleteImportedKeyMaterialInput {
   KeyMaterialId?: string;
 }
 
-const MAX_ATTEMPTS = 3;
-
 /** States in which deleting material leaves the state as it is. */
 const KEEPS_STATE: readonly KeyState[] = ['PendingDeletion', 'PendingReplicaDeletion', 'PendingImport'];
 
-/** Deletes the material; returns the KeyMaterialId it concerned (undefined if none was ever imported). */
+/**
+ * Deletes the material in one transaction on the locked key (issue 13); returns the
+ * KeyMaterialId it concerned (undefined if none was ever imported).
+ */
 async function deleteMaterial(key: KeyRecord, keyMaterialId: string | undefined, svc: Services): Promise<string | undefined> {
-  let current = key;
-  for (let attempt = 1; ; attempt++) {
+  try {
+    return await deleteMaterialOnce(key, keyMaterialId, svc);
+  } finally {
+  }
+}
+
+function deleteMaterialOnce(key: KeyRecord, keyMaterialId: string | undefined, svc: Services): Promise<string | undefined> {
+  return svc.store.transaction(async (tx) => {
+    const current = await tx.keys.lock(key.arn);
+    if (current === undefined) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
     assertKeyState(current, 'delete-material');
-    const versions = await svc.store.listKeyVersions(current.arn);
+    const versions = await tx.keys.listVersions(current.arn);
     const target = versions.find((v) => (keyMaterialId === undefined ? v.version === current.currentVersion : v.materialId === keyMaterialId));
     if (target === undefined) {
       if (keyMaterialId === undefined) return undefined;
@@ -36,17 +45,10 @@ async function deleteMaterial(key: KeyRecord, keyMaterialId: string | undefined,
     }
     const state: KeyState = KEEPS_STATE.includes(current.state) ? current.state : 'PendingImport';
     if (target.wrappedMaterial === null && state === current.state && current.validTo === null) return target.materialId;
-    const applied = await svc.store.applyKeyWrites([
-      { kind: 'update-key', arn: current.arn, patch: { state, validTo: null }, ifStates: [current.state] },
-      { kind: 'set-material', arn: current.arn, version: target.version, wrappedMaterial: null },
-    ]);
-    svc.keyring.forget(current.arn);
-    if (applied) return target.materialId;
-    if (attempt === MAX_ATTEMPTS) throw new Error(`lost ${MAX_ATTEMPTS} races deleting the material of ${current.arn}`);
-    const fresh = await svc.store.getKey(current.arn);
-    if (fresh === undefined) throw new ServiceError('NotFoundException', `Key '${current.arn}' does not exist`);
-    current = fresh;
-  }
+    await tx.keys.update(current.arn, { state, validTo: null });
+    await tx.keys.setMaterial(current.arn, target.version, null);
+    return target.materialId;
+  });
 }
 
 export const deleteImportedKeyMaterial: Operation<DeleteImportedKeyMaterialInput> = {

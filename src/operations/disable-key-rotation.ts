@@ -6,7 +6,7 @@
 import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
-import { assertRotatableKind, assertRotationManageable, writeRotationSettings } from '../keys/rotate';
+import { assertRotatableKind, assertRotationManageable, changeRotationSettings } from '../keys/rotate';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
@@ -15,27 +15,22 @@ interface DisableKeyRotationInput {
   KeyId: string;
 }
 
-const MAX_ATTEMPTS = 3;
-
 export const disableKeyRotation: Operation<DisableKeyRotationInput> = {
   name: 'DisableKeyRotation',
   readOnly: false,
   input: KMS_INPUTS.DisableKeyRotation,
   async invoke(input, ctx, svc) {
-    let { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:DisableKeyRotation');
+    const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:DisableKeyRotation');
     await authorizeKms(ctx, svc, { action: 'kms:DisableKeyRotation', key });
     assertCustomerManaged(key, 'kms:DisableKeyRotation', ctx.caller);
     assertRotationManageable(key);
     assertRotatableKind(key);
-    for (let attempt = 1; ; attempt++) {
-      assertKeyState(key, 'configure-rotation');
-      if (!key.rotationEnabled) return undefined;
-      const patch = { rotationEnabled: false, rotationPeriodInDays: null, nextRotationDate: null };
-      if (await writeRotationSettings(svc.store, svc.keyring, key, patch)) return undefined;
-      if (attempt === MAX_ATTEMPTS) throw new Error(`lost ${MAX_ATTEMPTS} races on the state of ${key.arn}`);
-      const fresh = await svc.keyring.getKey(key.arn);
-      if (fresh === undefined) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
-      key = fresh;
-    }
+    // The state check and the write in one transaction (issue 13).
+    const exists = await changeRotationSettings(svc.store, key, (current) => {
+      assertKeyState(current, 'configure-rotation');
+      return current.rotationEnabled ? { rotationEnabled: false, rotationPeriodInDays: null, nextRotationDate: null } : undefined;
+    });
+    if (!exists) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
+    return undefined;
   },
 };

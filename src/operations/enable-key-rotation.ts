@@ -14,7 +14,7 @@ import {
   assertRotationManageable,
   DAY_MS,
   DEFAULT_ROTATION_PERIOD_DAYS,
-  writeRotationSettings,
+  changeRotationSettings,
 } from '../keys/rotate';
 import type { KeyPatch, KeyRecord } from '../store/store';
 import { KMS_INPUTS } from '../model/kms-inputs';
@@ -25,8 +25,6 @@ interface EnableKeyRotationInput {
   KeyId: string;
   RotationPeriodInDays?: number;
 }
-
-const MAX_ATTEMPTS = 3;
 
 /** The settings patch for `key`, or undefined when nothing changes. */
 function schedule(key: KeyRecord, days: number, now: number): KeyPatch | undefined {
@@ -44,19 +42,18 @@ export const enableKeyRotation: Operation<EnableKeyRotationInput> = {
   input: KMS_INPUTS.EnableKeyRotation,
   async invoke(input, ctx, svc) {
     const days = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
-    let { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:EnableKeyRotation');
+    const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:EnableKeyRotation');
     await authorizeKms(ctx, svc, { action: 'kms:EnableKeyRotation', key, conditions: { 'kms:RotationPeriodInDays': days } });
     assertCustomerManaged(key, 'kms:EnableKeyRotation', ctx.caller);
     assertRotationManageable(key);
     assertRotatableKind(key);
-    for (let attempt = 1; ; attempt++) {
-      assertKeyState(key, 'configure-rotation');
-      const patch = schedule(key, days, svc.clock.now());
-      if (patch === undefined || (await writeRotationSettings(svc.store, svc.keyring, key, patch))) return undefined;
-      if (attempt === MAX_ATTEMPTS) throw new Error(`lost ${MAX_ATTEMPTS} races on the state of ${key.arn}`);
-      const fresh = await svc.keyring.getKey(key.arn);
-      if (fresh === undefined) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
-      key = fresh;
-    }
+    // The state check, the schedule and the write in one transaction (issue 13).
+    const now = svc.clock.now();
+    const exists = await changeRotationSettings(svc.store, key, (current) => {
+      assertKeyState(current, 'configure-rotation');
+      return schedule(current, days, now);
+    });
+    if (!exists) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
+    return undefined;
   },
 };

@@ -191,7 +191,6 @@ async function importMaterial(
     for (let attempt = 1; ; attempt++) {
       const writes = await installWrites(current, material, materialId, input, exp, svc);
       const applied = await svc.store.applyKeyWrites(writes);
-      svc.keyring.forget(current.arn);
       if (applied) return { KeyId: current.arn, KeyMaterialId: materialId };
       // Lost a race (expiry, deletion, another import): decide again on the key as it is now.
       if (attempt === MAX_ATTEMPTS) throw new Error(`lost ${MAX_ATTEMPTS} races importing material into ${current.arn} (${ctx.requestId})`);

@@ -6,7 +6,7 @@
 import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
-import { authorizeKms, rememberKeyPolicy } from './authorize';
+import { authorizeKms } from './authorize';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { checkNewKeyPolicy } from './policy-lockout';
@@ -30,11 +30,9 @@ export const putKeyPolicy: Operation<PutKeyPolicyInput> = {
     assertKeyState(key, 'any');
     const name = input.PolicyName ?? 'default';
     if (name !== 'default') throw new ServiceError('NotFoundException', `Policy ${name} does not exist on key ${key.arn}.`);
-    const checked = await checkNewKeyPolicy(ctx, svc, { text: input.Policy, key, bypass });
+    await checkNewKeyPolicy(ctx, svc, { text: input.Policy, key, bypass });
     const changed = await svc.store.updateKey(key.arn, { policy: input.Policy });
-    svc.keyring.forget(key.arn);
     if (!changed) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
-    rememberKeyPolicy(svc, key.arn, checked);
     return undefined;
   },
 };

@@ -19,7 +19,7 @@ import { assertKeyState } from '../keys/key-states';
 import { newKeyRecord } from '../keys/new-key';
 import { defaultKeyPolicy } from '../policy/key-policy';
 import type { KeyRecord, KeyVersionRecord, KeyWrite, TagRecord } from '../store/store';
-import { authorizeKms, rememberKeyPolicy, requestTagConditions, type CandidateKeyPolicy } from './authorize';
+import { authorizeKms, requestTagConditions } from './authorize';
 import { keyMetadata } from './key-metadata';
 import type { Operation, Services } from './operation';
 import { checkNewKeyPolicy } from './policy-lockout';
@@ -109,10 +109,9 @@ export const replicateKey: Operation<ReplicateKeyInput> = {
     assertCustomerManaged(primary, 'kms:ReplicateKey', ctx.caller);
     const policy = input.Policy ?? defaultKeyPolicy(ctx.caller.accountId);
     const arn = keyArn(region, primary.accountId, primary.keyId);
-    let checked: CandidateKeyPolicy | undefined;
     if (input.Policy !== undefined) {
       const replicaFacts: KeyRecord = { ...primary, arn, region, policy, multiRegionKeyType: 'REPLICA', primaryRegion: primary.region };
-      checked = await checkNewKeyPolicy(ctx, svc, { text: policy, key: replicaFacts, bypass, newKeyTags: tags });
+      await checkNewKeyPolicy(ctx, svc, { text: policy, key: replicaFacts, bypass, newKeyTags: tags });
     }
 
     for (let attempt = 1; ; attempt++) {
@@ -174,10 +173,7 @@ export const replicateKey: Operation<ReplicateKeyInput> = {
         if ((await svc.store.getKey(arn)) !== undefined) throw alreadyExists(arn);
         throw e;
       }
-      svc.keyring.forget(primary.arn);
-      svc.keyring.forget(arn);
       if (applied) {
-        if (checked !== undefined) rememberKeyPolicy(svc, arn, checked);
         const related = await svc.store.listRelatedKeys(primary.accountId, primary.keyId);
         const current = versions.find((v) => v.version === replica.currentVersion);
         return {

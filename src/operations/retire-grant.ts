@@ -11,7 +11,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import { noteKey } from '../audit/notes';
 import { ServiceError } from '../errors';
 import { isKeyId, keyArn, parseKmsArn } from '../keys/arn';
-import { callerGranteeArns, forgetGrants, grantIdOfToken, mayRetireGrant } from '../keys/grants';
+import { callerGranteeArns, grantIdOfToken, mayRetireGrant } from '../keys/grants';
 import type { GrantRecord } from '../store/records';
 import { grantIdShape, grantTokenShape, invalidGrantId } from './grant-common';
 import type { Operation, RequestContext, Services } from './operation';
@@ -91,7 +91,6 @@ export const retireGrant: Operation<RetireGrantInput> = {
     }
     if (input.DryRun === true) throw dryRunSucceeded();
     if (!(await svc.store.deleteGrant(grant.keyArn, grant.grantId))) throw invalidGrantId();
-    forgetGrants(svc.store, grant.keyArn);
     return undefined;
   },
 };

@@ -5,7 +5,6 @@
  * account revoke grants.
  */
 import { noteKey } from '../audit/notes';
-import { forgetGrants } from '../keys/grants';
 import { grantIdShape, invalidGrantId } from './grant-common';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
@@ -30,7 +29,6 @@ export const revokeGrant: Operation<RevokeGrantInput> = {
     if (g === undefined || g.keyArn !== key.arn) throw invalidGrantId();
     if (input.DryRun === true) throw dryRunSucceeded();
     if (!(await svc.store.deleteGrant(key.arn, g.grantId))) throw invalidGrantId();
-    forgetGrants(svc.store, key.arn);
     return undefined;
   },
 };

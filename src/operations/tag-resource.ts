@@ -4,6 +4,7 @@
  */
 import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
+import { addTags } from '../keys/guarded-writes';
 import { assertKeyState } from '../keys/key-states';
 import type { TagRecord } from '../store/records';
 import { KMS_INPUTS } from '../model/kms-inputs';
@@ -26,13 +27,13 @@ export const tagResource: Operation<TagResourceInput> = {
     assertCustomerManaged(key, 'kms:TagResource', ctx.caller);
     assertKeyState(key, 'modify');
     validateTags(input.Tags);
-    const keys = new Set((await svc.store.listTags(key.arn)).map((t) => t.TagKey));
-    for (const t of input.Tags) keys.add(t.TagKey);
-    if (keys.size > MAX_TAGS_PER_KEY) {
+    // The limit over the key's current tags and its state are decided in one transaction (issue 13).
+    const tags = input.Tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue }));
+    const outcome = await addTags(svc.store, key.arn, tags, MAX_TAGS_PER_KEY, (current) => assertKeyState(current, 'modify'));
+    if (outcome === 'limit-exceeded') {
       throw new ServiceError('LimitExceededException', `The request would give ${key.arn} more than ${MAX_TAGS_PER_KEY} tags.`);
     }
-    await svc.store.putTags(key.arn, input.Tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })));
-    svc.keyring.forget(key.arn);
+    if (outcome === 'no-key') throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
     return undefined;
   },
 };

@@ -20,7 +20,6 @@ export const untagResource: Operation<UntagResourceInput> = {
     assertCustomerManaged(key, 'kms:UntagResource', ctx.caller);
     assertKeyState(key, 'modify');
     await svc.store.removeTags(key.arn, input.TagKeys);
-    svc.keyring.forget(key.arn);
     return undefined;
   },
 };

@@ -6,6 +6,7 @@
 import { ServiceError } from '../errors';
 import { aliasArn } from '../keys/arn';
 import { assertCustomerManaged } from '../keys/aws-managed';
+import { retargetAlias } from '../keys/guarded-writes';
 import { assertKeyState } from '../keys/key-states';
 import { aliasNotFound, assertAliasName, assertTargetIsKey } from './create-alias';
 import { KMS_INPUTS } from '../model/kms-inputs';
@@ -31,15 +32,15 @@ export const updateAlias: Operation<UpdateAliasInput> = {
     const arn = aliasArn(ctx.region, accountId, input.AliasName);
     // kms:UpdateAlias on the alias (identity-based policies), on the current and on the new key (§3.1).
     await authorizeKms(ctx, svc, { action: 'kms:UpdateAlias', resource: arn });
-    let alias = await svc.store.getAlias(accountId, ctx.region, input.AliasName);
-    if (alias === undefined) throw aliasNotFound(arn);
+    const found = await svc.store.getAlias(accountId, ctx.region, input.AliasName);
+    if (found === undefined) throw aliasNotFound(arn);
+    let alias = found;
     const { key } = await svc.keyring.resolve(input.TargetKeyId, 'key', ctx.caller, ctx.region, 'kms:UpdateAlias');
     await authorizeKms(ctx, svc, { action: 'kms:UpdateAlias', key });
-    // Compare-and-swap (issue 12 item 9): the alias moves only from the key the caller was
-    // authorized on; if another call re-pointed it meanwhile, authorize again against its new target.
+    // Compare-and-swap (issue 12 item 9), in one transaction (issue 13): the alias moves only from
+    // the key the caller was authorized on. If another call re-pointed it meanwhile, this is not a
+    // database retry but a new decision: authorize again against the alias's new target.
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (attempt > 0) alias = await svc.store.getAlias(accountId, ctx.region, input.AliasName);
-      if (alias === undefined) throw aliasNotFound(arn);
       const current = await svc.keyring.getKey(alias.targetKeyArn);
       if (current !== undefined) await authorizeKms(ctx, svc, { action: 'kms:UpdateAlias', key: current });
       assertCustomerManaged(key, 'kms:UpdateAlias', ctx.caller);
@@ -51,9 +52,14 @@ export const updateAlias: Operation<UpdateAliasInput> = {
             `the new target key must have the same KeySpec and KeyUsage, but ${key.arn} has KeySpec ${key.keySpec} and KeyUsage ${key.keyUsage}.`,
         );
       }
-      const updated = await svc.store.updateAlias(accountId, ctx.region, input.AliasName, alias.targetKeyArn, key.keyId, key.arn, svc.clock.now());
-      svc.keyring.forgetAlias(accountId, ctx.region, input.AliasName);
-      if (updated) return undefined;
+      const outcome = await retargetAlias(
+        svc.store, { accountId, region: ctx.region, aliasName: input.AliasName }, alias.targetKeyArn, key, svc.clock.now(),
+        (target) => assertKeyState(target, 'modify'),
+      );
+      if (outcome.kind === 'updated') return undefined;
+      if (outcome.kind === 'missing') throw aliasNotFound(arn);
+      if (outcome.kind === 'no-key') throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
+      alias = outcome.alias;
     }
     // Re-pointed by others on every attempt: retryable, as AWS's answer to contention.
     throw new ServiceError('DependencyTimeoutException', 'The alias was changed by other requests while this one was authorized; retry the request.');

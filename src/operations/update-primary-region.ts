@@ -12,7 +12,6 @@ import { ServiceError } from '../errors';
 import { keyArn } from '../keys/arn';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
-import type { KeyWrite } from '../store/store';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { assertMultiRegionPrimary, regionShape } from './replicate-key';
@@ -23,7 +22,6 @@ interface UpdatePrimaryRegionInput {
   PrimaryRegion: string;
 }
 
-const MAX_ATTEMPTS = 3;
 
 export const updatePrimaryRegion: Operation<UpdatePrimaryRegionInput> = {
   name: 'UpdatePrimaryRegion',
@@ -31,39 +29,36 @@ export const updatePrimaryRegion: Operation<UpdatePrimaryRegionInput> = {
   input: KMS_INPUTS.UpdatePrimaryRegion,
   async invoke(input, ctx, svc) {
     const region = input.PrimaryRegion;
-    let { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:UpdatePrimaryRegion');
+    const { key } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:UpdatePrimaryRegion');
     // kms:UpdatePrimaryRegion on the current primary here, and on the replica below (§3.1).
     const conditions = { 'kms:PrimaryRegion': region };
     await authorizeKms(ctx, svc, { action: 'kms:UpdatePrimaryRegion', key, conditions });
     assertCustomerManaged(key, 'kms:UpdatePrimaryRegion', ctx.caller);
-    for (let attempt = 1; ; attempt++) {
-      assertMultiRegionPrimary(key);
-      assertKeyState(key, 'use');
-      if (region === key.region) {
-        throw new ServiceError('ValidationException', `${key.arn} is already the primary key; PrimaryRegion must name the Region of one of its replicas.`);
-      }
-      const related = await svc.store.listRelatedKeys(key.accountId, key.keyId);
-      const target = related.find((r) => r.region === region);
-      if (target === undefined) {
-        throw new ServiceError('NotFoundException', `Key '${keyArn(region, key.accountId, key.keyId)}' does not exist`);
-      }
-      await authorizeKms(ctx, svc, { action: 'kms:UpdatePrimaryRegion', key: target, conditions });
-      assertKeyState(target, 'replicate');
-      // Each row is guarded on the state just checked; the named key also on still being primary
-      // in the state the checks above saw.
-      const writes: KeyWrite[] = related.map((r) => ({
-        kind: 'update-key',
-        arn: r.arn,
-        patch: { multiRegionKeyType: r.region === region ? 'PRIMARY' : 'REPLICA', primaryRegion: region },
-        ifStates: [r.arn === key.arn ? key.state : r.state],
-      }));
-      const applied = await svc.store.applyKeyWrites(writes);
-      for (const r of related) svc.keyring.forget(r.arn);
-      if (applied) return undefined;
-      if (attempt === MAX_ATTEMPTS) throw new Error(`lost ${MAX_ATTEMPTS} races on ${key.arn}`);
-      const fresh = await svc.keyring.getKey(key.arn);
-      if (fresh === undefined) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
-      key = fresh;
+    assertMultiRegionPrimary(key);
+    assertKeyState(key, 'use');
+    if (region === key.region) {
+      throw new ServiceError('ValidationException', `${key.arn} is already the primary key; PrimaryRegion must name the Region of one of its replicas.`);
     }
+    const missing = (): ServiceError => new ServiceError('NotFoundException', `Key '${keyArn(region, key.accountId, key.keyId)}' does not exist`);
+    const target = (await svc.store.listRelatedKeys(key.accountId, key.keyId)).find((r) => r.region === region);
+    if (target === undefined) throw missing();
+    await authorizeKms(ctx, svc, { action: 'kms:UpdatePrimaryRegion', key: target, conditions });
+    assertKeyState(target, 'replicate');
+    // The checks again on the locked rows, and the swap, in one transaction (issue 13): a
+    // concurrent UpdatePrimaryRegion or state change decides first or after, never half-way.
+    await svc.store.transaction(async (tx) => {
+      const rows = await tx.keys.lockRelated(key.accountId, key.keyId);
+      const primary = rows.find((r) => r.arn === key.arn);
+      if (primary === undefined) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
+      assertMultiRegionPrimary(primary);
+      assertKeyState(primary, 'use');
+      const next = rows.find((r) => r.region === region);
+      if (next === undefined) throw missing();
+      assertKeyState(next, 'replicate');
+      for (const r of rows) {
+        await tx.keys.update(r.arn, { multiRegionKeyType: r.region === region ? 'PRIMARY' : 'REPLICA', primaryRegion: region });
+      }
+    });
+    return undefined;
   },
 };

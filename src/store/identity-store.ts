@@ -139,13 +139,6 @@ export interface IdentityPage {
 
 /** The identity persistence port (reached as `Store.identity`). */
 export interface IdentityStore {
-  /**
-   * Counts identity writes made through this Store instance that may make cached identity data
-   * stale (not the creation of access keys or STS sessions). Caches in this process compare it
-   * (with `Store.changeToken()` for other processes' commits) to drop stale entries.
-   */
-  generation(): number;
-
   // Accounts and Organizations ---------------------------------------------------------------
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
   /** The account's IAM account alias, if it has one. */

@@ -1,8 +1,10 @@
 /**
- * The Store port (docs/architecture.md §5): one small async interface over everything Keyhold persists.
- * Each method is atomic on its own, so a SQL transaction never spans an `await` in a caller;
- * that keeps the SQLite and PostgreSQL implementations interchangeable. Keys are identified by
- * ARN (a multi-Region key has one row per Region under one key id).
+ * The Store port (docs/architecture.md §5): one async interface over everything Keyhold persists.
+ * Each method is atomic on its own; an invariant that spans reads and writes runs in
+ * `transaction(async (tx) => …)` (src/store/transaction.ts), checked in TypeScript
+ * (src/keys/guarded-writes.ts), so the SQLite and PostgreSQL implementations stay
+ * interchangeable. Keys are identified by ARN (a multi-Region key has one row per Region under
+ * one key id).
  */
 import type {
   AccessKeyRecord,
@@ -27,6 +29,11 @@ export type {
   TagRecord,
 } from './records';
 import type { IdentityStore } from './identity-store';
+import type { ChangeFeed } from './change-feed';
+import type { TransactionRunner } from './transaction';
+
+export type { Change, ChangeFeed, ChangeListener, EntityKind } from './change-feed';
+export type { AliasTx, GrantTx, KeyTx, StoreTx, TagTx, TransactionRunner } from './transaction';
 
 export type * from './identity-store';
 
@@ -76,15 +83,12 @@ export interface PageRequest {
 }
 
 /** The persistence port. */
-export interface Store {
+export interface Store extends TransactionRunner {
   /** Applies pending numbered migrations, guarded by a database lock. */
   migrate(): Promise<void>;
   close(): Promise<void>;
-  /**
-   * A number that changes whenever another connection (process or node) commits a change.
-   * Cheap and synchronous: caches compare it on every request and drop entries when it moves.
-   */
-  changeToken(): number;
+  /** Which entities any transaction (of any process or node) changed: the one cache layer follows it (src/store/cache.ts). */
+  readonly changes: ChangeFeed;
   /** Accounts, Organizations, IAM entities and policies, STS sessions (src/store/identity-store.ts). */
   readonly identity: IdentityStore;
 
@@ -158,13 +162,7 @@ export interface Store {
   /** Removes tokens that expired before `now`. */
   pruneImportTokens(now: number): Promise<number>;
 
-  /**
-   * Grants (issue 3). Adds `grant` unless its key already has a grant with the same non-null
-   * idempotency key (a CreateGrant retry), in one transaction. Returns the grant in effect —
-   * `grant` itself or that earlier grant — or 'limit-exceeded' when the key already has
-   * `maxPerKey` grants. Grants go with their key (ON DELETE CASCADE).
-   */
-  createGrant(grant: GrantRecord, maxPerKey: number): Promise<GrantRecord | 'limit-exceeded'>;
+  /** Grants (issue 3), created in a transaction (src/keys/guarded-writes.ts `addGrant`); they go with their key (ON DELETE CASCADE). */
   getGrant(grantId: string): Promise<GrantRecord | undefined>;
   /** Grants of one key ordered by (creation date, grant id); `after` is a `grantPosition`. */
   listGrants(keyArn: string, filter: GrantFilter, page: PageRequest): Promise<GrantRecord[]>;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { grantPosition, type GrantRecord, type KeyRecord, type KeyVersionRecord, type Store } from '../../src/store/store';
 import { identityStoreContract } from '../identity/identity-store-contract';
+import { addGrant } from '../../src/keys/guarded-writes';
 
 function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
   const keyId = overrides.keyId ?? randomUUID();
@@ -284,13 +285,13 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         name: 'n', idempotencyKey: 'f'.repeat(64), retiringPrincipal: 'arn:aws:iam::111122223333:role/r', creationDate: 2_000,
         constraints: { EncryptionContextEquals: { a: '1' }, EncryptionContextSubset: { b: '2' }, SourceArn: 'arn:aws:s3:::bucket' },
       });
-      assert.deepEqual(await s.createGrant(full, 10), full);
+      assert.deepEqual(await addGrant(s, full, 10, () => undefined), full);
       assert.deepEqual(await s.getGrant(full.grantId), full);
       const svc = grantOn(k, { granteePrincipal: null, granteeServicePrincipal: 'logs.us-east-1.amazonaws.com', retiringServicePrincipal: 'logs.us-east-1.amazonaws.com', creationDate: 500 });
-      await s.createGrant(svc, 10);
+      await addGrant(s, svc, 10, () => undefined);
       const sameTime = [grantOn(k, { creationDate: 2_000 }), grantOn(k, { creationDate: 2_000 })];
-      for (const g of sameTime) await s.createGrant(g, 10);
-      await s.createGrant(grantOn(other), 10);
+      for (const g of sameTime) await addGrant(s, g, 10, () => undefined);
+      await addGrant(s, grantOn(other), 10, () => undefined);
       const order = [svc, ...[full, ...sameTime].sort((x, y) => (x.grantId < y.grantId ? -1 : 1))].map((g) => g.grantId);
       assert.deepEqual((await s.listGrants(k.arn, {}, { limit: 10 })).map((g) => g.grantId), order);
       const first = await s.listGrants(k.arn, {}, { limit: 2 });
@@ -313,14 +314,14 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await s.createKey(k, version(k.arn), []);
       await s.createKey(other, version(other.arn), []);
       const named = grantOn(k, { name: 'n', idempotencyKey: 'a'.repeat(64) });
-      assert.equal((await s.createGrant(named, 3)) as GrantRecord, named);
-      assert.deepEqual(await s.createGrant(grantOn(k, { name: 'n', idempotencyKey: 'a'.repeat(64) }), 3), named);
+      assert.equal((await addGrant(s, named, 3, () => undefined)) as GrantRecord, named);
+      assert.deepEqual(await addGrant(s, grantOn(k, { name: 'n', idempotencyKey: 'a'.repeat(64) }), 3, () => undefined), named);
       const elsewhere = grantOn(other, { name: 'n', idempotencyKey: 'a'.repeat(64) });
-      assert.deepEqual(await s.createGrant(elsewhere, 3), elsewhere);
-      await s.createGrant(grantOn(k), 3);
-      await s.createGrant(grantOn(k), 3);
-      assert.equal(await s.createGrant(grantOn(k), 3), 'limit-exceeded');
-      assert.deepEqual(await s.createGrant(grantOn(k, { name: 'n', idempotencyKey: 'a'.repeat(64) }), 3), named, 'a retry at the limit');
+      assert.deepEqual(await addGrant(s, elsewhere, 3, () => undefined), elsewhere);
+      await addGrant(s, grantOn(k), 3, () => undefined);
+      await addGrant(s, grantOn(k), 3, () => undefined);
+      assert.equal(await addGrant(s, grantOn(k), 3, () => undefined), 'limit-exceeded');
+      assert.deepEqual(await addGrant(s, grantOn(k, { name: 'n', idempotencyKey: 'a'.repeat(64) }), 3, () => undefined), named, 'a retry at the limit');
       assert.equal((await s.listGrants(k.arn, {}, { limit: 10 })).length, 3);
       await s.close();
     });
@@ -336,7 +337,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const a = grantOn(k, { retiringPrincipal: retirer, creationDate: 1 });
       const b = grantOn(foreign, { retiringPrincipal: retirer, granteePrincipal: bob, creationDate: 2 });
       const c = grantOn(west, { retiringPrincipal: retirer, creationDate: 3 });
-      for (const g of [a, b, c]) await s.createGrant(g, 10);
+      for (const g of [a, b, c]) await addGrant(s, g, 10, () => undefined);
       assert.deepEqual((await s.listRetirableGrants('us-east-1', retirer, { limit: 10 })).map((g) => g.grantId), [a.grantId, b.grantId]);
       const page1 = await s.listRetirableGrants('us-east-1', retirer, { limit: 1 });
       assert.deepEqual(

@@ -316,7 +316,7 @@ export function deleteConflict(kind: IamEntityKind, name: string, result: Delete
  */
 export async function unbindDeletedPrincipal(svc: Services, e: IamEntityRecord): Promise<void> {
   const rewrite = (policy: string): string | undefined => replacePrincipal(policy, e.arn, e.id);
-  for (const arn of await svc.store.rewriteKeyPolicies(e.arn, rewrite)) svc.keyring.forget(arn);
+  await svc.store.rewriteKeyPolicies(e.arn, rewrite);
   await svc.store.identity.rewriteTrustPolicies(e.arn, rewrite);
 }
 

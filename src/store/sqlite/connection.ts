@@ -20,6 +20,8 @@ export interface Connection {
   exec(sql: string): void;
   pragma(sql: string, options?: { simple?: boolean }): unknown;
   transaction<T extends (...args: never[]) => unknown>(fn: T): T & { immediate: T };
+  /** Whether a transaction is open on the connection. */
+  readonly inTransaction: boolean;
   close(): void;
 }
 

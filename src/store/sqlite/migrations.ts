@@ -3,6 +3,25 @@
  * Keys are identified by ARN: a multi-Region key has one row per Region under the same key id.
  */
 
+/**
+ * Triggers recording, for the change feed (src/store/sqlite/change-feed.ts, issue 13), which
+ * entity each committed row change concerns: `id` is an SQL expression over the row (OLD or NEW).
+ */
+function changeTriggers(table: string, entity: string, id: (row: 'OLD' | 'NEW') => string): string {
+  const insert = (row: 'OLD' | 'NEW'): string => `INSERT INTO changes (entity, id) VALUES ('${entity}', ${id(row)});`;
+  const name = `${table}_${entity.replace(/-/g, '_')}`;
+  return `
+    CREATE TRIGGER ${name}_ins AFTER INSERT ON ${table} BEGIN ${insert('NEW')} END;
+    CREATE TRIGGER ${name}_upd AFTER UPDATE ON ${table} BEGIN ${insert('OLD')} ${insert('NEW')} END;
+    CREATE TRIGGER ${name}_del AFTER DELETE ON ${table} BEGIN ${insert('OLD')} END;`;
+}
+
+/** The identity tables: any change to one drops every identity-derived cache (coarse, and rare). */
+const IDENTITY_TABLES = [
+  'accounts', 'access_keys', 'iam_entities', 'iam_tags', 'iam_inline_policies', 'iam_managed_policies', 'iam_policy_attachments',
+  'iam_group_members', 'organizations', 'org_policies', 'org_policy_attachments', 'account_aliases',
+] as const;
+
 /** Migration number -> SQL run once, in order, inside one write transaction. */
 export const SQLITE_MIGRATIONS: readonly (readonly [number, string])[] = Object.freeze([
   [
@@ -253,6 +272,29 @@ export const SQLITE_MIGRATIONS: readonly (readonly [number, string])[] = Object.
     // Grants bind to the grantee's unique id (issue 12 item 8).
     `
     ALTER TABLE grants ADD COLUMN grantee_principal_id TEXT;
+    `,
+  ],
+  [
+    6,
+    // The change feed (issue 13): every committed change names the entities it touched, so each
+    // process drops exactly those cache entries. Contiguous seqs (AUTOINCREMENT, one writer at a
+    // time) let a reader see when pruning overtook it; every 1000th change prunes all but the
+    // last 10000. STS sessions are not cached by id and are left out.
+    `
+    CREATE TABLE changes (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      entity TEXT NOT NULL,
+      id TEXT NOT NULL
+    );
+    CREATE TRIGGER changes_prune AFTER INSERT ON changes WHEN NEW.seq % 1000 = 0
+      BEGIN DELETE FROM changes WHERE seq <= NEW.seq - 10000; END;
+    ${changeTriggers('keys', 'key', (r) => `${r}.arn`)}
+    ${changeTriggers('key_versions', 'key', (r) => `${r}.key_arn`)}
+    ${changeTriggers('tags', 'key', (r) => `${r}.key_arn`)}
+    ${changeTriggers('aliases', 'alias', (r) => `${r}.account_id || ':' || ${r}.region || ':' || ${r}.alias_name`)}
+    ${changeTriggers('aliases', 'key-aliases', (r) => `${r}.target_key_arn`)}
+    ${changeTriggers('grants', 'grant', (r) => `${r}.key_arn`)}
+    ${IDENTITY_TABLES.map((t) => changeTriggers(t, 'identity', () => "''")).join('\n')}
     `,
   ],
 ]);

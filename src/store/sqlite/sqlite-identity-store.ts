@@ -128,27 +128,15 @@ function likePrefix(prefix: string): string {
 export class SqliteIdentityStore implements IdentityStore {
   readonly #db: IdentityConnection;
   readonly #stmt: (sql: string) => Statement;
-  #generation = 0;
 
   constructor(db: IdentityConnection) {
     this.#db = db;
     this.#stmt = statementCache(db);
   }
 
-  /**
-   * Runs `fn` in an IMMEDIATE transaction and counts the write, unless it only adds something
-   * no cache can hold yet (`stale` false: a new access key or STS session).
-   */
-  #write<T>(fn: () => T, stale = true): T {
-    try {
-      return immediate(this.#db, fn);
-    } finally {
-      if (stale) this.#generation += 1;
-    }
-  }
-
-  generation(): number {
-    return this.#generation;
+  /** Runs `fn` in an IMMEDIATE transaction (the change feed's triggers record what it changed). */
+  #write<T>(fn: () => T): T {
+    return immediate(this.#db, fn);
   }
 
   // Accounts and Organizations ---------------------------------------------------------------
@@ -504,7 +492,7 @@ export class SqliteIdentityStore implements IdentityStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(k.accessKeyId, k.accountId, k.principalArn, k.principalId, k.principalType, k.userName, k.wrappedSecret, k.status, k.createdAt);
       return true;
-    }, false);
+    });
   }
 
   async listAccessKeysForPrincipal(principalId: string): Promise<AccessKeyRecord[]> {
@@ -533,7 +521,7 @@ export class SqliteIdentityStore implements IdentityStore {
       s.sessionPolicy, JSON.stringify(s.policyArns), JSON.stringify(s.sessionTags), JSON.stringify(s.transitiveTagKeys),
       s.sourceIdentity, s.sourcePrincipalArn,
     ];
-    this.#write(() => insert.run(...params), false);
+    this.#write(() => insert.run(...params));
   }
 
   async getStsSession(accessKeyId: string): Promise<StsSessionRecord | undefined> {
@@ -543,6 +531,6 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async pruneStsSessions(before: number): Promise<number> {
     // Only sessions long expired go: a cached one is refused as expired either way.
-    return this.#write(() => this.#stmt('DELETE FROM sts_sessions WHERE expires_at < ?').run(before).changes, false);
+    return this.#write(() => this.#stmt('DELETE FROM sts_sessions WHERE expires_at < ?').run(before).changes);
   }
 }

@@ -1,165 +1,39 @@
 /**
  * SQLite implementation of the Store (better-sqlite3 12, WAL). Several worker processes open the
- * same file; writes are short transactions with a busy timeout. `synchronous=FULL` makes every
- * acknowledged key change survive power loss, not only a process crash (docs/architecture.md §1.1), and
- * `secure_delete` overwrites the pages of deleted key material.
+ * same file. Each process holds two connections: a read connection for the Store's reads (never
+ * waits, sees only committed data) and a write connection used only through the transaction
+ * runner (transaction-runner.ts: an in-process async lock plus BEGIN IMMEDIATE across
+ * processes, busy retries in that one place; issue 13). The IdentityStore shares the write
+ * connection, each of its calls alone under the same lock. Triggers record every change for the
+ * change feed (change-feed.ts), which the runner asks right after each commit. `synchronous=FULL` makes every
+ * acknowledged key change survive power loss, not only a process crash (docs/architecture.md
+ * §1.1), and `secure_delete` overwrites the pages of deleted key material.
  */
 import Database from 'better-sqlite3';
-import {
-  parseGrantPosition,
-  type AccessKeyRecord,
-  type AliasRecord,
-  type GrantFilter,
-  type GrantRecord,
-  type ImportTokenRecord,
-  type KeyPatch,
-  type KeyRecord,
-  type KeyState,
-  type KeyVersionRecord,
-  type KeyWrite,
-  type PageRequest,
-  type Store,
-  type TagRecord,
+import type {
+  AccessKeyRecord,
+  AliasRecord,
+  GrantFilter,
+  GrantRecord,
+  ImportTokenRecord,
+  KeyPatch,
+  KeyRecord,
+  KeyState,
+  KeyVersionRecord,
+  KeyWrite,
+  PageRequest,
+  Store,
+  TagRecord,
 } from '../store';
-import {
-  accessKeyFromRow,
-  immediate,
-  nullableNumber,
-  nullableText,
-  statementCache,
-  unlessRolledBack,
-  type Connection,
-  type Row,
-  type Statement,
-} from './connection';
+import type { IdentityStore } from '../identity-store';
+import type { StoreTx } from '../transaction';
+import { accessKeyFromRow, immediate, statementCache, type Connection, type Row, type Statement } from './connection';
 import { SQLITE_MIGRATIONS } from './migrations';
+import { SqliteChangeFeed } from './change-feed';
 import { SqliteIdentityStore } from './sqlite-identity-store';
-
-const KEY_COLUMNS: Readonly<Record<keyof KeyPatch, string>> = Object.freeze({
-  state: 'state',
-  description: 'description',
-  policy: 'policy',
-  deletionDate: 'deletion_date',
-  pendingWindowInDays: 'pending_window_days',
-  currentVersion: 'current_version',
-  rotationEnabled: 'rotation_enabled',
-  rotationPeriodInDays: 'rotation_period_days',
-  nextRotationDate: 'next_rotation_date',
-  onDemandRotationStartDate: 'on_demand_rotation_start',
-  expirationModel: 'expiration_model',
-  validTo: 'valid_to',
-  multiRegionKeyType: 'multi_region_key_type',
-  primaryRegion: 'primary_region',
-});
-
-const KEY_INSERT = `INSERT INTO keys (arn, key_id, account_id, region, key_spec, key_usage, origin, key_manager, state, description,
-  policy, multi_region, creation_date, deletion_date, pending_window_days, current_version, rotation_enabled,
-  rotation_period_days, next_rotation_date, on_demand_rotation_start, expiration_model, valid_to, multi_region_key_type,
-  primary_region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-function keyParams(k: KeyRecord): unknown[] {
-  return [
-    k.arn, k.keyId, k.accountId, k.region, k.keySpec, k.keyUsage, k.origin, k.keyManager, k.state, k.description, k.policy,
-    k.multiRegion ? 1 : 0, k.creationDate, k.deletionDate, k.pendingWindowInDays, k.currentVersion, k.rotationEnabled ? 1 : 0,
-    k.rotationPeriodInDays, k.nextRotationDate, k.onDemandRotationStartDate, k.expirationModel, k.validTo,
-    k.multiRegionKeyType, k.primaryRegion,
-  ];
-}
-
-/** SQLite stores booleans as 0/1. */
-function columnValue(v: unknown): unknown {
-  return typeof v === 'boolean' ? (v ? 1 : 0) : (v ?? null);
-}
-
-function keyFromRow(r: Row): KeyRecord {
-  return {
-    keyId: r.key_id as string,
-    arn: r.arn as string,
-    accountId: r.account_id as string,
-    region: r.region as string,
-    keySpec: r.key_spec as string,
-    keyUsage: r.key_usage as string,
-    origin: r.origin as string,
-    keyManager: r.key_manager as 'AWS' | 'CUSTOMER',
-    state: r.state as KeyState,
-    description: r.description as string,
-    policy: r.policy as string,
-    multiRegion: r.multi_region === 1,
-    creationDate: r.creation_date as number,
-    deletionDate: nullableNumber(r.deletion_date),
-    pendingWindowInDays: nullableNumber(r.pending_window_days),
-    currentVersion: r.current_version as number,
-    rotationEnabled: r.rotation_enabled === 1,
-    rotationPeriodInDays: nullableNumber(r.rotation_period_days),
-    nextRotationDate: nullableNumber(r.next_rotation_date),
-    onDemandRotationStartDate: nullableNumber(r.on_demand_rotation_start),
-    expirationModel: nullableText(r.expiration_model),
-    validTo: nullableNumber(r.valid_to),
-    multiRegionKeyType: (r.multi_region_key_type as KeyRecord['multiRegionKeyType']) ?? null,
-    primaryRegion: nullableText(r.primary_region),
-  };
-}
-
-function versionFromRow(r: Row): KeyVersionRecord {
-  return {
-    keyArn: r.key_arn as string,
-    version: r.version as number,
-    materialId: r.material_id as string,
-    wrappedMaterial: (r.wrapped_material as Buffer | null) ?? null,
-    createdAt: r.created_at as number,
-    origin: r.origin as KeyVersionRecord['origin'],
-  };
-}
-
-function tokenFromRow(r: Row): ImportTokenRecord {
-  return {
-    tokenId: r.token_id as string,
-    keyArn: r.key_arn as string,
-    wrappingKeySpec: r.wrapping_key_spec as string,
-    wrappingAlgorithm: r.wrapping_algorithm as string,
-    wrappedPrivateKey: r.wrapped_private_key as Buffer,
-    expiresAt: r.expires_at as number,
-  };
-}
-
-function aliasFromRow(r: Row): AliasRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    aliasName: r.alias_name as string,
-    targetKeyId: r.target_key_id as string,
-    targetKeyArn: r.target_key_arn as string,
-    creationDate: r.creation_date as number,
-    lastUpdatedDate: r.last_updated_date as number,
-  };
-}
-
-function grantFromRow(r: Row): GrantRecord {
-  return {
-    grantId: r.grant_id as string,
-    keyArn: r.key_arn as string,
-    region: r.region as string,
-    issuingAccount: r.issuing_account as string,
-    name: nullableText(r.name),
-    idempotencyKey: nullableText(r.idempotency_key),
-    granteePrincipal: nullableText(r.grantee_principal),
-    granteeServicePrincipal: nullableText(r.grantee_service_principal),
-    granteePrincipalId: nullableText(r.grantee_principal_id),
-    retiringPrincipal: nullableText(r.retiring_principal),
-    retiringServicePrincipal: nullableText(r.retiring_service_principal),
-    operations: JSON.parse(r.operations as string) as string[],
-    constraints: r.constraints === null ? null : (JSON.parse(r.constraints as string) as GrantRecord['constraints']),
-    creationDate: r.creation_date as number,
-  };
-}
-
-/** The (creation date, grant id) position strictly after which a grant page starts. */
-function grantAfter(after: string | undefined): [number, string] {
-  if (after === undefined) return [-1, ''];
-  const p = parseGrantPosition(after);
-  if (p === undefined) throw new Error('malformed grant page position');
-  return [p.creationDate, p.grantId];
-}
+import { aliasFromRow, grantAfter, grantFromRow, keyFromRow, tokenFromRow, versionFromRow } from './sqlite-rows';
+import { SqliteTransactionRunner, WRITE_BUSY_TIMEOUT_MS } from './transaction-runner';
+import { SqliteWriter, storeTx } from './sqlite-tx';
 
 /** Options for opening the SQLite store. */
 export interface SqliteStoreOptions {
@@ -168,61 +42,84 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
+function open(path: string, busyTimeoutMs: number): Connection {
+  const db = new Database(path) as unknown as Connection;
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('secure_delete = ON');
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  return db;
+}
+
+/**
+ * Every async method of `target` run alone under the runner's lock (the IdentityStore on the
+ * write connection: its statements must never land inside another request's open transaction).
+ */
+function serialised<T extends object>(target: T, runner: SqliteTransactionRunner): T {
+  return new Proxy(target, {
+    get(t, p) {
+      const v = Reflect.get(t, p, t) as unknown;
+      if (typeof v !== 'function') return v;
+      const f = v as (...args: unknown[]) => unknown;
+      return (...args: unknown[]) => runner.exclusive(() => f.apply(t, args));
+    },
+  });
+}
+
 /** The embedded default store. */
 export class SqliteStore implements Store {
   readonly #db: Connection;
-  readonly #dataVersion: Statement;
-  /** changeToken's value for the rest of this turn of the event loop, once read. */
-  #token: number | undefined;
+  readonly #wdb: Connection;
   readonly #stmt: (sql: string) => Statement;
-  readonly identity: SqliteIdentityStore;
+  readonly #writer: SqliteWriter;
+  readonly #runner: SqliteTransactionRunner;
+  readonly #tx: StoreTx;
+  readonly identity: IdentityStore;
+  /** What other transactions changed (change-feed.ts): this process's commits and other processes'. */
+  readonly changes: SqliteChangeFeed;
 
   constructor(options: SqliteStoreOptions) {
-    this.#db = new Database(options.path) as unknown as Connection;
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.pragma('secure_delete = ON');
-    this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
-    this.#dataVersion = this.#db.prepare('PRAGMA data_version').pluck();
+    const busy = options.busyTimeoutMs ?? 10_000;
+    this.#db = open(options.path, busy);
+    this.#wdb = open(options.path, WRITE_BUSY_TIMEOUT_MS);
     this.#stmt = statementCache(this.#db);
-    this.identity = new SqliteIdentityStore(this.#db);
+    this.changes = new SqliteChangeFeed(this.#db);
+    this.#writer = new SqliteWriter(this.#wdb);
+    this.#runner = new SqliteTransactionRunner(this.#wdb, busy, () => this.changes.afterCommit());
+    this.#tx = storeTx(this.#writer);
+    this.identity = serialised(new SqliteIdentityStore(this.#wdb), this.#runner);
   }
 
   async migrate(): Promise<void> {
-    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    // IMMEDIATE takes the write lock first: concurrent starters serialise here.
-    immediate(this.#db, () => {
-      const done = new Set(this.#db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
-      for (const [version, sql] of SQLITE_MIGRATIONS) {
-        if (done.has(version)) continue;
-        this.#db.exec(sql);
-        this.#db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
-      }
+    await this.#runner.exclusive(() => {
+      this.#wdb.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      // IMMEDIATE takes the write lock first: concurrent starters serialise here.
+      immediate(this.#wdb, () => {
+        const done = new Set(this.#wdb.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+        for (const [version, sql] of SQLITE_MIGRATIONS) {
+          if (done.has(version)) continue;
+          this.#wdb.exec(sql);
+          this.#wdb.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
+        }
+      });
     });
+    this.changes.start();
   }
 
   async close(): Promise<void> {
+    await this.#runner.exclusive(() => undefined);
     this.#db.close();
+    this.#wdb.close();
   }
 
-  /**
-   * Read at most once per turn of the event loop (PRAGMA data_version costs ~7 µs, and one
-   * request asks up to four caches): the value is forgotten in the check phase of the turn that
-   * read it. A commit that a client saw acknowledged before it sent a request happened before
-   * the poll that delivered that request, so the request's first read comes after it, in the
-   * same turn or a later one.
-   */
-  changeToken(): number {
-    let t = this.#token;
-    if (t === undefined) {
-      t = this.#dataVersion.get() as number;
-      this.#token = t;
-      setImmediate(() => {
-        this.#token = undefined;
-      }).unref();
-    }
-    return t;
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#runner.run(() => fn(this.#tx));
+  }
+
+  /** Runs a synchronous write body in one transaction of the runner. */
+  #write<T>(body: (w: SqliteWriter) => T): Promise<T> {
+    return this.#runner.run(() => body(this.#writer));
   }
 
   async listAccounts(): Promise<string[]> {
@@ -230,17 +127,21 @@ export class SqliteStore implements Store {
   }
 
   async ensureAccount(accountId: string, createdAt: number): Promise<void> {
-    this.#stmt('INSERT OR IGNORE INTO accounts (account_id, created_at) VALUES (?, ?)').run(accountId, createdAt);
+    await this.#write((w) => w.stmt('INSERT OR IGNORE INTO accounts (account_id, created_at) VALUES (?, ?)').run(accountId, createdAt));
   }
 
   async putAccessKey(k: AccessKeyRecord): Promise<void> {
-    this.#stmt(
-      `INSERT INTO access_keys (access_key_id, account_id, principal_arn, principal_id, principal_type, user_name, wrapped_secret, status, created_at)
+    await this.#write((w) =>
+      w
+        .stmt(
+          `INSERT INTO access_keys (access_key_id, account_id, principal_arn, principal_id, principal_type, user_name, wrapped_secret, status, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (access_key_id) DO UPDATE SET account_id = excluded.account_id, principal_arn = excluded.principal_arn,
          principal_id = excluded.principal_id, principal_type = excluded.principal_type, user_name = excluded.user_name,
          wrapped_secret = excluded.wrapped_secret, status = excluded.status`,
-    ).run(k.accessKeyId, k.accountId, k.principalArn, k.principalId, k.principalType, k.userName, k.wrappedSecret, k.status, k.createdAt);
+        )
+        .run(k.accessKeyId, k.accountId, k.principalArn, k.principalId, k.principalType, k.userName, k.wrappedSecret, k.status, k.createdAt),
+    );
   }
 
   async getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
@@ -253,43 +154,8 @@ export class SqliteStore implements Store {
     return rows.map(accessKeyFromRow);
   }
 
-  #insertKey(key: KeyRecord, version: KeyVersionRecord | null, tags: readonly TagRecord[]): void {
-    this.#stmt(KEY_INSERT).run(...keyParams(key));
-    if (version !== null) this.#insertVersion(version);
-    const insertTag = this.#stmt('INSERT OR REPLACE INTO tags (key_arn, tag_key, tag_value) VALUES (?, ?, ?)');
-    for (const t of tags) insertTag.run(key.arn, t.TagKey, t.TagValue);
-  }
-
-  #insertVersion(v: KeyVersionRecord): void {
-    this.#stmt(
-      'INSERT INTO key_versions (key_arn, version, material_id, wrapped_material, created_at, origin) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(v.keyArn, v.version, v.materialId, v.wrappedMaterial, v.createdAt, v.origin);
-  }
-
-  #updateKey(arn: string, patch: KeyPatch, ifStates?: readonly KeyState[], ifCurrentVersion?: number): boolean {
-    const sets: string[] = [];
-    const params: unknown[] = [];
-    for (const [field, column] of Object.entries(KEY_COLUMNS) as [keyof KeyPatch, string][]) {
-      if (field in patch) {
-        sets.push(`${column} = ?`);
-        params.push(columnValue(patch[field]));
-      }
-    }
-    let sql = sets.length === 0 ? 'UPDATE keys SET arn = arn WHERE arn = ?' : `UPDATE keys SET ${sets.join(', ')} WHERE arn = ?`;
-    params.push(arn);
-    if (ifStates !== undefined && ifStates.length > 0) {
-      sql += ` AND state IN (${ifStates.map(() => '?').join(', ')})`;
-      params.push(...ifStates);
-    }
-    if (ifCurrentVersion !== undefined) {
-      sql += ' AND current_version = ?';
-      params.push(ifCurrentVersion);
-    }
-    return this.#stmt(sql).run(...params).changes > 0;
-  }
-
   async createKey(key: KeyRecord, version: KeyVersionRecord | null, tags: readonly TagRecord[]): Promise<void> {
-    immediate(this.#db, () => this.#insertKey(key, version, tags));
+    await this.#write((w) => w.insertKey(key, version, tags));
   }
 
   async getKey(arn: string): Promise<KeyRecord | undefined> {
@@ -298,19 +164,19 @@ export class SqliteStore implements Store {
   }
 
   async updateKey(arn: string, patch: KeyPatch, ifStates?: readonly KeyState[]): Promise<boolean> {
-    return this.#updateKey(arn, patch, ifStates);
+    return this.#write((w) => w.updateKey(arn, patch, ifStates));
   }
 
   async rewriteKeyPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<string[]> {
-    return immediate(this.#db, () => {
-      const rows = this.#stmt('SELECT arn, policy FROM keys WHERE instr(lower(policy), lower(?)) > 0 OR instr(lower(policy), lower(?)) > 0').all(
-        needle, needle.replace(/\//g, '\\/'),
-      ) as Row[];
+    return this.#write((w) => {
+      const rows = w
+        .stmt('SELECT arn, policy FROM keys WHERE instr(lower(policy), lower(?)) > 0 OR instr(lower(policy), lower(?)) > 0')
+        .all(needle, needle.replace(/\//g, '\\/')) as Row[];
       const changed: string[] = [];
       for (const r of rows) {
         const next = rewrite(r.policy as string);
         if (next === undefined) continue;
-        this.#stmt('UPDATE keys SET policy = ? WHERE arn = ?').run(next, r.arn);
+        w.stmt('UPDATE keys SET policy = ? WHERE arn = ?').run(next, r.arn);
         changed.push(r.arn as string);
       }
       return changed;
@@ -318,32 +184,31 @@ export class SqliteStore implements Store {
   }
 
   async applyKeyWrites(writes: readonly KeyWrite[]): Promise<boolean> {
-    return unlessRolledBack((guardFailed) =>
-      immediate(this.#db, () => {
-        for (const w of writes) {
-          switch (w.kind) {
+    const guardFailed = new Error('guard failed');
+    try {
+      await this.#write((w) => {
+        for (const x of writes) {
+          switch (x.kind) {
             case 'create-key':
-              this.#insertKey(w.key, w.version, w.tags);
+              w.insertKey(x.key, x.version, x.tags);
               break;
             case 'update-key':
-              if (!this.#updateKey(w.arn, w.patch, w.ifStates, w.ifCurrentVersion)) guardFailed();
+              if (!w.updateKey(x.arn, x.patch, x.ifStates, x.ifCurrentVersion)) throw guardFailed;
               break;
             case 'put-version':
-              this.#insertVersion(w.version);
+              w.insertVersion(x.version);
               break;
             case 'set-material':
-              if (w.version === 'all') {
-                this.#stmt('UPDATE key_versions SET wrapped_material = ? WHERE key_arn = ?').run(w.wrappedMaterial, w.arn);
-              } else {
-                this.#stmt('UPDATE key_versions SET wrapped_material = ? WHERE key_arn = ? AND version = ?').run(
-                  w.wrappedMaterial, w.arn, w.version,
-                );
-              }
+              w.setMaterial(x.arn, x.version, x.wrappedMaterial);
               break;
           }
         }
-      }),
-    );
+      });
+      return true;
+    } catch (e) {
+      if (e === guardFailed) return false;
+      throw e;
+    }
   }
 
   async listKeys(accountId: string, region: string, page: PageRequest): Promise<KeyRecord[]> {
@@ -382,24 +247,26 @@ export class SqliteStore implements Store {
   }
 
   async expireImportedMaterialIfDue(arn: string, now: number): Promise<boolean> {
-    return immediate(this.#db, () => {
+    return this.#write((w) => {
       const due =
-        this.#stmt(
-          `UPDATE keys SET valid_to = NULL,
+        w
+          .stmt(
+            `UPDATE keys SET valid_to = NULL,
              state = CASE WHEN state IN ('PendingDeletion', 'PendingReplicaDeletion') THEN state ELSE 'PendingImport' END
            WHERE arn = ? AND origin = 'EXTERNAL' AND valid_to <= ? AND state <> 'PendingImport'`,
-        ).run(arn, now).changes > 0;
-      if (due) this.#stmt('UPDATE key_versions SET wrapped_material = NULL WHERE key_arn = ?').run(arn);
+          )
+          .run(arn, now).changes > 0;
+      if (due) w.setMaterial(arn, 'all', null);
       return due;
     });
   }
 
   async deleteKeyIfDue(arn: string, now: number): Promise<boolean> {
     // Versions, aliases, tags and import tokens go by ON DELETE CASCADE in the same statement.
-    return (
-      this.#stmt("DELETE FROM keys WHERE arn = ? AND state IN ('PendingDeletion', 'PendingReplicaDeletion') AND deletion_date <= ?").run(
-        arn, now,
-      ).changes > 0
+    return this.#write(
+      (w) =>
+        w.stmt("DELETE FROM keys WHERE arn = ? AND state IN ('PendingDeletion', 'PendingReplicaDeletion') AND deletion_date <= ?").run(arn, now)
+          .changes > 0,
     );
   }
 
@@ -414,12 +281,7 @@ export class SqliteStore implements Store {
   }
 
   async createAlias(a: AliasRecord): Promise<boolean> {
-    return (
-      this.#stmt(
-        `INSERT INTO aliases (account_id, region, alias_name, target_key_id, target_key_arn, creation_date, last_updated_date)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      ).run(a.accountId, a.region, a.aliasName, a.targetKeyId, a.targetKeyArn, a.creationDate, a.lastUpdatedDate).changes > 0
-    );
+    return this.#write((w) => w.insertAlias(a));
   }
 
   async getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
@@ -432,18 +294,12 @@ export class SqliteStore implements Store {
   async updateAlias(
     accountId: string, region: string, aliasName: string, expectedTargetKeyArn: string, targetKeyId: string, targetKeyArn: string, at: number,
   ): Promise<boolean> {
-    return (
-      this.#stmt(
-        `UPDATE aliases SET target_key_id = ?, target_key_arn = ?, last_updated_date = ?
-         WHERE account_id = ? AND region = ? AND alias_name = ? AND target_key_arn = ?`,
-      ).run(targetKeyId, targetKeyArn, at, accountId, region, aliasName, expectedTargetKeyArn).changes > 0
-    );
+    return this.#write((w) => w.retargetAlias(accountId, region, aliasName, targetKeyId, targetKeyArn, at, expectedTargetKeyArn));
   }
 
   async deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean> {
-    return (
-      this.#stmt('DELETE FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?').run(accountId, region, aliasName)
-        .changes > 0
+    return this.#write(
+      (w) => w.stmt('DELETE FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?').run(accountId, region, aliasName).changes > 0,
     );
   }
 
@@ -462,17 +318,11 @@ export class SqliteStore implements Store {
   }
 
   async putTags(arn: string, tags: readonly TagRecord[]): Promise<void> {
-    const insert = this.#stmt('INSERT OR REPLACE INTO tags (key_arn, tag_key, tag_value) VALUES (?, ?, ?)');
-    immediate(this.#db, () => {
-      for (const t of tags) insert.run(arn, t.TagKey, t.TagValue);
-    });
+    await this.#write((w) => w.putTags(arn, tags));
   }
 
   async removeTags(arn: string, tagKeys: readonly string[]): Promise<void> {
-    const del = this.#stmt('DELETE FROM tags WHERE key_arn = ? AND tag_key = ?');
-    immediate(this.#db, () => {
-      for (const k of tagKeys) del.run(arn, k);
-    });
+    await this.#write((w) => w.removeTags(arn, tagKeys));
   }
 
   async listTags(arn: string, page?: PageRequest): Promise<TagRecord[]> {
@@ -483,10 +333,14 @@ export class SqliteStore implements Store {
   }
 
   async putImportToken(t: ImportTokenRecord): Promise<void> {
-    this.#stmt(
-      `INSERT INTO import_tokens (token_id, key_arn, wrapping_key_spec, wrapping_algorithm, wrapped_private_key, expires_at)
+    await this.#write((w) =>
+      w
+        .stmt(
+          `INSERT INTO import_tokens (token_id, key_arn, wrapping_key_spec, wrapping_algorithm, wrapped_private_key, expires_at)
        VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(t.tokenId, t.keyArn, t.wrappingKeySpec, t.wrappingAlgorithm, t.wrappedPrivateKey, t.expiresAt);
+        )
+        .run(t.tokenId, t.keyArn, t.wrappingKeySpec, t.wrappingAlgorithm, t.wrappedPrivateKey, t.expiresAt),
+    );
   }
 
   async getImportToken(tokenId: string): Promise<ImportTokenRecord | undefined> {
@@ -495,32 +349,7 @@ export class SqliteStore implements Store {
   }
 
   async pruneImportTokens(now: number): Promise<number> {
-    return this.#stmt('DELETE FROM import_tokens WHERE expires_at < ?').run(now).changes;
-  }
-
-  async createGrant(g: GrantRecord, maxPerKey: number): Promise<GrantRecord | 'limit-exceeded'> {
-    return immediate(this.#db, (): GrantRecord | 'limit-exceeded' => {
-      if (g.idempotencyKey !== null) {
-        const r = this.#stmt('SELECT * FROM grants WHERE key_arn = ? AND idempotency_key = ? ORDER BY creation_date, grant_id LIMIT 1').get(
-          g.keyArn, g.idempotencyKey,
-        ) as Row | undefined;
-        if (r !== undefined) return grantFromRow(r);
-      }
-      const n = this.#stmt('SELECT COUNT(*) FROM grants WHERE key_arn = ?').pluck().get(g.keyArn) as number;
-      if (n >= maxPerKey) return 'limit-exceeded';
-      this.#stmt(
-        `INSERT INTO grants (grant_id, key_arn, region, issuing_account, name, idempotency_key, grantee_principal,
-           grantee_service_principal, grantee_principal_id, retiring_principal, retiring_service_principal, operations, constraints,
-           creation_date)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        g.grantId, g.keyArn, g.region, g.issuingAccount, g.name, g.idempotencyKey, g.granteePrincipal, g.granteeServicePrincipal,
-        g.granteePrincipalId ?? null,
-        g.retiringPrincipal, g.retiringServicePrincipal, JSON.stringify(g.operations),
-        g.constraints === null ? null : JSON.stringify(g.constraints), g.creationDate,
-      );
-      return g;
-    });
+    return this.#write((w) => w.stmt('DELETE FROM import_tokens WHERE expires_at < ?').run(now).changes);
   }
 
   async getGrant(grantId: string): Promise<GrantRecord | undefined> {
@@ -560,13 +389,13 @@ export class SqliteStore implements Store {
   }
 
   async deleteGrant(keyArn: string, grantId: string): Promise<boolean> {
-    return this.#stmt('DELETE FROM grants WHERE key_arn = ? AND grant_id = ?').run(keyArn, grantId).changes > 0;
+    return this.#write((w) => w.stmt('DELETE FROM grants WHERE key_arn = ? AND grant_id = ?').run(keyArn, grantId).changes > 0);
   }
 
   async ensureGrantTokenKey(wrapped: Buffer): Promise<Buffer> {
-    return immediate(this.#db, (): Buffer => {
-      this.#stmt('INSERT OR IGNORE INTO grant_token_key (id, wrapped_key) VALUES (1, ?)').run(wrapped);
-      return this.#stmt('SELECT wrapped_key FROM grant_token_key WHERE id = 1').pluck().get() as Buffer;
+    return this.#write((w): Buffer => {
+      w.stmt('INSERT OR IGNORE INTO grant_token_key (id, wrapped_key) VALUES (1, ?)').run(wrapped);
+      return w.stmt('SELECT wrapped_key FROM grant_token_key WHERE id = 1').pluck().get() as Buffer;
     });
   }
 }

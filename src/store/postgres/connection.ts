@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
+import { parseStoreUrl, type StoreUrl } from '../../config';
 
 /** Default bounds (ms): together well under the 2 s in which a request must answer (issue 14). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
@@ -36,48 +37,7 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
-/** The pieces of a `--store` URL. */
-export interface StoreUrl {
-  readonly user: string;
-  readonly host: string;
-  readonly port: number;
-  readonly database: string;
-  /** Query parameters (sslmode, sslrootcert, application_name, ...), passed to `pg`. */
-  readonly params: Readonly<Record<string, string>>;
-}
-
-/** The URL schemes libpq accepts (PostgreSQL docs, "Connection URIs"). */
-const SCHEMES = new Set(['postgres:', 'postgresql:']);
-
-/**
- * Parses and checks a `--store` URL. Throws a message naming what is wrong — never echoing a
- * password the URL might hold.
- */
-export function parseStoreUrl(url: string): StoreUrl {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error('--store must be a URL such as postgres://USER@HOST:PORT/DB');
-  }
-  if (!SCHEMES.has(u.protocol)) throw new Error(`--store must be a postgres:// URL (got a ${u.protocol.replace(/:$/, '')}: URL)`);
-  if (u.password !== '') {
-    throw new Error(
-      '--store must not contain a password (the command line and environment of a process are visible to other local users): ' +
-        'give it in PGPASSWORD, a .pgpass file or --store-password-file FILE',
-    );
-  }
-  const user = decodeURIComponent(u.username);
-  if (user === '') throw new Error('--store must name the database user: postgres://USER@HOST:PORT/DB');
-  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === '') throw new Error('--store must name the database host: postgres://USER@HOST:PORT/DB');
-  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (database === '' || database.includes('/')) throw new Error('--store must name one database: postgres://USER@HOST:PORT/DB');
-  const port = u.port === '' ? 5432 : Number(u.port);
-  const params: Record<string, string> = {};
-  for (const [k, v] of u.searchParams) params[k] = v;
-  return { user, host, port, database, params };
-}
+export { parseStoreUrl, type StoreUrl } from '../../config';
 
 /** One .pgpass line's fields (hostname:port:database:username:password; `\:` and `\\` escaped). */
 function pgpassFields(line: string): string[] | undefined {

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { Client } from 'pg';
+import { PostgresPool } from '../../src/store/postgres/connection';
 import { childrenOf } from './processes';
 
 /** The directory of PostgreSQL's binaries: PG_BIN, else the newest /usr/lib/postgresql/N/bin (Debian). */
@@ -292,4 +293,25 @@ export function usePostgres(): () => PgCluster {
 /** Makes `path` readable only by its owner (libpq and connection.ts ignore a .pgpass others can read). */
 export function ownerOnly(path: string): void {
   chmodSync(path, 0o600);
+}
+
+/**
+ * A pool on `database` of `cluster`, authenticating with the cluster's password file. By default
+ * its timeouts are patient (30 s), so a loaded CI machine never turns a slow answer into a
+ * failure the test is not about; `realTimeouts` keeps the production bounds (outage tests).
+ */
+export function openTestPool(
+  cluster: PgCluster,
+  database: string,
+  o: { realTimeouts?: boolean; max?: number; env?: NodeJS.ProcessEnv; onIdleError?: (e: Error) => void } = {},
+): PostgresPool {
+  const patient = o.realTimeouts === true ? {} : { connectTimeoutMs: 30_000, queryTimeoutMs: 30_000, deadlineMs: 60_000 };
+  return new PostgresPool({
+    url: cluster.url(database),
+    passwordFile: cluster.passwordFile,
+    env: o.env ?? {},
+    max: o.max ?? 4,
+    onIdleError: o.onIdleError ?? (() => undefined),
+    ...patient,
+  });
 }

@@ -4,12 +4,12 @@
  * refuses one at start with a clear message instead of silently using SQLite.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig, storeConfig } from '../../src/config';
 import { keyhold } from '../helpers/keyhold-cli';
-import { tempDir } from '../helpers/server';
+import { REPO_ROOT, tempDir } from '../helpers/server';
 
 const NOT_YET = '--store postgres:// is not yet available: this version keeps keys and identities in SQLite only (issue 14); omit --store';
 
@@ -52,4 +52,15 @@ test('keyhold serve --store postgres://… exits 1 with the not-yet-available me
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('only src/store/postgres imports the pg driver (as only store/sqlite imports better-sqlite3)', () => {
+  const src = join(REPO_ROOT, 'src');
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+  const offenders = files(src).filter(
+    (f) => !relative(src, f).startsWith('store/postgres/') && /from '(pg|pg-connection-string|pg-pool)'/.test(readFileSync(f, 'utf8')),
+  );
+  assert.deepEqual(offenders, []);
+  assert.ok(files(join(src, 'store', 'postgres')).some((f) => /from 'pg'/.test(readFileSync(f, 'utf8'))));
 });

@@ -9,17 +9,17 @@ import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PostgresPool } from '../../src/store/postgres/connection';
+import type { PostgresPool } from '../../src/store/postgres/connection';
 import { PostgresSealedDomainKey } from '../../src/store/postgres/domain-key';
 import { migrate } from '../../src/store/postgres/migrate';
 import { openSharedRootOfTrust } from '../../src/trust/local';
-import { usePostgres } from '../helpers/postgres';
+import { openTestPool, usePostgres } from '../helpers/postgres';
 import { tempDir } from '../helpers/server';
 
 const pg = usePostgres();
 
-function openPool(database: string): PostgresPool {
-  return new PostgresPool({ url: pg().url(database), passwordFile: pg().passwordFile, env: {}, max: 2, onIdleError: () => undefined });
+function openPool(database: string, realTimeouts = false): PostgresPool {
+  return openTestPool(pg(), database, { realTimeouts });
 }
 
 test('four nodes starting at once share one domain key created by the first; a wrong secret is refused', { timeout: 120_000 }, async () => {

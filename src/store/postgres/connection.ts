@@ -28,6 +28,8 @@ import { parseStoreUrl, type StoreUrl } from '../../config';
 /** Default bounds (ms): together well under the 2 s in which a request must answer (issue 14). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
 export const DEFAULT_QUERY_TIMEOUT_MS = 1500;
+/** The longest one query or transaction may take, connecting included, before it is answered as unavailable. */
+export const DEFAULT_DEADLINE_MS = 1800;
 
 /** The database cannot be reached or did not answer in time; the request may be retried (503). */
 export class DatabaseUnavailableError extends Error {
@@ -113,6 +115,8 @@ export interface PostgresOptions {
   readonly queryTimeoutMs?: number;
   /** TLS options for `pg` (override the URL's ssl parameters). */
   readonly tls?: ConnectionOptions;
+  /** Bound on one query or transaction, connecting included (default DEFAULT_DEADLINE_MS). */
+  readonly deadlineMs?: number;
   /** Told about errors of idle connections (a restart of the database, a dropped socket). */
   readonly onIdleError?: (err: Error) => void;
   readonly applicationName?: string;
@@ -182,10 +186,12 @@ export interface Tx {
 /** A process's pool. Availability failures reject with DatabaseUnavailableError. */
 export class PostgresPool {
   readonly pool: Pool;
+  readonly #deadlineMs: number;
   #closed = false;
 
   constructor(opts: PostgresOptions) {
     this.pool = new Pool(poolConfig(opts));
+    this.#deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
     // Without this listener an idle connection's error (the database restarted) would be an
     // unhandled 'error' event and end the process.
     this.pool.on('error', (err) => opts.onIdleError?.(err));
@@ -193,15 +199,32 @@ export class PostgresPool {
 
   /** One statement on any connection. */
   async query<R extends QueryResultRow = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    return this.withClient(async (client) => (await client.query<R>(sql, params as unknown[])).rows);
+  }
+
+  /**
+   * A connection for `work`, destroyed rather than reused if `work` fails. Answers within the
+   * deadline whatever the database does: connect timeout plus query timeout could add up to
+   * more, so past the deadline the caller is told the database is unavailable while the work
+   * runs out in the background, bounded by the query timeout, and its connection is discarded
+   * if it fails. (Work that succeeds after its deadline has happened: like a reply lost on the
+   * network, the caller cannot tell.)
+   */
+  async withClient<T>(work: (client: PoolClient) => Promise<T>, deadlineMs: number = this.#deadlineMs): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DatabaseUnavailableError(`the database did not answer within ${deadlineMs} ms`)), deadlineMs);
+    });
+    const run = this.#run(work);
+    run.catch(() => undefined); // after the deadline nobody awaits it
     try {
-      return (await this.pool.query<R>(sql, params as unknown[])).rows;
-    } catch (e) {
-      throw classify(e);
+      return await Promise.race([run, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  /** A connection for `work`: destroyed rather than reused if `work` fails. */
-  async withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  async #run<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();
@@ -245,7 +268,7 @@ export class PostgresPool {
       const out = await work(tx);
       await tx.query('COMMIT');
       return out;
-    });
+    }, options.timeoutMs === undefined ? undefined : options.timeoutMs + 1000);
   }
 
   get closed(): boolean {

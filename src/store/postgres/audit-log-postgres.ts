@@ -76,6 +76,60 @@ function checkStream(stream: number): void {
   if (!Number.isInteger(stream) || stream < 0 || stream > 2_147_483_647) throw new Error(`audit stream ${stream} is not a valid stream number`);
 }
 
+/** A batch linked to a head: the column arrays of its records, its intents, and the new head. */
+interface LinkedBatch {
+  readonly cols: readonly unknown[];
+  readonly intents: readonly AuditIntent[];
+  readonly completes: readonly string[];
+  readonly head: ChainHead;
+}
+
+/** Links `events` after `head` (src/audit/chain.ts's link, passed in) into one column array per stored column. */
+function linkBatch(head: ChainHead, events: readonly AuditAppend[], newIntents: readonly AuditIntent[], link: ChainLink): LinkedBatch {
+  const completes = events.flatMap((e) => (e.completes === undefined ? [] : [e.completes]));
+  const completed = new Set(completes);
+  // Intents completed in this very commit need not be stored at all.
+  const intents = newIntents.filter((i) => !completed.has(i.id));
+  let seq = head.seq;
+  let hash = head.hash;
+  const cols: unknown[][] = Array.from({ length: 15 }, () => []);
+  for (const e of events) {
+    const prev = hash;
+    seq += 1;
+    hash = link(prev, e.body);
+    const { types, names } = resourceColumns(e);
+    const row = [seq, e.time, e.eventId, e.account, e.eventName, e.eventSource, e.readOnly, e.username, e.accessKeyId, e.requestId, types, names, e.body, prev, hash];
+    for (let i = 0; i < 15; i++) (cols[i] as unknown[]).push(row[i]);
+  }
+  return { cols, intents, completes, head: { seq, hash } };
+}
+
+/**
+ * The writes of a commit as common table expressions of one statement: the records (arrays, one
+ * parameter per column: one round trip whatever the batch holds), the new intents, the completed
+ * intents removed. Parameters: $1 stream, $2-$16 columns, $17-$20 intents, $21 completed ids.
+ */
+const WRITE_CTES = `ev AS (
+    INSERT INTO audit_events (${EVENT_COLUMNS})
+    SELECT $1, u.* FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::text[],
+                             $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bytea[], $16::bytea[]) AS u
+  ), it AS (
+    INSERT INTO audit_intents (id, stream, owner, created_at, event)
+    SELECT i.id, $1, i.owner, i.created_at, i.event FROM unnest($17::text[], $18::integer[], $19::bigint[], $20::text[]) AS i(id, owner, created_at, event)
+    ON CONFLICT (id) DO UPDATE SET stream = excluded.stream, owner = excluded.owner, created_at = excluded.created_at, event = excluded.event
+  ), done AS (
+    DELETE FROM audit_intents WHERE id = ANY($21::text[])
+  )`;
+
+/** The parameters of WRITE_CTES, then $22/$23: the new head. */
+function writeParams(stream: number, w: LinkedBatch): unknown[] {
+  return [
+    stream, ...w.cols,
+    w.intents.map((i) => i.id), w.intents.map((i) => i.owner), w.intents.map((i) => i.createdAt), w.intents.map((i) => JSON.stringify(i.event)),
+    w.completes, w.head.seq, w.head.hash,
+  ];
+}
+
 /** One commit's content. */
 export interface AuditCommit {
   readonly events: readonly AuditAppend[];
@@ -87,6 +141,8 @@ export interface AuditCommit {
 /** The PostgreSQL trail. */
 export class PostgresAuditLog {
   readonly #pool: PostgresPool;
+  /** The head each stream had after this object's last commit to it (the fast path's expectation). */
+  readonly #heads = new Map<number, ChainHead>();
 
   constructor(pool: PostgresPool) {
     this.#pool = pool;
@@ -149,81 +205,53 @@ export class PostgresAuditLog {
    * Appends `c.events` after stream `stream`'s head, stores `c.intents`, and appends the records
    * of the intents `c.recover` names (removing them), in one durable transaction. An event whose
    * `completes` names an intent removes it in the same transaction.
+   *
+   * Fast path (the head this object committed last, nothing to recover): one statement in its
+   * own transaction — one round trip — that moves the head only if it is still where this
+   * writer left it, and writes the records only if it moved it. Otherwise, or when the head
+   * had moved (another writer on the stream, a commit whose outcome was never learnt), the
+   * head is read under the stream's row lock and the batch is linked to it.
    */
   async commit(stream: number, c: AuditCommit, link: ChainLink): Promise<ChainHead> {
-    return this.#pool.transaction((tx) => this.#commit(tx, stream, c, link));
+    const known = this.#heads.get(stream);
+    this.#heads.delete(stream); // until this commit's outcome is known
+    let head: ChainHead | undefined;
+    if (known !== undefined && c.recover.length === 0) head = await this.#conditionalCommit(stream, c, link, known);
+    head ??= await this.#pool.transaction(async (tx) => {
+      const r = (await tx.query<{ head_seq: string; head_hash: Buffer }>('SELECT head_seq, head_hash FROM audit_streams WHERE stream = $1 FOR UPDATE', [stream]))[0];
+      if (r === undefined) throw new Error(`audit stream ${stream} is not initialized`);
+      const events = c.recover.length === 0 ? c.events : [...c.events, ...(await this.#recovered(tx, c.recover))];
+      const w = linkBatch({ seq: Number(r.head_seq), hash: r.head_hash }, events, c.intents, link);
+      await tx.query(`WITH ${WRITE_CTES} UPDATE audit_streams SET head_seq = $22, head_hash = $23 WHERE stream = $1`, writeParams(stream, w));
+      return w.head;
+    });
+    this.#heads.set(stream, head);
+    return head;
   }
 
-  async #commit(tx: Tx, stream: number, c: AuditCommit, link: ChainLink): Promise<ChainHead> {
-    const head = (await tx.query<{ head_seq: string; head_hash: Buffer }>('SELECT head_seq, head_hash FROM audit_streams WHERE stream = $1 FOR UPDATE', [stream]))[0];
-    if (head === undefined) throw new Error(`audit stream ${stream} is not initialized`);
-    let events: readonly AuditAppend[] = c.events;
-    if (c.recover.length > 0) {
-      const found = await tx.query<{ id: string; event: string }>('SELECT id, event FROM audit_intents WHERE id = ANY($1::text[])', [[...c.recover]]);
-      const byId = new Map(found.map((r) => [r.id, r.event]));
-      const recovered: AuditAppend[] = [];
-      for (const id of c.recover) {
-        const ev = byId.get(id);
-        if (ev !== undefined) recovered.push({ ...(JSON.parse(ev) as AuditAppend), completes: id });
-      }
-      events = [...events, ...recovered];
-    }
-    // Intents completed in this very commit need not be stored at all.
-    const completes = events.flatMap((e) => (e.completes === undefined ? [] : [e.completes]));
-    const completed = new Set(completes);
-    const intents = c.intents.filter((i) => !completed.has(i.id));
-
-    let seq = Number(head.head_seq);
-    let hash = head.head_hash;
-    const cols = {
-      seq: [] as number[], time: [] as number[], eventId: [] as string[], account: [] as string[], eventName: [] as string[],
-      eventSource: [] as string[], readOnly: [] as boolean[], username: [] as (string | null)[], accessKeyId: [] as (string | null)[],
-      requestId: [] as (string | null)[], types: [] as string[], names: [] as string[], body: [] as string[], prev: [] as Buffer[], hash: [] as Buffer[],
-    };
-    for (const e of events) {
-      const prev = hash;
-      seq += 1;
-      hash = link(prev, e.body);
-      const { types, names } = resourceColumns(e);
-      cols.seq.push(seq);
-      cols.time.push(e.time);
-      cols.eventId.push(e.eventId);
-      cols.account.push(e.account);
-      cols.eventName.push(e.eventName);
-      cols.eventSource.push(e.eventSource);
-      cols.readOnly.push(e.readOnly);
-      cols.username.push(e.username);
-      cols.accessKeyId.push(e.accessKeyId);
-      cols.requestId.push(e.requestId);
-      cols.types.push(types);
-      cols.names.push(names);
-      cols.body.push(e.body);
-      cols.prev.push(prev);
-      cols.hash.push(hash);
-    }
-    // One statement: the records (as arrays, one parameter per column), the new intents, the
-    // completed intents removed, and the head moved — one round trip whatever the batch holds.
-    await tx.query(
-      `WITH ev AS (
-         INSERT INTO audit_events (${EVENT_COLUMNS})
-         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::text[],
-                                  $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bytea[], $16::bytea[])
-       ), it AS (
-         INSERT INTO audit_intents (id, stream, owner, created_at, event)
-         SELECT i.id, $1, i.owner, i.created_at, i.event FROM unnest($17::text[], $18::integer[], $19::bigint[], $20::text[]) AS i(id, owner, created_at, event)
-         ON CONFLICT (id) DO UPDATE SET stream = excluded.stream, owner = excluded.owner, created_at = excluded.created_at, event = excluded.event
-       ), done AS (
-         DELETE FROM audit_intents WHERE id = ANY($21::text[])
-       )
-       UPDATE audit_streams SET head_seq = $22, head_hash = $23 WHERE stream = $1`,
-      [
-        stream, cols.seq, cols.time, cols.eventId, cols.account, cols.eventName, cols.eventSource, cols.readOnly, cols.username,
-        cols.accessKeyId, cols.requestId, cols.types, cols.names, cols.body, cols.prev, cols.hash,
-        intents.map((i) => i.id), intents.map((i) => i.owner), intents.map((i) => i.createdAt), intents.map((i) => JSON.stringify(i.event)),
-        completes, seq, hash,
-      ],
+  /** The fast path of commit(): undefined when the head was not `known` (nothing was written). */
+  async #conditionalCommit(stream: number, c: AuditCommit, link: ChainLink, known: ChainHead): Promise<ChainHead | undefined> {
+    const w = linkBatch(known, c.events, c.intents, link);
+    const rows = await this.#pool.query<{ moved: number }>(
+      `WITH moved AS (
+         UPDATE audit_streams SET head_seq = $22, head_hash = $23 WHERE stream = $1 AND head_seq = $24 AND head_hash = $25 RETURNING stream
+       ), ${WRITE_CTES.replace(/FROM unnest/g, 'FROM moved, unnest').replace('WHERE id = ANY($21::text[])', 'WHERE id = ANY($21::text[]) AND EXISTS (SELECT 1 FROM moved)')}
+       SELECT count(*)::int AS moved FROM moved`,
+      [...writeParams(stream, w), known.seq, known.hash],
     );
-    return { seq, hash };
+    return rows[0]?.moved === 1 ? w.head : undefined;
+  }
+
+  /** The outcome-unknown records of the intents `ids` names that still wait (in `ids` order). */
+  async #recovered(tx: Tx, ids: readonly string[]): Promise<AuditAppend[]> {
+    const found = await tx.query<{ id: string; event: string }>('SELECT id, event FROM audit_intents WHERE id = ANY($1::text[])', [[...ids]]);
+    const byId = new Map(found.map((r) => [r.id, r.event]));
+    const out: AuditAppend[] = [];
+    for (const id of ids) {
+      const ev = byId.get(id);
+      if (ev !== undefined) out.push({ ...(JSON.parse(ev) as AuditAppend), completes: id });
+    }
+    return out;
   }
 
   /** A durable write that changes nothing: whether commits to `stream` work (the probe of a failing sink). */

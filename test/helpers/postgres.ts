@@ -99,7 +99,8 @@ export interface PgCluster {
 export async function startPostgres(): Promise<PgCluster> {
   const bin = postgresBinDir();
   const as = runAs();
-  const root = mkdtempSync(join(tmpdir(), 'keyhold-pg-'));
+  // Under root the `postgres` user must reach the directory: /tmp, whatever TMPDIR says.
+  const root = mkdtempSync(join(as === undefined ? tmpdir() : '/tmp', 'keyhold-pg-'));
   const dataDir = join(root, 'data');
   const socketDir = join(root, 'sock');
   mkdirSync(socketDir);
@@ -125,8 +126,11 @@ export async function startPostgres(): Promise<PgCluster> {
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let log = '';
+  /** Set after the first start: later starts keep the port (tests restart the same cluster). */
+  let portFixed = false;
 
   const spawnPostmaster = (): void => {
+    log = '';
     // Durability settings stay at their defaults (fsync on, synchronous_commit on): the tests
     // check that acknowledged records survive an immediate shutdown.
     const args = ['-D', dataDir, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1',
@@ -173,7 +177,7 @@ export async function startPostgres(): Promise<PgCluster> {
         return;
       } catch (e) {
         child = undefined;
-        if (attempt < 3 && /could not bind|Address already in use/.test(log) && !reused) {
+        if (attempt < 3 && /could not bind|Address already in use/.test(log) && !portFixed) {
           port = 0;
           continue;
         }
@@ -181,8 +185,6 @@ export async function startPostgres(): Promise<PgCluster> {
       }
     }
   };
-  let reused = false;
-
   const stop = async (mode: StopMode = 'fast'): Promise<void> => {
     const c = child;
     if (c === undefined) return;
@@ -213,7 +215,7 @@ export async function startPostgres(): Promise<PgCluster> {
   process.once('exit', onExit);
 
   await start();
-  reused = true;
+  portFixed = true;
 
   const admin = async <T>(database: string, work: (c: Client) => Promise<T>): Promise<T> => {
     const client = new Client({ host: '127.0.0.1', port, user, password, database, connectionTimeoutMillis: 10_000 });

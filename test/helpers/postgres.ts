@@ -13,7 +13,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,8 +95,14 @@ export interface PgCluster {
   destroy(): Promise<void>;
 }
 
+/** Options of a throwaway cluster. */
+export interface PgClusterOptions {
+  /** Serve TLS with this PEM certificate and key (copied into the cluster, owned by its user, 0600). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
 /** Starts a throwaway cluster. */
-export async function startPostgres(): Promise<PgCluster> {
+export async function startPostgres(options: PgClusterOptions = {}): Promise<PgCluster> {
   const bin = postgresBinDir();
   const as = runAs();
   // Under root the `postgres` user must reach the directory: /tmp, whatever TMPDIR says.
@@ -107,8 +113,20 @@ export async function startPostgres(): Promise<PgCluster> {
   const password = randomBytes(18).toString('base64url');
   const pwfile = join(root, 'pwfile');
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+  const tlsArgs: string[] = [];
+  const owned = [root, socketDir, pwfile];
+  if (options.tls !== undefined) {
+    // PostgreSQL refuses a key file others can read; it must belong to the server's user.
+    const cert = join(root, 'server.crt');
+    const key = join(root, 'server.key');
+    copyFileSync(options.tls.certFile, cert);
+    copyFileSync(options.tls.keyFile, key);
+    chmodSync(key, 0o600);
+    owned.push(cert, key);
+    tlsArgs.push('-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`);
+  }
   if (as !== undefined) {
-    for (const p of [root, socketDir, pwfile]) chownSync(p, as.uid, as.gid);
+    for (const p of owned) chownSync(p, as.uid, as.gid);
   }
   const user = as?.name ?? (spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim() || 'postgres');
   const initArgs = [
@@ -134,7 +152,7 @@ export async function startPostgres(): Promise<PgCluster> {
     // Durability settings stay at their defaults (fsync on, synchronous_commit on): the tests
     // check that acknowledged records survive an immediate shutdown.
     const args = ['-D', dataDir, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'max_connections=100', '-c', 'shared_buffers=16MB', '-c', 'log_min_messages=warning'];
+      '-c', 'max_connections=100', '-c', 'shared_buffers=16MB', '-c', 'log_min_messages=warning', ...tlsArgs];
     const c = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], ...(as === undefined ? {} : { uid: as.uid, gid: as.gid }) });
     c.stdout?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-8192)));
     c.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-8192)));
@@ -278,10 +296,10 @@ function freezeAll(pid: number | undefined, frozen: boolean): void {
  * hook (and SIGQUIT on process exit). Call at the top level of the file; the getter throws
  * before the hook ran.
  */
-export function usePostgres(): () => PgCluster {
+export function usePostgres(options: PgClusterOptions | (() => PgClusterOptions) = {}): () => PgCluster {
   let cluster: PgCluster | undefined;
   before(async () => {
-    cluster = await startPostgres();
+    cluster = await startPostgres(typeof options === 'function' ? options() : options);
   }, { timeout: 120_000 });
   after(async () => {
     await cluster?.destroy();

@@ -42,7 +42,80 @@ export interface Config {
   readonly maxConnections: number;
   /** --metrics-host/--metrics-port: serve /metrics on its own listener instead of beside the API. */
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
+  /** --store (KEYHOLD_STORE): SQLite in the data directory (default) or a PostgreSQL database (issue 14). */
+  readonly store: StoreConfig;
 }
+
+/** Where keys, identities and the trail live. */
+export type StoreConfig =
+  | { readonly kind: 'sqlite' }
+  | {
+      readonly kind: 'postgres';
+      /** postgres://USER@HOST:PORT/DB[?sslmode=...], never with a password. */
+      readonly url: string;
+      /** --store-password-file (KEYHOLD_STORE_PASSWORD_FILE); else PGPASSWORD, else .pgpass. */
+      readonly passwordFile: string | undefined;
+    };
+
+/** The pieces of a `--store` URL. */
+export interface StoreUrl {
+  readonly user: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  /** Query parameters (sslmode, sslrootcert, application_name, ...), passed to `pg`. */
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** The URL schemes libpq accepts (PostgreSQL docs, "Connection URIs"). */
+const STORE_SCHEMES = new Set(['postgres:', 'postgresql:']);
+
+/**
+ * Parses and checks a `--store` URL (issue 14). Throws a message naming what is wrong — never
+ * echoing a password the URL might hold: one on the command line is readable by every local
+ * user (ps, /proc/PID/cmdline), so it is refused.
+ */
+export function parseStoreUrl(url: string): StoreUrl {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error('--store must be a URL such as postgres://USER@HOST:PORT/DB');
+  }
+  if (!STORE_SCHEMES.has(u.protocol)) throw new Error(`--store must be a postgres:// URL (got a ${u.protocol.replace(/:$/, '')}: URL)`);
+  if (u.password !== '') {
+    throw new Error(
+      '--store must not contain a password (the command line and environment of a process are visible to other local users): ' +
+        'give it in PGPASSWORD, a .pgpass file or --store-password-file FILE',
+    );
+  }
+  const user = decodeURIComponent(u.username);
+  if (user === '') throw new Error('--store must name the database user: postgres://USER@HOST:PORT/DB');
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === '') throw new Error('--store must name the database host: postgres://USER@HOST:PORT/DB');
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (database === '' || database.includes('/')) throw new Error('--store must name one database: postgres://USER@HOST:PORT/DB');
+  const port = u.port === '' ? 5432 : Number(u.port);
+  const params: Record<string, string> = {};
+  for (const [k, v] of u.searchParams) params[k] = v;
+  return { user, host, port, database, params };
+}
+
+/** The store of `--store`/KEYHOLD_STORE and `--store-password-file`/KEYHOLD_STORE_PASSWORD_FILE. */
+export function storeConfig(store: string | undefined, passwordFile: string | undefined): StoreConfig {
+  if (store === undefined || store === '' || store === 'sqlite') {
+    if (passwordFile !== undefined && passwordFile !== '') throw new Error('--store-password-file needs --store postgres://...');
+    return { kind: 'sqlite' };
+  }
+  parseStoreUrl(store);
+  return Object.freeze({ kind: 'postgres', url: store, passwordFile: passwordFile === undefined || passwordFile === '' ? undefined : resolve(passwordFile) });
+}
+
+/**
+ * Whether `serve` and the CLI can run on PostgreSQL yet. The connection, migrations, audit sink
+ * and lease exist (src/store/postgres/); the Store adapter waits for the ports of issue 13.
+ */
+export const POSTGRES_STORE_AVAILABLE = false;
 
 /** The PEM certificate chain and private key the HTTPS listener presents. */
 export interface TlsFiles {
@@ -51,7 +124,7 @@ export interface TlsFiles {
 }
 
 /** Flag values as parsed from the command line (strings, unvalidated). */
-export type Flags = Readonly<Partial<Record<'port' | 'host' | 'data-dir' | 'region' | 'regions' | 'account-id' | 'workers' | 'master-key-file' | 'tls-cert' | 'tls-key' | 'max-connections' | 'metrics-host' | 'metrics-port' | 'audit-digest-copy', string>>>;
+export type Flags = Readonly<Partial<Record<'port' | 'host' | 'data-dir' | 'region' | 'regions' | 'account-id' | 'workers' | 'master-key-file' | 'tls-cert' | 'tls-key' | 'max-connections' | 'metrics-host' | 'metrics-port' | 'audit-digest-copy' | 'store' | 'store-password-file', string>>>;
 
 function int(name: string, v: string, min: number, max: number): number {
   const n = Number(v);
@@ -80,6 +153,10 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
     throw new Error('--tls-cert (KEYHOLD_TLS_CERT) and --tls-key (KEYHOLD_TLS_KEY) must be given together');
   }
+  const store = storeConfig(pick('store', 'KEYHOLD_STORE'), pick('store-password-file', 'KEYHOLD_STORE_PASSWORD_FILE'));
+  if (store.kind === 'postgres' && !POSTGRES_STORE_AVAILABLE) {
+    throw new Error('--store postgres:// is not yet available: this version keeps keys and identities in SQLite only (issue 14); omit --store');
+  }
   const metricsHost = pick('metrics-host', 'KEYHOLD_METRICS_HOST');
   const metricsPort = pick('metrics-port', 'KEYHOLD_METRICS_PORT');
   if (metricsHost !== undefined && metricsPort === undefined) throw new Error('--metrics-host (KEYHOLD_METRICS_HOST) needs --metrics-port (KEYHOLD_METRICS_PORT)');
@@ -105,6 +182,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       metricsPort === undefined
         ? undefined
         : Object.freeze({ host: metricsHost ?? '127.0.0.1', port: int('--metrics-port', metricsPort, 0, 65535) }),
+    store,
   });
 }
 

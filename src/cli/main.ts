@@ -17,7 +17,7 @@ import { DataDirLockedError } from '../server/data-dir-lock';
 const USAGE = `Usage:
   keyhold serve [--port N] [--host H] [--data-dir DIR] [--region R] [--regions R1,R2] [--account-id A] [--workers N]
                 [--tls-cert FILE --tls-key FILE] [--max-connections N] [--metrics-host H --metrics-port N]
-                [--audit-digest-copy DIR]
+                [--audit-digest-copy DIR] [--store postgres://USER@HOST:PORT/DB [--store-password-file FILE]]
   keyhold credentials create --data-dir DIR --access-key-id ID (--secret-access-key-file FILE|- | --secret-access-key SECRET)
                              [--account-id A]
 ${AUDIT_USAGE}
@@ -27,7 +27,7 @@ ${PRINCIPALS_USAGE}
 Environment: KEYHOLD_PORT, KEYHOLD_HOST, KEYHOLD_DATA_DIR, KEYHOLD_REGION, KEYHOLD_REGIONS, KEYHOLD_ACCOUNT_ID,
 KEYHOLD_WORKERS, KEYHOLD_MASTER_PASSPHRASE, KEYHOLD_MASTER_KEY_FILE, KEYHOLD_LOG_LEVEL,
 KEYHOLD_AUDIT_DIGEST_INTERVAL_S, KEYHOLD_AUDIT_DIGEST_COPY, KEYHOLD_AUDIT_RETENTION_DAYS, KEYHOLD_TLS_CERT, KEYHOLD_TLS_KEY,
-KEYHOLD_MAX_CONNECTIONS, KEYHOLD_METRICS_HOST, KEYHOLD_METRICS_PORT.`;
+KEYHOLD_MAX_CONNECTIONS, KEYHOLD_METRICS_HOST, KEYHOLD_METRICS_PORT, KEYHOLD_STORE, KEYHOLD_STORE_PASSWORD_FILE.`;
 
 const SERVE_OPTIONS = {
   port: { type: 'string' },
@@ -44,6 +44,8 @@ const SERVE_OPTIONS = {
   'metrics-host': { type: 'string' },
   'metrics-port': { type: 'string' },
   'audit-digest-copy': { type: 'string' },
+  store: { type: 'string' },
+  'store-password-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -69,45 +69,97 @@ function operatorSecret(opts: LocalTrustOptions): { secret: Buffer; kind: Sealed
   return { secret: readFileSync(path), kind: 'keyfile' };
 }
 
+/** Seals a new random domain key under `secret`: the domain key and its sealed (JSON) form. */
+function sealNewDomainKey(secret: Buffer, kind: SealedFile['secret']): { domainKey: Buffer; sealed: string } {
+  const domainKey = randomBytes(32);
+  const salt = randomBytes(32);
+  const kek = scryptSync(secret, salt, 32, SCRYPT);
+  const iv = randomBytes(IV_LEN);
+  const c = createCipheriv('aes-256-gcm', kek, iv);
+  c.setAAD(Buffer.from('keyhold domain key v1'));
+  const ct = Buffer.concat([c.update(domainKey), c.final()]);
+  kek.fill(0);
+  const sealed: SealedFile = {
+    v: 1, kdf: 'scrypt', N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p,
+    salt: salt.toString('base64'), iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'),
+    ct: ct.toString('base64'), secret: kind,
+  };
+  return { domainKey, sealed: JSON.stringify(sealed, null, 2) + '\n' };
+}
+
+/** Unseals a sealed domain key; `where` names its place in the error when the secret does not match. */
+function unsealDomainKey(text: string, secret: Buffer, where: string): Buffer {
+  const sealed = JSON.parse(text) as SealedFile;
+  const kek = scryptSync(secret, Buffer.from(sealed.salt, 'base64'), 32, {
+    N: sealed.N, r: sealed.r, p: sealed.p, maxmem: SCRYPT.maxmem,
+  });
+  try {
+    const d = createDecipheriv('aes-256-gcm', kek, Buffer.from(sealed.iv, 'base64'));
+    d.setAAD(Buffer.from('keyhold domain key v1'));
+    d.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+    return Buffer.concat([d.update(Buffer.from(sealed.ct, 'base64')), d.final()]);
+  } catch {
+    throw new Error(
+      `cannot unseal the domain key in ${where}: the ${sealed.secret === 'passphrase' ? 'master passphrase (KEYHOLD_MASTER_PASSPHRASE)' : 'master key file'} does not match`,
+    );
+  } finally {
+    kek.fill(0);
+  }
+}
+
 /** Opens (or on first start creates) the sealed domain key. */
 export function openLocalRootOfTrust(opts: LocalTrustOptions): LocalRootOfTrust {
   const sealedPath = join(opts.dataDir, SEALED_FILE);
   const { secret, kind } = operatorSecret(opts);
   try {
     if (!existsSync(sealedPath)) {
-      const domainKey = randomBytes(32);
-      const salt = randomBytes(32);
-      const kek = scryptSync(secret, salt, 32, SCRYPT);
-      const iv = randomBytes(IV_LEN);
-      const c = createCipheriv('aes-256-gcm', kek, iv);
-      c.setAAD(Buffer.from('keyhold domain key v1'));
-      const ct = Buffer.concat([c.update(domainKey), c.final()]);
-      kek.fill(0);
-      const sealed: SealedFile = {
-        v: 1, kdf: 'scrypt', N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p,
-        salt: salt.toString('base64'), iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'),
-        ct: ct.toString('base64'), secret: kind,
-      };
-      writeFileDurably(sealedPath, JSON.stringify(sealed, null, 2) + '\n', 0o600);
+      const { domainKey, sealed } = sealNewDomainKey(secret, kind);
+      writeFileDurably(sealedPath, sealed, 0o600);
       return new LocalRootOfTrust(domainKey);
     }
-    const sealed = JSON.parse(readFileSync(sealedPath, 'utf8')) as SealedFile;
-    const kek = scryptSync(secret, Buffer.from(sealed.salt, 'base64'), 32, {
-      N: sealed.N, r: sealed.r, p: sealed.p, maxmem: SCRYPT.maxmem,
-    });
-    try {
-      const d = createDecipheriv('aes-256-gcm', kek, Buffer.from(sealed.iv, 'base64'));
-      d.setAAD(Buffer.from('keyhold domain key v1'));
-      d.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-      const domainKey = Buffer.concat([d.update(Buffer.from(sealed.ct, 'base64')), d.final()]);
-      return new LocalRootOfTrust(domainKey);
-    } catch {
-      throw new Error(
-        `cannot unseal the domain key in ${sealedPath}: the ${sealed.secret === 'passphrase' ? 'master passphrase (KEYHOLD_MASTER_PASSPHRASE)' : 'master key file'} does not match`,
-      );
-    } finally {
-      kek.fill(0);
+    return new LocalRootOfTrust(unsealDomainKey(readFileSync(sealedPath, 'utf8'), secret, sealedPath));
+  } finally {
+    secret.fill(0);
+  }
+}
+
+/**
+ * Where a deployment of several nodes keeps its one sealed domain key (issue 14, DESIGN §6: in
+ * the database). Implemented by src/store/postgres/domain-key.ts.
+ */
+export interface SealedDomainKeyStorage {
+  /** A name for errors, e.g. "the database". */
+  readonly where: string;
+  read(): Promise<string | undefined>;
+  /** Stores `sealed` unless a sealed key exists; resolves to the one stored (the first writer's). */
+  createIfAbsent(sealed: string): Promise<string>;
+}
+
+/**
+ * Opens the domain key several nodes share, sealed in `storage` (issue 14): the first node to
+ * start creates it, every node unseals it with the same operator secret. The secret must be
+ * given (a passphrase, or a key file every node has): a key file generated in one node's data
+ * directory would leave the others unable to unseal.
+ */
+export async function openSharedRootOfTrust(
+  opts: Pick<LocalTrustOptions, 'passphrase' | 'keyFile'>,
+  storage: SealedDomainKeyStorage,
+): Promise<LocalRootOfTrust> {
+  if ((opts.passphrase === undefined || opts.passphrase === '') && opts.keyFile === undefined) {
+    throw new Error(
+      'nodes that share a database share one domain key: give every node the same KEYHOLD_MASTER_PASSPHRASE or --master-key-file',
+    );
+  }
+  const { secret, kind } = operatorSecret({ ...opts, dataDir: '' });
+  try {
+    let text = await storage.read();
+    if (text === undefined) {
+      const fresh = sealNewDomainKey(secret, kind);
+      text = await storage.createIfAbsent(fresh.sealed);
+      if (text === fresh.sealed) return new LocalRootOfTrust(fresh.domainKey);
+      fresh.domainKey.fill(0); // another node created it first: use theirs
     }
+    return new LocalRootOfTrust(unsealDomainKey(text, secret, storage.where));
   } finally {
     secret.fill(0);
   }

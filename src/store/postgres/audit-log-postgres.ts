@@ -1,0 +1,308 @@
+/**
+ * The audit trail in PostgreSQL (issue 14): the tables of migration 1 holding what the SQLite
+ * trail keeps in trail.db and stream-N.db — settings, signed digests, one row of bookkeeping per
+ * stream, the records of every stream, pending intents. Asynchronous, unlike the SQLite adapter
+ * (audit-log.ts's `AuditStream`/`AuditStore` are synchronous because SQLite runs on a writer
+ * thread); the record format, the stored columns and the chain are the same, so one verifier's
+ * logic serves both.
+ *
+ * A commit appends a batch to one stream in one transaction: it locks the stream's row (SELECT
+ * ... FOR UPDATE), links each record to the head read there, and moves the head. The head is
+ * never cached across commits, so a commit whose outcome the caller never learnt (a timeout, a
+ * dropped connection) cannot fork the chain, and two writers that share a stream by mistake
+ * still produce one continuous chain. The chain function is passed in (src/audit/chain.ts's
+ * `chainLink`), as for the SQLite adapter: the store layer does not import the audit layer.
+ */
+import type { AuditAppend, AuditDigestRow, AuditEventRow, AuditIntent, ChainHead, ChainLink, StreamInfo } from '../audit-log';
+import type { PostgresPool, Tx } from './connection';
+
+/** The advisory lock key under which digests are written (ASCII "kh-dgst"). */
+const DIGEST_LOCK_KEY = '30232366675358580';
+
+const EVENT_COLUMNS =
+  'stream, seq, event_time, event_id, account, event_name, event_source, read_only, username, access_key_id, request_id, resource_types, resource_names, body, prev_hash, hash';
+
+interface EventDbRow {
+  stream: number;
+  seq: string;
+  event_time: string;
+  event_id: string;
+  account: string;
+  event_name: string;
+  event_source: string;
+  read_only: boolean;
+  username: string | null;
+  access_key_id: string | null;
+  request_id: string | null;
+  resource_types: string;
+  resource_names: string;
+  body: string;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+function eventFromRow(r: EventDbRow): AuditEventRow {
+  return {
+    stream: r.stream,
+    seq: Number(r.seq),
+    time: Number(r.event_time),
+    eventId: r.event_id,
+    account: r.account,
+    eventName: r.event_name,
+    eventSource: r.event_source,
+    readOnly: r.read_only,
+    username: r.username,
+    accessKeyId: r.access_key_id,
+    requestId: r.request_id,
+    resourceTypes: r.resource_types,
+    resourceNames: r.resource_names,
+    body: r.body,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+/** The resource columns of a record, as the SQLite adapter derives them (audit-log-sqlite.ts #append). */
+function resourceColumns(e: AuditAppend): { types: string; names: string } {
+  if (e.resources.length === 0) return { types: '', names: '' };
+  if (e.resources.length === 1) return { types: (e.resources[0] as { type: string }).type, names: (e.resources[0] as { name: string }).name };
+  return {
+    types: [...new Set(e.resources.map((r) => r.type))].sort().join(','),
+    names: [...new Set(e.resources.map((r) => r.name))].join('\n'),
+  };
+}
+
+function checkStream(stream: number): void {
+  if (!Number.isInteger(stream) || stream < 0 || stream > 2_147_483_647) throw new Error(`audit stream ${stream} is not a valid stream number`);
+}
+
+/** A batch linked to a head: the column arrays of its records, its intents, and the new head. */
+interface LinkedBatch {
+  readonly cols: readonly unknown[];
+  readonly intents: readonly AuditIntent[];
+  readonly completes: readonly string[];
+  readonly head: ChainHead;
+}
+
+/** Links `events` after `head` (src/audit/chain.ts's link, passed in) into one column array per stored column. */
+function linkBatch(head: ChainHead, events: readonly AuditAppend[], newIntents: readonly AuditIntent[], link: ChainLink): LinkedBatch {
+  const completes = events.flatMap((e) => (e.completes === undefined ? [] : [e.completes]));
+  const completed = new Set(completes);
+  // Intents completed in this very commit need not be stored at all.
+  const intents = newIntents.filter((i) => !completed.has(i.id));
+  let seq = head.seq;
+  let hash = head.hash;
+  const cols: unknown[][] = Array.from({ length: 15 }, () => []);
+  for (const e of events) {
+    const prev = hash;
+    seq += 1;
+    hash = link(prev, e.body);
+    const { types, names } = resourceColumns(e);
+    const row = [seq, e.time, e.eventId, e.account, e.eventName, e.eventSource, e.readOnly, e.username, e.accessKeyId, e.requestId, types, names, e.body, prev, hash];
+    for (let i = 0; i < 15; i++) (cols[i] as unknown[]).push(row[i]);
+  }
+  return { cols, intents, completes, head: { seq, hash } };
+}
+
+/**
+ * The writes of a commit as common table expressions of one statement: the records (arrays, one
+ * parameter per column: one round trip whatever the batch holds), the new intents, the completed
+ * intents removed. Parameters: $1 stream, $2-$16 columns, $17-$20 intents, $21 completed ids.
+ */
+const WRITE_CTES = `ev AS (
+    INSERT INTO audit_events (${EVENT_COLUMNS})
+    SELECT $1, u.* FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::text[],
+                             $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bytea[], $16::bytea[]) AS u
+  ), it AS (
+    INSERT INTO audit_intents (id, stream, owner, created_at, event)
+    SELECT i.id, $1, i.owner, i.created_at, i.event FROM unnest($17::text[], $18::integer[], $19::bigint[], $20::text[]) AS i(id, owner, created_at, event)
+    ON CONFLICT (id) DO UPDATE SET stream = excluded.stream, owner = excluded.owner, created_at = excluded.created_at, event = excluded.event
+  ), done AS (
+    DELETE FROM audit_intents WHERE id = ANY($21::text[])
+  )`;
+
+/** The parameters of WRITE_CTES, then $22/$23: the new head. */
+function writeParams(stream: number, w: LinkedBatch): unknown[] {
+  return [
+    stream, ...w.cols,
+    w.intents.map((i) => i.id), w.intents.map((i) => i.owner), w.intents.map((i) => i.createdAt), w.intents.map((i) => JSON.stringify(i.event)),
+    w.completes, w.head.seq, w.head.hash,
+  ];
+}
+
+/** One commit's content. */
+export interface AuditCommit {
+  readonly events: readonly AuditAppend[];
+  readonly intents: readonly AuditIntent[];
+  /** Intents whose request's own record was lost: their outcome-unknown records are appended now. */
+  readonly recover: readonly string[];
+}
+
+/** The PostgreSQL trail. */
+export class PostgresAuditLog {
+  readonly #pool: PostgresPool;
+  /** The head each stream had after this object's last commit to it (the fast path's expectation). */
+  readonly #heads = new Map<number, ChainHead>();
+
+  constructor(pool: PostgresPool) {
+    this.#pool = pool;
+  }
+
+  /** Trail identity, creating it on first use (whichever node comes first). */
+  async initialize(create: () => string): Promise<string> {
+    await this.#pool.query('INSERT INTO audit_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', ['trail_id', create()]);
+    return this.trailId();
+  }
+
+  async trailId(): Promise<string> {
+    const id = await this.getSetting('trail_id');
+    if (id === undefined) throw new Error('the audit trail is not initialized');
+    return id;
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const rows = await this.#pool.query<{ value: string }>('SELECT value FROM audit_settings WHERE name = $1', [name]);
+    return rows[0]?.value;
+  }
+
+  /** Sets `name` unless it exists; returns the stored value. */
+  async setSettingIfAbsent(name: string, value: string): Promise<string> {
+    await this.#pool.query('INSERT INTO audit_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, value]);
+    return (await this.getSetting(name)) as string;
+  }
+
+  /** Creates stream `stream`'s bookkeeping unless it exists (its head at the genesis value). */
+  async initializeStream(trailId: string, stream: number, genesis: Buffer): Promise<StreamInfo> {
+    checkStream(stream);
+    await this.#pool.query(
+      'INSERT INTO audit_streams (stream, trail_id, head_seq, head_hash) VALUES ($1, $2, 0, $3) ON CONFLICT (stream) DO NOTHING',
+      [stream, trailId, genesis],
+    );
+    return this.info(stream);
+  }
+
+  async info(stream: number): Promise<StreamInfo> {
+    const rows = await this.#pool.query<{ trail_id: string; stream: number; head_seq: string; head_hash: Buffer; indexed_through: string; pruned_through: string }>(
+      'SELECT trail_id, stream, head_seq, head_hash, indexed_through, pruned_through FROM audit_streams WHERE stream = $1',
+      [stream],
+    );
+    const r = rows[0];
+    if (r === undefined) throw new Error(`audit stream ${stream} is not initialized`);
+    return {
+      trailId: r.trail_id,
+      stream: r.stream,
+      head: { seq: Number(r.head_seq), hash: r.head_hash },
+      indexedThrough: Number(r.indexed_through),
+      prunedThrough: Number(r.pruned_through),
+    };
+  }
+
+  async streamIds(): Promise<number[]> {
+    return (await this.#pool.query<{ stream: number }>('SELECT stream FROM audit_streams ORDER BY stream')).map((r) => r.stream);
+  }
+
+  /**
+   * Appends `c.events` after stream `stream`'s head, stores `c.intents`, and appends the records
+   * of the intents `c.recover` names (removing them), in one durable transaction. An event whose
+   * `completes` names an intent removes it in the same transaction.
+   *
+   * Fast path (the head this object committed last, nothing to recover): one statement in its
+   * own transaction — one round trip — that moves the head only if it is still where this
+   * writer left it, and writes the records only if it moved it. Otherwise, or when the head
+   * had moved (another writer on the stream, a commit whose outcome was never learnt), the
+   * head is read under the stream's row lock and the batch is linked to it.
+   */
+  async commit(stream: number, c: AuditCommit, link: ChainLink): Promise<ChainHead> {
+    const known = this.#heads.get(stream);
+    this.#heads.delete(stream); // until this commit's outcome is known
+    let head: ChainHead | undefined;
+    if (known !== undefined && c.recover.length === 0) head = await this.#conditionalCommit(stream, c, link, known);
+    head ??= await this.#pool.transaction(async (tx) => {
+      const r = (await tx.query<{ head_seq: string; head_hash: Buffer }>('SELECT head_seq, head_hash FROM audit_streams WHERE stream = $1 FOR UPDATE', [stream]))[0];
+      if (r === undefined) throw new Error(`audit stream ${stream} is not initialized`);
+      const events = c.recover.length === 0 ? c.events : [...c.events, ...(await this.#recovered(tx, c.recover))];
+      const w = linkBatch({ seq: Number(r.head_seq), hash: r.head_hash }, events, c.intents, link);
+      await tx.query(`WITH ${WRITE_CTES} UPDATE audit_streams SET head_seq = $22, head_hash = $23 WHERE stream = $1`, writeParams(stream, w));
+      return w.head;
+    });
+    this.#heads.set(stream, head);
+    return head;
+  }
+
+  /** The fast path of commit(): undefined when the head was not `known` (nothing was written). */
+  async #conditionalCommit(stream: number, c: AuditCommit, link: ChainLink, known: ChainHead): Promise<ChainHead | undefined> {
+    const w = linkBatch(known, c.events, c.intents, link);
+    const rows = await this.#pool.query<{ moved: number }>(
+      `WITH moved AS (
+         UPDATE audit_streams SET head_seq = $22, head_hash = $23 WHERE stream = $1 AND head_seq = $24 AND head_hash = $25 RETURNING stream
+       ), ${WRITE_CTES.replace(/FROM unnest/g, 'FROM moved, unnest').replace('WHERE id = ANY($21::text[])', 'WHERE id = ANY($21::text[]) AND EXISTS (SELECT 1 FROM moved)')}
+       SELECT count(*)::int AS moved FROM moved`,
+      [...writeParams(stream, w), known.seq, known.hash],
+    );
+    return rows[0]?.moved === 1 ? w.head : undefined;
+  }
+
+  /** The outcome-unknown records of the intents `ids` names that still wait (in `ids` order). */
+  async #recovered(tx: Tx, ids: readonly string[]): Promise<AuditAppend[]> {
+    const found = await tx.query<{ id: string; event: string }>('SELECT id, event FROM audit_intents WHERE id = ANY($1::text[])', [[...ids]]);
+    const byId = new Map(found.map((r) => [r.id, r.event]));
+    const out: AuditAppend[] = [];
+    for (const id of ids) {
+      const ev = byId.get(id);
+      if (ev !== undefined) out.push({ ...(JSON.parse(ev) as AuditAppend), completes: id });
+    }
+    return out;
+  }
+
+  /** A durable write that changes nothing: whether commits to `stream` work (the probe of a failing sink). */
+  async touch(stream: number): Promise<void> {
+    await this.#pool.transaction((tx) => tx.query('UPDATE audit_streams SET head_seq = head_seq WHERE stream = $1', [stream]));
+  }
+
+  /** Records of `stream` with from <= seq <= to, in chain order. */
+  async events(stream: number, from = 1, to: number = Number.MAX_SAFE_INTEGER): Promise<AuditEventRow[]> {
+    const rows = await this.#pool.query<EventDbRow>(
+      `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE stream = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq`,
+      [stream, from, to],
+    );
+    return rows.map(eventFromRow);
+  }
+
+  /** Pending intents, oldest first (all streams, or one). */
+  async intents(stream?: number): Promise<(AuditIntent & { stream: number })[]> {
+    const rows = await this.#pool.query<{ id: string; stream: number; owner: number; created_at: string; event: string }>(
+      `SELECT id, stream, owner, created_at, event FROM audit_intents${stream === undefined ? '' : ' WHERE stream = $1'} ORDER BY created_at, id`,
+      stream === undefined ? [] : [stream],
+    );
+    return rows.map((r) => ({ id: r.id, stream: r.stream, owner: r.owner, createdAt: Number(r.created_at), event: JSON.parse(r.event) as AuditAppend }));
+  }
+
+  /** Every stored digest, in order. */
+  async digests(): Promise<AuditDigestRow[]> {
+    const rows = await this.#pool.query<{ seq: string; body: string; signature: string }>('SELECT seq, body, signature FROM audit_digests ORDER BY seq');
+    return rows.map((r) => ({ seq: Number(r.seq), body: r.body, signature: r.signature }));
+  }
+
+  /**
+   * Writes the digest `build` returns, given every stream's head and the newest stored digest,
+   * in one transaction under an advisory lock: nodes writing digests at once make one chain of
+   * digests, never two with the same number.
+   */
+  async writeDigest(
+    build: (heads: ReadonlyMap<number, { seq: number; hash: Buffer }>, last: AuditDigestRow | undefined) => AuditDigestRow | undefined,
+  ): Promise<AuditDigestRow | undefined> {
+    return this.#pool.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [DIGEST_LOCK_KEY]);
+      const heads = new Map(
+        (await tx.query<{ stream: number; head_seq: string; head_hash: Buffer }>('SELECT stream, head_seq, head_hash FROM audit_streams')).map(
+          (r) => [r.stream, { seq: Number(r.head_seq), hash: r.head_hash }] as const,
+        ),
+      );
+      const lastRow = (await tx.query<{ seq: string; body: string; signature: string }>('SELECT seq, body, signature FROM audit_digests ORDER BY seq DESC LIMIT 1'))[0];
+      const last = lastRow === undefined ? undefined : { seq: Number(lastRow.seq), body: lastRow.body, signature: lastRow.signature };
+      const digest = build(heads, last);
+      if (digest !== undefined) await tx.query('INSERT INTO audit_digests (seq, body, signature) VALUES ($1, $2, $3)', [digest.seq, digest.body, digest.signature]);
+      return digest;
+    });
+  }
+}

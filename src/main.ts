@@ -160,6 +160,8 @@ async function startWorker(
   const { trust, store } = openBackends(config, logger);
   const expiry = credentialExpiryClock(clock, process.env);
   if ((process.env.KEYHOLD_TEST_AUDIT_FAIL_FILE ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_FAIL_FILE is set: audit commits fail while that file exists (tests only)');
+  if ((process.env.KEYHOLD_TEST_AUDIT_JOURNAL_BYTES ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_JOURNAL_BYTES is set: the audit journal is preallocated to that size (tests only)');
+  if ((process.env.KEYHOLD_TEST_AUDIT_HOLD_APPLY ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_HOLD_APPLY is set: audit records stay in the journal until shutdown (tests only)');
   if (expiry.offsetMs !== 0) logger.warn({ offsetMs: expiry.offsetMs }, 'KEYHOLD_TEST_CLOCK_OFFSET_MS is set: temporary credentials expire early (tests only)');
   const credentials = new CredentialCache(store, trust, expiry.clock);
   const keyring = new Keyring(store, trust, clock, () => credentials.clear());

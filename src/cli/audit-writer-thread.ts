@@ -241,7 +241,15 @@ function handle(m: ToWriterThread): unknown {
 /** Work after the acknowledgements: applying to SQLite, bulk indexing and checkpoints. */
 function background(): void {
   if (HOLD_APPLY) return;
-  own.inBackground(APPLY_BUSY_MS, backgroundWork);
+  const now = Date.now();
+  // Most turns have nothing to do yet: no pragma round trips then.
+  const due =
+    own.pendingRecords >= APPLY_BATCH ||
+    (own.pendingRecords > 0 && now - lastApply >= APPLY_MS) ||
+    head - indexed >= INDEX_BATCH ||
+    (head > indexed && now - lastIndex >= INDEX_MS) ||
+    now - lastCheckpoint >= CHECKPOINT_MS;
+  if (due) own.inBackground(APPLY_BUSY_MS, backgroundWork);
 }
 
 function backgroundWork(): void {

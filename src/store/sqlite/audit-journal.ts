@@ -14,7 +14,7 @@
  * A frame holds the rows a commit appended (with their chain values) and the intents it stored,
  * as JSON (SqliteAuditStream encodes and applies it).
  */
-import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -164,10 +164,14 @@ export class AuditJournal {
     head.writeDoubleLE(frame, 4);
     head.writeUInt32LE(payload.length, 12);
     head.writeUInt32LE(crc32(payload), 16);
-    const buf = Buffer.concat([head, payload]);
+    const total = HEADER + payload.length;
     try {
-      let written = 0;
-      while (written < buf.length) written += writeSync(this.#fd, buf, written, buf.length - written, this.#offset + written);
+      // Header and payload in one system call, without copying the payload into a new buffer.
+      let written = writevSync(this.#fd, [head, payload], this.#offset);
+      while (written < total) {
+        const rest = written < HEADER ? Buffer.concat([head.subarray(written), payload]) : payload.subarray(written - HEADER);
+        written += writeSync(this.#fd, rest, 0, rest.length, this.#offset + written);
+      }
       fdatasyncSync(this.#fd);
     } catch (e) {
       try {
@@ -177,7 +181,7 @@ export class AuditJournal {
       }
       throw e;
     }
-    this.#offset += buf.length;
+    this.#offset += total;
     return this.#offset;
   }
 

@@ -147,6 +147,8 @@ async function startWorker(
   const { trust, store } = openAdapters(config, logger);
   const expiry = credentialExpiryClock(clock, process.env);
   if ((process.env.KEYHOLD_TEST_AUDIT_FAIL_FILE ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_FAIL_FILE is set: audit commits fail while that file exists (tests only)');
+  if ((process.env.KEYHOLD_TEST_AUDIT_JOURNAL_BYTES ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_JOURNAL_BYTES is set: the audit journal is preallocated to that size (tests only)');
+  if ((process.env.KEYHOLD_TEST_AUDIT_HOLD_APPLY ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_HOLD_APPLY is set: audit records stay in the journal until shutdown (tests only)');
   if (expiry.offsetMs !== 0) logger.warn({ offsetMs: expiry.offsetMs }, 'KEYHOLD_TEST_CLOCK_OFFSET_MS is set: temporary credentials expire early (tests only)');
   // One cache layer per process, refreshed from the store's change feed (src/store/cache.ts).
   const caches = new CacheLayer(store.changes);

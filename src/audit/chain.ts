@@ -165,5 +165,13 @@ export function nextDigest(
 
 /** ISO-8601 UTC to the second, as CloudTrail writes times: 2025-03-02T09:14:27Z. */
 export function isoSeconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  // Every record of a second shares its string: formatting a Date per record showed in profiles.
+  const s = Math.floor(ms / 1000);
+  if (s !== lastSecond) {
+    lastSecond = s;
+    lastIso = new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+  }
+  return lastIso;
 }
+let lastSecond = Number.NaN;
+let lastIso = '';

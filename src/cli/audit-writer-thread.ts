@@ -7,9 +7,12 @@
  * that serves requests. In the primary it also writes digests, applies retention and recovers
  * the records of requests whose process died.
  *
- * Commits that arrive while the thread is busy queue up as messages; they are gathered in one
- * transaction on the next turn (group commit), and acknowledged before the thread does anything
- * else. Only then does it index the new records and checkpoint, off the requests' critical path.
+ * Commits that arrive while the thread is busy queue up as messages; they are gathered into one
+ * journal frame on the next turn (group commit) and acknowledged as soon as that frame is
+ * fdatasync'd — the journal is the durability point (issue 11). Only then, off the requests'
+ * critical path and in larger batches, are the records applied to SQLite, indexed, and the WAL
+ * checkpointed: SQLite (and so the lookup index) trails the journal by at most APPLY_MS or
+ * APPLY_BATCH records, and readers read that tail from the journal meanwhile.
  */
 import type { KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,7 +33,15 @@ const port = parentPort;
 if (port === null) throw new Error('audit-writer-thread must run as a worker thread');
 const data = workerData as WriterThreadData;
 // This thread owns its stream's journal (issue 11): every commit is one fdatasync'd journal frame.
-const store = new SqliteAuditStore({ dir: data.dir, busyTimeoutMs: data.busyTimeoutMs, journalOwner: data.stream });
+// KEYHOLD_TEST_AUDIT_JOURNAL_BYTES (tests only): a small journal, so a test reaches the point
+// where the journal is full and SQLite must take its frames before it can start over.
+const testJournalBytes = Number(process.env.KEYHOLD_TEST_AUDIT_JOURNAL_BYTES ?? '');
+const store = new SqliteAuditStore({
+  dir: data.dir,
+  busyTimeoutMs: data.busyTimeoutMs,
+  journalOwner: data.stream,
+  ...(Number.isSafeInteger(testJournalBytes) && testJournalBytes > 0 ? { journalBytes: testJournalBytes } : {}),
+});
 const trailId = store.trailId();
 const own = store.stream(data.stream);
 let head = own.initialize(trailId, genesisHash(trailId, data.stream)).head.seq;
@@ -46,6 +57,15 @@ const INDEX_BATCH = 2048;
 const INDEX_MAX = 20_000;
 const INDEX_MS = 500;
 const CHECKPOINT_MS = 1000;
+/**
+ * Apply journaled records to SQLite once this many wait, or APPLY_MS after the last apply: one
+ * SQLite transaction per few hundred records instead of one per group commit.
+ */
+const APPLY_BATCH = 512;
+const APPLY_MS = 100;
+/** Background applies give way to another holder of the stream's write lock after this long. */
+const APPLY_BUSY_MS = 50;
+let lastApply = Date.now();
 let lastIndex = Date.now();
 let lastCheckpoint = Date.now();
 
@@ -60,6 +80,13 @@ function injectedFailure(): void {
     throw new Error('EIO: i/o error, fdatasync (injected by KEYHOLD_TEST_AUDIT_FAIL_FILE)');
   }
 }
+
+/**
+ * Tests only (issue 11): while KEYHOLD_TEST_AUDIT_HOLD_APPLY is set, journaled records are not
+ * applied to SQLite (nor indexed) in the background, so a test can kill the process after the
+ * journal's fdatasync and before the SQLite write, deterministically. The server warns at start.
+ */
+const HOLD_APPLY = (process.env.KEYHOLD_TEST_AUDIT_HOLD_APPLY ?? '') !== '';
 
 let queue: ToWriterThread[] = [];
 let scheduled = false;
@@ -183,8 +210,22 @@ function handle(m: ToWriterThread): unknown {
       const dead = new Set(m.deadOwners);
       const pick = (i: AuditIntent): boolean =>
         dead.has(i.owner) || i.createdAt < m.now - m.staleMs || (i.owner !== process.pid && (m.allOthers || !alive(i.owner)));
-      let n = 0;
-      for (const s of store.streamIds()) n += store.stream(s).recoverIntents(pick, chainLink);
+      let n = own.recoverIntents(pick, chainLink);
+      // Another stream's chain is appended to by its own writer only (it keeps its head in
+      // memory and writes SQLite behind its journal): the outcome-unknown records of that
+      // stream's orphaned intents go into this stream, and the intents are then removed there.
+      // A crash between the two leaves the intent to be recorded once more, never lost.
+      for (const s of store.streamIds()) {
+        if (s === data.stream) continue;
+        const other = store.stream(s);
+        other.catchUp();
+        const chosen = other.intents().filter(pick);
+        if (chosen.length === 0) continue;
+        head = own.commit(chosen.map((i) => i.event), [], [], chainLink).seq;
+        other.forgetIntents(chosen.map((i) => i.id));
+        n += chosen.length;
+      }
+      head = own.info().head.seq;
       return n;
     }
     case 'probe':
@@ -197,9 +238,33 @@ function handle(m: ToWriterThread): unknown {
   }
 }
 
-/** Work after the acknowledgements: bulk indexing and checkpoints. */
+/** Work after the acknowledgements: applying to SQLite, bulk indexing and checkpoints. */
 function background(): void {
+  if (HOLD_APPLY) return;
   const now = Date.now();
+  // Most turns have nothing to do yet: no pragma round trips then.
+  const due =
+    own.pendingRecords >= APPLY_BATCH ||
+    (own.pendingRecords > 0 && now - lastApply >= APPLY_MS) ||
+    head - indexed >= INDEX_BATCH ||
+    (head > indexed && now - lastIndex >= INDEX_MS) ||
+    now - lastCheckpoint >= CHECKPOINT_MS;
+  if (due) own.inBackground(APPLY_BUSY_MS, backgroundWork);
+}
+
+function backgroundWork(): void {
+  const now = Date.now();
+  try {
+    const waiting = own.pendingRecords;
+    if (waiting >= APPLY_BATCH || (waiting > 0 && now - lastApply >= APPLY_MS)) {
+      lastApply = now;
+      own.apply();
+    }
+  } catch {
+    // SQLite cannot be written: the records stay in the journal (and in memory); retried next
+    // turn, and a full journal fails commits until it works again.
+    return;
+  }
   try {
     if (head - indexed >= INDEX_BATCH || (head > indexed && now - lastIndex >= INDEX_MS)) {
       indexed += own.index(INDEX_MAX);
@@ -278,7 +343,7 @@ port.on('message', (m: ToWriterThread) => {
     setImmediate(drain);
   }
 });
-// Index what waits when no commit comes to trigger it.
+// Apply and index what waits when no commit comes to trigger it.
 setInterval(() => {
   if (!scheduled) background();
-}, INDEX_MS).unref();
+}, APPLY_MS).unref();

@@ -9,6 +9,12 @@
  * Three ways to break the disk: another process holding the stream's write lock past the busy
  * timeout, a file-size limit on the server process (`prlimit --fsize`: every write beyond it
  * fails with EFBIG, as on a full disk), and an injected fsync failure (KEYHOLD_TEST_AUDIT_FAIL_FILE).
+ *
+ * The journal is the durability point and is preallocated (issue 11): a locked or full SQLite
+ * file does not stop records from being made durable until the journal is full and SQLite must
+ * take its frames before it can start over. The lock test therefore runs with a small journal
+ * (KEYHOLD_TEST_AUDIT_JOURNAL_BYTES) and first checks that requests are still answered — each
+ * with its record — while SQLite cannot be written, then that the full journal fails closed.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -38,21 +44,37 @@ function expect503(r: PromiseSettledResult<unknown>, what: string, refused: Refu
  * the server recovers by itself, that nothing changed, that every refused request is either
  * recorded or counted in the summary record, and that the trail verifies.
  */
-async function scenario(server: TestServer, breakIt: () => void, heal: () => void): Promise<void> {
+async function scenario(server: TestServer, breakIt: () => void, heal: () => void, untilJournalFull = false): Promise<void> {
   const kms: KMSClient = server.client();
   const refused: Refused[] = [];
+  /** Requests answered while SQLite could not be written (the journal took their records). */
+  const answeredDuring: string[] = [];
   try {
     const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
     await kms.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('before') }));
     breakIt();
     let healed = false;
     try {
-      const [enc, create] = await Promise.allSettled([
-        kms.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('during') })),
-        kms.send(new CreateKeyCommand({ Description: 'must not exist' })),
-      ]);
-      expect503(enc, 'Encrypt', refused);
-      expect503(create, 'CreateKey', refused);
+      if (untilJournalFull) {
+        // SQLite cannot be written, the journal still can: answered, until it is full.
+        let refusedEnc: PromiseSettledResult<unknown> | undefined;
+        for (let i = 0; i < 2000 && refusedEnc === undefined; i++) {
+          const [r] = await Promise.allSettled([kms.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('during') }))]);
+          if (r!.status === 'fulfilled') answeredDuring.push((r!.value as { $metadata: { requestId: string } }).$metadata.requestId);
+          else refusedEnc = r;
+        }
+        assert.ok(answeredDuring.length >= 1, 'the journal answers for SQLite while it has room');
+        expect503(refusedEnc!, 'Encrypt once the journal is full', refused);
+        const [create] = await Promise.allSettled([kms.send(new CreateKeyCommand({ Description: 'must not exist' }))]);
+        expect503(create!, 'CreateKey', refused);
+      } else {
+        const [enc, create] = await Promise.allSettled([
+          kms.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('during') })),
+          kms.send(new CreateKeyCommand({ Description: 'must not exist' })),
+        ]);
+        expect503(enc, 'Encrypt', refused);
+        expect503(create, 'CreateKey', refused);
+      }
       // The writer now knows it is failing: mutating requests are refused before they run.
       const started = Date.now();
       const [again] = await Promise.allSettled([kms.send(new CreateKeyCommand({ Description: 'must not exist either' }))]);
@@ -95,6 +117,9 @@ async function scenario(server: TestServer, breakIt: () => void, heal: () => voi
       assert.equal(s.awsRegion, server.region, 'the Region of the refused requests');
     }
     assert.equal(counted + new Set(ownRecords.map((r) => r.requestID)).size, refused.length, 'every refused request is recorded or counted, once');
+    for (const id of answeredDuring) {
+      assert.equal(records.filter((r) => r.requestID === id && r.eventName === 'Encrypt' && r.errorCode === undefined).length, 1, `answered ${id} has its record`);
+    }
     const verify = await keyhold(['audit', 'verify', '--data-dir', server.dataDir]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   } finally {
@@ -102,8 +127,11 @@ async function scenario(server: TestServer, breakIt: () => void, heal: () => voi
   }
 }
 
+/** A journal of 64 KiB: a few dozen records of the scenario fill it. */
+const SMALL_JOURNAL = { KEYHOLD_TEST_AUDIT_JOURNAL_BYTES: String(64 * 1024) };
+
 test('fail closed: another process holds the trail\'s write lock', { timeout: 120_000 }, async () => {
-  const server = await startServer();
+  const server = await startServer({ env: SMALL_JOURNAL });
   let blocker: Database.Database | undefined;
   await scenario(
     server,
@@ -117,10 +145,13 @@ test('fail closed: another process holds the trail\'s write lock', { timeout: 12
       blocker?.close();
       blocker = undefined;
     },
+    true,
   );
 });
 
 test('fail closed: the disk is full (prlimit --fsize on the server)', { timeout: 120_000 }, async () => {
+  // Linux checks RLIMIT_FSIZE against the write's offset, not the file's size: the preallocated
+  // journal fails at once too, so no small journal is needed here.
   const server = await startServer();
   const pid = String(server.process.pid);
   await scenario(

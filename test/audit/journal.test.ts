@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, openSync, readSync, rmSync, statSync, writeSy
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { crc32 } from 'node:zlib';
 import { chainLink, genesisHash } from '../../src/audit/chain';
 import { verifyTrail } from '../../src/audit/verify';
@@ -173,4 +174,47 @@ test('a record edited in the journal, its CRC recomputed: verify names it EVENT_
   } finally {
     store.close();
   }
+});
+
+test('journal first: a committed record is in the journal before SQLite has it, readers see it, and the next writer rebuilds SQLite from it', () => {
+  const dir = tempDir('keyhold-journal-');
+  dirs.push(dir);
+  const writer = new SqliteAuditStore({ dir, journalOwner: 0 });
+  const trailId = writer.initialize(() => 'a0a0a0a0-0000-4000-8000-000000000000');
+  const s = writer.stream(0);
+  s.initialize(trailId, genesisHash(trailId, 0));
+  const events = Array.from({ length: 3 }, (_, i) => apiCallFixture(ACCOUNT, 1_700_000_000_000 + i, 'Encrypt'));
+  assert.equal(s.commit(events, [], [], chainLink).seq, 3);
+  assert.equal(s.pendingRecords, 3, 'acknowledged (durable in the journal), not applied to SQLite yet');
+  const sqliteRows = (): number => {
+    const db = new Database(join(dir, 'stream-0.db'), { readonly: true });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+  assert.equal(sqliteRows(), 0);
+  // Readers take the unapplied frames from the journal: verify's view and LookupEvents.
+  assert.deepEqual(rows(dir).map((r) => r.seq), [1, 2, 3]);
+  const reader = new SqliteAuditStore({ dir, readonly: true });
+  try {
+    assert.equal(reader.lookup({ account: ACCOUNT, attribute: { key: 'EventName', value: 'Encrypt' }, limit: 10 }).length, 3);
+    assert.equal(reader.lookup({ account: ACCOUNT, attribute: { key: 'EventName', value: 'Decrypt' }, limit: 10 }).length, 0);
+    assert.equal(reader.stream(0).info().head.seq, 3);
+  } finally {
+    reader.close();
+  }
+  // The writer "crashes" (never applies); the next writer to open the stream rebuilds SQLite.
+  const next = new SqliteAuditStore({ dir, journalOwner: 0 });
+  try {
+    next.stream(0);
+    assert.equal(sqliteRows(), 3, 'rebuilt from the journal at open');
+    assert.equal(next.stream(0).commit([apiCallFixture(ACCOUNT, 1_700_000_000_010, 'Encrypt')], [], [], chainLink).seq, 4);
+  } finally {
+    next.close();
+  }
+  writer.close(); // its frames are already applied: nothing is applied twice
+  assert.equal(sqliteRows(), 4);
+  assert.ok(rows(dir).every((r) => r.ok));
 });

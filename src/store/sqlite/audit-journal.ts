@@ -14,7 +14,7 @@
  * A frame holds the rows a commit appended (with their chain values) and the intents it stored,
  * as JSON (SqliteAuditStream encodes and applies it).
  */
-import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -32,13 +32,16 @@ export interface JournalFrame {
   readonly end: number;
 }
 
-/** Frames from offset 0 while they are intact and consecutively numbered. */
-function scanFd(fd: number): JournalFrame[] {
+/**
+ * Frames from `start` while they are intact and consecutively numbered; with `first`, the frame
+ * at `start` must carry that number (else none are read).
+ */
+function scanFd(fd: number, start = 0, first?: number): JournalFrame[] {
   const size = fstatSync(fd).size;
   const out: JournalFrame[] = [];
   const head = Buffer.alloc(HEADER);
-  let offset = 0;
-  let expected: number | undefined;
+  let offset = start;
+  let expected: number | undefined = first;
   while (offset + HEADER <= size) {
     if (readSync(fd, head, 0, HEADER, offset) !== HEADER) break;
     if (head.readUInt32LE(0) !== MAGIC) break;
@@ -67,6 +70,31 @@ export function readJournal(path: string): JournalFrame[] {
   }
 }
 
+/**
+ * The frames numbered from `first` on (a reader's view of what SQLite has not applied yet):
+ * read from `hint` (the end of the last applied frame, when known) and, if the frame there is
+ * not `first`, the current run from offset 0 (the writer starts a new run there after making
+ * SQLite durable), keeping the frames numbered `first` or later.
+ */
+export function readJournalFrom(path: string, first: number, hint: number | undefined): JournalFrame[] {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  try {
+    if (hint !== undefined && hint > 0) {
+      const at = scanFd(fd, hint, first);
+      if (at.length > 0) return at;
+    }
+    return scanFd(fd, 0).filter((f) => f.frame >= first);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A stream's journal, open for appending (its writer thread only). */
 export class AuditJournal {
   readonly #fd: number;
@@ -78,12 +106,12 @@ export class AuditJournal {
     this.#size = size;
   }
 
-  /** Opens (creating and preallocating) the journal at `path`. */
-  static open(path: string): AuditJournal {
+  /** Opens (creating and preallocating to at least `bytes`) the journal at `path`. */
+  static open(path: string, bytes: number = JOURNAL_BYTES): AuditJournal {
     const created = !existsSync(path);
     const fd = openSync(path, created ? 'w+' : 'r+', 0o600);
     const j = new AuditJournal(fd, fstatSync(fd).size);
-    if (j.#size < JOURNAL_BYTES) j.#grow(JOURNAL_BYTES);
+    if (j.#size < bytes) j.#grow(bytes);
     if (created) {
       const d = openSync(dirname(path), 'r');
       try {
@@ -124,19 +152,37 @@ export class AuditJournal {
     this.#offset = 0;
   }
 
-  /** Writes frame `frame` and makes it durable (fdatasync); throws if it does not fit or the write fails. */
-  append(frame: number, payload: Buffer): void {
+  /**
+   * Writes frame `frame` and makes it durable (fdatasync); returns the offset just past it.
+   * Throws if it does not fit or the write fails; the header written is then zeroed again (best
+   * effort), so a frame that was never acknowledged is not read back later.
+   */
+  append(frame: number, payload: Buffer): number {
     if (!this.fits(payload.length)) throw new Error('the audit journal frame does not fit');
     const head = Buffer.alloc(HEADER);
     head.writeUInt32LE(MAGIC, 0);
     head.writeDoubleLE(frame, 4);
     head.writeUInt32LE(payload.length, 12);
     head.writeUInt32LE(crc32(payload), 16);
-    const buf = Buffer.concat([head, payload]);
-    let written = 0;
-    while (written < buf.length) written += writeSync(this.#fd, buf, written, buf.length - written, this.#offset + written);
-    fdatasyncSync(this.#fd);
-    this.#offset += buf.length;
+    const total = HEADER + payload.length;
+    try {
+      // Header and payload in one system call, without copying the payload into a new buffer.
+      let written = writevSync(this.#fd, [head, payload], this.#offset);
+      while (written < total) {
+        const rest = written < HEADER ? Buffer.concat([head.subarray(written), payload]) : payload.subarray(written - HEADER);
+        written += writeSync(this.#fd, rest, 0, rest.length, this.#offset + written);
+      }
+      fdatasyncSync(this.#fd);
+    } catch (e) {
+      try {
+        writeSync(this.#fd, Buffer.alloc(HEADER), 0, HEADER, this.#offset);
+      } catch {
+        // the disk is failing: the frame's CRC or a later scan's numbering still ends the run
+      }
+      throw e;
+    }
+    this.#offset += total;
+    return this.#offset;
   }
 
   close(): void {

@@ -17,7 +17,7 @@
 import Database from 'better-sqlite3';
 import { hash as oneShotHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { AuditJournal, readJournal, type JournalFrame } from './audit-journal';
+import { AuditJournal, readJournalFrom, type JournalFrame } from './audit-journal';
 import { join } from 'node:path';
 import type {
   AuditAppend,
@@ -45,8 +45,6 @@ const K_WRITE = 5;
 const K_SOURCE = 6;
 
 const TRAIL_FILE = 'trail.db';
-/** A recovered intent's record is at most this long (records are bounded, audit/event.ts). */
-const MAX_FRAME_RECORD = 3 * 64 * 1024;
 const STREAM_FILE = /^stream-(\d+)\.db$/;
 
 const TRAIL_SCHEMA = `
@@ -91,6 +89,7 @@ CREATE TABLE IF NOT EXISTS lookup_index (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS intents (id TEXT PRIMARY KEY, owner INTEGER NOT NULL, created_at INTEGER NOT NULL, event TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal_state (id INTEGER PRIMARY KEY CHECK (id = 1), applied_frame INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS journal_pos (id INTEGER PRIMARY KEY CHECK (id = 1), frame INTEGER NOT NULL, end_offset INTEGER NOT NULL);
 `;
 
 /**
@@ -112,6 +111,62 @@ type FrameRow = [
 interface FramePayload {
   readonly e: FrameRow[];
   readonly i: [id: string, owner: number, createdAt: number, event: string][];
+}
+
+/** A frame journaled and acknowledged but not yet applied to SQLite (`own` mode). */
+interface PendingFrame {
+  readonly frame: number;
+  readonly payload: FramePayload;
+  /** Offset just past the frame in the journal. */
+  readonly end: number;
+}
+
+/** The columns of a record's resources: distinct types sorted and comma-joined, distinct names newline-joined. */
+function resourceColumns(e: AuditAppend): [types: string, names: string] {
+  if (e.resources.length === 0) return ['', ''];
+  if (e.resources.length === 1) return [(e.resources[0] as { type: string }).type, (e.resources[0] as { name: string }).name];
+  return [[...new Set(e.resources.map((r) => r.type))].sort().join(','), [...new Set(e.resources.map((r) => r.name))].join('\n')];
+}
+
+/** Chains `events` after `head` into journal rows (pure: no database). */
+function chainRows(events: readonly AuditAppend[], head: ChainHead, link: ChainLink, out: FrameRow[]): ChainHead {
+  let seq = head.seq;
+  let hash = head.hash;
+  for (const e of events) {
+    const prev = hash;
+    seq += 1;
+    hash = link(prev, e.body);
+    const [types, names] = resourceColumns(e);
+    out.push([seq, prev.toString('hex'), hash.toString('hex'), e.time, e.eventId, e.account, e.eventName, e.eventSource, e.readOnly ? 1 : 0,
+      e.username, e.accessKeyId, e.requestId, types, names, e.body, e.completes ?? null]);
+  }
+  return { seq, hash };
+}
+
+/** Whether a journal row matches a lookup (the JavaScript twin of the tail scan's SQL). */
+function tailMatches(r: AuditEventRow, q: LookupQuery, lower: number, upper: number, tieTime: number, tieSeq: number): boolean {
+  if (r.account !== q.account || r.time < lower || r.time > upper || (r.time === tieTime && r.seq >= tieSeq)) return false;
+  const a = q.attribute;
+  if (a === undefined) return true;
+  const v = a.value;
+  switch (a.key) {
+    case 'EventName':
+      return r.eventName === v;
+    case 'Username':
+      return r.username === v;
+    case 'AccessKeyId':
+      return r.accessKeyId === v;
+    case 'ResourceName':
+      return r.resourceNames !== '' && r.resourceNames.split('\n').includes(v);
+    case 'ReadOnly':
+      return r.readOnly === (v !== 'false');
+    case 'EventSource':
+      return r.eventSource === v;
+    case 'ResourceType':
+      return r.resourceTypes !== '' && r.resourceTypes.split(',').includes(v);
+    case 'EventId':
+      return r.eventId === v;
+  }
 }
 
 function rowOfFrame(stream: number, r: FrameRow): AuditEventRow {
@@ -235,6 +290,8 @@ export interface SqliteAuditStoreOptions {
    * (the primary's main thread, tools), journals are still read when read-only.
    */
   readonly journalOwner?: number;
+  /** Size of a new journal (default JOURNAL_BYTES; tests make it small to reach the wrap-around). */
+  readonly journalBytes?: number;
 }
 
 function open(path: string, readonly: boolean, busyTimeoutMs: number): Connection {
@@ -247,21 +304,40 @@ function open(path: string, readonly: boolean, busyTimeoutMs: number): Connectio
   return db;
 }
 
-/** One stream file. */
+/**
+ * One stream file.
+ *
+ * `own` mode (the stream's writer thread; issue 11, "journal first"): a commit chains its
+ * records from the head kept in memory, writes them as one journal frame and fdatasyncs it —
+ * that is the durability point, and SQLite is not touched. The frames wait in memory and are
+ * applied to SQLite behind the acknowledgements in larger transactions (`apply`, called by the
+ * writer thread when enough records wait or after a short delay, and before anything that reads
+ * SQLite for writing: recovery, a probe, the journal's wrap-around, close). A crash loses only
+ * SQLite's copy: the next writer to open the stream applies the frames again (`#replay`), and
+ * until then every reader (LookupEvents, `audit verify`, digests) reads the frames past SQLite's
+ * `applied_frame` from the journal itself, so an acknowledged record is never missing anywhere.
+ */
 export class SqliteAuditStream implements AuditStream {
   readonly stream: number;
   readonly #db: Connection;
   readonly #stmt: (sql: string) => Statement;
   readonly #journalPath: string;
   readonly #mode: JournalMode | undefined;
-  /** `own` mode: the journal, the next frame's number, and whether a journaled frame may be missing from SQLite. */
+  /** `own` mode: the journal, the next frame's number, the chain head, and the frames SQLite has not applied yet. */
   #journal: AuditJournal | undefined;
   #nextFrame = 1;
-  #unapplied = false;
+  #head: ChainHead | undefined;
+  #pending: PendingFrame[] = [];
+  #pendingRecords = 0;
   /** The synchronous setting this connection returns to after unsynced index work. */
   readonly #sync: 'FULL' | 'NORMAL';
 
-  constructor(path: string, stream: number, readonly: boolean, busyTimeoutMs: number, mode?: JournalMode) {
+  readonly #journalBytes: number | undefined;
+  readonly #busyMs: number;
+
+  constructor(path: string, stream: number, readonly: boolean, busyTimeoutMs: number, mode?: JournalMode, journalBytes?: number) {
+    this.#journalBytes = journalBytes;
+    this.#busyMs = busyTimeoutMs;
     this.stream = stream;
     this.#db = open(path, readonly, busyTimeoutMs);
     this.#stmt = statementCache(this.#db);
@@ -285,44 +361,61 @@ export class SqliteAuditStream implements AuditStream {
     return ((this.#stmt('SELECT applied_frame FROM journal_state WHERE id = 1').get() as Row | undefined)?.applied_frame as number | undefined) ?? 0;
   }
 
+  /** The frames past `applied` on disk now (read from where the last applied frame ended, if known). */
+  #framesAfter(applied: number): JournalFrame[] {
+    let hint: number | undefined;
+    try {
+      const pos = this.#stmt('SELECT frame, end_offset FROM journal_pos WHERE id = 1').get() as Row | undefined;
+      if (pos !== undefined && pos.frame === applied) hint = pos.end_offset as number;
+    } catch {
+      // a stream file older than journal_pos (read-only): scan from the start
+    }
+    return readJournalFrom(this.#journalPath, applied + 1, hint);
+  }
+
   /**
-   * Applies the journal's frames SQLite does not have (a crash lost its unsynced commits, or a
-   * commit failed after its frame was written), in one synchronous transaction. Under the
-   * stream's write lock, so a live writer's frames are either applied already or not yet written.
+   * Applies the journal's frames SQLite does not have (a crash lost them, or another process's
+   * writer has not applied them yet), in one synchronous transaction. Under the stream's write
+   * lock; frames already applied are skipped, so the owner and the primary may both do it.
    */
   #replay(): void {
     if (!existsSync(this.#journalPath)) return;
     this.#db
       .transaction(() => {
-        const applied = this.#applied();
-        const frames = (this.#journal?.scan() ?? readJournal(this.#journalPath)).filter((f) => f.frame > applied);
-        for (const f of frames) this.#applyFrame(f);
+        for (const f of this.#framesAfter(this.#applied())) this.#applyFrame(f.frame, JSON.parse(f.payload.toString('utf8')) as FramePayload, f.end);
       })
       .immediate();
   }
 
+  /** Another process's stream (primary): applies what its writer journaled but has not applied yet. */
+  catchUp(): void {
+    if (this.#mode === 'replay') this.#replay();
+  }
+
   /** Writes one journal frame's rows and intents into SQLite (inside a transaction). */
-  #applyFrame(f: JournalFrame): void {
-    const p = JSON.parse(f.payload.toString('utf8')) as FramePayload;
+  #applyFrame(frame: number, p: FramePayload, end: number): void {
     const add = this.#stmt('INSERT OR REPLACE INTO intents (id, owner, created_at, event) VALUES (?, ?, ?, ?)');
     for (const [id, owner, createdAt, event] of p.i) add.run(id, owner, createdAt, event);
     const h = this.#stmt('SELECT head_seq, head_hash FROM stream_info WHERE id = 1').get() as Row | undefined;
     if (h === undefined) throw new Error(`audit stream ${this.stream} is not initialized`);
     let seq = h.head_seq as number;
     let hash = h.head_hash as Buffer;
-    const insert = this.#insertStatement();
-    const complete = this.#stmt('DELETE FROM intents WHERE id = ?');
-    for (const r of p.e) {
-      if (r[0] !== seq + 1 || r[1] !== hash.toString('hex')) {
-        throw new Error(`audit stream ${this.stream}: journal frame ${f.frame} does not continue record ${seq}`);
+    if (p.e.length > 0) {
+      const insert = this.#insertStatement();
+      const complete = this.#stmt('DELETE FROM intents WHERE id = ?');
+      for (const r of p.e) {
+        if (r[0] !== seq + 1 || r[1] !== hash.toString('hex')) {
+          throw new Error(`audit stream ${this.stream}: journal frame ${frame} does not continue record ${seq}`);
+        }
+        seq = r[0];
+        hash = Buffer.from(r[2], 'hex');
+        insert.run(seq, r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], Buffer.from(r[1], 'hex'), hash);
+        if (r[15] !== null) complete.run(r[15]);
       }
-      seq = r[0];
-      hash = Buffer.from(r[2], 'hex');
-      insert.run(seq, r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], Buffer.from(r[1], 'hex'), hash);
-      if (r[15] !== null) complete.run(r[15]);
+      this.#stmt('UPDATE stream_info SET head_seq = ?, head_hash = ? WHERE id = 1').run(seq, hash);
     }
-    this.#stmt('UPDATE stream_info SET head_seq = ?, head_hash = ? WHERE id = 1').run(seq, hash);
-    this.#setApplied(f.frame);
+    this.#setApplied(frame);
+    this.#stmt('INSERT INTO journal_pos (id, frame, end_offset) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET frame = excluded.frame, end_offset = excluded.end_offset').run(frame, end);
   }
 
   #setApplied(frame: number): void {
@@ -335,10 +428,17 @@ export class SqliteAuditStream implements AuditStream {
    */
   #openJournal(): void {
     this.#durable();
-    this.#journal = AuditJournal.open(this.#journalPath);
+    this.#journal = AuditJournal.open(this.#journalPath, this.#journalBytes);
     this.#journal.restart(0);
     this.#nextFrame = this.#applied() + 1;
+    // (a stream not initialized yet gets its head from initialize())
     this.#db.pragma('synchronous = NORMAL');
+  }
+
+  #sqliteHead(): ChainHead {
+    const r = this.#stmt('SELECT head_seq, head_hash FROM stream_info WHERE id = 1').get() as Row | undefined;
+    if (r === undefined) throw new Error(`audit stream ${this.stream} is not initialized`);
+    return { seq: r.head_seq as number, hash: r.head_hash as Buffer };
   }
 
   /** One synchronous (fsync'd) write: everything committed before is durable. */
@@ -359,40 +459,72 @@ export class SqliteAuditStream implements AuditStream {
   }
 
   /**
-   * Runs `work` in a write transaction; in `own` mode the rows it appended and the intents it
-   * stored are first written to the journal and fdatasynced, inside the transaction, so a failed
-   * journal write rolls the transaction back. A frame already written whose SQLite commit then
-   * fails is applied by the next write (`#unapplied`): it is durable, so it counts as written.
+   * Runs background work (applying, indexing) waiting at most `busyMs` for the write lock instead
+   * of the connection's busy timeout: the writer thread must not stall its commits behind
+   * another holder of the lock for work that can wait.
    */
-  #write<T>(estimate: number, work: (rows: FrameRow[] | undefined, intents: FramePayload['i'] | undefined) => T): T {
-    const j = this.#journal;
-    if (j === undefined) return this.#db.transaction(() => work(undefined, undefined)).immediate();
-    if (!j.fits(estimate)) {
-      // Full: SQLite must hold every frame durably before the journal starts over.
-      if (this.#unapplied) this.#replay();
-      this.#durable();
-      j.restart(estimate);
+  inBackground<T>(busyMs: number, work: () => T): T {
+    this.#db.pragma(`busy_timeout = ${busyMs}`);
+    try {
+      return work();
+    } finally {
+      this.#db.pragma(`busy_timeout = ${this.#busyMs}`);
     }
-    const result = this.#db
+  }
+
+  /** Records journaled and acknowledged but not yet in SQLite (`own` mode). */
+  get pendingRecords(): number {
+    return this.#pendingRecords;
+  }
+
+  /**
+   * `own` mode: applies the frames that wait to SQLite, in one transaction without fsync (the
+   * journal holds them durably). Throws if SQLite cannot be written; they stay pending then.
+   * Returns how many records were applied.
+   */
+  apply(): number {
+    if (this.#pending.length === 0) return 0;
+    const frames = this.#pending;
+    this.#db
       .transaction(() => {
-        if (this.#unapplied) {
-          const applied = this.#applied();
-          for (const f of j.scan()) if (f.frame > applied) this.#applyFrame(f);
-        }
-        const rows: FrameRow[] = [];
-        const intents: FramePayload['i'] = [];
-        const out = work(rows, intents);
-        const payload = Buffer.from(JSON.stringify({ e: rows, i: intents } satisfies FramePayload), 'utf8');
-        const frame = this.#nextFrame;
-        j.append(frame, payload);
-        this.#nextFrame += 1;
-        this.#unapplied = true;
-        this.#setApplied(frame);
-        return out;
+        const applied = this.#applied();
+        for (const f of frames) if (f.frame > applied) this.#applyFrame(f.frame, f.payload, f.end);
       })
       .immediate();
-    this.#unapplied = false;
-    return result;
+    const n = this.#pendingRecords;
+    this.#pending = [];
+    this.#pendingRecords = 0;
+    return n;
+  }
+
+  /**
+   * `own` mode: one journal frame — records chained after the in-memory head, intents stored —
+   * fdatasync'd. Throws (changing nothing) if it could not be made durable.
+   */
+  #commitJournal(j: AuditJournal, events: readonly AuditAppend[], intents: FramePayload['i'], link: ChainLink): ChainHead {
+    const head = (this.#head ??= this.#sqliteHead());
+    const rows: FrameRow[] = [];
+    const next = chainRows(events, head, link, rows);
+    const payload: FramePayload = { e: rows, i: intents };
+    const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
+    if (!j.fits(bytes.length)) {
+      // Full: SQLite must hold every frame durably before the journal starts over.
+      this.apply();
+      this.#durable();
+      j.restart(bytes.length);
+    }
+    const frame = this.#nextFrame;
+    const end = j.append(frame, bytes);
+    this.#nextFrame = frame + 1;
+    this.#head = next;
+    this.#pending.push({ frame, payload, end });
+    this.#pendingRecords += rows.length + intents.length;
+    return next;
+  }
+
+  /** Runs `work` in a synchronous write transaction (no journal: tools, tests, other streams). */
+  #write<T>(work: () => T): T {
+    return this.#db.transaction(work).immediate();
   }
 
   initialize(trailId: string, genesis: Buffer): StreamInfo {
@@ -405,76 +537,64 @@ export class SqliteAuditStream implements AuditStream {
   info(): StreamInfo {
     const r = this.#stmt('SELECT * FROM stream_info WHERE id = 1').get() as Row | undefined;
     if (r === undefined) throw new Error(`audit stream ${this.stream} is not initialized`);
-    const tail = this.#journalOnly().at(-1);
+    const tail = this.#mode === 'own' ? undefined : this.#journalOnly().at(-1);
+    const own = this.#mode === 'own' ? (this.#head ??= { seq: r.head_seq as number, hash: r.head_hash as Buffer }) : undefined;
     return {
       trailId: r.trail_id as string,
       stream: r.stream as number,
-      head: tail === undefined ? { seq: r.head_seq as number, hash: r.head_hash as Buffer } : { seq: tail.seq, hash: tail.hash },
+      head: own ?? (tail === undefined ? { seq: r.head_seq as number, hash: r.head_hash as Buffer } : { seq: tail.seq, hash: tail.hash }),
       indexedThrough: r.indexed_through as number,
       prunedThrough: r.pruned_through as number,
     };
   }
 
-  #append(events: readonly AuditAppend[], link: ChainLink, journal?: FrameRow[]): ChainHead {
-    const h = this.#stmt('SELECT head_seq, head_hash FROM stream_info WHERE id = 1').get() as Row | undefined;
-    if (h === undefined) throw new Error(`audit stream ${this.stream} is not initialized`);
-    let seq = h.head_seq as number;
-    let hash = h.head_hash as Buffer;
-    if (events.length === 0) return { seq, hash };
+  #append(events: readonly AuditAppend[], link: ChainLink): ChainHead {
+    const h = this.#sqliteHead();
+    if (events.length === 0) return h;
+    const rows: FrameRow[] = [];
+    const head = chainRows(events, h, link, rows);
     const insert = this.#insertStatement();
     const complete = this.#stmt('DELETE FROM intents WHERE id = ?');
-    for (const e of events) {
-      const prev = hash;
-      seq += 1;
-      hash = link(prev, e.body);
-      let types = '';
-      let names = '';
-      if (e.resources.length === 1) {
-        types = (e.resources[0] as { type: string }).type;
-        names = (e.resources[0] as { name: string }).name;
-      } else if (e.resources.length > 1) {
-        types = [...new Set(e.resources.map((r) => r.type))].sort().join(',');
-        names = [...new Set(e.resources.map((r) => r.name))].join('\n');
-      }
-      insert.run(seq, e.time, e.eventId, e.account, e.eventName, e.eventSource, e.readOnly ? 1 : 0, e.username, e.accessKeyId,
-        e.requestId, types, names, e.body, prev, hash);
-      journal?.push([seq, prev.toString('hex'), hash.toString('hex'), e.time, e.eventId, e.account, e.eventName, e.eventSource, e.readOnly ? 1 : 0,
-        e.username, e.accessKeyId, e.requestId, types, names, e.body, e.completes ?? null]);
-      if (e.completes !== undefined) complete.run(e.completes);
+    for (const r of rows) {
+      insert.run(r[0], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], Buffer.from(r[1], 'hex'), Buffer.from(r[2], 'hex'));
+      if (r[15] !== null) complete.run(r[15]);
     }
-    this.#stmt('UPDATE stream_info SET head_seq = ?, head_hash = ? WHERE id = 1').run(seq, hash);
-    return { seq, hash };
+    this.#stmt('UPDATE stream_info SET head_seq = ?, head_hash = ? WHERE id = 1').run(head.seq, head.hash);
+    return head;
   }
 
   commit(events: readonly AuditAppend[], intents: readonly AuditIntent[], recover: readonly string[], link: ChainLink): ChainHead {
-    let estimate = 256;
-    for (const e of events) estimate += 2 * e.body.length + 512;
-    for (const i of intents) estimate += 3 * i.event.body.length + 1024;
-    estimate += recover.length * (MAX_FRAME_RECORD + 512);
-    return this.#write(estimate, (rows, journaled) => {
-        if (intents.length > 0) {
-          const add = this.#stmt('INSERT OR REPLACE INTO intents (id, owner, created_at, event) VALUES (?, ?, ?, ?)');
-          for (const i of intents) {
-            const event = JSON.stringify(i.event);
-            add.run(i.id, i.owner, i.createdAt, event);
-            journaled?.push([i.id, i.owner, i.createdAt, event]);
-          }
-        }
-        let all = events;
-        if (recover.length > 0) {
-          const get = this.#stmt('SELECT event FROM intents WHERE id = ?');
-          const recovered: AuditAppend[] = [];
-          for (const id of recover) {
-            const r = get.get(id) as Row | undefined;
-            if (r !== undefined) recovered.push({ ...(JSON.parse(r.event as string) as AuditAppend), completes: id });
-          }
-          all = [...events, ...recovered];
-        }
-        return this.#append(all, link, rows);
-      });
+    const j = this.#journal;
+    if (j !== undefined) {
+      // Intents named by `recover` may still wait in memory: SQLite must hold them to be read.
+      if (recover.length > 0) this.apply();
+      const stored: FramePayload['i'] = intents.map((i) => [i.id, i.owner, i.createdAt, JSON.stringify(i.event)]);
+      const all = recover.length > 0 ? [...events, ...this.#intentRecords(recover)] : events;
+      return this.#commitJournal(j, all, stored, link);
+    }
+    return this.#write(() => {
+      if (intents.length > 0) {
+        const add = this.#stmt('INSERT OR REPLACE INTO intents (id, owner, created_at, event) VALUES (?, ?, ?, ?)');
+        for (const i of intents) add.run(i.id, i.owner, i.createdAt, JSON.stringify(i.event));
+      }
+      return this.#append(recover.length > 0 ? [...events, ...this.#intentRecords(recover)] : events, link);
+    });
+  }
+
+  /** The outcome-unknown records of the stored intents `ids` names (those still pending). */
+  #intentRecords(ids: readonly string[]): AuditAppend[] {
+    const get = this.#stmt('SELECT event FROM intents WHERE id = ?');
+    const out: AuditAppend[] = [];
+    for (const id of ids) {
+      const r = get.get(id) as Row | undefined;
+      if (r !== undefined) out.push({ ...(JSON.parse(r.event as string) as AuditAppend), completes: id });
+    }
+    return out;
   }
 
   index(max: number): number {
+    // Only what SQLite holds can be indexed: apply what waits first.
+    this.apply();
     const info = this.info();
     if (info.indexedThrough >= info.head.seq) return 0;
     // Derived data: no fsync. A later durable commit (or checkpoint) syncs these pages too, and
@@ -506,29 +626,60 @@ export class SqliteAuditStream implements AuditStream {
   }
 
   touch(now: number): void {
-    // Through the journal when there is one: the probe must exercise the write that commits use.
-    this.#write(64, () => this.#stmt('UPDATE stream_info SET trail_id = trail_id WHERE id = ? AND ? > 0').run(1, now));
+    const j = this.#journal;
+    if (j !== undefined) {
+      // The probe exercises both writes: SQLite (what waits is applied) and a journal frame.
+      this.apply();
+      this.#commitJournal(j, [], [], () => Buffer.alloc(0));
+      return;
+    }
+    this.#write(() => this.#stmt('UPDATE stream_info SET trail_id = trail_id WHERE id = ? AND ? > 0').run(1, now));
   }
 
   intents(): AuditIntent[] {
+    if (this.#mode === 'own') this.apply();
+    // One read transaction: the intents table and the applied frame it reflects agree.
+    return this.#db.transaction(() => this.#intentsNow())();
+  }
+
+  #intentsNow(): AuditIntent[] {
     const rows = this.#stmt('SELECT id, owner, created_at, event FROM intents ORDER BY created_at, id').all() as Row[];
-    return rows.map((r) => ({
-      id: r.id as string,
-      owner: r.owner as number,
-      createdAt: r.created_at as number,
-      event: JSON.parse(r.event as string) as AuditAppend,
-    }));
+    const out = new Map<string, AuditIntent>();
+    for (const r of rows) {
+      out.set(r.id as string, { id: r.id as string, owner: r.owner as number, createdAt: r.created_at as number, event: JSON.parse(r.event as string) as AuditAppend });
+    }
+    if (this.#mode !== 'own') {
+      // Frames SQLite has not applied yet store and complete intents too.
+      for (const p of this.#tailPayloads()) {
+        for (const [id, owner, createdAt, event] of p.i) out.set(id, { id, owner, createdAt, event: JSON.parse(event) as AuditAppend });
+        for (const r of p.e) if (r[15] !== null) out.delete(r[15]);
+      }
+    }
+    return [...out.values()].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Deletes stored intents (the primary recorded their outcome in its own stream). */
+  forgetIntents(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    this.#write(() => {
+      const del = this.#stmt('DELETE FROM intents WHERE id = ?');
+      for (const id of ids) del.run(id);
+    });
   }
 
   recoverIntents(pick: (intent: AuditIntent) => boolean, link: ChainLink): number {
-    const chosen = this.intents().filter(pick);
-    if (chosen.length === 0) return 0;
-    let estimate = 256;
-    for (const i of chosen) estimate += 2 * i.event.body.length + 512;
-    return this.#write(estimate, (rows) => {
+    const j = this.#journal;
+    if (j !== undefined) {
+      const chosen = this.intents().filter(pick);
+      if (chosen.length > 0) this.#commitJournal(j, chosen.map((i) => ({ ...i.event, completes: i.id })), [], link);
+      return chosen.length;
+    }
+    this.catchUp();
+    if (this.intents().filter(pick).length === 0) return 0;
+    return this.#write(() => {
       // Chosen again under the write lock: another writer may have completed some meanwhile.
       const now = this.intents().filter(pick);
-      this.#append(now.map((i) => ({ ...i.event, completes: i.id })), link, rows);
+      this.#append(now.map((i) => ({ ...i.event, completes: i.id })), link);
       return now.length;
     });
   }
@@ -602,11 +753,19 @@ export class SqliteAuditStream implements AuditStream {
          }
          ORDER BY e.event_time DESC, e.seq DESC LIMIT ?`,
       ).all(through, q.account, lower, upper, tieTime, tieSeq, ...(p.tail === undefined ? [] : params), q.limit) as Row[];
-      return [...indexed, ...tail].map((r) => eventFromRow(this.stream, r));
+      const out = [...indexed, ...tail].map((r) => eventFromRow(this.stream, r));
+      // Acknowledged records the writer has not applied to SQLite yet (or that a crash left
+      // only in the journal): read from the journal, so LookupEvents never lags the journal.
+      for (const r of this.#journalOnly()) if (tailMatches(r, q, lower, upper, tieTime, tieSeq)) out.push(r);
+      return out;
     })();
   }
 
   *events(from: number, to: number = Number.MAX_SAFE_INTEGER): IterableIterator<AuditEventRow> {
+    if (this.#mode === 'own') this.apply();
+    // The journal's tail first: SQLite read afterwards holds at least every frame before it, so
+    // a frame the writer applies meanwhile is read from one or the other, never from neither.
+    const tail = this.#journalOnly();
     // A fresh statement: iterate() keeps it busy until the loop ends.
     const stmt = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq >= ? AND e.seq <= ? ORDER BY e.seq`);
     let last = from - 1;
@@ -615,21 +774,26 @@ export class SqliteAuditStream implements AuditStream {
       last = row.seq;
       yield row;
     }
-    // Read-only (verify): records a crash left only in the journal follow the SQLite ones.
-    for (const r of this.#journalOnly()) if (r.seq > last && r.seq >= from && r.seq <= to) yield r;
+    // Records only in the journal (not applied yet, or a crash lost SQLite's copy) follow.
+    for (const r of tail) if (r.seq > last && r.seq >= from && r.seq <= to) yield r;
   }
 
-  /** Read-only: journal records past SQLite's head, in order (the next writer would replay them). */
+  /**
+   * Not the writer: journal records past SQLite's head, in order (frames the writer has not
+   * applied yet, or that a crash left only in the journal; the next writer applies them).
+   */
   #journalOnly(): AuditEventRow[] {
-    if (this.#mode !== 'read') return [];
+    if (this.#mode === 'own') return [];
     const head = (this.#stmt('SELECT head_seq FROM stream_info WHERE id = 1').get() as Row | undefined)?.head_seq as number | undefined ?? 0;
-    const applied = this.#applied0();
     const out: AuditEventRow[] = [];
-    for (const f of readJournal(this.#journalPath)) {
-      if (f.frame <= applied) continue;
-      for (const r of (JSON.parse(f.payload.toString('utf8')) as FramePayload).e) if (r[0] > head) out.push(rowOfFrame(this.stream, r));
-    }
+    for (const p of this.#tailPayloads()) for (const r of p.e) if (r[0] > head) out.push(rowOfFrame(this.stream, r));
     return out;
+  }
+
+  /** Not the writer: the payloads of the journal frames SQLite has not applied. */
+  #tailPayloads(): FramePayload[] {
+    if (this.#mode === 'own') return [];
+    return this.#framesAfter(this.#applied0()).map((f) => JSON.parse(f.payload.toString('utf8')) as FramePayload);
   }
 
   /** applied_frame, also on a stream file older than the journal (no table). */
@@ -672,6 +836,11 @@ export class SqliteAuditStream implements AuditStream {
   }
 
   close(): void {
+    try {
+      this.apply();
+    } catch {
+      // applied from the journal when the stream is next opened
+    }
     this.#journal?.close();
     this.#journal = undefined;
     this.#db.close();
@@ -684,6 +853,7 @@ export class SqliteAuditStore implements AuditStore {
   readonly #readonly: boolean;
   readonly #busy: number;
   readonly #journalOwner: number | undefined;
+  readonly #journalBytes: number | undefined;
   readonly #db: Connection;
   readonly #streams = new Map<number, SqliteAuditStream>();
   readonly #stmt: (sql: string) => Statement;
@@ -693,6 +863,7 @@ export class SqliteAuditStore implements AuditStore {
     this.#readonly = options.readonly === true;
     this.#busy = options.busyTimeoutMs ?? 10_000;
     this.#journalOwner = options.journalOwner;
+    this.#journalBytes = options.journalBytes;
     if (!this.#readonly) mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
     this.#db = open(join(this.#dir, TRAIL_FILE), this.#readonly, this.#busy);
     this.#stmt = statementCache(this.#db);
@@ -741,7 +912,7 @@ export class SqliteAuditStore implements AuditStore {
     if (s === undefined) {
       const owner = this.#journalOwner;
       const mode = this.#readonly ? 'read' : owner === undefined ? undefined : owner === n ? 'own' : 'replay';
-      s = new SqliteAuditStream(join(this.#dir, `stream-${n}.db`), n, this.#readonly, this.#busy, mode);
+      s = new SqliteAuditStream(join(this.#dir, `stream-${n}.db`), n, this.#readonly, this.#busy, mode, mode === 'own' ? this.#journalBytes : undefined);
       this.#streams.set(n, s);
     }
     return s;

@@ -10,6 +10,7 @@ import { assertRotatableKind, assertRotationManageable, writeRotationSettings } 
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type DisableKeyRotationOutput } from '../model/kms-outputs';
 
 interface DisableKeyRotationInput {
   KeyId: string;
@@ -17,8 +18,9 @@ interface DisableKeyRotationInput {
 
 const MAX_ATTEMPTS = 3;
 
-export const disableKeyRotation: Operation<DisableKeyRotationInput> = {
+export const disableKeyRotation: Operation<DisableKeyRotationInput, DisableKeyRotationOutput> = {
   name: 'DisableKeyRotation',
+  output: KMS_OUTPUTS.DisableKeyRotation,
   readOnly: false,
   input: KMS_INPUTS.DisableKeyRotation,
   async invoke(input, ctx, svc) {

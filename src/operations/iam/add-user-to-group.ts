@@ -4,6 +4,7 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizedEntity, requireEntity } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type AddUserToGroupOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly GroupName: string;
@@ -12,8 +13,9 @@ interface Input {
 
 const MAX_GROUPS_PER_USER = 10;
 
-export const addUserToGroup: Operation<Input> = {
+export const addUserToGroup: Operation<Input, AddUserToGroupOutput> = {
   name: 'AddUserToGroup',
+  output: IAM_OUTPUTS.AddUserToGroup,
   input: structure({ GroupName: IAM.groupName(), UserName: IAM.existingUserName() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

@@ -3,14 +3,16 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { attachManagedPolicy } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type AttachRolePolicyOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly RoleName: string;
   readonly PolicyArn: string;
 }
 
-export const attachRolePolicy: Operation<Input> = {
+export const attachRolePolicy: Operation<Input, AttachRolePolicyOutput> = {
   name: 'AttachRolePolicy',
+  output: IAM_OUTPUTS.AttachRolePolicy,
   input: structure({ RoleName: IAM.roleName(), PolicyArn: IAM.arn() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

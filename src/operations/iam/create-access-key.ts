@@ -10,6 +10,7 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizedKeyOwner } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type CreateAccessKeyOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly UserName?: string;
@@ -17,8 +18,9 @@ interface Input {
 
 const MAX_KEYS = 2;
 
-export const createAccessKey: Operation<Input> = {
+export const createAccessKey: Operation<Input, CreateAccessKeyOutput> = {
   name: 'CreateAccessKey',
+  output: IAM_OUTPUTS.CreateAccessKey,
   input: structure({ UserName: IAM.existingUserName(false) }),
   readOnly: false,
   async invoke(input, ctx, svc) {
@@ -39,6 +41,7 @@ export const createAccessKey: Operation<Input> = {
     if (!(await svc.store.identity.createAccessKeyWithinQuota(record, MAX_KEYS))) {
       throw new ServiceError('LimitExceededException', `Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS}`);
     }
+    // The model requires UserName; the account root's own key has none (docs/compatibility.md).
     return {
       AccessKey: {
         ...(owner.user === undefined ? {} : { UserName: owner.user.name }),
@@ -46,7 +49,7 @@ export const createAccessKey: Operation<Input> = {
         Status: 'Active',
         SecretAccessKey: secret,
         CreateDate: new Date(record.createdAt),
-      },
+      } as CreateAccessKeyOutput['AccessKey'] & object,
     };
   },
 };

@@ -8,13 +8,15 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { ACCOUNT_ALIAS, ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
 import { authorizeIam } from './iam-common';
+import { IAM_OUTPUTS, type CreateAccountAliasOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly AccountAlias: string;
 }
 
-export const createAccountAlias: Operation<Input> = {
+export const createAccountAlias: Operation<Input, CreateAccountAliasOutput> = {
   name: 'CreateAccountAlias',
+  output: IAM_OUTPUTS.CreateAccountAlias,
   input: structure({ AccountAlias: ACCOUNT_ALIAS }),
   readOnly: false,
   async invoke(input, ctx, svc) {

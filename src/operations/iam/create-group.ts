@@ -7,14 +7,16 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizeIam, groupOutput } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type CreateGroupOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly Path?: string;
   readonly GroupName: string;
 }
 
-export const createGroup: Operation<Input> = {
+export const createGroup: Operation<Input, CreateGroupOutput> = {
   name: 'CreateGroup',
+  output: IAM_OUTPUTS.CreateGroup,
   input: structure({ Path: IAM.path(), GroupName: IAM.groupName() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

@@ -11,6 +11,7 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizeIam } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type CreatePolicyOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly PolicyName: string;
@@ -20,8 +21,9 @@ interface Input {
   readonly Tags?: IamTag[];
 }
 
-export const createPolicy: Operation<Input> = {
+export const createPolicy: Operation<Input, CreatePolicyOutput> = {
   name: 'CreatePolicy',
+  output: IAM_OUTPUTS.CreatePolicy,
   input: structure({
     PolicyName: IAM.policyName(),
     Path: IAM.policyPath(),

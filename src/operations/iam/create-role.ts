@@ -12,6 +12,7 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizeCreate, checkTags, permissionsBoundary, roleOutput } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type CreateRoleOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly Path?: string;
@@ -23,8 +24,9 @@ interface Input {
   readonly Tags?: IamTag[];
 }
 
-export const createRole: Operation<Input> = {
+export const createRole: Operation<Input, CreateRoleOutput> = {
   name: 'CreateRole',
+  output: IAM_OUTPUTS.CreateRole,
   input: structure({
     Path: IAM.path(),
     RoleName: IAM.roleName(),

@@ -7,6 +7,7 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizeCreate, checkTags, permissionsBoundary, userOutput } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type CreateUserOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly Path?: string;
@@ -15,8 +16,9 @@ interface Input {
   readonly Tags?: IamTag[];
 }
 
-export const createUser: Operation<Input> = {
+export const createUser: Operation<Input, CreateUserOutput> = {
   name: 'CreateUser',
+  output: IAM_OUTPUTS.CreateUser,
   input: structure({ Path: IAM.path(), UserName: IAM.userName(), PermissionsBoundary: IAM.arn(false), Tags: IAM.tags() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

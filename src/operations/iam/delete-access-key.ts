@@ -3,14 +3,16 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizedKeyOwner, noSuchAccessKey } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type DeleteAccessKeyOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly UserName?: string;
   readonly AccessKeyId: string;
 }
 
-export const deleteAccessKey: Operation<Input> = {
+export const deleteAccessKey: Operation<Input, DeleteAccessKeyOutput> = {
   name: 'DeleteAccessKey',
+  output: IAM_OUTPUTS.DeleteAccessKey,
   input: structure({ UserName: IAM.existingUserName(false), AccessKeyId: IAM.accessKeyId() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

@@ -4,13 +4,15 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { ACCOUNT_ALIAS, ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
 import { authorizeIam } from './iam-common';
+import { IAM_OUTPUTS, type DeleteAccountAliasOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly AccountAlias: string;
 }
 
-export const deleteAccountAlias: Operation<Input> = {
+export const deleteAccountAlias: Operation<Input, DeleteAccountAliasOutput> = {
   name: 'DeleteAccountAlias',
+  output: IAM_OUTPUTS.DeleteAccountAlias,
   input: structure({ AccountAlias: ACCOUNT_ALIAS }),
   readOnly: false,
   async invoke(input, ctx, svc) {

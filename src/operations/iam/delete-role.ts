@@ -8,13 +8,15 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizedEntity, deleteConflict, unbindDeletedPrincipal } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type DeleteRoleOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly RoleName: string;
 }
 
-export const deleteRole: Operation<Input> = {
+export const deleteRole: Operation<Input, DeleteRoleOutput> = {
   name: 'DeleteRole',
+  output: IAM_OUTPUTS.DeleteRole,
   input: structure({ RoleName: IAM.roleName() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

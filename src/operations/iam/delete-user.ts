@@ -3,13 +3,15 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizedEntity, deleteConflict, unbindDeletedPrincipal } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type DeleteUserOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly UserName: string;
 }
 
-export const deleteUser: Operation<Input> = {
+export const deleteUser: Operation<Input, DeleteUserOutput> = {
   name: 'DeleteUser',
+  output: IAM_OUTPUTS.DeleteUser,
   input: structure({ UserName: IAM.existingUserName() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

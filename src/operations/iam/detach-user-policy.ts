@@ -4,14 +4,16 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizedEntity, policyArnCondition } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type DetachUserPolicyOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly UserName: string;
   readonly PolicyArn: string;
 }
 
-export const detachUserPolicy: Operation<Input> = {
+export const detachUserPolicy: Operation<Input, DetachUserPolicyOutput> = {
   name: 'DetachUserPolicy',
+  output: IAM_OUTPUTS.DetachUserPolicy,
   input: structure({ UserName: IAM.userName(), PolicyArn: IAM.arn() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

@@ -3,13 +3,15 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizedEntity, roleOutput } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type GetRoleOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly RoleName: string;
 }
 
-export const getRole: Operation<Input> = {
+export const getRole: Operation<Input, GetRoleOutput> = {
   name: 'GetRole',
+  output: IAM_OUTPUTS.GetRole,
   input: structure({ RoleName: IAM.roleName() }),
   readOnly: true,
   async invoke(input, ctx, svc) {

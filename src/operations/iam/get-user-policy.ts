@@ -4,14 +4,16 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizedEntity, urlEncodedPolicy } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type GetUserPolicyOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly UserName: string;
   readonly PolicyName: string;
 }
 
-export const getUserPolicy: Operation<Input> = {
+export const getUserPolicy: Operation<Input, GetUserPolicyOutput> = {
   name: 'GetUserPolicy',
+  output: IAM_OUTPUTS.GetUserPolicy,
   input: structure({ UserName: IAM.existingUserName(), PolicyName: IAM.policyName() }),
   readOnly: true,
   async invoke(input, ctx, svc) {

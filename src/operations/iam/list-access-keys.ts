@@ -3,6 +3,7 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizedKeyOwner, iamPage, iamPageResult } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type ListAccessKeysOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly UserName?: string;
@@ -10,8 +11,9 @@ interface Input {
   readonly MaxItems?: number;
 }
 
-export const listAccessKeys: Operation<Input> = {
+export const listAccessKeys: Operation<Input, ListAccessKeysOutput> = {
   name: 'ListAccessKeys',
+  output: IAM_OUTPUTS.ListAccessKeys,
   input: structure({ UserName: IAM.existingUserName(false), Marker: IAM.marker(), MaxItems: IAM.maxItems() }),
   readOnly: true,
   async invoke(input, ctx, svc) {

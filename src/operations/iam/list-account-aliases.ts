@@ -8,14 +8,16 @@ import { structure } from '../shape';
 import { ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
 import { authorizeIam } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type ListAccountAliasesOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly Marker?: string;
   readonly MaxItems?: number;
 }
 
-export const listAccountAliases: Operation<Input> = {
+export const listAccountAliases: Operation<Input, ListAccountAliasesOutput> = {
   name: 'ListAccountAliases',
+  output: IAM_OUTPUTS.ListAccountAliases,
   input: structure({ Marker: IAM.marker(), MaxItems: IAM.maxItems() }),
   readOnly: true,
   async invoke(_input, ctx, svc) {

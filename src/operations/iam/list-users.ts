@@ -3,6 +3,7 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizeIam, iamPage, iamPageResult, userOutput } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type ListUsersOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly PathPrefix?: string;
@@ -10,8 +11,9 @@ interface Input {
   readonly MaxItems?: number;
 }
 
-export const listUsers: Operation<Input> = {
+export const listUsers: Operation<Input, ListUsersOutput> = {
   name: 'ListUsers',
+  output: IAM_OUTPUTS.ListUsers,
   input: structure({ PathPrefix: IAM.pathPrefix(), Marker: IAM.marker(), MaxItems: IAM.maxItems() }),
   readOnly: true,
   async invoke(input, ctx, svc) {

@@ -3,6 +3,7 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { putInlinePolicy } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type PutGroupPolicyOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly GroupName: string;
@@ -10,8 +11,9 @@ interface Input {
   readonly PolicyDocument: string;
 }
 
-export const putGroupPolicy: Operation<Input> = {
+export const putGroupPolicy: Operation<Input, PutGroupPolicyOutput> = {
   name: 'PutGroupPolicy',
+  output: IAM_OUTPUTS.PutGroupPolicy,
   input: structure({ GroupName: IAM.groupName(), PolicyName: IAM.policyName(), PolicyDocument: IAM.policyDocument() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

@@ -3,6 +3,7 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { putInlinePolicy } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type PutRolePolicyOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly RoleName: string;
@@ -10,8 +11,9 @@ interface Input {
   readonly PolicyDocument: string;
 }
 
-export const putRolePolicy: Operation<Input> = {
+export const putRolePolicy: Operation<Input, PutRolePolicyOutput> = {
   name: 'PutRolePolicy',
+  output: IAM_OUTPUTS.PutRolePolicy,
   input: structure({ RoleName: IAM.roleName(), PolicyName: IAM.policyName(), PolicyDocument: IAM.policyDocument() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

@@ -3,6 +3,7 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { putInlinePolicy } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type PutUserPolicyOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly UserName: string;
@@ -10,8 +11,9 @@ interface Input {
   readonly PolicyDocument: string;
 }
 
-export const putUserPolicy: Operation<Input> = {
+export const putUserPolicy: Operation<Input, PutUserPolicyOutput> = {
   name: 'PutUserPolicy',
+  output: IAM_OUTPUTS.PutUserPolicy,
   input: structure({ UserName: IAM.existingUserName(), PolicyName: IAM.policyName(), PolicyDocument: IAM.policyDocument() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

@@ -5,14 +5,16 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { MAX_TAGS, authorizedEntity, checkTags, requestTagConditions } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type TagRoleOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly RoleName: string;
   readonly Tags: IamTag[];
 }
 
-export const tagRole: Operation<Input> = {
+export const tagRole: Operation<Input, TagRoleOutput> = {
   name: 'TagRole',
+  output: IAM_OUTPUTS.TagRole,
   input: structure({ RoleName: IAM.roleName(), Tags: IAM.tags(true) }),
   readOnly: false,
   async invoke(input, ctx, svc) {

@@ -5,14 +5,16 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { MAX_TAGS, authorizedEntity, checkTags, requestTagConditions } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type TagUserOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly UserName: string;
   readonly Tags: IamTag[];
 }
 
-export const tagUser: Operation<Input> = {
+export const tagUser: Operation<Input, TagUserOutput> = {
   name: 'TagUser',
+  output: IAM_OUTPUTS.TagUser,
   input: structure({ UserName: IAM.existingUserName(), Tags: IAM.tags(true) }),
   readOnly: false,
   async invoke(input, ctx, svc) {

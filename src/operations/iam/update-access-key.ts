@@ -3,6 +3,7 @@ import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { authorizedKeyOwner, noSuchAccessKey } from './iam-common';
 import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type UpdateAccessKeyOutput } from '../../model/iam-outputs';
 
 interface Input {
   readonly UserName?: string;
@@ -10,8 +11,9 @@ interface Input {
   readonly Status: 'Active' | 'Inactive';
 }
 
-export const updateAccessKey: Operation<Input> = {
+export const updateAccessKey: Operation<Input, UpdateAccessKeyOutput> = {
   name: 'UpdateAccessKey',
+  output: IAM_OUTPUTS.UpdateAccessKey,
   input: structure({ UserName: IAM.existingUserName(false), AccessKeyId: IAM.accessKeyId(), Status: IAM.status() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

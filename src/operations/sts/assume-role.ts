@@ -24,6 +24,7 @@ import { accessDeniedMessage } from '../../policy';
 import type { IamTag, StsSessionRecord } from '../../store/store';
 import type { Operation, RequestContext, Services } from '../operation';
 import { structure } from '../shape';
+import { STS_OUTPUTS, type AssumeRoleOutput } from '../../model/sts-outputs';
 
 interface Input {
   readonly RoleArn: string;
@@ -104,8 +105,9 @@ async function sessionPolicies(input: Input, svc: Services, roleAccountId: strin
   return { arns, packed };
 }
 
-export const assumeRole: Operation<Input> = {
+export const assumeRole: Operation<Input, AssumeRoleOutput> = {
   name: 'AssumeRole',
+  output: STS_OUTPUTS.AssumeRole,
   input: structure({
     RoleArn: { type: 'string', min: 20, max: 2048, pattern: ARN_TEXT, required: true },
     RoleSessionName: { type: 'string', min: 2, max: 64, pattern: /^[\w+=,.@-]*$/, required: true },

@@ -6,9 +6,11 @@
 import { identityResolver } from '../../identity/identity-policies';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
+import { STS_OUTPUTS } from '../../model/sts-outputs';
 
 export const getCallerIdentity: Operation<Record<string, never>> = {
   name: 'GetCallerIdentity',
+  output: STS_OUTPUTS.GetCallerIdentity,
   input: structure({}),
   readOnly: true,
   async invoke(_input, ctx, svc) {

@@ -15,6 +15,7 @@ import { encodeJson } from '../src/protocol/json-encoder';
 const ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const CIPHERTEXT = randomBytes(64 + 97); // a 64-byte plaintext's ciphertext, about
 const CREATED = 1_733_520_000_123;
+const PLAINTEXT = randomBytes(64);
 
 interface Case {
   readonly name: string;
@@ -27,6 +28,18 @@ const CASES: readonly Case[] = [
     name: 'Encrypt',
     before: () => JSON.stringify({ CiphertextBlob: CIPHERTEXT.toString('base64'), KeyId: ARN, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }),
     after: () => encodeJson(KMS_OUTPUTS.Encrypt, { CiphertextBlob: CIPHERTEXT, KeyId: ARN, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }),
+  },
+  {
+    name: 'Decrypt',
+    before: () => {
+      const plaintext = Buffer.from(PLAINTEXT);
+      try {
+        return JSON.stringify({ KeyId: ARN, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
+      } finally {
+        plaintext.fill(0);
+      }
+    },
+    after: () => encodeJson(KMS_OUTPUTS.Decrypt, { KeyId: ARN, Plaintext: Buffer.from(PLAINTEXT), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }),
   },
   {
     name: 'GenerateDataKey',

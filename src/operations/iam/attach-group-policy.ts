@@ -1,9 +1,8 @@
 /** IAM AttachGroupPolicy: attaches a managed policy (customer managed in this account, or AWS managed) by ARN. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { attachManagedPolicy } from './iam-common';
-import { IAM } from './iam-shapes';
 import { IAM_OUTPUTS, type AttachGroupPolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly GroupName: string;
@@ -13,7 +12,7 @@ interface Input {
 export const attachGroupPolicy: Operation<Input, AttachGroupPolicyOutput> = {
   name: 'AttachGroupPolicy',
   output: IAM_OUTPUTS.AttachGroupPolicy,
-  input: structure({ GroupName: IAM.groupName(), PolicyArn: IAM.arn() }),
+  input: IAM_INPUTS.AttachGroupPolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     await attachManagedPolicy(ctx, svc, 'group', input.GroupName, input.PolicyArn);

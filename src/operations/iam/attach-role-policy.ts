@@ -1,9 +1,8 @@
 /** IAM AttachRolePolicy: attaches a managed policy (customer managed in this account, or AWS managed) by ARN. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { attachManagedPolicy } from './iam-common';
-import { IAM } from './iam-shapes';
 import { IAM_OUTPUTS, type AttachRolePolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly RoleName: string;
@@ -13,7 +12,7 @@ interface Input {
 export const attachRolePolicy: Operation<Input, AttachRolePolicyOutput> = {
   name: 'AttachRolePolicy',
   output: IAM_OUTPUTS.AttachRolePolicy,
-  input: structure({ RoleName: IAM.roleName(), PolicyArn: IAM.arn() }),
+  input: IAM_INPUTS.AttachRolePolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     await attachManagedPolicy(ctx, svc, 'role', input.RoleName, input.PolicyArn);

@@ -7,10 +7,9 @@ import { ServiceError } from '../../errors';
 import { newAccessKeyId, newSecretAccessKey, wrapAccessKeySecret } from '../../identity/credentials';
 import type { AccessKeyRecord } from '../../store/store';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedKeyOwner } from './iam-common';
-import { IAM } from './iam-shapes';
 import { IAM_OUTPUTS, type CreateAccessKeyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName?: string;
@@ -21,7 +20,7 @@ const MAX_KEYS = 2;
 export const createAccessKey: Operation<Input, CreateAccessKeyOutput> = {
   name: 'CreateAccessKey',
   output: IAM_OUTPUTS.CreateAccessKey,
-  input: structure({ UserName: IAM.existingUserName(false) }),
+  input: IAM_INPUTS.CreateAccessKey,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const owner = await authorizedKeyOwner(ctx, svc, 'CreateAccessKey', input.UserName);

@@ -4,10 +4,9 @@ import { iamEntityArn } from '../../identity/arns';
 import { ID_PREFIX, newUniqueId } from '../../identity/ids';
 import type { IamEntityRecord } from '../../store/store';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizeIam, groupOutput } from './iam-common';
-import { IAM } from './iam-shapes';
 import { IAM_OUTPUTS, type CreateGroupOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly Path?: string;
@@ -17,7 +16,7 @@ interface Input {
 export const createGroup: Operation<Input, CreateGroupOutput> = {
   name: 'CreateGroup',
   output: IAM_OUTPUTS.CreateGroup,
-  input: structure({ Path: IAM.path(), GroupName: IAM.groupName() }),
+  input: IAM_INPUTS.CreateGroup,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const path = input.Path ?? '/';

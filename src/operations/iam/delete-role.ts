@@ -5,10 +5,9 @@
  * a role created again under the same name inherits neither (issue 12 item 8).
  */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedEntity, deleteConflict, unbindDeletedPrincipal } from './iam-common';
-import { IAM } from './iam-shapes';
 import { IAM_OUTPUTS, type DeleteRoleOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly RoleName: string;
@@ -17,7 +16,7 @@ interface Input {
 export const deleteRole: Operation<Input, DeleteRoleOutput> = {
   name: 'DeleteRole',
   output: IAM_OUTPUTS.DeleteRole,
-  input: structure({ RoleName: IAM.roleName() }),
+  input: IAM_INPUTS.DeleteRole,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const role = await authorizedEntity(ctx, svc, 'DeleteRole', 'role', input.RoleName);

@@ -1,9 +1,8 @@
 /** IAM GetRole: the role with its trust policy (URL-encoded, as IAM returns it) and tags. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedEntity, roleOutput } from './iam-common';
-import { IAM } from './iam-shapes';
 import { IAM_OUTPUTS, type GetRoleOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly RoleName: string;
@@ -12,7 +11,7 @@ interface Input {
 export const getRole: Operation<Input, GetRoleOutput> = {
   name: 'GetRole',
   output: IAM_OUTPUTS.GetRole,
-  input: structure({ RoleName: IAM.roleName() }),
+  input: IAM_INPUTS.GetRole,
   readOnly: true,
   async invoke(input, ctx, svc) {
     const role = await authorizedEntity(ctx, svc, 'GetRole', 'role', input.RoleName);

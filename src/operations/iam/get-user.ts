@@ -1,10 +1,9 @@
 /** IAM GetUser: the named user, or without UserName the caller (the account root too). */
 import { rootArn } from '../../identity/arns';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedTargetUser, userOutput } from './iam-common';
-import { IAM } from './iam-shapes';
 import { IAM_OUTPUTS, type GetUserOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName?: string;
@@ -13,7 +12,7 @@ interface Input {
 export const getUser: Operation<Input, GetUserOutput> = {
   name: 'GetUser',
   output: IAM_OUTPUTS.GetUser,
-  input: structure({ UserName: IAM.existingUserName(false) }),
+  input: IAM_INPUTS.GetUser,
   readOnly: true,
   async invoke(input, ctx, svc) {
     const user = await authorizedTargetUser(ctx, svc, 'GetUser', input.UserName);

@@ -1,9 +1,8 @@
 /** IAM PutGroupPolicy: embeds (or replaces) an inline identity policy; validated, within IAM's size quota. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { putInlinePolicy } from './iam-common';
-import { IAM } from './iam-shapes';
 import { IAM_OUTPUTS, type PutGroupPolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly GroupName: string;
@@ -14,7 +13,7 @@ interface Input {
 export const putGroupPolicy: Operation<Input, PutGroupPolicyOutput> = {
   name: 'PutGroupPolicy',
   output: IAM_OUTPUTS.PutGroupPolicy,
-  input: structure({ GroupName: IAM.groupName(), PolicyName: IAM.policyName(), PolicyDocument: IAM.policyDocument() }),
+  input: IAM_INPUTS.PutGroupPolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     await putInlinePolicy(ctx, svc, 'group', input.GroupName, input.PolicyName, input.PolicyDocument);

@@ -2,10 +2,9 @@
 import { ServiceError } from '../../errors';
 import type { IamTag } from '../../store/store';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { MAX_TAGS, authorizedEntity, checkTags, requestTagConditions } from './iam-common';
-import { IAM } from './iam-shapes';
 import { IAM_OUTPUTS, type TagUserOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName: string;
@@ -15,7 +14,7 @@ interface Input {
 export const tagUser: Operation<Input, TagUserOutput> = {
   name: 'TagUser',
   output: IAM_OUTPUTS.TagUser,
-  input: structure({ UserName: IAM.existingUserName(), Tags: IAM.tags(true) }),
+  input: IAM_INPUTS.TagUser,
   readOnly: false,
   async invoke(input, ctx, svc) {
     checkTags(input.Tags);

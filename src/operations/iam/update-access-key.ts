@@ -1,9 +1,8 @@
 /** IAM UpdateAccessKey: Active or Inactive; an inactive key authenticates nothing from the next request on. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedKeyOwner, noSuchAccessKey } from './iam-common';
-import { IAM } from './iam-shapes';
 import { IAM_OUTPUTS, type UpdateAccessKeyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName?: string;
@@ -14,7 +13,7 @@ interface Input {
 export const updateAccessKey: Operation<Input, UpdateAccessKeyOutput> = {
   name: 'UpdateAccessKey',
   output: IAM_OUTPUTS.UpdateAccessKey,
-  input: structure({ UserName: IAM.existingUserName(false), AccessKeyId: IAM.accessKeyId(), Status: IAM.status() }),
+  input: IAM_INPUTS.UpdateAccessKey,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const owner = await authorizedKeyOwner(ctx, svc, 'UpdateAccessKey', input.UserName);

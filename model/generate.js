@@ -165,29 +165,36 @@ function summary(html) {
   return (end < 0 ? text : text.slice(0, end + 1)).replace(/\|/g, '\\|');
 }
 
-/** src/model/kms-inputs.ts: the input shape of every KMS operation. */
-function kmsInputsFile(model, bc) {
-  let out = HEADER(`@aws-sdk/client-kms@${sdkVersion('kms')} (members, required, sensitive), botocore kms-2014-11-01.json (constraints)`);
+/** src/model/<service>-inputs.ts: the input shape of every operation of a service. */
+function inputsFile(service, model, bc) {
+  const name = `${service.toUpperCase()}_INPUTS`;
+  const typeName = `${service.charAt(0).toUpperCase()}${service.slice(1)}OperationName`;
+  let out = HEADER(`@aws-sdk/client-${service}@${sdkVersion(service)} (members, required, sensitive), botocore ${service === 'kms' ? 'kms-2014-11-01.json' : 'service-2.json'} (constraints)`);
   out += "import type { StructureShape } from './shape-types';\n\n";
-  out += '/**\n * The input shape of every KMS operation AWS models, by operation name. Required members come\n';
+  out += `/**\n * The input shape of every ${service === 'kms' ? 'KMS' : service} operation AWS models, by operation name. Required members come\n`;
   out += ' * from the newest model (the compiled SDK schemas); lengths, patterns (anchored, as Java matches\n';
   out += ' * them; quoted as the model writes them), ranges and enums from botocore. A member botocore lacks\n';
   out += ' * takes the shape of the same member name in another operation, else its type alone.\n */\n';
-  out += 'export const KMS_INPUTS: Readonly<Record<string, StructureShape>> = Object.freeze({\n';
+  out += `export const ${name}: Readonly<Record<string, StructureShape>> = Object.freeze({\n`;
   for (const op of Object.keys(model.operations).sort()) {
     const input = model.operations[op].input;
-    out += `  /** ${summary(bc.operations[op]?.documentation) || 'Not in botocore 1.43.107: see the SDK documentation.'} */\n`;
+    out += `  /** ${summary(bc.operations[op]?.documentation) || `Not in botocore ${service === 'kms' ? '1.43.107' : '1.29.27'}: see the SDK documentation.`} */\n`;
     out += `  ${op}: Object.freeze({ type: 'structure', members: {\n`;
-    for (const m of membersOf(input)) {
+    for (const m of typeof input === 'string' ? [] : membersOf(input)) {
       const shapeName = botocoreMemberShape(bc, op, m.name);
       const lit = shapeName !== undefined ? fromBotocore(bc, shapeName, m.required, m.shape.sensitive, 1) : fromSchema(m.shape, m.required, bc, m.name);
       out += `    ${m.name}: ${lit},\n`;
     }
     out += '  } }),\n';
   }
-  out += '}) as Readonly<Record<KmsOperationName, StructureShape>>;\n\n';
-  out += `/** A KMS operation name. */\nexport type KmsOperationName =\n${Object.keys(model.operations).sort().map((o) => `  | ${str(o)}`).join('\n')};\n`;
+  out += `}) as Readonly<Record<${typeName}, StructureShape>>;\n\n`;
+  out += `/** ${service === 'kms' ? 'A KMS' : `An ${service}`} operation name. */\nexport type ${typeName} =\n${Object.keys(model.operations).sort().map((o) => `  | ${str(o)}`).join('\n')};\n`;
   return out;
+}
+
+/** src/model/kms-inputs.ts: the input shape of every KMS operation. */
+function kmsInputsFile(model, bc) {
+  return inputsFile('kms', model, bc);
 }
 
 /** The TypeScript type of a decoded value of a botocore shape. */
@@ -214,7 +221,8 @@ function tsFromSchema(d) {
   switch (d.kind) {
     case 'string': return 'string';
     case 'blob': return 'Buffer';
-    case 'number': case 'timestamp': return 'number';
+    case 'number': return 'number';
+    case 'timestamp': return 'number | Date';
     case 'boolean': return 'boolean';
     case 'list': return `${tsFromSchema(d.member)}[]`;
     default: return 'Record<string, unknown>';
@@ -238,6 +246,127 @@ function kmsTypesFile(model, bc) {
       out += `  readonly ${m.name}${m.required ? '' : '?'}: ${t};\n`;
     }
     out += '}\n';
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output shapes (encoding, conformance) and their TypeScript types, from the compiled schemas
+// (members, required, sensitive, nesting) with botocore's enums where botocore has the shape.
+
+/** The exported name of a service's output table: KMS_OUTPUTS, IAM_OUTPUTS, ... */
+function outputsConst(service) {
+  return `${service.toUpperCase()}_OUTPUTS`;
+}
+
+const isUnit = (schema) => typeof schema === 'string';
+
+/**
+ * Every structure an operation output reaches, sorted. Structures may be recursive
+ * (Organizations' HandshakeResource holds HandshakeResources): each is declared first with an
+ * empty member table, then its members are filled in, so references need no order.
+ */
+function outputStructures(model) {
+  const seen = new Set();
+  const visit = (name) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const m of membersOf(model.structures[name])) for (const ref of structureRefs(m.shape)) visit(ref);
+  };
+  for (const op of Object.keys(model.operations)) {
+    const out = model.operations[op].output;
+    if (!isUnit(out)) for (const m of membersOf(out)) for (const ref of structureRefs(m.shape)) visit(ref);
+  }
+  return [...seen].sort();
+}
+
+function structureRefs(d) {
+  if (d.kind === 'structure') return [d.name];
+  if (d.kind === 'list') return structureRefs(d.member);
+  if (d.kind === 'map') return structureRefs(d.value);
+  return [];
+}
+
+/** The botocore shape of member `member` of botocore structure `parent`, if botocore has it. */
+function bcMember(bc, parent, member) {
+  return parent === undefined ? undefined : bc.shapes[parent]?.members?.[member]?.shape;
+}
+
+/** A leaf or container shape literal for an output member (`d` from the schema, `bn` botocore's shape name). */
+function outputShapeLit(d, bn, bc, required, sensitive) {
+  const flags = (required ? ', required: true' : '') + (sensitive || d.sensitive ? ', sensitive: true' : '');
+  const b = bn === undefined ? undefined : bc.shapes[bn];
+  switch (d.kind) {
+    case 'structure': return `{ type: 'structure', members: S.${d.name}.members${flags} }`;
+    case 'list': return `{ type: 'list', member: ${outputShapeLit(d.member, b?.member?.shape, bc, false, false)}${flags} }`;
+    case 'map': return `{ type: 'map', value: ${outputShapeLit(d.value, b?.value?.shape, bc, false, false)}${flags} }`;
+    case 'string': {
+      const values = b?.enum !== undefined ? enumValues(bc, bn) : undefined;
+      return `{ type: 'string'${values !== undefined ? `, enum: [${values.map(str).join(', ')}]` : ''}${flags} }`;
+    }
+    case 'number': return `{ type: ${b !== undefined && (b.type === 'double' || b.type === 'float') ? "'double'" : "'integer'"}${flags} }`;
+    case 'blob': case 'boolean': case 'timestamp': return `{ type: '${d.kind}'${flags} }`;
+    default: throw new Error(`output member of kind ${d.kind} is not supported`);
+  }
+}
+
+/** The TypeScript type of an encoded-from value: blobs Buffer, timestamps epoch milliseconds. */
+function outputTsType(d) {
+  switch (d.kind) {
+    case 'structure': return d.name;
+    case 'list': return `ReadonlyArray<${outputTsType(d.member)}>`;
+    case 'map': return `Readonly<Record<string, ${outputTsType(d.value)}>>`;
+    case 'string': return 'string';
+    case 'number': return 'number';
+    case 'timestamp': return 'number | Date';
+    case 'blob': return 'Buffer';
+    case 'boolean': return 'boolean';
+    default: return 'unknown';
+  }
+}
+
+function structureBody(schema, bcName, bc, indent) {
+  return membersOf(schema)
+    .map((m) => `${indent}${m.name}: ${outputShapeLit(m.shape, bcMember(bc, bcName, m.name), bc, m.required, m.shape.sensitive)},\n`)
+    .join('');
+}
+
+function interfaceBody(schema) {
+  return membersOf(schema).map((m) => `  readonly ${m.name}${m.required ? '' : '?'}: ${outputTsType(m.shape)};\n`).join('');
+}
+
+/** src/model/<service>-outputs.ts: the output shape and type of every operation of a service. */
+function outputsFile(service, model, bc) {
+  const name = outputsConst(service);
+  let out = HEADER(`@aws-sdk/client-${service}@${sdkVersion(service)} (members, required, sensitive), botocore service-2.json (enums)`);
+  out += "import type { StructureShape } from './shape-types';\n\n";
+  const structures = outputStructures(model);
+  out += '/** The structures the outputs hold, each once, by model name (declared, then filled: some are recursive). */\n';
+  out += 'type Mutable = { type: \'structure\'; members: Record<string, unknown> };\n';
+  out += `const S = {\n${structures.map((n) => `  ${n}: { type: 'structure', members: {} } as Mutable,\n`).join('')}};\n`;
+  for (const sName of structures) {
+    out += `Object.assign(S.${sName}.members, {\n${structureBody(model.structures[sName], bc.shapes[sName] ? sName : undefined, bc, '  ')}});\n`;
+  }
+  out += `for (const s of Object.values(S)) Object.freeze(s.members);\n`;
+  out += '\n/**\n * The output shape of every operation AWS models, by operation name (an operation without\n';
+  out += ' * output has no members). The protocol layer encodes an operation\'s result by it\n';
+  out += ' * (src/protocol/json-encoder.ts, src/protocol/xml-encoder.ts): members in model order, blobs as\n';
+  out += ' * base64, timestamps from epoch milliseconds, absent and null members left out.\n */\n';
+  out += 'const TABLE = {\n';
+  for (const op of Object.keys(model.operations).sort()) {
+    const schema = model.operations[op].output;
+    const bcName = bc.operations[op]?.output?.shape;
+    out += isUnit(schema)
+      ? `  ${op}: { type: 'structure', members: {} },\n`
+      : `  ${op}: { type: 'structure', members: {\n${structureBody(schema, bcName, bc, '    ')}  } },\n`;
+  }
+  out += '};\n';
+  out += `export const ${name} = Object.freeze(TABLE) as unknown as Readonly<Record<keyof typeof TABLE, StructureShape>>;\n`;
+  out += '\n// Output types: what an operation returns (blobs as Buffer, timestamps as epoch milliseconds or a Date).\n\n';
+  for (const sName of structures) out += `export interface ${sName} {\n${interfaceBody(model.structures[sName])}}\n`;
+  for (const op of Object.keys(model.operations).sort()) {
+    const schema = model.operations[op].output;
+    out += isUnit(schema) ? `export type ${op}Output = undefined;\n` : `export interface ${op}Output {\n${interfaceBody(schema)}}\n`;
   }
   return out;
 }
@@ -335,8 +464,16 @@ function generate() {
     'src/model/operations.ts': operationsFile(models),
     'src/model/errors.ts': errorsFile(models),
     'src/model/kms-inputs.ts': kmsInputsFile(models.kms, kmsBotocore),
+    ...Object.fromEntries(['iam', 'sts', 'organizations', 'cloudtrail'].map((s) => [
+      `src/model/${s}-inputs.ts`,
+      inputsFile(s, models[s], { ...loadBotocore(s), __enums: loadEnums(s) }),
+    ])),
     'src/model/kms-types.ts': kmsTypesFile(models.kms, kmsBotocore),
     'src/model/redaction.ts': redactionFile(models),
+    ...Object.fromEntries(Object.keys(SERVICES).map((s) => [
+      `src/model/${s}-outputs.ts`,
+      outputsFile(s, models[s], s === 'kms' ? kmsBotocore : { ...loadBotocore(s), __enums: loadEnums(s) }),
+    ])),
     'docs/operations.md': operationsDoc(models.kms, kmsBotocore),
   };
 }

@@ -1,7 +1,9 @@
 /**
- * The shape of an operation's input, as the generated model layer (src/model/*-inputs.ts) and
- * the hand-written shapes of src/operations/ declare it; src/operations/shape.ts validates and
- * decodes against it. Pure data: no project imports (layer rank 0).
+ * The shape of an operation's input or output, as the generated model layer declares it
+ * (src/model/*-inputs.ts, src/model/*-outputs.ts; hand-written input shapes of src/operations/
+ * too): src/operations/shape.ts validates and decodes inputs against it, src/protocol/
+ * json-encoder.ts and xml-encoder.ts encode outputs by it. Pure data: no project imports (layer
+ * rank 0).
  */
 
 interface Base {
@@ -31,6 +33,10 @@ export interface IntegerShape extends Base {
   readonly min?: number;
   readonly max?: number;
 }
+/** A floating-point number (outputs only: CloudTrail, IAM). */
+export interface DoubleShape extends Base {
+  readonly type: 'double';
+}
 export interface BooleanShape extends Base {
   readonly type: 'boolean';
 }
@@ -41,6 +47,8 @@ export interface MapShape extends Base {
   readonly type: 'map';
   /** Most UTF-8 bytes of all keys and values together (a Keyhold limit; docs/compatibility.md). */
   readonly maxBytes?: number;
+  /** The type of the values; absent = string (every input map). */
+  readonly value?: Shape;
 }
 export interface ListShape extends Base {
   readonly type: 'list';
@@ -57,6 +65,7 @@ export type Shape =
   | StringShape
   | BlobShape
   | IntegerShape
+  | DoubleShape
   | BooleanShape
   | TimestampShape
   | MapShape

@@ -7,14 +7,16 @@ import { changeKey } from './key-transition';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type CancelKeyDeletionOutput } from '../model/kms-outputs';
 
 interface CancelKeyDeletionInput {
   KeyId: string;
 }
 
 
-export const cancelKeyDeletion: Operation<CancelKeyDeletionInput> = {
+export const cancelKeyDeletion: Operation<CancelKeyDeletionInput, CancelKeyDeletionOutput> = {
   name: 'CancelKeyDeletion',
+  output: KMS_OUTPUTS.CancelKeyDeletion,
   readOnly: false,
   input: KMS_INPUTS.CancelKeyDeletion,
   async invoke(input, ctx, svc) {

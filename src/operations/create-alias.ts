@@ -11,6 +11,7 @@ import { assertKeyState } from '../keys/key-states';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type CreateAliasOutput } from '../model/kms-outputs';
 
 interface CreateAliasInput {
   AliasName: string;
@@ -66,8 +67,9 @@ export function aliasNotFound(arn: string): ServiceError {
   return new ServiceError('NotFoundException', `Alias ${arn} is not found.`);
 }
 
-export const createAlias: Operation<CreateAliasInput> = {
+export const createAlias: Operation<CreateAliasInput, CreateAliasOutput> = {
   name: 'CreateAlias',
+  output: KMS_OUTPUTS.CreateAlias,
   readOnly: false,
   input: KMS_INPUTS.CreateAlias,
   async invoke(input, ctx, svc) {

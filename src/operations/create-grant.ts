@@ -26,6 +26,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { dryRunSucceeded } from './symmetric';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type CreateGrantOutput } from '../model/kms-outputs';
 
 interface CreateGrantInput {
   KeyId: string;
@@ -40,8 +41,9 @@ interface CreateGrantInput {
   RetiringServicePrincipal?: string;
 }
 
-export const createGrant: Operation<CreateGrantInput> = {
+export const createGrant: Operation<CreateGrantInput, CreateGrantOutput> = {
   name: 'CreateGrant',
+  output: KMS_OUTPUTS.CreateGrant,
   readOnly: false,
   input: KMS_INPUTS.CreateGrant,
   async invoke(input, ctx, svc) {

@@ -12,6 +12,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { checkNewKeyPolicy } from './policy-lockout';
 import { validateTags } from './tags';
+import { KMS_OUTPUTS, type CreateKeyOutput } from '../model/kms-outputs';
 
 interface CreateKeyInput {
   Policy?: string;
@@ -27,8 +28,9 @@ interface CreateKeyInput {
   XksKeyId?: string;
 }
 
-export const createKey: Operation<CreateKeyInput> = {
+export const createKey: Operation<CreateKeyInput, CreateKeyOutput> = {
   name: 'CreateKey',
+  output: KMS_OUTPUTS.CreateKey,
   readOnly: false,
   input: KMS_INPUTS.CreateKey,
   async invoke(input, ctx, svc) {

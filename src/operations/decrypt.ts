@@ -11,6 +11,7 @@ import type { Operation } from './operation';
 import { assertEncryptionUse, rsaDecrypt } from './rsa-encryption';
 import { assertSymmetricUse, decryptWith, dryRunSucceeded, keyForBlob, readHeader } from './symmetric';
 import { rejectUnsupportedMembers } from './unsupported-members';
+import { KMS_OUTPUTS, type DecryptOutput } from '../model/kms-outputs';
 
 interface DecryptInput {
   CiphertextBlob?: Buffer;
@@ -22,8 +23,9 @@ interface DecryptInput {
   DryRunModifiers?: string[];
 }
 
-export const decrypt: Operation<DecryptInput> = {
+export const decrypt: Operation<DecryptInput, DecryptOutput> = {
   name: 'Decrypt',
+  output: KMS_OUTPUTS.Decrypt,
   readOnly: true,
   input: KMS_INPUTS.Decrypt,
   async invoke(input, ctx, svc) {
@@ -59,11 +61,8 @@ export const decrypt: Operation<DecryptInput> = {
       const alg = assertEncryptionUse(key, input.EncryptionAlgorithm);
       if (input.DryRun === true) throw dryRunSucceeded();
       const plaintext = await rsaDecrypt(key, alg, input.CiphertextBlob, input.EncryptionContext, svc);
-      try {
-        return { KeyId: key.arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: alg.name };
-      } finally {
-        plaintext.fill(0);
-      }
+      // Handed over: the encoder zeroes Plaintext once written (src/protocol/json-encoder.ts).
+      return { KeyId: key.arn, Plaintext: plaintext, EncryptionAlgorithm: alg.name };
     }
     const header = readHeader(input.CiphertextBlob);
     const key = await keyForBlob(
@@ -78,11 +77,11 @@ export const decrypt: Operation<DecryptInput> = {
     );
     assertSymmetricUse(key, input.EncryptionAlgorithm);
     const plaintext = await decryptWith(key, input.CiphertextBlob, header, input.EncryptionContext, svc);
-    try {
-      if (input.DryRun === true) throw dryRunSucceeded();
-      return { KeyId: key.arn, Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
-    } finally {
+    if (input.DryRun === true) {
       plaintext.fill(0);
+      throw dryRunSucceeded();
     }
+    // Handed over: the encoder zeroes Plaintext once written (src/protocol/json-encoder.ts).
+    return { KeyId: key.arn, Plaintext: plaintext, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
   },
 };

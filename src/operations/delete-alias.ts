@@ -4,13 +4,15 @@ import { aliasNotFound, assertAliasName } from './create-alias';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type DeleteAliasOutput } from '../model/kms-outputs';
 
 interface DeleteAliasInput {
   AliasName: string;
 }
 
-export const deleteAlias: Operation<DeleteAliasInput> = {
+export const deleteAlias: Operation<DeleteAliasInput, DeleteAliasOutput> = {
   name: 'DeleteAlias',
+  output: KMS_OUTPUTS.DeleteAlias,
   readOnly: false,
   input: KMS_INPUTS.DeleteAlias,
   async invoke(input, ctx, svc) {

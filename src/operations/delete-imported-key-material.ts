@@ -12,6 +12,7 @@ import type { KeyRecord, KeyState } from '../store/store';
 import { assertExternalOrigin } from './get-parameters-for-import';
 import type { Operation, Services } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type DeleteImportedKeyMaterialOutput } from '../model/kms-outputs';
 
 interface DeleteImportedKeyMaterialInput {
   KeyId: string;
@@ -51,8 +52,9 @@ function deleteMaterialOnce(key: KeyRecord, keyMaterialId: string | undefined, s
   });
 }
 
-export const deleteImportedKeyMaterial: Operation<DeleteImportedKeyMaterialInput> = {
+export const deleteImportedKeyMaterial: Operation<DeleteImportedKeyMaterialInput, DeleteImportedKeyMaterialOutput> = {
   name: 'DeleteImportedKeyMaterial',
+  output: KMS_OUTPUTS.DeleteImportedKeyMaterial,
   readOnly: false,
   input: KMS_INPUTS.DeleteImportedKeyMaterial,
   async invoke(input, ctx, svc) {

@@ -3,14 +3,16 @@ import { keyMetadata } from './key-metadata';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type DescribeKeyOutput } from '../model/kms-outputs';
 
 interface DescribeKeyInput {
   KeyId: string;
   GrantTokens?: string[];
 }
 
-export const describeKey: Operation<DescribeKeyInput> = {
+export const describeKey: Operation<DescribeKeyInput, DescribeKeyOutput> = {
   name: 'DescribeKey',
+  output: KMS_OUTPUTS.DescribeKey,
   readOnly: true,
   input: KMS_INPUTS.DescribeKey,
   async invoke(input, ctx, svc) {

@@ -10,13 +10,15 @@ import { assertRotatableKind, assertRotationManageable, changeRotationSettings }
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type DisableKeyRotationOutput } from '../model/kms-outputs';
 
 interface DisableKeyRotationInput {
   KeyId: string;
 }
 
-export const disableKeyRotation: Operation<DisableKeyRotationInput> = {
+export const disableKeyRotation: Operation<DisableKeyRotationInput, DisableKeyRotationOutput> = {
   name: 'DisableKeyRotation',
+  output: KMS_OUTPUTS.DisableKeyRotation,
   readOnly: false,
   input: KMS_INPUTS.DisableKeyRotation,
   async invoke(input, ctx, svc) {

@@ -4,14 +4,16 @@ import { changeKey } from './key-transition';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type DisableKeyOutput } from '../model/kms-outputs';
 
 interface DisableKeyInput {
   KeyId: string;
 }
 
 
-export const disableKey: Operation<DisableKeyInput> = {
+export const disableKey: Operation<DisableKeyInput, DisableKeyOutput> = {
   name: 'DisableKey',
+  output: KMS_OUTPUTS.DisableKey,
   readOnly: false,
   input: KMS_INPUTS.DisableKey,
   async invoke(input, ctx, svc) {

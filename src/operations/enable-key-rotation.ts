@@ -20,6 +20,7 @@ import type { KeyPatch, KeyRecord } from '../store/store';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type EnableKeyRotationOutput } from '../model/kms-outputs';
 
 interface EnableKeyRotationInput {
   KeyId: string;
@@ -36,8 +37,9 @@ function schedule(key: KeyRecord, days: number, now: number): KeyPatch | undefin
   return { rotationPeriodInDays: days, nextRotationDate: key.nextRotationDate - old * DAY_MS + days * DAY_MS };
 }
 
-export const enableKeyRotation: Operation<EnableKeyRotationInput> = {
+export const enableKeyRotation: Operation<EnableKeyRotationInput, EnableKeyRotationOutput> = {
   name: 'EnableKeyRotation',
+  output: KMS_OUTPUTS.EnableKeyRotation,
   readOnly: false,
   input: KMS_INPUTS.EnableKeyRotation,
   async invoke(input, ctx, svc) {

@@ -5,14 +5,16 @@ import { changeKey } from './key-transition';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type EnableKeyOutput } from '../model/kms-outputs';
 
 interface EnableKeyInput {
   KeyId: string;
 }
 
 
-export const enableKey: Operation<EnableKeyInput> = {
+export const enableKey: Operation<EnableKeyInput, EnableKeyOutput> = {
   name: 'EnableKey',
+  output: KMS_OUTPUTS.EnableKey,
   readOnly: false,
   input: KMS_INPUTS.EnableKey,
   async invoke(input, ctx, svc) {

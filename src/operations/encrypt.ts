@@ -8,6 +8,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { assertEncryptionUse, isSymmetric, rsaEncrypt } from './rsa-encryption';
 import { dryRunSucceeded, encryptUnder } from './symmetric';
+import { KMS_OUTPUTS, type EncryptOutput } from '../model/kms-outputs';
 
 interface EncryptInput {
   KeyId: string;
@@ -18,8 +19,9 @@ interface EncryptInput {
   DryRun?: boolean;
 }
 
-export const encrypt: Operation<EncryptInput> = {
+export const encrypt: Operation<EncryptInput, EncryptOutput> = {
   name: 'Encrypt',
+  output: KMS_OUTPUTS.Encrypt,
   readOnly: true,
   input: KMS_INPUTS.Encrypt,
   async invoke(input, ctx, svc) {
@@ -40,7 +42,7 @@ export const encrypt: Operation<EncryptInput> = {
       const blob = isSymmetric(key)
         ? await encryptUnder(key, input.Plaintext, input.EncryptionContext, svc)
         : await rsaEncrypt(key, alg, input.Plaintext, input.EncryptionContext, svc);
-      return { CiphertextBlob: blob.toString('base64'), KeyId: key.arn, EncryptionAlgorithm: alg.name };
+      return { CiphertextBlob: blob, KeyId: key.arn, EncryptionAlgorithm: alg.name };
     } finally {
       input.Plaintext.fill(0);
     }

@@ -2,23 +2,22 @@
 import { generateDataKeyPair as generate, type DataKeyPairInput } from './data-key-pair';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import { KMS_OUTPUTS, type GenerateDataKeyPairOutput } from '../model/kms-outputs';
 
-export const generateDataKeyPair: Operation<DataKeyPairInput> = {
+export const generateDataKeyPair: Operation<DataKeyPairInput, GenerateDataKeyPairOutput> = {
   name: 'GenerateDataKeyPair',
+  output: KMS_OUTPUTS.GenerateDataKeyPair,
   readOnly: true,
   input: KMS_INPUTS.GenerateDataKeyPair,
   async invoke(input, ctx, svc) {
     const pair = await generate(input, 'kms:GenerateDataKeyPair', ctx, svc);
-    try {
-      return {
-        PrivateKeyCiphertextBlob: pair.privateKeyCiphertext.toString('base64'),
-        PrivateKeyPlaintext: pair.privateKey.toString('base64'),
-        PublicKey: pair.publicKey.toString('base64'),
-        KeyId: pair.keyArn,
-        KeyPairSpec: input.KeyPairSpec,
-      };
-    } finally {
-      pair.privateKey.fill(0);
-    }
+    // Handed over: the encoder zeroes PrivateKeyPlaintext once written (src/protocol/json-encoder.ts).
+    return {
+      PrivateKeyCiphertextBlob: pair.privateKeyCiphertext,
+      PrivateKeyPlaintext: pair.privateKey,
+      PublicKey: pair.publicKey,
+      KeyId: pair.keyArn,
+      KeyPairSpec: input.KeyPairSpec,
+    };
   },
 };

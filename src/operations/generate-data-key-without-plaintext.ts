@@ -2,14 +2,16 @@
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { generateDataKey, type DataKeyInput } from './data-key';
+import { KMS_OUTPUTS, type GenerateDataKeyWithoutPlaintextOutput } from '../model/kms-outputs';
 
-export const generateDataKeyWithoutPlaintext: Operation<DataKeyInput> = {
+export const generateDataKeyWithoutPlaintext: Operation<DataKeyInput, GenerateDataKeyWithoutPlaintextOutput> = {
   name: 'GenerateDataKeyWithoutPlaintext',
+  output: KMS_OUTPUTS.GenerateDataKeyWithoutPlaintext,
   readOnly: true,
   input: KMS_INPUTS.GenerateDataKeyWithoutPlaintext,
   async invoke(input, ctx, svc) {
     const { plaintext, ciphertext, keyArn } = await generateDataKey(input, 'kms:GenerateDataKeyWithoutPlaintext', ctx, svc);
     plaintext.fill(0);
-    return { CiphertextBlob: ciphertext.toString('base64'), KeyId: keyArn };
+    return { CiphertextBlob: ciphertext, KeyId: keyArn };
   },
 };

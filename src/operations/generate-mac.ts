@@ -3,9 +3,11 @@ import { MAC_ALGORITHM_ENUM, macRequest, type MacInput } from './mac';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { dryRunSucceeded } from './symmetric';
+import { KMS_OUTPUTS, type GenerateMacOutput } from '../model/kms-outputs';
 
-export const generateMac: Operation<MacInput> = {
+export const generateMac: Operation<MacInput, GenerateMacOutput> = {
   name: 'GenerateMac',
+  output: KMS_OUTPUTS.GenerateMac,
   readOnly: true,
   input: KMS_INPUTS.GenerateMac,
   async invoke(input, ctx, svc) {
@@ -13,7 +15,7 @@ export const generateMac: Operation<MacInput> = {
       const { key, alg } = await macRequest(input, 'kms:GenerateMac', ctx, svc);
       if (input.DryRun === true) throw dryRunSucceeded();
       const mac = await svc.backend.generateMac({ key, version: key.currentVersion }, alg, input.Message);
-      return { Mac: mac.toString('base64'), MacAlgorithm: alg.name, KeyId: key.arn };
+      return { Mac: mac, MacAlgorithm: alg.name, KeyId: key.arn };
     } finally {
       input.Message.fill(0);
     }

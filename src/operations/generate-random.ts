@@ -5,14 +5,16 @@ import { ServiceError } from '../errors';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type GenerateRandomOutput } from '../model/kms-outputs';
 
 interface GenerateRandomInput {
   NumberOfBytes?: number;
   CustomKeyStoreId?: string;
 }
 
-export const generateRandom: Operation<GenerateRandomInput> = {
+export const generateRandom: Operation<GenerateRandomInput, GenerateRandomOutput> = {
   name: 'GenerateRandom',
+  output: KMS_OUTPUTS.GenerateRandom,
   readOnly: true,
   input: KMS_INPUTS.GenerateRandom,
   async invoke(input, ctx, svc) {
@@ -28,11 +30,7 @@ export const generateRandom: Operation<GenerateRandomInput> = {
       );
     }
     await authorizeKms(ctx, svc, { action: 'kms:GenerateRandom' });
-    const bytes = randomBytes(input.NumberOfBytes);
-    try {
-      return { Plaintext: bytes.toString('base64') };
-    } finally {
-      bytes.fill(0);
-    }
+    // Handed over: the encoder zeroes Plaintext once written (src/protocol/json-encoder.ts).
+    return { Plaintext: randomBytes(input.NumberOfBytes) };
   },
 };

@@ -4,14 +4,16 @@ import { assertKeyState } from '../keys/key-states';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type GetKeyPolicyOutput } from '../model/kms-outputs';
 
 interface GetKeyPolicyInput {
   KeyId: string;
   PolicyName?: string;
 }
 
-export const getKeyPolicy: Operation<GetKeyPolicyInput> = {
+export const getKeyPolicy: Operation<GetKeyPolicyInput, GetKeyPolicyOutput> = {
   name: 'GetKeyPolicy',
+  output: KMS_OUTPUTS.GetKeyPolicy,
   readOnly: true,
   input: KMS_INPUTS.GetKeyPolicy,
   async invoke(input, ctx, svc) {

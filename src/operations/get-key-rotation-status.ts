@@ -7,15 +7,17 @@
  */
 import { KMS_INPUTS } from '../model/kms-inputs';
 import { assertRotatableKind } from '../keys/rotate';
-import { epochSeconds, type Operation } from './operation';
+import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type GetKeyRotationStatusOutput } from '../model/kms-outputs';
 
 interface GetKeyRotationStatusInput {
   KeyId: string;
 }
 
-export const getKeyRotationStatus: Operation<GetKeyRotationStatusInput> = {
+export const getKeyRotationStatus: Operation<GetKeyRotationStatusInput, GetKeyRotationStatusOutput> = {
   name: 'GetKeyRotationStatus',
+  output: KMS_OUTPUTS.GetKeyRotationStatus,
   readOnly: true,
   input: KMS_INPUTS.GetKeyRotationStatus,
   async invoke(input, ctx, svc) {
@@ -27,9 +29,9 @@ export const getKeyRotationStatus: Operation<GetKeyRotationStatusInput> = {
     const out: Record<string, unknown> = { KeyRotationEnabled: enabled, KeyId: key.arn };
     if (enabled) {
       if (key.rotationPeriodInDays !== null) out.RotationPeriodInDays = key.rotationPeriodInDays;
-      if (key.nextRotationDate !== null) out.NextRotationDate = epochSeconds(key.nextRotationDate);
+      if (key.nextRotationDate !== null) out.NextRotationDate = key.nextRotationDate;
     }
-    if (key.onDemandRotationStartDate !== null) out.OnDemandRotationStartDate = epochSeconds(key.onDemandRotationStartDate);
+    if (key.onDemandRotationStartDate !== null) out.OnDemandRotationStartDate = key.onDemandRotationStartDate;
     return out;
   },
 };

@@ -10,8 +10,9 @@ import { generateWrappingKeyPair, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS } from
 import { ServiceError } from '../errors';
 import { assertKeyState } from '../keys/key-states';
 import type { ImportTokenRecord, KeyRecord } from '../store/records';
-import { epochSeconds, type Operation } from './operation';
+import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type GetParametersForImportOutput } from '../model/kms-outputs';
 
 interface GetParametersForImportInput {
   KeyId: string;
@@ -47,8 +48,9 @@ export function assertExternalOrigin(key: KeyRecord): void {
   }
 }
 
-export const getParametersForImport: Operation<GetParametersForImportInput> = {
+export const getParametersForImport: Operation<GetParametersForImportInput, GetParametersForImportOutput> = {
   name: 'GetParametersForImport',
+  output: KMS_OUTPUTS.GetParametersForImport,
   readOnly: true,
   input: KMS_INPUTS.GetParametersForImport,
   async invoke(input, ctx, svc) {
@@ -82,9 +84,9 @@ export const getParametersForImport: Operation<GetParametersForImportInput> = {
     }
     return {
       KeyId: key.arn,
-      ImportToken: token.toString('base64'),
-      PublicKey: pair.publicKey.toString('base64'),
-      ParametersValidTo: epochSeconds(expiresAt),
+      ImportToken: token,
+      PublicKey: pair.publicKey,
+      ParametersValidTo: expiresAt,
     };
   },
 };

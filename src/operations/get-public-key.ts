@@ -9,6 +9,7 @@ import { ALGORITHM_MEMBERS } from './key-metadata';
 import { resolveAndAuthorize } from './key-use';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import { KMS_OUTPUTS, type GetPublicKeyOutput } from '../model/kms-outputs';
 
 interface GetPublicKeyInput {
   KeyId: string;
@@ -18,8 +19,9 @@ interface GetPublicKeyInput {
 /** Key usages with a public key. */
 const ASYMMETRIC_USAGES: ReadonlySet<string> = new Set(['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'KEY_AGREEMENT', 'ENCAPSULATE_DECAPSULATE']);
 
-export const getPublicKey: Operation<GetPublicKeyInput> = {
+export const getPublicKey: Operation<GetPublicKeyInput, GetPublicKeyOutput> = {
   name: 'GetPublicKey',
+  output: KMS_OUTPUTS.GetPublicKey,
   readOnly: true,
   input: KMS_INPUTS.GetPublicKey,
   async invoke(input, ctx, svc) {
@@ -31,11 +33,11 @@ export const getPublicKey: Operation<GetPublicKeyInput> = {
     const publicKey = await svc.backend.publicKey({ key, version: key.currentVersion });
     return {
       KeyId: key.arn,
-      PublicKey: publicKey.toString('base64'),
+      PublicKey: publicKey,
       CustomerMasterKeySpec: key.keySpec,
       KeySpec: key.keySpec,
       KeyUsage: key.keyUsage,
       [ALGORITHM_MEMBERS[key.keyUsage] as string]: algorithmsFor(key.keySpec, key.keyUsage),
-    };
+    } as GetPublicKeyOutput;
   },
 };

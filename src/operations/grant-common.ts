@@ -6,7 +6,6 @@
 import { ServiceError } from '../errors';
 import type { GrantRecord } from '../store/records';
 import { grantPosition, parseGrantPosition, type PageRequest } from '../store/store';
-import { epochSeconds } from './operation';
 import { page } from './pagination';
 import type { StringShape } from './shape';
 
@@ -30,7 +29,7 @@ export function grantListEntry(g: GrantRecord): Record<string, unknown> {
     GrantId: g.grantId,
     // AWS lists an unnamed grant with "Name": "" (grant-manage.html, "Viewing grants").
     Name: g.name ?? '',
-    CreationDate: epochSeconds(g.creationDate),
+    CreationDate: g.creationDate,
     ...(g.granteePrincipal !== null ? { GranteePrincipal: g.granteePrincipal } : {}),
     ...(g.granteeServicePrincipal !== null ? { GranteeServicePrincipal: g.granteeServicePrincipal } : {}),
     ...(g.retiringPrincipal !== null ? { RetiringPrincipal: g.retiringPrincipal } : {}),

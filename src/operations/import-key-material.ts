@@ -23,6 +23,7 @@ import type { KeyRecord, KeyState, KeyWrite } from '../store/store';
 import { assertExternalOrigin, importTokenAad, importTokenId, isImportTokenShape } from './get-parameters-for-import';
 import type { Operation, RequestContext, Services } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type ImportKeyMaterialOutput } from '../model/kms-outputs';
 
 interface ImportKeyMaterialInput {
   KeyId: string;
@@ -204,8 +205,9 @@ async function importMaterial(
   }
 }
 
-export const importKeyMaterial: Operation<ImportKeyMaterialInput> = {
+export const importKeyMaterial: Operation<ImportKeyMaterialInput, ImportKeyMaterialOutput> = {
   name: 'ImportKeyMaterial',
+  output: KMS_OUTPUTS.ImportKeyMaterial,
   readOnly: false,
   input: KMS_INPUTS.ImportKeyMaterial,
   async invoke(input, ctx, svc) {

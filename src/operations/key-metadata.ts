@@ -2,8 +2,8 @@
  * KeyMetadata as DescribeKey, CreateKey and ReplicateKey return it (kms-reference.md §3.2).
  */
 import { algorithmsFor } from '../keys/key-specs';
+import type { KeyMetadata } from '../model/kms-outputs';
 import type { KeyRecord } from '../store/records';
-import { epochSeconds } from './operation';
 
 /** KeyUsage -> the KeyMetadata (and GetPublicKey) member listing its algorithms. */
 export const ALGORITHM_MEMBERS: Readonly<Record<string, string>> = Object.freeze({
@@ -18,12 +18,12 @@ export const ALGORITHM_MEMBERS: Readonly<Record<string, string>> = Object.freeze
  * The wire KeyMetadata of a key. `related` are the rows of a multi-Region key in every Region
  * (including this one), for MultiRegionConfiguration.
  */
-export function keyMetadata(k: KeyRecord, currentMaterialId?: string, related?: readonly KeyRecord[]): Record<string, unknown> {
-  const m: Record<string, unknown> = {
+export function keyMetadata(k: KeyRecord, currentMaterialId?: string, related?: readonly KeyRecord[]): KeyMetadata {
+  const m: { -readonly [K in keyof KeyMetadata]: KeyMetadata[K] } = {
     AWSAccountId: k.accountId,
     KeyId: k.keyId,
     Arn: k.arn,
-    CreationDate: epochSeconds(k.creationDate),
+    CreationDate: k.creationDate,
     Enabled: k.state === 'Enabled',
     Description: k.description,
     KeyUsage: k.keyUsage,
@@ -36,21 +36,21 @@ export function keyMetadata(k: KeyRecord, currentMaterialId?: string, related?: 
   };
   const member = ALGORITHM_MEMBERS[k.keyUsage];
   const algs = algorithmsFor(k.keySpec, k.keyUsage);
-  if (member !== undefined && algs.length > 0) m[member] = algs;
+  if (member !== undefined && algs.length > 0) (m as Record<string, unknown>)[member] = algs;
   if (k.deletionDate !== null && (k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion')) {
-    m.DeletionDate = epochSeconds(k.deletionDate);
+    m.DeletionDate = k.deletionDate;
     if (k.pendingWindowInDays !== null) m.PendingDeletionWindowInDays = k.pendingWindowInDays;
   }
   // A primary waiting for its replicas has a window but no date yet (KeyMetadata API reference).
   if (k.state === 'PendingReplicaDeletion' && k.pendingWindowInDays !== null) m.PendingDeletionWindowInDays = k.pendingWindowInDays;
   if (k.origin === 'EXTERNAL') {
     if (k.expirationModel !== null) m.ExpirationModel = k.expirationModel;
-    if (k.validTo !== null) m.ValidTo = epochSeconds(k.validTo);
+    if (k.validTo !== null) m.ValidTo = k.validTo;
   }
   if (k.multiRegion && related !== undefined) {
     const primary = related.find((r) => r.multiRegionKeyType === 'PRIMARY');
     m.MultiRegionConfiguration = {
-      MultiRegionKeyType: k.multiRegionKeyType,
+      MultiRegionKeyType: k.multiRegionKeyType ?? undefined,
       PrimaryKey: primary === undefined ? undefined : { Arn: primary.arn, Region: primary.region },
       ReplicaKeys: related.filter((r) => r.multiRegionKeyType === 'REPLICA').map((r) => ({ Arn: r.arn, Region: r.region })),
     };

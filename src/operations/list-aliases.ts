@@ -5,9 +5,10 @@
 import { KMS_INPUTS } from '../model/kms-inputs';
 import { aliasArn } from '../keys/arn';
 import { withPredefinedAliases } from '../keys/aws-managed';
-import { epochSeconds, type Operation } from './operation';
+import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type ListAliasesOutput } from '../model/kms-outputs';
 
 interface ListAliasesInput {
   KeyId?: string;
@@ -15,8 +16,9 @@ interface ListAliasesInput {
   Marker?: string;
 }
 
-export const listAliases: Operation<ListAliasesInput> = {
+export const listAliases: Operation<ListAliasesInput, ListAliasesOutput> = {
   name: 'ListAliases',
+  output: KMS_OUTPUTS.ListAliases,
   readOnly: true,
   input: KMS_INPUTS.ListAliases,
   async invoke(input, ctx, svc) {
@@ -42,8 +44,8 @@ export const listAliases: Operation<ListAliasesInput> = {
         AliasName: a.aliasName,
         AliasArn: aliasArn(a.region, a.accountId, a.aliasName),
         ...(a.targetKeyId !== undefined ? { TargetKeyId: a.targetKeyId } : {}),
-        ...(a.creationDate !== undefined ? { CreationDate: epochSeconds(a.creationDate) } : {}),
-        ...(a.lastUpdatedDate !== undefined ? { LastUpdatedDate: epochSeconds(a.lastUpdatedDate) } : {}),
+        ...(a.creationDate !== undefined ? { CreationDate: a.creationDate } : {}),
+        ...(a.lastUpdatedDate !== undefined ? { LastUpdatedDate: a.lastUpdatedDate } : {}),
       })),
       Truncated: p.Truncated,
       ...(p.NextMarker !== undefined ? { NextMarker: p.NextMarker } : {}),

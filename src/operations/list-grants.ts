@@ -10,6 +10,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type ListGrantsOutput } from '../model/kms-outputs';
 
 interface ListGrantsInput {
   Limit?: number;
@@ -20,8 +21,9 @@ interface ListGrantsInput {
   GranteeServicePrincipal?: string;
 }
 
-export const listGrants: Operation<ListGrantsInput> = {
+export const listGrants: Operation<ListGrantsInput, ListGrantsOutput> = {
   name: 'ListGrants',
+  output: KMS_OUTPUTS.ListGrants,
   readOnly: true,
   input: KMS_INPUTS.ListGrants,
   async invoke(input, ctx, svc) {

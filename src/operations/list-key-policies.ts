@@ -3,6 +3,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type ListKeyPoliciesOutput } from '../model/kms-outputs';
 
 interface ListKeyPoliciesInput {
   KeyId: string;
@@ -12,8 +13,9 @@ interface ListKeyPoliciesInput {
 
 const POLICY_NAMES: readonly string[] = Object.freeze(['default']);
 
-export const listKeyPolicies: Operation<ListKeyPoliciesInput> = {
+export const listKeyPolicies: Operation<ListKeyPoliciesInput, ListKeyPoliciesOutput> = {
   name: 'ListKeyPolicies',
+  output: KMS_OUTPUTS.ListKeyPolicies,
   readOnly: true,
   input: KMS_INPUTS.ListKeyPolicies,
   async invoke(input, ctx, svc) {

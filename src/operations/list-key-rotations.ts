@@ -9,9 +9,10 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import { ServiceError } from '../errors';
 import { assertRotatableKind } from '../keys/rotate';
 import type { KeyRecord, KeyVersionRecord } from '../store/store';
-import { epochSeconds, type Operation } from './operation';
+import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type ListKeyRotationsOutput } from '../model/kms-outputs';
 
 interface ListKeyRotationsInput {
   KeyId: string;
@@ -35,18 +36,19 @@ function entry(key: KeyRecord, v: KeyVersionRecord, first: boolean): Record<stri
   if (key.origin === 'EXTERNAL') {
     e.ImportState = v.wrappedMaterial === null ? 'PENDING_IMPORT' : 'IMPORTED';
     if (key.expirationModel !== null) e.ExpirationModel = key.expirationModel;
-    if (key.validTo !== null && key.expirationModel === 'KEY_MATERIAL_EXPIRES') e.ValidTo = epochSeconds(key.validTo);
+    if (key.validTo !== null && key.expirationModel === 'KEY_MATERIAL_EXPIRES') e.ValidTo = key.validTo;
   }
   e.KeyMaterialState = materialState(key, v);
   if (!first && v.version <= key.currentVersion) {
-    e.RotationDate = epochSeconds(v.createdAt);
+    e.RotationDate = v.createdAt;
     e.RotationType = v.origin === 'AUTOMATIC' ? 'AUTOMATIC' : 'ON_DEMAND';
   }
   return e;
 }
 
-export const listKeyRotations: Operation<ListKeyRotationsInput> = {
+export const listKeyRotations: Operation<ListKeyRotationsInput, ListKeyRotationsOutput> = {
   name: 'ListKeyRotations',
+  output: KMS_OUTPUTS.ListKeyRotations,
   readOnly: true,
   input: KMS_INPUTS.ListKeyRotations,
   async invoke(input, ctx, svc) {

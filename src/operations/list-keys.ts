@@ -3,14 +3,16 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type ListKeysOutput } from '../model/kms-outputs';
 
 interface ListKeysInput {
   Limit?: number;
   Marker?: string;
 }
 
-export const listKeys: Operation<ListKeysInput> = {
+export const listKeys: Operation<ListKeysInput, ListKeysOutput> = {
   name: 'ListKeys',
+  output: KMS_OUTPUTS.ListKeys,
   readOnly: true,
   input: KMS_INPUTS.ListKeys,
   async invoke(input, ctx, svc) {

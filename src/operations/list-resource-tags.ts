@@ -3,6 +3,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type ListResourceTagsOutput } from '../model/kms-outputs';
 
 interface ListResourceTagsInput {
   KeyId: string;
@@ -10,8 +11,9 @@ interface ListResourceTagsInput {
   Marker?: string;
 }
 
-export const listResourceTags: Operation<ListResourceTagsInput> = {
+export const listResourceTags: Operation<ListResourceTagsInput, ListResourceTagsOutput> = {
   name: 'ListResourceTags',
+  output: KMS_OUTPUTS.ListResourceTags,
   readOnly: true,
   input: KMS_INPUTS.ListResourceTags,
   async invoke(input, ctx, svc) {

@@ -11,6 +11,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type ListRetirableGrantsOutput } from '../model/kms-outputs';
 
 interface ListRetirableGrantsInput {
   Limit?: number;
@@ -21,8 +22,9 @@ interface ListRetirableGrantsInput {
 
 const ACTION = 'kms:ListRetirableGrants';
 
-export const listRetirableGrants: Operation<ListRetirableGrantsInput> = {
+export const listRetirableGrants: Operation<ListRetirableGrantsInput, ListRetirableGrantsOutput> = {
   name: 'ListRetirableGrants',
+  output: KMS_OUTPUTS.ListRetirableGrants,
   readOnly: true,
   input: KMS_INPUTS.ListRetirableGrants,
   async invoke(input, ctx, svc) {

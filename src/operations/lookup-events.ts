@@ -18,6 +18,7 @@ import { authorizeCall } from '../identity/authorize-call';
 import type { AuditEventRow, AuditStore, LookupAttributeKey } from '../store/audit-log';
 import type { Operation, RequestContext, Services } from './operation';
 import { structure } from './shape';
+import { CLOUDTRAIL_OUTPUTS, type Event, type LookupEventsOutput } from '../model/cloudtrail-outputs';
 
 /** The IAM action LookupEvents is authorized as. */
 export const LOOKUP_EVENTS_ACTION = 'cloudtrail:LookupEvents';
@@ -84,15 +85,15 @@ function decodeToken(s: string, q: string): Token {
 }
 
 /** One result of LookupEvents. */
-function wireEvent(row: AuditEventRow): Record<string, unknown> {
+function wireEvent(row: AuditEventRow): Event {
   const record = JSON.parse(row.body) as { resources?: { type?: string; ARN?: string }[] };
-  const e: Record<string, unknown> = {
+  const e: { -readonly [K in keyof Event]: Event[K] } = {
     EventId: row.eventId,
     EventName: row.eventName,
     ReadOnly: row.readOnly ? 'true' : 'false',
   };
   if (row.accessKeyId !== null) e.AccessKeyId = row.accessKeyId;
-  e.EventTime = Math.floor(row.time / 1000);
+  e.EventTime = Math.floor(row.time / 1000) * 1000; // whole seconds, as CloudTrail records times
   e.EventSource = row.eventSource;
   if (row.username !== null) e.Username = row.username;
   e.Resources = (record.resources ?? []).map((r) => ({ ResourceType: r.type, ResourceName: r.ARN }));
@@ -101,9 +102,10 @@ function wireEvent(row: AuditEventRow): Record<string, unknown> {
 }
 
 /** LookupEvents over `trail` (undefined when the trail is off: nothing to find). */
-export function lookupEvents(trail: AuditStore | undefined): Operation<LookupEventsInput> {
+export function lookupEvents(trail: AuditStore | undefined): Operation<LookupEventsInput, LookupEventsOutput> {
   return {
     name: 'LookupEvents',
+    output: CLOUDTRAIL_OUTPUTS.LookupEvents,
     readOnly: true,
     input: structure({
       LookupAttributes: {

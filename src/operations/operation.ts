@@ -33,20 +33,22 @@ export interface RequestContext {
   readonly audit?: AuditNotes;
 }
 
-/** A wire output: JSON-ready values only (blobs already base64, dates epoch seconds). */
-export type Output = Record<string, unknown> | undefined;
+/**
+ * An operation's result as typed values (blobs as Buffer, timestamps as epoch milliseconds or a
+ * Date), encoded by the protocol layer by the operation's output shape (issue 8). Sensitive blob
+ * members (Plaintext, PrivateKeyPlaintext, ...) are handed over: the encoder zeroes them once
+ * written, so an operation must not return a buffer it keeps.
+ */
+export type Output = object | undefined;
 
-/** An API operation. */
-export interface Operation<I = any> {
+/** An API operation. `O` is its generated output type (src/model/<service>-outputs.ts). */
+export interface Operation<I = any, O extends Output = Output> {
   /** Wire name, e.g. "Encrypt". */
   readonly name: string;
   readonly input: StructureShape;
+  /** The generated output shape the protocol layer encodes the result by (src/model/<service>-outputs.ts). */
+  readonly output: StructureShape;
   /** CloudTrail readOnly. */
   readonly readOnly: boolean;
-  invoke(input: I, ctx: RequestContext, svc: Services): Promise<Output>;
-}
-
-/** Epoch milliseconds as the wire's epoch seconds. */
-export function epochSeconds(ms: number): number {
-  return ms / 1000;
+  invoke(input: I, ctx: RequestContext, svc: Services): Promise<O>;
 }

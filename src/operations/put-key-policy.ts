@@ -10,6 +10,7 @@ import { authorizeKms } from './authorize';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { checkNewKeyPolicy } from './policy-lockout';
+import { KMS_OUTPUTS, type PutKeyPolicyOutput } from '../model/kms-outputs';
 
 interface PutKeyPolicyInput {
   KeyId: string;
@@ -18,8 +19,9 @@ interface PutKeyPolicyInput {
   BypassPolicyLockoutSafetyCheck?: boolean;
 }
 
-export const putKeyPolicy: Operation<PutKeyPolicyInput> = {
+export const putKeyPolicy: Operation<PutKeyPolicyInput, PutKeyPolicyOutput> = {
   name: 'PutKeyPolicy',
+  output: KMS_OUTPUTS.PutKeyPolicy,
   readOnly: false,
   input: KMS_INPUTS.PutKeyPolicy,
   async invoke(input, ctx, svc) {

@@ -15,6 +15,7 @@ import type { CiphertextHeader } from '../crypto/symmetric-ciphertext';
 import type { KeyRecord } from '../store/records';
 import { assertEncryptionUse, isSymmetric, rsaDecrypt, rsaEncrypt } from './rsa-encryption';
 import { decryptWith, dryRunSucceeded, encryptUnder, findKeyForBlob, incorrectKey, readHeader } from './symmetric';
+import { KMS_OUTPUTS, type ReEncryptOutput } from '../model/kms-outputs';
 
 interface ReEncryptInput {
   CiphertextBlob?: Buffer;
@@ -29,8 +30,9 @@ interface ReEncryptInput {
   DryRunModifiers?: string[];
 }
 
-export const reEncrypt: Operation<ReEncryptInput> = {
+export const reEncrypt: Operation<ReEncryptInput, ReEncryptOutput> = {
   name: 'ReEncrypt',
+  output: KMS_OUTPUTS.ReEncrypt,
   readOnly: true,
   input: KMS_INPUTS.ReEncrypt,
   async invoke(input, ctx, svc) {
@@ -99,7 +101,7 @@ export const reEncrypt: Operation<ReEncryptInput> = {
         ? await encryptUnder(dest.key, plaintext, input.DestinationEncryptionContext, svc)
         : await rsaEncrypt(dest.key, destinationAlg, plaintext, input.DestinationEncryptionContext, svc);
       return {
-        CiphertextBlob: blob.toString('base64'),
+        CiphertextBlob: blob,
         SourceKeyId: source.arn,
         KeyId: dest.key.arn,
         SourceEncryptionAlgorithm: sourceAlg.name,

@@ -25,6 +25,7 @@ import type { Operation, Services } from './operation';
 import { checkNewKeyPolicy } from './policy-lockout';
 import { type StringShape } from './shape';
 import { validateTags } from './tags';
+import { KMS_OUTPUTS, type ReplicateKeyOutput } from '../model/kms-outputs';
 
 interface ReplicateKeyInput {
   KeyId: string;
@@ -82,8 +83,9 @@ async function replicaVersions(primary: KeyRecord, replicaArn: string, svc: Serv
   return out;
 }
 
-export const replicateKey: Operation<ReplicateKeyInput> = {
+export const replicateKey: Operation<ReplicateKeyInput, ReplicateKeyOutput> = {
   name: 'ReplicateKey',
+  output: KMS_OUTPUTS.ReplicateKey,
   readOnly: false,
   input: KMS_INPUTS.ReplicateKey,
   async invoke(input, ctx, svc) {

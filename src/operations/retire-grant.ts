@@ -17,6 +17,7 @@ import { grantIdShape, grantTokenShape, invalidGrantId } from './grant-common';
 import type { Operation, RequestContext, Services } from './operation';
 import { dryRunSucceeded } from './symmetric';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type RetireGrantOutput } from '../model/kms-outputs';
 
 interface RetireGrantInput {
   GrantToken?: string;
@@ -68,8 +69,9 @@ async function namedGrant(input: RetireGrantInput, ctx: RequestContext, svc: Ser
   return g;
 }
 
-export const retireGrant: Operation<RetireGrantInput> = {
+export const retireGrant: Operation<RetireGrantInput, RetireGrantOutput> = {
   name: 'RetireGrant',
+  output: KMS_OUTPUTS.RetireGrant,
   readOnly: false,
   input: KMS_INPUTS.RetireGrant,
   async invoke(input, ctx, svc) {

@@ -10,6 +10,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { dryRunSucceeded } from './symmetric';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type RevokeGrantOutput } from '../model/kms-outputs';
 
 interface RevokeGrantInput {
   KeyId: string;
@@ -17,8 +18,9 @@ interface RevokeGrantInput {
   DryRun?: boolean;
 }
 
-export const revokeGrant: Operation<RevokeGrantInput> = {
+export const revokeGrant: Operation<RevokeGrantInput, RevokeGrantOutput> = {
   name: 'RevokeGrant',
+  output: KMS_OUTPUTS.RevokeGrant,
   readOnly: false,
   input: KMS_INPUTS.RevokeGrant,
   async invoke(input, ctx, svc) {

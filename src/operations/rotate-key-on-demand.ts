@@ -20,6 +20,7 @@ import {
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type RotateKeyOnDemandOutput } from '../model/kms-outputs';
 
 interface RotateKeyOnDemandInput {
   KeyId: string;
@@ -32,8 +33,9 @@ function conflict(arn: string): ServiceError {
   );
 }
 
-export const rotateKeyOnDemand: Operation<RotateKeyOnDemandInput> = {
+export const rotateKeyOnDemand: Operation<RotateKeyOnDemandInput, RotateKeyOnDemandOutput> = {
   name: 'RotateKeyOnDemand',
+  output: KMS_OUTPUTS.RotateKeyOnDemand,
   readOnly: false,
   input: KMS_INPUTS.RotateKeyOnDemand,
   async invoke(input, ctx, svc) {

@@ -7,8 +7,9 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
-import { epochSeconds, type Operation } from './operation';
+import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type ScheduleKeyDeletionOutput } from '../model/kms-outputs';
 
 interface ScheduleKeyDeletionInput {
   KeyId: string;
@@ -27,8 +28,9 @@ function windowError(days: number, constraint: string): ServiceError {
   );
 }
 
-export const scheduleKeyDeletion: Operation<ScheduleKeyDeletionInput> = {
+export const scheduleKeyDeletion: Operation<ScheduleKeyDeletionInput, ScheduleKeyDeletionOutput> = {
   name: 'ScheduleKeyDeletion',
+  output: KMS_OUTPUTS.ScheduleKeyDeletion,
   readOnly: false,
   input: KMS_INPUTS.ScheduleKeyDeletion,
   async invoke(input, ctx, svc) {
@@ -46,6 +48,6 @@ export const scheduleKeyDeletion: Operation<ScheduleKeyDeletionInput> = {
     }
     const deletionDate = svc.clock.now() + days * DAY_MS;
     await changeKey(svc, key, 'schedule-deletion', () => ({ state: 'PendingDeletion', deletionDate, pendingWindowInDays: days }));
-    return { KeyId: key.arn, DeletionDate: epochSeconds(deletionDate), KeyState: 'PendingDeletion', PendingWindowInDays: days };
+    return { KeyId: key.arn, DeletionDate: deletionDate, KeyState: 'PendingDeletion', PendingWindowInDays: days };
   },
 };

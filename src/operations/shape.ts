@@ -15,7 +15,7 @@ import { ServiceError } from '../errors';
 import type { Shape, StructureShape } from '../model/shape-types';
 
 export type {
-  BlobShape, BooleanShape, IntegerShape, ListShape, MapShape, Shape, StringShape, StructureShape, TimestampShape,
+  BlobShape, BooleanShape, DoubleShape, IntegerShape, ListShape, MapShape, Shape, StringShape, StructureShape, TimestampShape,
 } from '../model/shape-types';
 
 /** Builds a structure shape. */
@@ -79,6 +79,9 @@ function decodeValue(shape: Shape, value: unknown, path: string, errors: string[
     }
     case 'boolean':
       if (typeof value !== 'boolean') throw serialization(path);
+      return value;
+    case 'double':
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw serialization(path);
       return value;
     case 'timestamp':
       if (typeof value !== 'number' || !Number.isFinite(value)) throw serialization(path);

@@ -11,14 +11,16 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { MAX_TAGS_PER_KEY, validateTags } from './tags';
 import { authorizeKms, requestTagConditions } from './authorize';
+import { KMS_OUTPUTS, type TagResourceOutput } from '../model/kms-outputs';
 
 interface TagResourceInput {
   KeyId: string;
   Tags: TagRecord[];
 }
 
-export const tagResource: Operation<TagResourceInput> = {
+export const tagResource: Operation<TagResourceInput, TagResourceOutput> = {
   name: 'TagResource',
+  output: KMS_OUTPUTS.TagResource,
   readOnly: false,
   input: KMS_INPUTS.TagResource,
   async invoke(input, ctx, svc) {

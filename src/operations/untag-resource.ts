@@ -4,14 +4,16 @@ import { assertKeyState } from '../keys/key-states';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type UntagResourceOutput } from '../model/kms-outputs';
 
 interface UntagResourceInput {
   KeyId: string;
   TagKeys: string[];
 }
 
-export const untagResource: Operation<UntagResourceInput> = {
+export const untagResource: Operation<UntagResourceInput, UntagResourceOutput> = {
   name: 'UntagResource',
+  output: KMS_OUTPUTS.UntagResource,
   readOnly: false,
   input: KMS_INPUTS.UntagResource,
   async invoke(input, ctx, svc) {

@@ -12,6 +12,7 @@ import { aliasNotFound, assertAliasName, assertTargetIsKey } from './create-alia
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type UpdateAliasOutput } from '../model/kms-outputs';
 
 /** How often the compare-and-swap is retried against an alias that other calls keep re-pointing. */
 const MAX_ATTEMPTS = 5;
@@ -21,8 +22,9 @@ interface UpdateAliasInput {
   TargetKeyId: string;
 }
 
-export const updateAlias: Operation<UpdateAliasInput> = {
+export const updateAlias: Operation<UpdateAliasInput, UpdateAliasOutput> = {
   name: 'UpdateAlias',
+  output: KMS_OUTPUTS.UpdateAlias,
   readOnly: false,
   input: KMS_INPUTS.UpdateAlias,
   async invoke(input, ctx, svc) {

@@ -4,6 +4,7 @@ import { changeKey } from './key-transition';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type UpdateKeyDescriptionOutput } from '../model/kms-outputs';
 
 interface UpdateKeyDescriptionInput {
   KeyId: string;
@@ -11,8 +12,9 @@ interface UpdateKeyDescriptionInput {
 }
 
 
-export const updateKeyDescription: Operation<UpdateKeyDescriptionInput> = {
+export const updateKeyDescription: Operation<UpdateKeyDescriptionInput, UpdateKeyDescriptionOutput> = {
   name: 'UpdateKeyDescription',
+  output: KMS_OUTPUTS.UpdateKeyDescription,
   readOnly: false,
   input: KMS_INPUTS.UpdateKeyDescription,
   async invoke(input, ctx, svc) {

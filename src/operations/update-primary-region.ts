@@ -16,6 +16,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { assertMultiRegionPrimary, regionShape } from './replicate-key';
 import { authorizeKms } from './authorize';
+import { KMS_OUTPUTS, type UpdatePrimaryRegionOutput } from '../model/kms-outputs';
 
 interface UpdatePrimaryRegionInput {
   KeyId: string;
@@ -23,8 +24,9 @@ interface UpdatePrimaryRegionInput {
 }
 
 
-export const updatePrimaryRegion: Operation<UpdatePrimaryRegionInput> = {
+export const updatePrimaryRegion: Operation<UpdatePrimaryRegionInput, UpdatePrimaryRegionOutput> = {
   name: 'UpdatePrimaryRegion',
+  output: KMS_OUTPUTS.UpdatePrimaryRegion,
   readOnly: false,
   input: KMS_INPUTS.UpdatePrimaryRegion,
   async invoke(input, ctx, svc) {

@@ -7,13 +7,15 @@ import { MAC_ALGORITHM_ENUM, macRequest, type MacInput } from './mac';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { dryRunSucceeded } from './symmetric';
+import { KMS_OUTPUTS, type VerifyMacOutput } from '../model/kms-outputs';
 
 interface VerifyMacInput extends MacInput {
   Mac: Buffer;
 }
 
-export const verifyMac: Operation<VerifyMacInput> = {
+export const verifyMac: Operation<VerifyMacInput, VerifyMacOutput> = {
   name: 'VerifyMac',
+  output: KMS_OUTPUTS.VerifyMac,
   readOnly: true,
   input: KMS_INPUTS.VerifyMac,
   async invoke(input, ctx, svc) {

@@ -7,13 +7,15 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { MESSAGE_TYPES, SIGNING_ALGORITHM_ENUM, signingRequest, type SigningInput } from './signing';
 import { dryRunSucceeded } from './symmetric';
+import { KMS_OUTPUTS, type VerifyOutput } from '../model/kms-outputs';
 
 interface VerifyInput extends SigningInput {
   Signature: Buffer;
 }
 
-export const verify: Operation<VerifyInput> = {
+export const verify: Operation<VerifyInput, VerifyOutput> = {
   name: 'Verify',
+  output: KMS_OUTPUTS.Verify,
   readOnly: true,
   input: KMS_INPUTS.Verify,
   async invoke(input, ctx, svc) {

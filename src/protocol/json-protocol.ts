@@ -1,11 +1,12 @@
 /**
  * awsJson1_1 dispatch: `X-Amz-Target: <TargetPrefix>.<Operation>` (TrentService for KMS), a JSON
- * body decoded against the operation's shape, the operation's output serialised back
- * (kms-reference.md §1). Knows no operation's fields.
+ * body decoded against the operation's shape, the operation's output encoded by its generated
+ * output shape (kms-reference.md §1). Knows no operation's fields.
  */
 import { ServiceError } from '../errors';
 import type { Operation, Output, RequestContext, Services } from '../operations/operation';
 import { decodeInput } from '../operations/shape';
+import { encodeJson } from './json-encoder';
 
 /** The operations of one JSON service and the SigV4 signing name its requests must carry. */
 export interface JsonService {
@@ -89,9 +90,12 @@ export function parseJsonBody(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** Decodes, validates and invokes; returns the serialised output ('' for operations without one). */
+/**
+ * Decodes, validates and invokes; returns the output encoded by the operation's generated output
+ * shape (src/protocol/json-encoder.ts), '' for operations without one.
+ */
 export async function invokeJson(op: Operation, body: Record<string, unknown>, ctx: RequestContext, svc: Services): Promise<string> {
   const input = decodeInput(op.input, body);
-  const out: Output = await op.invoke(input, ctx, svc);
-  return out === undefined ? '' : JSON.stringify(out);
+  const out = (await op.invoke(input, ctx, svc)) as Output;
+  return out === undefined ? '' : encodeJson(op.output, out);
 }

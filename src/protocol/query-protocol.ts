@@ -9,13 +9,16 @@
  *
  * Like the JSON protocol it knows no operation's fields: input is decoded against the
  * operation's declared shape and validated by the same code as every other operation
- * (src/operations/shape.ts); output values are rendered by type — strings escaped, `Date` as ISO
- * 8601, arrays as `<member>` lists, objects as nested elements. XML is built by hand with
- * escaping; nothing client-supplied reaches the output unescaped.
+ * (src/operations/shape.ts); output is encoded by the operation's generated output shape
+ * (src/protocol/xml-encoder.ts: timestamps ISO 8601, lists as `<member>`, maps as `<entry>`).
+ * XML is built by hand with escaping; nothing client-supplied reaches the output unescaped.
  */
 import { ERROR_STATUS, QUERY_ERRORS, ServiceError } from '../errors';
-import type { Operation, RequestContext, Services } from '../operations/operation';
+import type { Operation, Output, RequestContext, Services } from '../operations/operation';
 import { decodeInput, type Shape, type StructureShape } from '../operations/shape';
+import { encodeXml, escapeXml } from './xml-encoder';
+
+export { escapeXml, xmlDate } from './xml-encoder';
 
 /** One Query service: its signing name, API version, XML namespace and operations by Action. */
 export interface QueryService {
@@ -190,53 +193,11 @@ export function queryParameters(shape: StructureShape, params: ReadonlyMap<strin
 }
 
 // -------------------------------------------------------------------------------------------------
-// Output: XML.
+// Output: XML, encoded by the operation's generated output shape (src/protocol/xml-encoder.ts).
 
-const XML_ESCAPES: Readonly<Record<string, string>> = Object.freeze({
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-  '\r': '&#xD;',
-});
-
-/**
- * Escapes text for XML element content and attribute values. Characters XML 1.0 cannot carry
- * at all (C0 controls other than tab/newline/CR, lone surrogates, U+FFFE/U+FFFF) become U+FFFD.
- */
-export function escapeXml(s: string): string {
-  return s
-    .replace(/[&<>"'\r]/g, (c) => XML_ESCAPES[c] as string)
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
-}
-
-/** ISO 8601 without fractional seconds, as AWS's Query services write dates. */
-export function xmlDate(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function xmlValue(value: unknown): string {
-  if (value instanceof Date) return xmlDate(value);
-  if (Array.isArray(value)) return value.map((v) => `<member>${xmlValue(v)}</member>`).join('');
-  if (typeof value === 'object' && value !== null) return xmlMembers(value as Record<string, unknown>);
-  if (typeof value === 'string') return escapeXml(value);
-  return escapeXml(String(value));
-}
-
-function xmlMembers(obj: Record<string, unknown>): string {
-  let out = '';
-  for (const [name, v] of Object.entries(obj)) {
-    if (v === undefined || v === null) continue;
-    const inner = xmlValue(v);
-    out += inner === '' ? `<${name}/>` : `<${name}>${inner}</${name}>`;
-  }
-  return out;
-}
-
-/** The XML document of a successful response. */
-export function queryResponse(opName: string, namespace: string, output: Record<string, unknown> | undefined, requestId: string): string {
-  const result = output === undefined ? '' : `<${opName}Result>${xmlMembers(output)}</${opName}Result>`;
+/** The XML document of a successful response: `<OpResult>` (botocore's resultWrapper) and ResponseMetadata/RequestId. */
+export function queryResponse(opName: string, namespace: string, shape: StructureShape, output: object | undefined, requestId: string): string {
+  const result = output === undefined ? '' : `<${opName}Result>${encodeXml(shape, output)}</${opName}Result>`;
   return (
     `<${opName}Response xmlns="${escapeXml(namespace)}">${result}` +
     `<ResponseMetadata><RequestId>${escapeXml(requestId)}</RequestId></ResponseMetadata></${opName}Response>`
@@ -265,6 +226,6 @@ export async function invokeQuery(
   service: QueryService, op: Operation, parameters: Record<string, unknown>, ctx: RequestContext, svc: Services,
 ): Promise<string> {
   const input = decodeInput(op.input, parameters);
-  const out = await op.invoke(input, ctx, svc);
-  return queryResponse(op.name, service.xmlNamespace, out, ctx.requestId);
+  const out = (await op.invoke(input, ctx, svc)) as Output;
+  return queryResponse(op.name, service.xmlNamespace, op.output, out, ctx.requestId);
 }

@@ -58,7 +58,7 @@ test('decoded parameters are validated like JSON input: ValidationException name
 });
 
 test('the Action parameter finds the operation; anything else is InvalidAction', () => {
-  const op = { name: 'Ping', input: structure({}), readOnly: true, invoke: async () => undefined };
+  const op = { name: 'Ping', input: structure({}), output: structure({}), readOnly: true, invoke: async () => undefined };
   const service = { signingName: 'iam', version: '2010-05-08', xmlNamespace: 'ns', operations: { Ping: op } };
   assert.equal(findQueryOperation(service, parseForm(Buffer.from('Action=Ping'))), op);
   for (const body of ['Action=constructor', 'Action=toString', '']) {
@@ -69,18 +69,35 @@ test('the Action parameter finds the operation; anything else is InvalidAction',
   }
 });
 
-test('responses render dates as ISO 8601, arrays as member lists, and skip absent members', () => {
-  const xml = queryResponse('GetThing', 'https://example/ns/', {
-    Thing: { Name: 'x<y', Created: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)), Missing: undefined, Items: [{ A: 1 }, { A: 2 }], Flag: false, Empty: '' },
+test('responses follow the output shape: dates ISO 8601, lists as member items, maps as entries, absent and unmodelled members left out', () => {
+  const shape = structure({
+    Thing: structure({
+      Name: { type: 'string' },
+      Created: { type: 'timestamp' },
+      Missing: { type: 'string' },
+      Items: { type: 'list', member: structure({ A: { type: 'integer' } }) },
+      Flag: { type: 'boolean' },
+      Empty: { type: 'string' },
+      Counts: { type: 'map', value: { type: 'integer' } },
+      Updated: { type: 'timestamp' },
+    }),
+  });
+  const xml = queryResponse('GetThing', 'https://example/ns/', shape, {
+    Thing: {
+      Name: 'x<y', Created: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)), Missing: undefined, Items: [{ A: 1 }, { A: 2 }], Flag: false, Empty: '',
+      Counts: { Users: 3 }, Updated: Date.UTC(2026, 0, 2, 3, 4, 6), NotModelled: 'never written',
+    },
   }, 'req-1');
   assert.equal(
     xml,
     '<GetThingResponse xmlns="https://example/ns/"><GetThingResult><Thing><Name>x&lt;y</Name><Created>2026-01-02T03:04:05Z</Created>' +
-      '<Items><member><A>1</A></member><member><A>2</A></member></Items><Flag>false</Flag><Empty/></Thing></GetThingResult>' +
+      '<Items><member><A>1</A></member><member><A>2</A></member></Items><Flag>false</Flag><Empty/>' +
+      '<Counts><entry><key>Users</key><value>3</value></entry></Counts><Updated>2026-01-02T03:04:06Z</Updated></Thing></GetThingResult>' +
       '<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></GetThingResponse>',
   );
+  assert.throws(() => queryResponse('GetThing', 'ns', shape, { Thing: { Flag: 'yes' } }, 'r'), /output member Thing.Flag: not a boolean/);
   assert.equal(
-    queryResponse('DeleteThing', 'ns', undefined, 'r'),
+    queryResponse('DeleteThing', 'ns', structure({}), undefined, 'r'),
     '<DeleteThingResponse xmlns="ns"><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DeleteThingResponse>',
   );
 });

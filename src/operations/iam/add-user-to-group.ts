@@ -1,9 +1,9 @@
 /** IAM AddUserToGroup: the user gets the group's policies (at most 10 groups per user). */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedEntity, requireEntity } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type AddUserToGroupOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly GroupName: string;
@@ -12,9 +12,10 @@ interface Input {
 
 const MAX_GROUPS_PER_USER = 10;
 
-export const addUserToGroup: Operation<Input> = {
+export const addUserToGroup: Operation<Input, AddUserToGroupOutput> = {
   name: 'AddUserToGroup',
-  input: structure({ GroupName: IAM.groupName(), UserName: IAM.existingUserName() }),
+  output: IAM_OUTPUTS.AddUserToGroup,
+  input: IAM_INPUTS.AddUserToGroup,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const group = await authorizedEntity(ctx, svc, 'AddUserToGroup', 'group', input.GroupName);

@@ -1,17 +1,18 @@
 /** IAM AttachGroupPolicy: attaches a managed policy (customer managed in this account, or AWS managed) by ARN. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { attachManagedPolicy } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type AttachGroupPolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly GroupName: string;
   readonly PolicyArn: string;
 }
 
-export const attachGroupPolicy: Operation<Input> = {
+export const attachGroupPolicy: Operation<Input, AttachGroupPolicyOutput> = {
   name: 'AttachGroupPolicy',
-  input: structure({ GroupName: IAM.groupName(), PolicyArn: IAM.arn() }),
+  output: IAM_OUTPUTS.AttachGroupPolicy,
+  input: IAM_INPUTS.AttachGroupPolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     await attachManagedPolicy(ctx, svc, 'group', input.GroupName, input.PolicyArn);

@@ -1,17 +1,18 @@
 /** IAM AttachRolePolicy: attaches a managed policy (customer managed in this account, or AWS managed) by ARN. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { attachManagedPolicy } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type AttachRolePolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly RoleName: string;
   readonly PolicyArn: string;
 }
 
-export const attachRolePolicy: Operation<Input> = {
+export const attachRolePolicy: Operation<Input, AttachRolePolicyOutput> = {
   name: 'AttachRolePolicy',
-  input: structure({ RoleName: IAM.roleName(), PolicyArn: IAM.arn() }),
+  output: IAM_OUTPUTS.AttachRolePolicy,
+  input: IAM_INPUTS.AttachRolePolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     await attachManagedPolicy(ctx, svc, 'role', input.RoleName, input.PolicyArn);

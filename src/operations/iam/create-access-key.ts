@@ -7,9 +7,9 @@ import { ServiceError } from '../../errors';
 import { newAccessKeyId, newSecretAccessKey, wrapAccessKeySecret } from '../../identity/credentials';
 import type { AccessKeyRecord } from '../../store/store';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedKeyOwner } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type CreateAccessKeyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName?: string;
@@ -17,9 +17,10 @@ interface Input {
 
 const MAX_KEYS = 2;
 
-export const createAccessKey: Operation<Input> = {
+export const createAccessKey: Operation<Input, CreateAccessKeyOutput> = {
   name: 'CreateAccessKey',
-  input: structure({ UserName: IAM.existingUserName(false) }),
+  output: IAM_OUTPUTS.CreateAccessKey,
+  input: IAM_INPUTS.CreateAccessKey,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const owner = await authorizedKeyOwner(ctx, svc, 'CreateAccessKey', input.UserName);
@@ -39,6 +40,7 @@ export const createAccessKey: Operation<Input> = {
     if (!(await svc.store.identity.createAccessKeyWithinQuota(record, MAX_KEYS))) {
       throw new ServiceError('LimitExceededException', `Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS}`);
     }
+    // The model requires UserName; the account root's own key has none (docs/compatibility.md).
     return {
       AccessKey: {
         ...(owner.user === undefined ? {} : { UserName: owner.user.name }),
@@ -46,7 +48,7 @@ export const createAccessKey: Operation<Input> = {
         Status: 'Active',
         SecretAccessKey: secret,
         CreateDate: new Date(record.createdAt),
-      },
+      } as CreateAccessKeyOutput['AccessKey'] & object,
     };
   },
 };

@@ -5,17 +5,19 @@
  */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
-import { ACCOUNT_ALIAS, ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
+import { ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
 import { authorizeIam } from './iam-common';
+import { IAM_OUTPUTS, type CreateAccountAliasOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly AccountAlias: string;
 }
 
-export const createAccountAlias: Operation<Input> = {
+export const createAccountAlias: Operation<Input, CreateAccountAliasOutput> = {
   name: 'CreateAccountAlias',
-  input: structure({ AccountAlias: ACCOUNT_ALIAS }),
+  output: IAM_OUTPUTS.CreateAccountAlias,
+  input: IAM_INPUTS.CreateAccountAlias,
   readOnly: false,
   async invoke(input, ctx, svc) {
     await authorizeIam(ctx, svc, 'CreateAccountAlias', ACCOUNT_ALIAS_RESOURCE);

@@ -4,18 +4,19 @@ import { iamEntityArn } from '../../identity/arns';
 import { ID_PREFIX, newUniqueId } from '../../identity/ids';
 import type { IamEntityRecord } from '../../store/store';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizeIam, groupOutput } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type CreateGroupOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly Path?: string;
   readonly GroupName: string;
 }
 
-export const createGroup: Operation<Input> = {
+export const createGroup: Operation<Input, CreateGroupOutput> = {
   name: 'CreateGroup',
-  input: structure({ Path: IAM.path(), GroupName: IAM.groupName() }),
+  output: IAM_OUTPUTS.CreateGroup,
+  input: IAM_INPUTS.CreateGroup,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const path = input.Path ?? '/';

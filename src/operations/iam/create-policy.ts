@@ -8,9 +8,9 @@ import { ID_PREFIX, newUniqueId } from '../../identity/ids';
 import { POLICY_QUOTAS, policySize, validateIdentityPolicy } from '../../identity/policy-documents';
 import type { IamManagedPolicyRecord, IamTag } from '../../store/store';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizeIam } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type CreatePolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly PolicyName: string;
@@ -20,15 +20,10 @@ interface Input {
   readonly Tags?: IamTag[];
 }
 
-export const createPolicy: Operation<Input> = {
+export const createPolicy: Operation<Input, CreatePolicyOutput> = {
   name: 'CreatePolicy',
-  input: structure({
-    PolicyName: IAM.policyName(),
-    Path: IAM.policyPath(),
-    PolicyDocument: IAM.policyDocument(),
-    Description: IAM.policyDescription(),
-    Tags: IAM.tags(),
-  }),
+  output: IAM_OUTPUTS.CreatePolicy,
+  input: IAM_INPUTS.CreatePolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const path = input.Path ?? '/';

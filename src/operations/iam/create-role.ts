@@ -9,9 +9,9 @@ import { ID_PREFIX, newUniqueId } from '../../identity/ids';
 import { validateTrustPolicy } from '../../identity/policy-documents';
 import type { IamEntityRecord, IamTag } from '../../store/store';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizeCreate, checkTags, permissionsBoundary, roleOutput } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type CreateRoleOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly Path?: string;
@@ -23,17 +23,10 @@ interface Input {
   readonly Tags?: IamTag[];
 }
 
-export const createRole: Operation<Input> = {
+export const createRole: Operation<Input, CreateRoleOutput> = {
   name: 'CreateRole',
-  input: structure({
-    Path: IAM.path(),
-    RoleName: IAM.roleName(),
-    AssumeRolePolicyDocument: IAM.policyDocument(),
-    Description: IAM.roleDescription(),
-    MaxSessionDuration: IAM.maxSessionDuration(),
-    PermissionsBoundary: IAM.arn(false),
-    Tags: IAM.tags(),
-  }),
+  output: IAM_OUTPUTS.CreateRole,
+  input: IAM_INPUTS.CreateRole,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const path = input.Path ?? '/';

@@ -4,9 +4,9 @@ import { iamEntityArn } from '../../identity/arns';
 import { ID_PREFIX, newUniqueId } from '../../identity/ids';
 import type { IamEntityRecord, IamTag } from '../../store/store';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizeCreate, checkTags, permissionsBoundary, userOutput } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type CreateUserOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly Path?: string;
@@ -15,9 +15,10 @@ interface Input {
   readonly Tags?: IamTag[];
 }
 
-export const createUser: Operation<Input> = {
+export const createUser: Operation<Input, CreateUserOutput> = {
   name: 'CreateUser',
-  input: structure({ Path: IAM.path(), UserName: IAM.userName(), PermissionsBoundary: IAM.arn(false), Tags: IAM.tags() }),
+  output: IAM_OUTPUTS.CreateUser,
+  input: IAM_INPUTS.CreateUser,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const accountId = ctx.caller.accountId;

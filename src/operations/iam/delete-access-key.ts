@@ -1,17 +1,18 @@
 /** IAM DeleteAccessKey: removes a key of a user (or of the caller); it authenticates nothing afterwards. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedKeyOwner, noSuchAccessKey } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type DeleteAccessKeyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName?: string;
   readonly AccessKeyId: string;
 }
 
-export const deleteAccessKey: Operation<Input> = {
+export const deleteAccessKey: Operation<Input, DeleteAccessKeyOutput> = {
   name: 'DeleteAccessKey',
-  input: structure({ UserName: IAM.existingUserName(false), AccessKeyId: IAM.accessKeyId() }),
+  output: IAM_OUTPUTS.DeleteAccessKey,
+  input: IAM_INPUTS.DeleteAccessKey,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const owner = await authorizedKeyOwner(ctx, svc, 'DeleteAccessKey', input.UserName);

@@ -1,17 +1,19 @@
 /** IAM DeleteAccountAlias: removes the caller's account alias; another name is NoSuchEntity. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
-import { ACCOUNT_ALIAS, ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
+import { ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
 import { authorizeIam } from './iam-common';
+import { IAM_OUTPUTS, type DeleteAccountAliasOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly AccountAlias: string;
 }
 
-export const deleteAccountAlias: Operation<Input> = {
+export const deleteAccountAlias: Operation<Input, DeleteAccountAliasOutput> = {
   name: 'DeleteAccountAlias',
-  input: structure({ AccountAlias: ACCOUNT_ALIAS }),
+  output: IAM_OUTPUTS.DeleteAccountAlias,
+  input: IAM_INPUTS.DeleteAccountAlias,
   readOnly: false,
   async invoke(input, ctx, svc) {
     await authorizeIam(ctx, svc, 'DeleteAccountAlias', ACCOUNT_ALIAS_RESOURCE);

@@ -5,17 +5,18 @@
  * a role created again under the same name inherits neither (issue 12 item 8).
  */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedEntity, deleteConflict, unbindDeletedPrincipal } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type DeleteRoleOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly RoleName: string;
 }
 
-export const deleteRole: Operation<Input> = {
+export const deleteRole: Operation<Input, DeleteRoleOutput> = {
   name: 'DeleteRole',
-  input: structure({ RoleName: IAM.roleName() }),
+  output: IAM_OUTPUTS.DeleteRole,
+  input: IAM_INPUTS.DeleteRole,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const role = await authorizedEntity(ctx, svc, 'DeleteRole', 'role', input.RoleName);

@@ -1,18 +1,19 @@
 /** IAM DeleteUserPolicy: removes an inline user policy. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedEntity } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type DeleteUserPolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName: string;
   readonly PolicyName: string;
 }
 
-export const deleteUserPolicy: Operation<Input> = {
+export const deleteUserPolicy: Operation<Input, DeleteUserPolicyOutput> = {
   name: 'DeleteUserPolicy',
-  input: structure({ UserName: IAM.existingUserName(), PolicyName: IAM.policyName() }),
+  output: IAM_OUTPUTS.DeleteUserPolicy,
+  input: IAM_INPUTS.DeleteUserPolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const user = await authorizedEntity(ctx, svc, 'DeleteUserPolicy', 'user', input.UserName);

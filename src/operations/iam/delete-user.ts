@@ -1,16 +1,17 @@
 /** IAM DeleteUser: only a user without access keys, policies or group memberships (DeleteConflict). */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedEntity, deleteConflict, unbindDeletedPrincipal } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type DeleteUserOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName: string;
 }
 
-export const deleteUser: Operation<Input> = {
+export const deleteUser: Operation<Input, DeleteUserOutput> = {
   name: 'DeleteUser',
-  input: structure({ UserName: IAM.existingUserName() }),
+  output: IAM_OUTPUTS.DeleteUser,
+  input: IAM_INPUTS.DeleteUser,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const user = await authorizedEntity(ctx, svc, 'DeleteUser', 'user', input.UserName);

@@ -1,18 +1,19 @@
 /** IAM DetachUserPolicy: detaches a managed policy from a user. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedEntity, policyArnCondition } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type DetachUserPolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName: string;
   readonly PolicyArn: string;
 }
 
-export const detachUserPolicy: Operation<Input> = {
+export const detachUserPolicy: Operation<Input, DetachUserPolicyOutput> = {
   name: 'DetachUserPolicy',
-  input: structure({ UserName: IAM.userName(), PolicyArn: IAM.arn() }),
+  output: IAM_OUTPUTS.DetachUserPolicy,
+  input: IAM_INPUTS.DetachUserPolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const user = await authorizedEntity(ctx, svc, 'DetachUserPolicy', 'user', input.UserName, policyArnCondition(input.PolicyArn));

@@ -1,16 +1,17 @@
 /** IAM GetRole: the role with its trust policy (URL-encoded, as IAM returns it) and tags. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedEntity, roleOutput } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type GetRoleOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly RoleName: string;
 }
 
-export const getRole: Operation<Input> = {
+export const getRole: Operation<Input, GetRoleOutput> = {
   name: 'GetRole',
-  input: structure({ RoleName: IAM.roleName() }),
+  output: IAM_OUTPUTS.GetRole,
+  input: IAM_INPUTS.GetRole,
   readOnly: true,
   async invoke(input, ctx, svc) {
     const role = await authorizedEntity(ctx, svc, 'GetRole', 'role', input.RoleName);

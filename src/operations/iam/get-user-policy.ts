@@ -1,18 +1,19 @@
 /** IAM GetUserPolicy: an inline user policy, its document URL-encoded as IAM returns it. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedEntity, urlEncodedPolicy } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type GetUserPolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName: string;
   readonly PolicyName: string;
 }
 
-export const getUserPolicy: Operation<Input> = {
+export const getUserPolicy: Operation<Input, GetUserPolicyOutput> = {
   name: 'GetUserPolicy',
-  input: structure({ UserName: IAM.existingUserName(), PolicyName: IAM.policyName() }),
+  output: IAM_OUTPUTS.GetUserPolicy,
+  input: IAM_INPUTS.GetUserPolicy,
   readOnly: true,
   async invoke(input, ctx, svc) {
     const user = await authorizedEntity(ctx, svc, 'GetUserPolicy', 'user', input.UserName);

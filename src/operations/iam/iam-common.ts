@@ -3,6 +3,7 @@
  * messages, the User/Role/Group output structures, tag checks and Marker paging (IAM API
  * Reference, "Common Parameters" and each action's page).
  */
+import type { Group, Role, User } from '../../model/iam-outputs';
 import { ServiceError } from '../../errors';
 import { iamEntityArn, rootArn } from '../../identity/arns';
 import { authorizeCall } from '../../identity/authorize-call';
@@ -130,12 +131,12 @@ export async function authorizedTargetUser(
 }
 
 /** Tags as IAM returns them. */
-export function tagList(tags: readonly IamTag[]): Record<string, string>[] {
+export function tagList(tags: readonly IamTag[]): { Key: string; Value: string }[] {
   return tags.map((t) => ({ Key: t.Key, Value: t.Value }));
 }
 
 /** IAM's User structure. */
-export function userOutput(e: IamEntityRecord, tags?: readonly IamTag[]): Record<string, unknown> {
+export function userOutput(e: IamEntityRecord, tags?: readonly IamTag[]): User {
   return {
     Path: e.path,
     UserName: e.name,
@@ -148,7 +149,7 @@ export function userOutput(e: IamEntityRecord, tags?: readonly IamTag[]): Record
 }
 
 /** IAM's Role structure (the trust policy URL-encoded, as IAM returns policy documents). */
-export function roleOutput(e: IamEntityRecord, tags?: readonly IamTag[]): Record<string, unknown> {
+export function roleOutput(e: IamEntityRecord, tags?: readonly IamTag[]): Role {
   return {
     Path: e.path,
     RoleName: e.name,
@@ -164,7 +165,7 @@ export function roleOutput(e: IamEntityRecord, tags?: readonly IamTag[]): Record
 }
 
 /** IAM's Group structure. */
-export function groupOutput(e: IamEntityRecord): Record<string, unknown> {
+export function groupOutput(e: IamEntityRecord): Group {
   return { Path: e.path, GroupName: e.name, GroupId: e.id, Arn: e.arn, CreateDate: new Date(e.createdAt) };
 }
 

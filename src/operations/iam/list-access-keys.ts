@@ -1,8 +1,8 @@
 /** IAM ListAccessKeys: a user's (or the caller's) access key ids and status; never secrets. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedKeyOwner, iamPage, iamPageResult } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type ListAccessKeysOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName?: string;
@@ -10,9 +10,10 @@ interface Input {
   readonly MaxItems?: number;
 }
 
-export const listAccessKeys: Operation<Input> = {
+export const listAccessKeys: Operation<Input, ListAccessKeysOutput> = {
   name: 'ListAccessKeys',
-  input: structure({ UserName: IAM.existingUserName(false), Marker: IAM.marker(), MaxItems: IAM.maxItems() }),
+  output: IAM_OUTPUTS.ListAccessKeys,
+  input: IAM_INPUTS.ListAccessKeys,
   readOnly: true,
   async invoke(input, ctx, svc) {
     const owner = await authorizedKeyOwner(ctx, svc, 'ListAccessKeys', input.UserName);

@@ -4,19 +4,20 @@
  * nothing for a list that short.
  */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
 import { authorizeIam } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type ListAccountAliasesOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly Marker?: string;
   readonly MaxItems?: number;
 }
 
-export const listAccountAliases: Operation<Input> = {
+export const listAccountAliases: Operation<Input, ListAccountAliasesOutput> = {
   name: 'ListAccountAliases',
-  input: structure({ Marker: IAM.marker(), MaxItems: IAM.maxItems() }),
+  output: IAM_OUTPUTS.ListAccountAliases,
+  input: IAM_INPUTS.ListAccountAliases,
   readOnly: true,
   async invoke(_input, ctx, svc) {
     await authorizeIam(ctx, svc, 'ListAccountAliases', ACCOUNT_ALIAS_RESOURCE);

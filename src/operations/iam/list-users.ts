@@ -1,8 +1,8 @@
 /** IAM ListUsers: users whose path starts with PathPrefix, by name, paged with Marker/MaxItems. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizeIam, iamPage, iamPageResult, userOutput } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type ListUsersOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly PathPrefix?: string;
@@ -10,9 +10,10 @@ interface Input {
   readonly MaxItems?: number;
 }
 
-export const listUsers: Operation<Input> = {
+export const listUsers: Operation<Input, ListUsersOutput> = {
   name: 'ListUsers',
-  input: structure({ PathPrefix: IAM.pathPrefix(), Marker: IAM.marker(), MaxItems: IAM.maxItems() }),
+  output: IAM_OUTPUTS.ListUsers,
+  input: IAM_INPUTS.ListUsers,
   readOnly: true,
   async invoke(input, ctx, svc) {
     await authorizeIam(ctx, svc, 'ListUsers', `arn:aws:iam::${ctx.caller.accountId}:user/`);

@@ -1,8 +1,8 @@
 /** IAM PutGroupPolicy: embeds (or replaces) an inline identity policy; validated, within IAM's size quota. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { putInlinePolicy } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type PutGroupPolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly GroupName: string;
@@ -10,9 +10,10 @@ interface Input {
   readonly PolicyDocument: string;
 }
 
-export const putGroupPolicy: Operation<Input> = {
+export const putGroupPolicy: Operation<Input, PutGroupPolicyOutput> = {
   name: 'PutGroupPolicy',
-  input: structure({ GroupName: IAM.groupName(), PolicyName: IAM.policyName(), PolicyDocument: IAM.policyDocument() }),
+  output: IAM_OUTPUTS.PutGroupPolicy,
+  input: IAM_INPUTS.PutGroupPolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     await putInlinePolicy(ctx, svc, 'group', input.GroupName, input.PolicyName, input.PolicyDocument);

@@ -1,8 +1,8 @@
 /** IAM PutRolePolicy: embeds (or replaces) an inline identity policy; validated, within IAM's size quota. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { putInlinePolicy } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type PutRolePolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly RoleName: string;
@@ -10,9 +10,10 @@ interface Input {
   readonly PolicyDocument: string;
 }
 
-export const putRolePolicy: Operation<Input> = {
+export const putRolePolicy: Operation<Input, PutRolePolicyOutput> = {
   name: 'PutRolePolicy',
-  input: structure({ RoleName: IAM.roleName(), PolicyName: IAM.policyName(), PolicyDocument: IAM.policyDocument() }),
+  output: IAM_OUTPUTS.PutRolePolicy,
+  input: IAM_INPUTS.PutRolePolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     await putInlinePolicy(ctx, svc, 'role', input.RoleName, input.PolicyName, input.PolicyDocument);

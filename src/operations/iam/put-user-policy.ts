@@ -1,8 +1,8 @@
 /** IAM PutUserPolicy: embeds (or replaces) an inline identity policy; validated, within IAM's size quota. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { putInlinePolicy } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type PutUserPolicyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName: string;
@@ -10,9 +10,10 @@ interface Input {
   readonly PolicyDocument: string;
 }
 
-export const putUserPolicy: Operation<Input> = {
+export const putUserPolicy: Operation<Input, PutUserPolicyOutput> = {
   name: 'PutUserPolicy',
-  input: structure({ UserName: IAM.existingUserName(), PolicyName: IAM.policyName(), PolicyDocument: IAM.policyDocument() }),
+  output: IAM_OUTPUTS.PutUserPolicy,
+  input: IAM_INPUTS.PutUserPolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     await putInlinePolicy(ctx, svc, 'user', input.UserName, input.PolicyName, input.PolicyDocument);

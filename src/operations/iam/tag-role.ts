@@ -2,18 +2,19 @@
 import { ServiceError } from '../../errors';
 import type { IamTag } from '../../store/store';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { MAX_TAGS, authorizedEntity, checkTags, requestTagConditions } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type TagRoleOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly RoleName: string;
   readonly Tags: IamTag[];
 }
 
-export const tagRole: Operation<Input> = {
+export const tagRole: Operation<Input, TagRoleOutput> = {
   name: 'TagRole',
-  input: structure({ RoleName: IAM.roleName(), Tags: IAM.tags(true) }),
+  output: IAM_OUTPUTS.TagRole,
+  input: IAM_INPUTS.TagRole,
   readOnly: false,
   async invoke(input, ctx, svc) {
     checkTags(input.Tags);

@@ -1,8 +1,8 @@
 /** IAM UpdateAccessKey: Active or Inactive; an inactive key authenticates nothing from the next request on. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { authorizedKeyOwner, noSuchAccessKey } from './iam-common';
-import { IAM } from './iam-shapes';
+import { IAM_OUTPUTS, type UpdateAccessKeyOutput } from '../../model/iam-outputs';
+import { IAM_INPUTS } from '../../model/iam-inputs';
 
 interface Input {
   readonly UserName?: string;
@@ -10,9 +10,10 @@ interface Input {
   readonly Status: 'Active' | 'Inactive';
 }
 
-export const updateAccessKey: Operation<Input> = {
+export const updateAccessKey: Operation<Input, UpdateAccessKeyOutput> = {
   name: 'UpdateAccessKey',
-  input: structure({ UserName: IAM.existingUserName(false), AccessKeyId: IAM.accessKeyId(), Status: IAM.status() }),
+  output: IAM_OUTPUTS.UpdateAccessKey,
+  input: IAM_INPUTS.UpdateAccessKey,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const owner = await authorizedKeyOwner(ctx, svc, 'UpdateAccessKey', input.UserName);

@@ -3,14 +3,16 @@ import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { ORG, orgCall, requireOrgPolicy, requireTarget } from './org-common';
+import { ORGANIZATIONS_OUTPUTS, type AttachPolicyOutput } from '../../model/organizations-outputs';
 
 interface Input {
   readonly PolicyId: string;
   readonly TargetId: string;
 }
 
-export const attachPolicy: Operation<Input> = {
+export const attachPolicy: Operation<Input, AttachPolicyOutput> = {
   name: 'AttachPolicy',
+  output: ORGANIZATIONS_OUTPUTS.AttachPolicy,
   input: structure({ PolicyId: ORG.policyId(), TargetId: ORG.targetId() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

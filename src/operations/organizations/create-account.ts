@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { ServiceError } from '../../errors';
 import { createAccount as newAccount, createAccountAccessRole, policiesForNewMember } from '../../identity/accounts';
 import type { Operation } from '../operation';
-import { epochSeconds } from '../operation';
 import { structure } from '../shape';
 import { orgCall } from './org-common';
+import { ORGANIZATIONS_OUTPUTS, type CreateAccountOutput } from '../../model/organizations-outputs';
 
 interface Input {
   readonly Email: string;
@@ -28,8 +28,9 @@ export function createAccountRequestId(accountId: string): string {
   return `car-${accountId}${s}`;
 }
 
-export const createAccount: Operation<Input> = {
+export const createAccount: Operation<Input, CreateAccountOutput> = {
   name: 'CreateAccount',
+  output: ORGANIZATIONS_OUTPUTS.CreateAccount,
   input: structure({
     Email: { type: 'string', min: 6, max: 64, pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, required: true },
     AccountName: { type: 'string', min: 1, max: 50, pattern: /^[\u0020-\u007E]+$/, required: true },
@@ -51,8 +52,8 @@ export const createAccount: Operation<Input> = {
         Id: createAccountRequestId(account.accountId),
         AccountName: input.AccountName,
         State: 'SUCCEEDED',
-        RequestedTimestamp: epochSeconds(now),
-        CompletedTimestamp: epochSeconds(svc.clock.now()),
+        RequestedTimestamp: now,
+        CompletedTimestamp: svc.clock.now(),
         AccountId: account.accountId,
       },
     };

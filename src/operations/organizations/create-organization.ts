@@ -10,13 +10,15 @@ import type { OrganizationRecord } from '../../store/store';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { organizationOutput } from './org-common';
+import { ORGANIZATIONS_OUTPUTS, type CreateOrganizationOutput } from '../../model/organizations-outputs';
 
 interface Input {
   readonly FeatureSet?: 'ALL' | 'CONSOLIDATED_BILLING';
 }
 
-export const createOrganization: Operation<Input> = {
+export const createOrganization: Operation<Input, CreateOrganizationOutput> = {
   name: 'CreateOrganization',
+  output: ORGANIZATIONS_OUTPUTS.CreateOrganization,
   input: structure({ FeatureSet: { type: 'string', enum: ['ALL', 'CONSOLIDATED_BILLING'] } }),
   readOnly: false,
   async invoke(input, ctx, svc) {

@@ -10,6 +10,7 @@ import type { OrgPolicyRecord } from '../../store/store';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { ORG, orgCall, policySummary } from './org-common';
+import { ORGANIZATIONS_OUTPUTS, type CreatePolicyOutput } from '../../model/organizations-outputs';
 
 interface Input {
   readonly Content: string;
@@ -19,8 +20,9 @@ interface Input {
   readonly Tags?: { Key: string; Value: string }[];
 }
 
-export const createPolicy: Operation<Input> = {
+export const createPolicy: Operation<Input, CreatePolicyOutput> = {
   name: 'CreatePolicy',
+  output: ORGANIZATIONS_OUTPUTS.CreatePolicy,
   input: structure({
     Content: { type: 'string', min: 1, max: 1_000_000, required: true },
     Description: { type: 'string', max: 512, required: true },

@@ -1,16 +1,17 @@
 /** Organizations DescribeCreateAccountStatus: CreateAccount completes at once, so its status is SUCCEEDED. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { epochSeconds } from '../operation';
 import { structure } from '../shape';
 import { orgCall } from './org-common';
+import { ORGANIZATIONS_OUTPUTS, type DescribeCreateAccountStatusOutput } from '../../model/organizations-outputs';
 
 interface Input {
   readonly CreateAccountRequestId: string;
 }
 
-export const describeCreateAccountStatus: Operation<Input> = {
+export const describeCreateAccountStatus: Operation<Input, DescribeCreateAccountStatusOutput> = {
   name: 'DescribeCreateAccountStatus',
+  output: ORGANIZATIONS_OUTPUTS.DescribeCreateAccountStatus,
   input: structure({ CreateAccountRequestId: { type: 'string', max: 36, pattern: /^car-[a-z0-9]{8,32}$/, required: true } }),
   readOnly: true,
   async invoke(input, ctx, svc) {
@@ -20,7 +21,7 @@ export const describeCreateAccountStatus: Operation<Input> = {
     if (account === undefined || account.organizationId !== org.id || account.joinedMethod !== 'CREATED') {
       throw new ServiceError('CreateAccountStatusNotFoundException', "We can't find an create account request with the CreateAccountRequestId that you specified.");
     }
-    const at = epochSeconds(account.joinedAt ?? account.createdAt);
+    const at = account.joinedAt ?? account.createdAt;
     return {
       CreateAccountStatus: {
         Id: input.CreateAccountRequestId,

@@ -2,9 +2,11 @@
 import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { orgCall, organizationOutput } from './org-common';
+import { ORGANIZATIONS_OUTPUTS } from '../../model/organizations-outputs';
 
 export const describeOrganization: Operation<Record<string, never>> = {
   name: 'DescribeOrganization',
+  output: ORGANIZATIONS_OUTPUTS.DescribeOrganization,
   input: structure({}),
   readOnly: true,
   async invoke(_input, ctx, svc) {

@@ -6,14 +6,16 @@ import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { ORG, orgCall, requireOrgPolicy, requireTarget } from './org-common';
+import { ORGANIZATIONS_OUTPUTS, type DetachPolicyOutput } from '../../model/organizations-outputs';
 
 interface Input {
   readonly PolicyId: string;
   readonly TargetId: string;
 }
 
-export const detachPolicy: Operation<Input> = {
+export const detachPolicy: Operation<Input, DetachPolicyOutput> = {
   name: 'DetachPolicy',
+  output: ORGANIZATIONS_OUTPUTS.DetachPolicy,
   input: structure({ PolicyId: ORG.policyId(), TargetId: ORG.targetId() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

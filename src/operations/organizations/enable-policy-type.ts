@@ -8,14 +8,16 @@ import { fullAwsAccessPolicy } from '../../identity/accounts';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { ORG, orgCall, rootOutput } from './org-common';
+import { ORGANIZATIONS_OUTPUTS, type EnablePolicyTypeOutput } from '../../model/organizations-outputs';
 
 interface Input {
   readonly RootId: string;
   readonly PolicyType: string;
 }
 
-export const enablePolicyType: Operation<Input> = {
+export const enablePolicyType: Operation<Input, EnablePolicyTypeOutput> = {
   name: 'EnablePolicyType',
+  output: ORGANIZATIONS_OUTPUTS.EnablePolicyType,
   input: structure({ RootId: { type: 'string', max: 34, pattern: /^r-[0-9a-z]{4,32}$/, required: true }, PolicyType: ORG.policyType() }),
   readOnly: false,
   async invoke(input, ctx, svc) {

@@ -2,14 +2,16 @@
 import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { ORG, accountOutput, orgCall, orgPage, orgPageResult } from './org-common';
+import { ORGANIZATIONS_OUTPUTS, type ListAccountsOutput } from '../../model/organizations-outputs';
 
 interface Input {
   readonly NextToken?: string;
   readonly MaxResults?: number;
 }
 
-export const listAccounts: Operation<Input> = {
+export const listAccounts: Operation<Input, ListAccountsOutput> = {
   name: 'ListAccounts',
+  output: ORGANIZATIONS_OUTPUTS.ListAccounts,
   input: structure({ NextToken: ORG.nextToken(), MaxResults: ORG.maxResults() }),
   readOnly: true,
   async invoke(input, ctx, svc) {

@@ -2,6 +2,7 @@
 import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { ORG, orgCall, orgPage, orgPageResult, policySummary } from './org-common';
+import { ORGANIZATIONS_OUTPUTS, type ListPoliciesOutput } from '../../model/organizations-outputs';
 
 interface Input {
   readonly Filter: string;
@@ -9,8 +10,9 @@ interface Input {
   readonly MaxResults?: number;
 }
 
-export const listPolicies: Operation<Input> = {
+export const listPolicies: Operation<Input, ListPoliciesOutput> = {
   name: 'ListPolicies',
+  output: ORGANIZATIONS_OUTPUTS.ListPolicies,
   input: structure({ Filter: ORG.policyType(), NextToken: ORG.nextToken(), MaxResults: ORG.maxResults() }),
   readOnly: true,
   async invoke(input, ctx, svc) {

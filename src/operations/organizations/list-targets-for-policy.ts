@@ -3,6 +3,7 @@ import { orgAccountArn, orgRootArn } from '../../identity/arns';
 import type { Operation } from '../operation';
 import { structure } from '../shape';
 import { ORG, orgCall, orgPage, orgPageResult, requireOrgPolicy } from './org-common';
+import { ORGANIZATIONS_OUTPUTS, type ListTargetsForPolicyOutput } from '../../model/organizations-outputs';
 
 interface Input {
   readonly PolicyId: string;
@@ -10,8 +11,9 @@ interface Input {
   readonly MaxResults?: number;
 }
 
-export const listTargetsForPolicy: Operation<Input> = {
+export const listTargetsForPolicy: Operation<Input, ListTargetsForPolicyOutput> = {
   name: 'ListTargetsForPolicy',
+  output: ORGANIZATIONS_OUTPUTS.ListTargetsForPolicy,
   input: structure({ PolicyId: ORG.policyId(), NextToken: ORG.nextToken(), MaxResults: ORG.maxResults() }),
   readOnly: true,
   async invoke(input, ctx, svc) {

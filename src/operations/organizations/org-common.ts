@@ -8,7 +8,6 @@ import { orgAccountArn, organizationArn, orgRootArn } from '../../identity/arns'
 import { authorizeCall } from '../../identity/authorize-call';
 import type { AccountRecord, OrganizationRecord, OrgPolicyRecord } from '../../store/store';
 import type { RequestContext, Services } from '../operation';
-import { epochSeconds } from '../operation';
 import { decodeMarker, encodeMarker } from '../pagination';
 import type { IntegerShape, StringShape } from '../shape';
 
@@ -85,7 +84,7 @@ export function accountOutput(org: OrganizationRecord, a: AccountRecord): Record
     Status: 'ACTIVE',
     State: 'ACTIVE',
     JoinedMethod: a.joinedMethod ?? 'CREATED',
-    JoinedTimestamp: epochSeconds(a.joinedAt ?? a.createdAt),
+    JoinedTimestamp: a.joinedAt ?? a.createdAt,
   };
 }
 

@@ -23,7 +23,8 @@ import { newSessionToken, wrapSessionCredentials } from '../../identity/sessions
 import { accessDeniedMessage } from '../../policy';
 import type { IamTag, StsSessionRecord } from '../../store/store';
 import type { Operation, RequestContext, Services } from '../operation';
-import { structure } from '../shape';
+import { STS_OUTPUTS, type AssumeRoleOutput } from '../../model/sts-outputs';
+import { STS_INPUTS } from '../../model/sts-inputs';
 
 interface Input {
   readonly RoleArn: string;
@@ -39,8 +40,6 @@ interface Input {
   readonly SourceIdentity?: string;
 }
 
-const ARN_TEXT = /^[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u;
-const TAG_KEY = { type: 'string', min: 1, max: 128, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, required: true } as const;
 const DEFAULT_DURATION = 3600;
 const CHAINED_MAX_DURATION = 3600;
 /** The packed-size allotment of session policies and tags (AWS reports PackedPolicySize as a percentage). */
@@ -104,21 +103,10 @@ async function sessionPolicies(input: Input, svc: Services, roleAccountId: strin
   return { arns, packed };
 }
 
-export const assumeRole: Operation<Input> = {
+export const assumeRole: Operation<Input, AssumeRoleOutput> = {
   name: 'AssumeRole',
-  input: structure({
-    RoleArn: { type: 'string', min: 20, max: 2048, pattern: ARN_TEXT, required: true },
-    RoleSessionName: { type: 'string', min: 2, max: 64, pattern: /^[\w+=,.@-]*$/, required: true },
-    PolicyArns: { type: 'list', member: structure({ arn: { type: 'string', min: 20, max: 2048, pattern: ARN_TEXT } }) },
-    Policy: { type: 'string', min: 1, max: 2048, pattern: /^[\u0009\u000A\u000D\u0020-\u00FF]+$/ },
-    DurationSeconds: { type: 'integer', min: 900, max: 43_200 },
-    Tags: { type: 'list', max: 50, member: structure({ Key: TAG_KEY, Value: { type: 'string', min: 0, max: 256, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, required: true } }) },
-    TransitiveTagKeys: { type: 'list', max: 50, member: TAG_KEY },
-    ExternalId: { type: 'string', min: 2, max: 1224, pattern: /^[\w+=,.@:/-]*$/ },
-    SerialNumber: { type: 'string', min: 9, max: 256, pattern: /^[\w+=/:,.@-]*$/ },
-    TokenCode: { type: 'string', min: 6, max: 6, pattern: /^\d*$/ },
-    SourceIdentity: { type: 'string', min: 2, max: 64, pattern: /^[\w+=,.@-]*$/ },
-  }),
+  output: STS_OUTPUTS.AssumeRole,
+  input: STS_INPUTS.AssumeRole,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const caller = ctx.caller;

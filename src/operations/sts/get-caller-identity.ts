@@ -5,11 +5,13 @@
  */
 import { identityResolver } from '../../identity/identity-policies';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
+import { STS_OUTPUTS } from '../../model/sts-outputs';
+import { STS_INPUTS } from '../../model/sts-inputs';
 
 export const getCallerIdentity: Operation<Record<string, never>> = {
   name: 'GetCallerIdentity',
-  input: structure({}),
+  output: STS_OUTPUTS.GetCallerIdentity,
+  input: STS_INPUTS.GetCallerIdentity,
   readOnly: true,
   async invoke(_input, ctx, svc) {
     const c = ctx.caller;

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ServiceError } from '../errors';
 import { keyArn } from '../keys/arn';
+import { importable } from '../keys/imported-material';
 import { KEY_SPECS, SERVED_USAGES } from '../keys/key-specs';
 import { newKeyRecord } from '../keys/new-key';
 import { defaultKeyPolicy } from '../policy/key-policy';
@@ -49,8 +50,8 @@ export const createKey: Operation<CreateKeyInput> = {
     if (origin !== 'AWS_KMS' && origin !== 'EXTERNAL') {
       throw new ServiceError('UnsupportedOperationException', `Origin ${origin} is not supported by this Keyhold server yet.`);
     }
-    if (origin === 'EXTERNAL' && keySpec !== 'SYMMETRIC_DEFAULT') {
-      throw new ServiceError('UnsupportedOperationException', `Importing ${keySpec} key material is not supported by this Keyhold server yet (issue 10).`);
+    if (origin === 'EXTERNAL' && !importable(facts)) {
+      throw new ServiceError('UnsupportedOperationException', `Importing ${keySpec} key material is not supported by this Keyhold server.`);
     }
     if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
       throw new ServiceError('CustomKeyStoreNotFoundException', 'The custom key store does not exist.');

@@ -32,7 +32,7 @@ const DIGEST_INFO: Readonly<Record<string, Buffer>> = Object.freeze({
 /** @noble/curves implementations by OpenSSL curve name. */
 const NOBLE_CURVES = Object.freeze({ prime256v1: p256, secp384r1: p384, secp521r1: p521, secp256k1 } as const);
 
-/** The algorithm cannot run here (e.g. Ed25519ph, ML-DSA before issue 10). */
+/** The algorithm cannot run here (SM2DSA; ML-DSA runs on the backend's post-quantum threads). */
 export class UnsupportedAlgorithmError extends Error {}
 
 function modulusBits(key: KeyObject): number {

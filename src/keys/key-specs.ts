@@ -162,9 +162,6 @@ export const KEY_SPECS: Readonly<Record<string, KeySpecFacts>> = Object.freeze({
   ML_KEM_1024: spec('ML_KEM_1024', mlKem(1024)),
 });
 
-/** Key usages this server serves (every usage of the model). */
-export const SERVED_USAGES: ReadonlySet<string> = new Set(['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT', 'ENCAPSULATE_DECAPSULATE']);
-
 /** Every KeySpec name, in the model's order. */
 export const KEY_SPEC_NAMES: readonly string[] = Object.freeze(Object.keys(KEY_SPECS));
 /** The deprecated CustomerMasterKeySpec enum. */

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ServiceError } from '../errors';
 import { keyArn } from '../keys/arn';
 import { importable } from '../keys/imported-material';
-import { KEY_SPECS, SERVED_USAGES } from '../keys/key-specs';
+import { KEY_SPECS } from '../keys/key-specs';
 import { newKeyRecord } from '../keys/new-key';
 import { defaultKeyPolicy } from '../policy/key-policy';
 import type { KeyRecord, TagRecord } from '../store/records';
@@ -44,9 +44,6 @@ export const createKey: Operation<CreateKeyInput> = {
       throw new ServiceError('ValidationException', `KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}.`);
     }
     if (facts.unsupported !== undefined) throw new ServiceError('UnsupportedOperationException', `KeySpec ${keySpec} ${facts.unsupported}.`);
-    if (!SERVED_USAGES.has(keyUsage)) {
-      throw new ServiceError('UnsupportedOperationException', `KeyUsage ${keyUsage} is not supported by this Keyhold server yet (issue 10).`);
-    }
     if (origin !== 'AWS_KMS' && origin !== 'EXTERNAL') {
       throw new ServiceError('UnsupportedOperationException', `Origin ${origin} is not supported by this Keyhold server yet.`);
     }

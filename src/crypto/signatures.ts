@@ -8,8 +8,15 @@
  * DIGEST uses the standard constructions around OpenSSL's RSA primitive (DigestInfo with
  * PKCS#1 type-1 padding, RFC 8017 §9.2; EMSA-PSS, src/crypto/emsa-pss.ts) and @noble/curves'
  * audited ECDSA with prehash off.
+ *
+ * ED25519_PH_SHA_512 is Ed25519ph (RFC 8032 §5.1, phflag 1, empty context), which OpenSSL 3.0
+ * lacks, from @noble/curves. AWS takes it with MessageType DIGEST only and "still performs the
+ * SHA-512 prehash" of FIPS 186-5 §7.8.1 step 1 on the 64 bytes given (API_Sign.html,
+ * MessageType): the caller's bytes are the message M of Ed25519ph, so PH(M) = SHA-512(M) is
+ * computed here and the input is hashed twice, once by the caller and once by KMS.
  */
 import { constants, createHash, privateEncrypt, publicDecrypt, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { ed25519ph } from '@noble/curves/ed25519';
 import { p256, p384, p521 } from '@noble/curves/nist';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import type { SigningAlgorithm } from './algorithms';
@@ -25,7 +32,7 @@ const DIGEST_INFO: Readonly<Record<string, Buffer>> = Object.freeze({
 /** @noble/curves implementations by OpenSSL curve name. */
 const NOBLE_CURVES = Object.freeze({ prime256v1: p256, secp384r1: p384, secp521r1: p521, secp256k1 } as const);
 
-/** The algorithm cannot run here (e.g. Ed25519ph, ML-DSA before issue 10). */
+/** The algorithm cannot run here (SM2DSA; ML-DSA runs on the backend's post-quantum threads). */
 export class UnsupportedAlgorithmError extends Error {}
 
 function modulusBits(key: KeyObject): number {
@@ -50,6 +57,14 @@ function rawOptions(alg: SigningAlgorithm, key: KeyObject): Parameters<typeof si
 /** Signs `message` (RAW) or the digest `message` (DIGEST) with `privateKey`. */
 export function signMessage(alg: SigningAlgorithm, privateKey: KeyObject, message: Buffer, digest: boolean): Buffer {
   if (alg.scheme === 'ed25519') return sign(null, message, privateKey);
+  if (alg.scheme === 'ed25519ph') {
+    const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
+    try {
+      return Buffer.from(ed25519ph.sign(message, seed));
+    } finally {
+      seed.fill(0);
+    }
+  }
   if (alg.hash === undefined || (alg.scheme !== 'rsa-pss' && alg.scheme !== 'rsa-pkcs1' && alg.scheme !== 'ecdsa')) {
     throw new UnsupportedAlgorithmError(alg.name);
   }
@@ -79,6 +94,11 @@ function ecPublicPoint(publicKey: KeyObject): Uint8Array {
 export function verifyMessage(alg: SigningAlgorithm, publicKey: KeyObject, message: Buffer, digest: boolean, signature: Buffer): boolean {
   try {
     if (alg.scheme === 'ed25519') return verify(null, message, publicKey, signature);
+    if (alg.scheme === 'ed25519ph') {
+      // zip215 off: RFC 8032's strict rules (canonical S and points), as OpenSSL verifies Ed25519.
+      const point = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url');
+      return signature.length === 64 && ed25519ph.verify(signature, message, point, { zip215: false });
+    }
     if (alg.hash === undefined || (alg.scheme !== 'rsa-pss' && alg.scheme !== 'rsa-pkcs1' && alg.scheme !== 'ecdsa')) {
       throw new UnsupportedAlgorithmError(alg.name);
     }

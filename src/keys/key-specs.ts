@@ -12,7 +12,9 @@ export type Generation =
   | { readonly type: 'secret'; readonly bytes: number }
   | { readonly type: 'rsa'; readonly modulusLength: number }
   | { readonly type: 'ec'; readonly namedCurve: string }
-  | { readonly type: 'ed25519' };
+  | { readonly type: 'ed25519' }
+  /** ML-DSA / ML-KEM: a random seed stored as seed-form PKCS#8 (src/crypto/post-quantum.ts). */
+  | { readonly type: 'post-quantum'; readonly seedBytes: number };
 
 /**
  * AWS's request quota a spec's cryptographic operations count against ("Request quotas":
@@ -36,7 +38,7 @@ export interface KeySpecFacts {
   readonly bits: number;
   /** How to make material; undefined for specs this server cannot generate yet. */
   readonly generation: Generation | undefined;
-  /** Why CreateKey refuses the spec here (issue 10 and China-only specs); undefined = served. */
+  /** Why CreateKey refuses the spec here (China-only SM2); undefined = served. */
   readonly unsupported: string | undefined;
   /** In the deprecated CustomerMasterKeySpec enum. */
   readonly legacyEnum: boolean;
@@ -53,7 +55,6 @@ const RSA_SIGNING = [
   'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512',
   'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512',
 ];
-const LATER = 'is not supported by this Keyhold server yet (issue 10)';
 
 type Row = Omit<KeySpecFacts, 'spec' | 'rotatable' | 'unsupported' | 'legacyEnum' | 'dataKeyPair'> &
   Partial<Pick<KeySpecFacts, 'unsupported' | 'legacyEnum' | 'dataKeyPair'>>;
@@ -88,7 +89,7 @@ function rsa(bits: number): Row {
 function nist(bits: number, curve: string, signing: string): Row {
   return {
     family: 'ecc',
-    // KEY_AGREEMENT (ECDH) on the NIST curves arrives with DeriveSharedSecret (issue 10).
+    // KEY_AGREEMENT: ECDH with DeriveSharedSecret (AWS "Key spec reference", NIST curves).
     usages: { SIGN_VERIFY: [signing], KEY_AGREEMENT: ['ECDH'] },
     bits,
     generation: { type: 'ec', namedCurve: curve },
@@ -112,15 +113,15 @@ function hmac(bits: number): Row {
 
 function mlDsa(level: number): Row {
   return {
-    family: 'ml-dsa', usages: { SIGN_VERIFY: ['ML_DSA_SHAKE_256'] }, bits: level, generation: undefined,
-    unsupported: LATER, legacyEnum: false, quotaClass: 'ml-dsa', priceClass: 'asymmetric',
+    family: 'ml-dsa', usages: { SIGN_VERIFY: ['ML_DSA_SHAKE_256'] }, bits: level, generation: { type: 'post-quantum', seedBytes: 32 },
+    legacyEnum: false, quotaClass: 'ml-dsa', priceClass: 'asymmetric',
   };
 }
 
 function mlKem(level: number): Row {
   return {
-    family: 'ml-kem', usages: { ENCAPSULATE_DECAPSULATE: ['ML_KEM'] }, bits: level, generation: undefined,
-    unsupported: LATER, legacyEnum: false, dataKeyPair: true, quotaClass: 'ml-kem', priceClass: 'asymmetric',
+    family: 'ml-kem', usages: { ENCAPSULATE_DECAPSULATE: ['ML_KEM'] }, bits: level, generation: { type: 'post-quantum', seedBytes: 64 },
+    legacyEnum: false, dataKeyPair: true, quotaClass: 'ml-kem', priceClass: 'asymmetric',
   };
 }
 
@@ -160,9 +161,6 @@ export const KEY_SPECS: Readonly<Record<string, KeySpecFacts>> = Object.freeze({
   ML_KEM_768: spec('ML_KEM_768', mlKem(768)),
   ML_KEM_1024: spec('ML_KEM_1024', mlKem(1024)),
 });
-
-/** Key usages this server serves today; the others wait for issue 10. */
-export const SERVED_USAGES: ReadonlySet<string> = new Set(['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC']);
 
 /** Every KeySpec name, in the model's order. */
 export const KEY_SPEC_NAMES: readonly string[] = Object.freeze(Object.keys(KEY_SPECS));

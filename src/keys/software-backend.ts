@@ -3,10 +3,17 @@
  * unwrapped through the keyring, which caches parsed KeyObjects per version and drops them with
  * the key's other cache entries. Key pairs are generated on the bounded generation threads
  * (src/keys/key-pair-generator.ts); symmetric and HMAC material comes from the CSPRNG.
+ *
+ * ML-DSA and ML-KEM (issue 10) keep a seed as seed-form PKCS#8 (src/crypto/post-quantum.ts), made
+ * from the CSPRNG here; every operation on them runs on the post-quantum threads
+ * (src/keys/pq-pool.ts), which expand the seed. Their public keys are cached per unwrapped
+ * material buffer, so they drop with the keyring's other entries for the key.
  */
 import { constants, createHmac, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { EncryptionAlgorithm, MacAlgorithm, SigningAlgorithm } from '../crypto/algorithms';
 import type { EncryptionContext } from '../crypto/encryption-context';
+import { ecdhSharedSecret } from '../crypto/key-agreement';
+import { POST_QUANTUM, postQuantumPkcs8, postQuantumPublicFromSpki, postQuantumSeedFromPkcs8, postQuantumSpki } from '../crypto/post-quantum';
 import { signMessage, verifyMessage } from '../crypto/signatures';
 import { decryptSymmetric, encryptSymmetric, type CiphertextHeader } from '../crypto/symmetric-ciphertext';
 import { ServiceError } from '../errors';
@@ -15,6 +22,7 @@ import type { DataKeyPair, KeyBackend, KeyVersionRef } from './key-backend';
 import type { KeyPairGenerator } from './key-pair-generator';
 import type { KeySpecFacts } from './key-specs';
 import type { Keyring } from './keyring';
+import { PostQuantumPool } from './pq-pool';
 
 /** Software key backend over the keyring's caches. */
 export class SoftwareBackend implements KeyBackend {
@@ -24,16 +32,23 @@ export class SoftwareBackend implements KeyBackend {
   /** DER SPKI per private KeyObject (computed once). */
   readonly #publicDer = new WeakMap<KeyObject, Buffer>();
   readonly #publicObjects = new WeakMap<KeyObject, KeyObject>();
+  readonly #pq: PostQuantumPool;
+  /** Post-quantum DER SPKI per unwrapped material buffer (the keyring's cached copy). */
+  readonly #pqPublic = new WeakMap<Buffer, Buffer>();
 
-  constructor(keyring: Keyring, generator: KeyPairGenerator) {
+  constructor(keyring: Keyring, generator: KeyPairGenerator, pq: PostQuantumPool = new PostQuantumPool()) {
     this.#keyring = keyring;
     this.#generator = generator;
+    this.#pq = pq;
   }
 
   async createVersion(arn: string, spec: KeySpecFacts, version: number, origin: KeyVersionRecord['origin']): Promise<KeyVersionRecord> {
     const g = spec.generation;
     if (g === undefined) throw new Error(`no generation for ${spec.spec}`);
-    const material = g.type === 'secret' ? randomBytes(g.bytes) : await this.#generator.generate(g);
+    const material =
+      g.type === 'secret' ? randomBytes(g.bytes)
+      : g.type === 'post-quantum' ? newPostQuantumKey(spec.spec, g.seedBytes)
+      : await this.#generator.generate(g);
     try {
       return await this.#keyring.versionFor(arn, version, origin, material, randomBytes(32).toString('hex'));
     } finally {
@@ -69,7 +84,38 @@ export class SoftwareBackend implements KeyBackend {
     return pub;
   }
 
+  /** The seed of a post-quantum version (a copy the caller wipes). */
+  async #seed(ref: KeyVersionRef): Promise<Buffer> {
+    const material = await this.#keyring.material(ref.key, ref.version);
+    const seed = material === undefined ? undefined : postQuantumSeedFromPkcs8(ref.key.keySpec, material);
+    if (seed === undefined) throw unavailable(ref);
+    return seed;
+  }
+
+  /** The raw public key of a post-quantum version. */
+  async #pqPublicRaw(ref: KeyVersionRef): Promise<Buffer> {
+    return postQuantumPublicFromSpki(ref.key.keySpec, await this.publicKey(ref)) as Buffer;
+  }
+
+  async #pqPublicSpki(ref: KeyVersionRef): Promise<Buffer> {
+    const material = await this.#keyring.material(ref.key, ref.version);
+    if (material === undefined) throw unavailable(ref);
+    let spki = this.#pqPublic.get(material);
+    if (spki === undefined) {
+      const seed = await this.#seed(ref);
+      try {
+        const r = await this.#pq.run({ op: 'public-key', spec: ref.key.keySpec, seed });
+        spki = postQuantumSpki(ref.key.keySpec, output(r.out, 0));
+      } finally {
+        seed.fill(0);
+      }
+      this.#pqPublic.set(material, spki);
+    }
+    return spki;
+  }
+
   async publicKey(ref: KeyVersionRef): Promise<Buffer> {
+    if (POST_QUANTUM[ref.key.keySpec] !== undefined) return this.#pqPublicSpki(ref);
     const priv = await this.#private(ref);
     let der = this.#publicDer.get(priv);
     if (der === undefined) {
@@ -80,11 +126,47 @@ export class SoftwareBackend implements KeyBackend {
   }
 
   async sign(ref: KeyVersionRef, alg: SigningAlgorithm, message: Buffer, digest: boolean): Promise<Buffer> {
+    if (alg.scheme === 'ml-dsa') {
+      const seed = await this.#seed(ref);
+      try {
+        const r = await this.#pq.run({ op: 'sign', spec: ref.key.keySpec, seed, message, externalMu: digest });
+        return output(r.out, 0);
+      } finally {
+        seed.fill(0);
+      }
+    }
     return signMessage(alg, await this.#private(ref), message, digest);
   }
 
   async verify(ref: KeyVersionRef, alg: SigningAlgorithm, message: Buffer, digest: boolean, signature: Buffer): Promise<boolean> {
+    if (alg.scheme === 'ml-dsa') {
+      const publicKey = await this.#pqPublicRaw(ref);
+      const r = await this.#pq.run({ op: 'verify', spec: ref.key.keySpec, publicKey, message, signature, externalMu: digest });
+      return r.valid === true;
+    }
     return verifyMessage(alg, await this.#public(ref), message, digest, signature);
+  }
+
+  async deriveSharedSecret(ref: KeyVersionRef, peerPublicKey: Buffer): Promise<Buffer> {
+    return ecdhSharedSecret(await this.#private(ref), peerPublicKey);
+  }
+
+  async encapsulate(ref: KeyVersionRef): Promise<{ ciphertext: Buffer; sharedSecret: Buffer }> {
+    const publicKey = await this.#pqPublicRaw(ref);
+    const r = await this.#pq.run({ op: 'encapsulate', spec: ref.key.keySpec, publicKey });
+    return { ciphertext: output(r.out, 0), sharedSecret: output(r.out, 1) };
+  }
+
+  async decapsulate(ref: KeyVersionRef, ciphertext: Buffer): Promise<Buffer | undefined> {
+    // FIPS 203 §7.3 input check 1: the ciphertext has the parameter set's exact length.
+    if (ciphertext.length !== POST_QUANTUM[ref.key.keySpec]?.outputBytes) return undefined;
+    const seed = await this.#seed(ref);
+    try {
+      const r = await this.#pq.run({ op: 'decapsulate', spec: ref.key.keySpec, seed, ciphertext });
+      return output(r.out, 0);
+    } finally {
+      seed.fill(0);
+    }
   }
 
   async encrypt(ref: KeyVersionRef, alg: EncryptionAlgorithm, plaintext: Buffer): Promise<Buffer> {
@@ -120,14 +202,40 @@ export class SoftwareBackend implements KeyBackend {
   async generateDataKeyPair(spec: KeySpecFacts): Promise<DataKeyPair> {
     const g = spec.generation;
     if (g === undefined || g.type === 'secret') throw new Error(`no key pair for ${spec.spec}`);
+    if (g.type === 'post-quantum') {
+      const seed = randomBytes(g.seedBytes);
+      try {
+        const r = await this.#pq.run({ op: 'public-key', spec: spec.spec, seed });
+        return { privateKey: postQuantumPkcs8(spec.spec, seed), publicKey: postQuantumSpki(spec.spec, output(r.out, 0)) };
+      } finally {
+        seed.fill(0);
+      }
+    }
     const privateKey = await this.#generator.generate(g);
     const publicKey = createPublicKey(createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' })).export({ type: 'spki', format: 'der' });
     return { privateKey, publicKey };
   }
 
   async close(): Promise<void> {
-    await this.#generator.close();
+    await Promise.all([this.#generator.close(), this.#pq.close()]);
   }
+}
+
+/** A new post-quantum private key: a CSPRNG seed as seed-form PKCS#8 (the caller wipes it). */
+function newPostQuantumKey(spec: string, seedBytes: number): Buffer {
+  const seed = randomBytes(seedBytes);
+  try {
+    return postQuantumPkcs8(spec, seed);
+  } finally {
+    seed.fill(0);
+  }
+}
+
+/** Output `i` of a post-quantum job as a Buffer. */
+function output(out: Uint8Array[] | undefined, i: number): Buffer {
+  const b = out?.[i];
+  if (b === undefined) throw new Error('post-quantum job returned no output');
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function unavailable(ref: KeyVersionRef): ServiceError {

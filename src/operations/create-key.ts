@@ -2,7 +2,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ServiceError } from '../errors';
 import { keyArn } from '../keys/arn';
-import { KEY_SPECS, SERVED_USAGES } from '../keys/key-specs';
+import { importable } from '../keys/imported-material';
+import { KEY_SPECS } from '../keys/key-specs';
 import { newKeyRecord } from '../keys/new-key';
 import { defaultKeyPolicy } from '../policy/key-policy';
 import type { KeyRecord, TagRecord } from '../store/records';
@@ -45,14 +46,11 @@ export const createKey: Operation<CreateKeyInput, CreateKeyOutput> = {
       throw new ServiceError('ValidationException', `KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}.`);
     }
     if (facts.unsupported !== undefined) throw new ServiceError('UnsupportedOperationException', `KeySpec ${keySpec} ${facts.unsupported}.`);
-    if (!SERVED_USAGES.has(keyUsage)) {
-      throw new ServiceError('UnsupportedOperationException', `KeyUsage ${keyUsage} is not supported by this Keyhold server yet (issue 10).`);
-    }
     if (origin !== 'AWS_KMS' && origin !== 'EXTERNAL') {
       throw new ServiceError('UnsupportedOperationException', `Origin ${origin} is not supported by this Keyhold server yet.`);
     }
-    if (origin === 'EXTERNAL' && keySpec !== 'SYMMETRIC_DEFAULT') {
-      throw new ServiceError('UnsupportedOperationException', `Importing ${keySpec} key material is not supported by this Keyhold server yet (issue 10).`);
+    if (origin === 'EXTERNAL' && !importable(facts)) {
+      throw new ServiceError('UnsupportedOperationException', `Importing ${keySpec} key material is not supported by this Keyhold server.`);
     }
     if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
       throw new ServiceError('CustomKeyStoreNotFoundException', 'The custom key store does not exist.');

@@ -1,14 +1,17 @@
 /**
  * GetParametersForImport: an RSA wrapping key pair and an import token for an EXTERNAL-origin key
- * (kms-reference.md §14.4). The public key and the token are permanently linked and valid for
+ * (kms-reference.md §14.4), for every key type that takes imported material (symmetric, HMAC,
+ * RSA, ECC; issue 10), with AWS's limits on the wrapping algorithm per material type. The public
+ * key and the token are permanently linked and valid for
  * 24 hours; the private key is kept only wrapped by the root of trust, bound to the token, the
  * key and the chosen algorithm, and the store holds a hash of the token rather than the token.
  */
 import { KMS_INPUTS } from '../model/kms-inputs';
 import { createHash, randomBytes } from 'node:crypto';
-import { generateWrappingKeyPair, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS } from '../crypto/import-wrapping';
+import { generateWrappingKeyPair, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, type WrappingAlgorithm } from '../crypto/import-wrapping';
 import { ServiceError } from '../errors';
 import { assertKeyState } from '../keys/key-states';
+import { keySpecFacts } from '../keys/key-specs';
 import type { ImportTokenRecord, KeyRecord } from '../store/records';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
@@ -48,6 +51,27 @@ export function assertExternalOrigin(key: KeyRecord): void {
   }
 }
 
+/**
+ * AWS's limits on which wrapping fits which material (API_GetParametersForImport,
+ * WrappingAlgorithm): an RSA private key needs an RSA_AES algorithm (it is too large for RSA-OAEP
+ * alone), and RSAES_OAEP with an RSA_2048 wrapping key cannot hold ECC_NIST_P521 material.
+ */
+function assertWrappingFits(key: KeyRecord, algorithm: WrappingAlgorithm, wrappingKeySpec: string): void {
+  if (algorithm.scheme !== 'rsa-oaep') return;
+  if (keySpecFacts(key.keySpec).family === 'rsa') {
+    throw new ServiceError(
+      'ValidationException',
+      `The ${algorithm.name} wrapping algorithm cannot wrap RSA key material. Use RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256.`,
+    );
+  }
+  if (key.keySpec === 'ECC_NIST_P521' && wrappingKeySpec === 'RSA_2048') {
+    throw new ServiceError(
+      'ValidationException',
+      `The ${algorithm.name} wrapping algorithm with an RSA_2048 wrapping key cannot wrap ECC_NIST_P521 key material. Use a larger wrapping key spec or an RSA_AES wrapping algorithm.`,
+    );
+  }
+}
+
 export const getParametersForImport: Operation<GetParametersForImportInput, GetParametersForImportOutput> = {
   name: 'GetParametersForImport',
   output: KMS_OUTPUTS.GetParametersForImport,
@@ -71,6 +95,7 @@ export const getParametersForImport: Operation<GetParametersForImportInput, GetP
     });
     assertExternalOrigin(key);
     assertKeyState(key, 'import-parameters');
+    assertWrappingFits(key, algorithm, input.WrappingKeySpec);
 
     const pair = await generateWrappingKeyPair(modulusBits);
     const token = Buffer.concat([Buffer.of(TOKEN_FORMAT_V1), randomBytes(TOKEN_RANDOM_BYTES)]);

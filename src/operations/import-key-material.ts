@@ -1,6 +1,8 @@
 /**
  * ImportKeyMaterial: unwraps key material with the private half of an import token's wrapping
- * key and installs it into an EXTERNAL-origin key (kms-reference.md §14.4).
+ * key and installs it into an EXTERNAL-origin key (kms-reference.md §14.4): 256-bit symmetric
+ * material, HMAC material, or an RSA/ECC/Ed25519 private key as DER PKCS#8 (issue 10;
+ * src/keys/imported-material.ts holds the rules per spec).
  *
  * - First import: version 1 (origin IMPORT); the key goes PendingImport -> Enabled.
  * - Re-import: only the material the key already has (IncorrectKeyMaterialException otherwise),
@@ -18,7 +20,9 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { unwrapKeyMaterial, UnwrapError, WRAPPING_ALGORITHMS } from '../crypto/import-wrapping';
 import { ServiceError } from '../errors';
+import { canonicalImportedMaterial, ImportedMaterialError } from '../keys/imported-material';
 import { assertKeyState } from '../keys/key-states';
+import { keySpecFacts } from '../keys/key-specs';
 import type { KeyRecord, KeyState, KeyWrite } from '../store/store';
 import { assertExternalOrigin, importTokenAad, importTokenId, isImportTokenShape } from './get-parameters-for-import';
 import type { Operation, RequestContext, Services } from './operation';
@@ -40,8 +44,6 @@ interface ImportKeyMaterialInput {
 const DAY_MS = 86_400_000;
 /** ValidTo may be at most 365 days after the request (AWS API reference, ImportKeyMaterial). */
 const MAX_VALIDITY_MS = 365 * DAY_MS;
-/** SYMMETRIC_DEFAULT material outside China Regions: a 256-bit key. */
-const SYMMETRIC_MATERIAL_BYTES = 32;
 const MAX_ATTEMPTS = 3;
 const MATERIAL_ID_LABEL = 'keyhold/key-material-id/v1\0';
 
@@ -179,14 +181,18 @@ async function importMaterial(
 ): Promise<{ KeyId: string; KeyMaterialId: string }> {
   assertExternalOrigin(key);
   assertKeyState(key, 'import-material');
-  if (key.keySpec !== 'SYMMETRIC_DEFAULT') {
-    throw new ServiceError('UnsupportedOperationException', `Importing ${key.keySpec} key material is not supported by this Keyhold server yet.`);
-  }
-  const material = await unwrapWithToken(key, input, svc);
+  const unwrapped = await unwrapWithToken(key, input, svc);
+  let material: Buffer;
   try {
-    if (material.length !== SYMMETRIC_MATERIAL_BYTES) {
-      throw new ServiceError('IncorrectKeyMaterialException', 'The key material for a SYMMETRIC_DEFAULT KMS key must be 256 bits (32 bytes).');
-    }
+    // Symmetric and HMAC material as given; RSA/ECC/Ed25519 as canonical PKCS#8 (src/keys/imported-material.ts).
+    material = canonicalImportedMaterial(keySpecFacts(key.keySpec), unwrapped);
+  } catch (e) {
+    if (e instanceof ImportedMaterialError) throw new ServiceError('IncorrectKeyMaterialException', e.message);
+    throw e;
+  } finally {
+    unwrapped.fill(0);
+  }
+  try {
     const materialId = keyMaterialId(key.keyId, material);
     let current = key;
     for (let attempt = 1; ; attempt++) {

@@ -6,14 +6,17 @@ import { cancelKeyDeletion } from './cancel-key-deletion';
 import { createAlias } from './create-alias';
 import { createGrant } from './create-grant';
 import { createKey } from './create-key';
+import { decapsulate } from './decapsulate';
 import { decrypt } from './decrypt';
 import { deleteAlias } from './delete-alias';
 import { deleteImportedKeyMaterial } from './delete-imported-key-material';
+import { deriveSharedSecret } from './derive-shared-secret';
 import { describeKey } from './describe-key';
 import { disableKey } from './disable-key';
 import { disableKeyRotation } from './disable-key-rotation';
 import { enableKey } from './enable-key';
 import { enableKeyRotation } from './enable-key-rotation';
+import { encapsulate } from './encapsulate';
 import { encrypt } from './encrypt';
 import { generateDataKey } from './generate-data-key';
 import { generateDataKeyPair } from './generate-data-key-pair';
@@ -56,14 +59,17 @@ export const KMS_OPERATIONS: Readonly<Record<string, Operation>> = Object.freeze
   CreateAlias: createAlias,
   CreateGrant: createGrant,
   CreateKey: createKey,
+  Decapsulate: decapsulate,
   Decrypt: decrypt,
   DeleteAlias: deleteAlias,
   DeleteImportedKeyMaterial: deleteImportedKeyMaterial,
+  DeriveSharedSecret: deriveSharedSecret,
   DescribeKey: describeKey,
   DisableKey: disableKey,
   DisableKeyRotation: disableKeyRotation,
   EnableKey: enableKey,
   EnableKeyRotation: enableKeyRotation,
+  Encapsulate: encapsulate,
   Encrypt: encrypt,
   GenerateDataKey: generateDataKey,
   GenerateDataKeyPair: generateDataKeyPair,

@@ -236,7 +236,7 @@ describe('Sign, Verify and GetPublicKey', () => {
     );
   });
 
-  test('Ed25519: DIGEST is refused for ED25519_SHA_512; ED25519_PH_SHA_512 is not served yet', async () => {
+  test('Ed25519: DIGEST is refused for ED25519_SHA_512, RAW for ED25519_PH_SHA_512', async () => {
     const { arn } = keys.get('ECC_NIST_EDWARDS25519')!;
     await rejects(
       kms.send(new SignCommand({ KeyId: arn, Message: Buffer.alloc(64, 1), SigningAlgorithm: 'ED25519_SHA_512', MessageType: 'DIGEST' })),
@@ -244,9 +244,14 @@ describe('Sign, Verify and GetPublicKey', () => {
       'The ED25519_SHA_512 signing algorithm does not support the DIGEST message type.',
     );
     await rejects(
-      kms.send(new SignCommand({ KeyId: arn, Message: Buffer.alloc(64, 1), SigningAlgorithm: 'ED25519_PH_SHA_512', MessageType: 'DIGEST' })),
-      'UnsupportedOperationException',
-      'The ED25519_PH_SHA_512 signing algorithm is not supported by this Keyhold server yet (issue 10).',
+      kms.send(new SignCommand({ KeyId: arn, Message: Buffer.alloc(64, 1), SigningAlgorithm: 'ED25519_PH_SHA_512' })),
+      'ValidationException',
+      'The ED25519_PH_SHA_512 signing algorithm does not support the RAW message type.',
+    );
+    await rejects(
+      kms.send(new SignCommand({ KeyId: arn, Message: Buffer.alloc(32, 1), SigningAlgorithm: 'ED25519_PH_SHA_512', MessageType: 'DIGEST' })),
+      'ValidationException',
+      'Digest is invalid length for algorithm ED25519_PH_SHA_512.',
     );
   });
 
@@ -281,7 +286,7 @@ describe('Sign, Verify and GetPublicKey', () => {
     await rejects(kms.send(new GetPublicKeyCommand({ KeyId: m!.KeyId! })), 'DisabledException');
   });
 
-  test('CreateKey refuses incompatible usages, unserved specs and imports of asymmetric material', async () => {
+  test('CreateKey refuses incompatible usages and China-only specs', async () => {
     await rejects(
       kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256' })),
       'ValidationException',
@@ -293,24 +298,19 @@ describe('Sign, Verify and GetPublicKey', () => {
       'KeyUsage SIGN_VERIFY is not compatible with KeySpec HMAC_256.',
     );
     await rejects(
-      kms.send(new CreateKeyCommand({ KeySpec: 'ML_DSA_65', KeyUsage: 'SIGN_VERIFY' })),
-      'UnsupportedOperationException',
-      'KeySpec ML_DSA_65 is not supported by this Keyhold server yet (issue 10).',
+      kms.send(new CreateKeyCommand({ KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'KEY_AGREEMENT' })),
+      'ValidationException',
+      'KeyUsage KEY_AGREEMENT is not compatible with KeySpec ECC_SECG_P256K1.',
+    );
+    await rejects(
+      kms.send(new CreateKeyCommand({ KeySpec: 'ML_DSA_65', KeyUsage: 'ENCRYPT_DECRYPT' })),
+      'ValidationException',
+      'KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec ML_DSA_65.',
     );
     await rejects(
       kms.send(new CreateKeyCommand({ KeySpec: 'SM2', KeyUsage: 'SIGN_VERIFY' })),
       'UnsupportedOperationException',
       'KeySpec SM2 is offered by AWS only in China Regions and is not supported by this Keyhold server.',
-    );
-    await rejects(
-      kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT' })),
-      'UnsupportedOperationException',
-      'KeyUsage KEY_AGREEMENT is not supported by this Keyhold server yet (issue 10).',
-    );
-    await rejects(
-      kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY', Origin: 'EXTERNAL' })),
-      'UnsupportedOperationException',
-      'Importing RSA_2048 key material is not supported by this Keyhold server yet (issue 10).',
     );
     await rejects(
       kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', CustomerMasterKeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' })),

@@ -84,6 +84,9 @@ import {
   SignCommand,
   VerifyCommand,
   VerifyMacCommand,
+  DeriveSharedSecretCommand,
+  EncapsulateCommand,
+  DecapsulateCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   GetParametersForImportCommand,
@@ -408,6 +411,22 @@ describe('key state × operation matrix (kms-reference.md §8)', () => {
       op: 'VerifyMac',
       cells: WRONG_USAGE,
       run: (f) => us.send(new VerifyMacCommand({ KeyId: f.keyId, Message: MESSAGE, Mac: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' })),
+    },
+    // Issue 10's operations check state before usage, as the other cryptographic operations do.
+    {
+      op: 'DeriveSharedSecret',
+      cells: WRONG_USAGE,
+      run: (f) => us.send(new DeriveSharedSecretCommand({ KeyId: f.keyId, KeyAgreementAlgorithm: 'ECDH', PublicKey: MESSAGE })),
+    },
+    {
+      op: 'Encapsulate',
+      cells: WRONG_USAGE,
+      run: (f) => us.send(new EncapsulateCommand({ KeyId: f.keyId, EncapsulationAlgorithm: 'ML_KEM' })),
+    },
+    {
+      op: 'Decapsulate',
+      cells: WRONG_USAGE,
+      run: (f) => us.send(new DecapsulateCommand({ KeyId: f.keyId, SharedSecretCiphertextBlob: MESSAGE, EncapsulationAlgorithm: 'ML_KEM' })),
     },
     {
       op: 'Encrypt',

@@ -2,7 +2,8 @@
  * KeyMetadata as DescribeKey, CreateKey and ReplicateKey return it (kms-reference.md §3.2).
  */
 import { algorithmsFor } from '../keys/key-specs';
-import type { KeyMetadata } from '../model/kms-outputs';
+import { KMS_OUTPUTS, type KeyMetadata } from '../model/kms-outputs';
+import type { StructureShape } from '../model/shape-types';
 import type { KeyRecord } from '../store/records';
 
 /** KeyUsage -> the KeyMetadata (and GetPublicKey) member listing its algorithms. */
@@ -13,6 +14,14 @@ export const ALGORITHM_MEMBERS: Readonly<Record<string, string>> = Object.freeze
   KEY_AGREEMENT: 'KeyAgreementAlgorithms',
   ENCAPSULATE_DECAPSULATE: 'EncapsulationAlgorithms',
 });
+
+/**
+ * Key specs the deprecated CustomerMasterKeySpec member can name: its enum in AWS's model stops at
+ * SM2, so ML-DSA, ML-KEM and ECC_NIST_EDWARDS25519 keys carry only KeySpec (docs/compatibility.md).
+ */
+const CUSTOMER_MASTER_KEY_SPECS: ReadonlySet<string> = new Set(
+  ((KMS_OUTPUTS.DescribeKey.members.KeyMetadata as StructureShape).members.CustomerMasterKeySpec as { enum?: readonly string[] }).enum ?? [],
+);
 
 /**
  * The wire KeyMetadata of a key. `related` are the rows of a multi-Region key in every Region
@@ -30,7 +39,7 @@ export function keyMetadata(k: KeyRecord, currentMaterialId?: string, related?: 
     KeyState: k.state,
     Origin: k.origin,
     KeyManager: k.keyManager,
-    CustomerMasterKeySpec: k.keySpec,
+    CustomerMasterKeySpec: CUSTOMER_MASTER_KEY_SPECS.has(k.keySpec) ? k.keySpec : undefined,
     KeySpec: k.keySpec,
     MultiRegion: k.multiRegion,
   };

@@ -7,7 +7,7 @@
  * ResponseMetadata/RequestId), Organizations and CloudTrail LookupEvents.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, diffieHellman, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as cloudtrail from '@aws-sdk/client-cloudtrail';
 import * as iam from '@aws-sdk/client-iam';
@@ -72,7 +72,7 @@ describe('KMS: every operation answers in its generated output shape', () => {
     return call<T>(kms as unknown as Record<string, unknown>, c, op, input, KMS_OUTPUTS[op as keyof typeof KMS_OUTPUTS] as StructureShape);
   };
 
-  test('a representative call of each of the 46 implemented operations', { timeout: 240_000 }, async () => {
+  test('a representative call of each of the 49 implemented operations', { timeout: 240_000 }, async () => {
     const account = server.accountId;
     const alice = `arn:aws:iam::${account}:user/alice`;
     // Symmetric: the hot path and the key lifecycle.
@@ -135,6 +135,22 @@ describe('KMS: every operation answers in its generated output shape', () => {
     const pair = await k('GenerateDataKeyPair', { KeyId: sym.KeyId, KeyPairSpec: 'ECC_NIST_P256' });
     assert.ok(pair.PrivateKeyPlaintext.length > 30 && pair.PrivateKeyPlaintext.some((b: number) => b !== 0));
     await k('GenerateDataKeyPairWithoutPlaintext', { KeyId: sym.KeyId, KeyPairSpec: 'RSA_2048' });
+    // Key agreement and ML-KEM: the secrets arrive intact although the encoder zeroes them once written.
+    const agreement = (await k('CreateKey', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT' })).KeyMetadata;
+    const agreementPublic = createPublicKey({ key: Buffer.from((await k('GetPublicKey', { KeyId: agreement.KeyId })).PublicKey), format: 'der', type: 'spki' });
+    const peer = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const derived = await k('DeriveSharedSecret', {
+      KeyId: agreement.KeyId, KeyAgreementAlgorithm: 'ECDH', PublicKey: peer.publicKey.export({ format: 'der', type: 'spki' }),
+    });
+    assert.deepEqual(Buffer.from(derived.SharedSecret), diffieHellman({ privateKey: peer.privateKey, publicKey: agreementPublic }));
+    const kem = (await k('CreateKey', { KeySpec: 'ML_KEM_768', KeyUsage: 'ENCAPSULATE_DECAPSULATE' })).KeyMetadata;
+    const encapsulated = await k('Encapsulate', { KeyId: kem.KeyId, EncapsulationAlgorithm: 'ML_KEM' });
+    const decapsulated = await k('Decapsulate', {
+      KeyId: kem.KeyId, EncapsulationAlgorithm: 'ML_KEM', SharedSecretCiphertextBlob: encapsulated.SharedSecretCiphertextBlob,
+    });
+    assert.equal(encapsulated.SharedSecret.length, 32);
+    assert.ok(encapsulated.SharedSecret.some((b: number) => b !== 0));
+    assert.deepEqual(Buffer.from(decapsulated.SharedSecret), Buffer.from(encapsulated.SharedSecret));
     // Imported key material.
     const ext = (await k('CreateKey', { Origin: 'EXTERNAL' })).KeyMetadata;
     const params = await k('GetParametersForImport', { KeyId: ext.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' });
@@ -155,7 +171,7 @@ describe('KMS: every operation answers in its generated output shape', () => {
   });
 
   test('each raw JSON body conforms to the output shape: base64 blobs, epoch-second timestamps, no extra or null members', () => {
-    assert.ok(handler.captured.length >= 46);
+    assert.ok(handler.captured.length >= 49);
     for (const c of handler.captured) {
       assert.equal(c.status, 200, `${c.operation}: ${c.body}`);
       const shape = KMS_OUTPUTS[c.operation as keyof typeof KMS_OUTPUTS] as StructureShape;

@@ -34,7 +34,11 @@ const THREAD = join(REPO_ROOT, 'dist', 'src', 'cli', 'audit-writer-thread.js');
 const ACCOUNT = '111122223333';
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const dirs: string[] = [];
-after(() => {
+const opened: AuditTrail[] = [];
+after(async () => {
+  // A test that failed before closing its trail would leave the writer thread running and the
+  // file's process alive forever: close whatever is still open (closing twice is harmless).
+  for (const t of opened) await t.close().catch(() => undefined);
   for (const d of dirs) removeDir(d);
 });
 
@@ -55,6 +59,7 @@ async function openTrail(clock: ManualClock, retentionMs = 0, existing?: string)
     digestIntervalMs: 3_600_000,
     retentionMs,
   });
+  opened.push(trail);
   return { trail, dataDir, dir };
 }
 
@@ -198,16 +203,21 @@ describe('retention', () => {
     const day = 86_400_000;
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const { trail, dataDir, dir } = await openTrail(clock, 2 * day);
-    for (let d = 0; d < 5; d++) {
-      for (let i = 0; i < 20; i++) await trail.writer.append(apiCall(clock.now() + i, 'Encrypt'));
-      clock.advance(day);
-      await trail.writer.digest('interval', clock.now());
+    try {
+      for (let d = 0; d < 5; d++) {
+        for (let i = 0; i < 20; i++) await trail.writer.append(apiCall(clock.now() + i, 'Encrypt'));
+        clock.advance(day);
+        await trail.writer.digest('interval', clock.now());
+      }
+      // Pruned at once after the appends: records still only in the journal (SQLite is written
+      // behind it) are applied first, so the whole periods go.
+      const removed = await trail.writer.prune(clock.now(), 2 * day);
+      // The digests at day 1 and day 2 ended before the horizon (day 3): their periods go.
+      assert.equal(removed, 40, 'the periods that ended more than two days ago');
+      assert.equal(await trail.writer.prune(clock.now(), 2 * day), 0, 'pruning again removes nothing');
+    } finally {
+      await trail.close();
     }
-    const removed = await trail.writer.prune(clock.now(), 2 * day);
-    // The digests at day 1 and day 2 ended before the horizon (day 3): their periods go.
-    assert.equal(removed, 40, 'the periods that ended more than two days ago');
-    assert.equal(await trail.writer.prune(clock.now(), 2 * day), 0, 'pruning again removes nothing');
-    await trail.close();
 
     const s = readStore(dir);
     try {

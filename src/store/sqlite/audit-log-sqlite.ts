@@ -685,10 +685,16 @@ export class SqliteAuditStream implements AuditStream {
   }
 
   prune(seq: number): number {
+    // Only what SQLite holds can be deleted. This stream's writer applies what waits first;
+    // another stream's frames not applied yet by their writer stay (pruning past them would let
+    // that apply re-insert records below the cut): the next prune, which starts from
+    // pruned_through, takes them.
+    if (this.#mode === 'own') this.apply();
+    const through = Math.min(seq, this.#sqliteHead().seq);
     // Short transactions, oldest records first, so the stream's writer never waits long.
     let removed = 0;
-    for (let from = this.info().prunedThrough; from < seq; ) {
-      const to = Math.min(seq, from + 5000);
+    for (let from = this.info().prunedThrough; from < through; ) {
+      const to = Math.min(through, from + 5000);
       removed += this.#db
         .transaction(() => {
           const n = this.#stmt('DELETE FROM events WHERE seq <= ?').run(to).changes;
@@ -712,7 +718,7 @@ export class SqliteAuditStream implements AuditStream {
       cursor = [last.kind, last.account, last.value, last.event_time, last.seq];
       this.#db
         .transaction(() => {
-          for (const r of rows) if ((r.seq as number) <= seq) del.run(r.kind, r.account, r.value, r.event_time, r.seq);
+          for (const r of rows) if ((r.seq as number) <= through) del.run(r.kind, r.account, r.value, r.event_time, r.seq);
         })
         .immediate();
     }

@@ -1,7 +1,6 @@
 /**
  * The shape of an operation's input or output, as the generated model layer declares it
- * (src/model/*-inputs.ts, src/model/*-outputs.ts; hand-written input shapes of src/operations/
- * too): src/operations/shape.ts validates and decodes inputs against it, src/protocol/
+ * (src/model/*-inputs.ts, src/model/*-outputs.ts): src/operations/shape.ts validates and decodes inputs against it, src/protocol/
  * json-encoder.ts and xml-encoder.ts encode outputs by it. Pure data: no project imports (layer
  * rank 0).
  */

@@ -17,7 +17,8 @@ import { ServiceError } from '../errors';
 import { authorizeCall } from '../identity/authorize-call';
 import type { AuditEventRow, AuditStore, LookupAttributeKey } from '../store/audit-log';
 import type { Operation, RequestContext, Services } from './operation';
-import { structure } from './shape';
+import type { ListShape, StringShape, StructureShape, ViolationTable } from './shape';
+import { CLOUDTRAIL_INPUTS } from '../model/cloudtrail-inputs';
 import { CLOUDTRAIL_OUTPUTS, type Event, type LookupEventsOutput } from '../model/cloudtrail-outputs';
 
 /** The IAM action LookupEvents is authorized as. */
@@ -34,10 +35,23 @@ function authorizeLookup(ctx: RequestContext, svc: Services): Promise<void> {
   return authorizeCall(call, LOOKUP_EVENTS_ACTION, '*', { noResourceType: true });
 }
 
-const ATTRIBUTE_KEYS: readonly LookupAttributeKey[] = Object.freeze([
-  'EventId', 'EventName', 'ReadOnly', 'Username', 'ResourceType', 'ResourceName', 'EventSource', 'AccessKeyId',
-]);
 const DEFAULT_MAX_RESULTS = 50;
+const LOOKUP_INPUT = CLOUDTRAIL_INPUTS.LookupEvents as StructureShape;
+const ATTRIBUTE_KEYS = ((LOOKUP_INPUT.members.LookupAttributes as ListShape).member as StructureShape).members.AttributeKey as StringShape;
+
+/**
+ * The generated shape's violations CloudTrail answers with its own exceptions (CloudTrail API
+ * Reference, LookupEvents, "Errors": InvalidLookupAttributesException "Occurs when a lookup
+ * attribute is specified that is not valid", InvalidMaxResultsException "This exception is thrown
+ * if the limit specified is not valid", InvalidEventCategoryException "Occurs if an event category
+ * that is not valid is specified as a value of EventCategory"); every other violation (a missing
+ * AttributeValue, …) is the generic ValidationException form.
+ */
+const LOOKUP_VIOLATIONS: ViolationTable = Object.freeze({
+  'lookupAttributes.member.attributeKey': ['InvalidLookupAttributesException', `The attribute key is not valid. Valid keys: ${(ATTRIBUTE_KEYS.enum ?? []).join(', ')}.`],
+  eventCategory: ['InvalidEventCategoryException', 'The event category is not valid. Valid value: insight.'],
+  maxResults: ['InvalidMaxResultsException', 'MaxResults must be from 1 to 50.'],
+});
 const MAX_ATTRIBUTE_VALUE = 2000;
 
 interface LookupEventsInput {
@@ -107,26 +121,14 @@ export function lookupEvents(trail: AuditStore | undefined): Operation<LookupEve
     name: 'LookupEvents',
     output: CLOUDTRAIL_OUTPUTS.LookupEvents,
     readOnly: true,
-    input: structure({
-      LookupAttributes: {
-        type: 'list',
-        member: structure({ AttributeKey: { type: 'string', required: true }, AttributeValue: { type: 'string', required: true } }),
-      },
-      StartTime: { type: 'timestamp' },
-      EndTime: { type: 'timestamp' },
-      EventCategory: { type: 'string' },
-      MaxResults: { type: 'integer' },
-      NextToken: { type: 'string' },
-    }),
+    input: CLOUDTRAIL_INPUTS.LookupEvents,
+    inputViolations: LOOKUP_VIOLATIONS,
     async invoke(input, ctx, svc) {
       await authorizeLookup(ctx, svc);
       const attrs = input.LookupAttributes ?? [];
       if (attrs.length > 1) throw new ServiceError('InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.');
       const attr = attrs[0];
       if (attr !== undefined) {
-        if (!(ATTRIBUTE_KEYS as readonly string[]).includes(attr.AttributeKey)) {
-          throw new ServiceError('InvalidLookupAttributesException', `The attribute key is not valid. Valid keys: ${ATTRIBUTE_KEYS.join(', ')}.`);
-        }
         if (attr.AttributeValue.length < 1 || attr.AttributeValue.length > MAX_ATTRIBUTE_VALUE) {
           throw new ServiceError('InvalidLookupAttributesException', `The attribute value must be 1 to ${MAX_ATTRIBUTE_VALUE} characters long.`);
         }
@@ -135,10 +137,6 @@ export function lookupEvents(trail: AuditStore | undefined): Operation<LookupEve
         throw new ServiceError('InvalidTimeRangeException', 'Start time must not be after end time.');
       }
       const max = input.MaxResults ?? DEFAULT_MAX_RESULTS;
-      if (max < 1 || max > DEFAULT_MAX_RESULTS) throw new ServiceError('InvalidMaxResultsException', 'MaxResults must be from 1 to 50.');
-      if (input.EventCategory !== undefined && input.EventCategory !== 'insight') {
-        throw new ServiceError('InvalidEventCategoryException', 'The event category is not valid. Valid value: insight.');
-      }
       const q = queryFingerprint(ctx.caller.accountId, input);
       const after = input.NextToken === undefined ? undefined : decodeToken(input.NextToken, q);
       // Keyhold records no Insights events; management events are not returned for that category.

@@ -9,7 +9,7 @@ import type { KeyBackend } from '../keys/key-backend';
 import type { Keyring } from '../keys/keyring';
 import type { Store } from '../store/store';
 import type { RootOfTrust } from '../trust/root-of-trust';
-import type { StructureShape } from './shape';
+import type { StructureShape, ViolationTable } from './shape';
 
 /** Process-wide services an operation may use. */
 export interface Services {
@@ -46,6 +46,8 @@ export interface Operation<I = any, O extends Output = Output> {
   /** Wire name, e.g. "Encrypt". */
   readonly name: string;
   readonly input: StructureShape;
+  /** Input violations this operation answers with its own exception (src/operations/shape.ts, ViolationTable). */
+  readonly inputViolations?: ViolationTable;
   /** The generated output shape the protocol layer encodes the result by (src/model/<service>-outputs.ts). */
   readonly output: StructureShape;
   /** CloudTrail readOnly. */

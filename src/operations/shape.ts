@@ -1,6 +1,6 @@
 /**
- * Input shapes and their validation, following AWS's models. The KMS shapes are generated from
- * the models (src/model/kms-inputs.ts, issue 8); `decodeInput` turns the parsed JSON body into
+ * Input shapes and their validation, following AWS's models. The shapes are generated from the
+ * models (src/model/<service>-inputs.ts, issue 8); `decodeInput` turns the parsed JSON body into
  * typed input (blobs decoded from base64, timestamps to epoch ms) and collects every constraint
  * violation in AWS's message form (Coral's): the offending value is quoted for ordinary members
  * and left out for `sensitive` ones, blobs appear as Java's ByteBuffer description (their bytes
@@ -11,7 +11,7 @@
  *    have length less than or equal to 4096"
  * A wrong JSON type is a SerializationException, as awsJson1_1 servers answer.
  */
-import { ServiceError } from '../errors';
+import { ServiceError, type ErrorName } from '../errors';
 import type { Shape, StructureShape } from '../model/shape-types';
 
 export type {
@@ -51,6 +51,14 @@ function lengthErrors(shape: Shape & { min?: number; max?: number }, value: unkn
   if (shape.min !== undefined && len < shape.min) errors.push(violation(shape, value, path, `have length greater than or equal to ${shape.min}`));
   if (shape.max !== undefined && len > shape.max) errors.push(violation(shape, value, path, `have length less than or equal to ${shape.max}`));
 }
+
+/**
+ * Constraint violations an operation answers with its own exception instead of the generic
+ * ValidationException (e.g. CloudTrail's InvalidMaxResultsException), keyed by member path with
+ * list indices left out ('lookupAttributes.member.attributeKey'). Checked in the order the
+ * violations were found; the first match is thrown.
+ */
+export type ViolationTable = Readonly<Record<string, readonly [name: ErrorName, message: string]>>;
 
 function decodeValue(shape: Shape, value: unknown, path: string, errors: string[]): unknown {
   switch (shape.type) {
@@ -128,10 +136,26 @@ function decodeStructure(shape: StructureShape, body: Record<string, unknown>, p
   return out;
 }
 
-/** Validates and decodes an operation's input body; throws ValidationException/SerializationException. */
-export function decodeInput<T>(shape: StructureShape, body: Record<string, unknown>): T {
+/** The member path a violation message names, list indices left out ('a.1.member.b' -> 'a.member.b'). */
+function violatedMember(message: string): string | undefined {
+  const m = / at '([^']*)' failed to satisfy constraint/.exec(message);
+  return m?.[1]?.replace(/\.\d+\.member/g, '.member');
+}
+
+/**
+ * Validates and decodes an operation's input body; throws ValidationException/SerializationException,
+ * or the operation's own exception for a violation its `table` names.
+ */
+export function decodeInput<T>(shape: StructureShape, body: Record<string, unknown>, table?: ViolationTable): T {
   const errors: string[] = [];
   const out = decodeStructure(shape, body, '', errors);
+  if (errors.length > 0 && table !== undefined) {
+    for (const e of errors) {
+      const member = violatedMember(e);
+      const mapped = member === undefined ? undefined : table[member];
+      if (mapped !== undefined) throw new ServiceError(mapped[0], mapped[1]);
+    }
+  }
   if (errors.length > 0) {
     const n = errors.length;
     throw new ServiceError('ValidationException', `${n} validation error${n === 1 ? '' : 's'} detected: ${errors.join('; ')}`);

@@ -95,7 +95,7 @@ export function parseJsonBody(body: Buffer): Record<string, unknown> {
  * shape (src/protocol/json-encoder.ts), '' for operations without one.
  */
 export async function invokeJson(op: Operation, body: Record<string, unknown>, ctx: RequestContext, svc: Services): Promise<string> {
-  const input = decodeInput(op.input, body);
+  const input = decodeInput(op.input, body, op.inputViolations);
   const out = (await op.invoke(input, ctx, svc)) as Output;
   return out === undefined ? '' : encodeJson(op.output, out);
 }

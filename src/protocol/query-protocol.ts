@@ -225,7 +225,7 @@ export function queryErrorResponse(err: ServiceError, namespace: string, request
 export async function invokeQuery(
   service: QueryService, op: Operation, parameters: Record<string, unknown>, ctx: RequestContext, svc: Services,
 ): Promise<string> {
-  const input = decodeInput(op.input, parameters);
+  const input = decodeInput(op.input, parameters, op.inputViolations);
   const out = (await op.invoke(input, ctx, svc)) as Output;
   return queryResponse(op.name, service.xmlNamespace, op.output, out, ctx.requestId);
 }

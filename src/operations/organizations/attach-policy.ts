@@ -1,8 +1,8 @@
 /** Organizations AttachPolicy: attaches an SCP to the root or to a member account. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
-import { ORG, orgCall, requireOrgPolicy, requireTarget } from './org-common';
+import { orgCall, requireOrgPolicy, requireTarget } from './org-common';
+import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type AttachPolicyOutput } from '../../model/organizations-outputs';
 
 interface Input {
@@ -13,7 +13,7 @@ interface Input {
 export const attachPolicy: Operation<Input, AttachPolicyOutput> = {
   name: 'AttachPolicy',
   output: ORGANIZATIONS_OUTPUTS.AttachPolicy,
-  input: structure({ PolicyId: ORG.policyId(), TargetId: ORG.targetId() }),
+  input: ORGANIZATIONS_INPUTS.AttachPolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const { org } = await orgCall(ctx, svc, 'AttachPolicy');

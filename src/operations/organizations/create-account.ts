@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { ServiceError } from '../../errors';
 import { createAccount as newAccount, createAccountAccessRole, policiesForNewMember } from '../../identity/accounts';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { orgCall } from './org-common';
+import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type CreateAccountOutput } from '../../model/organizations-outputs';
 
 interface Input {
@@ -31,13 +31,7 @@ export function createAccountRequestId(accountId: string): string {
 export const createAccount: Operation<Input, CreateAccountOutput> = {
   name: 'CreateAccount',
   output: ORGANIZATIONS_OUTPUTS.CreateAccount,
-  input: structure({
-    Email: { type: 'string', min: 6, max: 64, pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, required: true },
-    AccountName: { type: 'string', min: 1, max: 50, pattern: /^[\u0020-\u007E]+$/, required: true },
-    RoleName: { type: 'string', max: 64, pattern: /^[\w+=,.@-]{1,64}$/ },
-    IamUserAccessToBilling: { type: 'string', enum: ['ALLOW', 'DENY'] },
-    Tags: { type: 'list', member: structure({ Key: { type: 'string', min: 1, max: 128, required: true }, Value: { type: 'string', max: 256, required: true } }) },
-  }),
+  input: ORGANIZATIONS_INPUTS.CreateAccount,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const { org } = await orgCall(ctx, svc, 'CreateAccount');

@@ -8,8 +8,8 @@ import { authorizeCall } from '../../identity/authorize-call';
 import { newOrganizationId, newRootId } from '../../identity/ids';
 import type { OrganizationRecord } from '../../store/store';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { organizationOutput } from './org-common';
+import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type CreateOrganizationOutput } from '../../model/organizations-outputs';
 
 interface Input {
@@ -19,7 +19,7 @@ interface Input {
 export const createOrganization: Operation<Input, CreateOrganizationOutput> = {
   name: 'CreateOrganization',
   output: ORGANIZATIONS_OUTPUTS.CreateOrganization,
-  input: structure({ FeatureSet: { type: 'string', enum: ['ALL', 'CONSOLIDATED_BILLING'] } }),
+  input: ORGANIZATIONS_INPUTS.CreateOrganization,
   readOnly: false,
   async invoke(input, ctx, svc) {
     await authorizeCall({ store: svc.store, clock: svc.clock, caller: ctx.caller, origin: ctx.origin, region: ctx.region }, 'organizations:CreateOrganization', '*');

@@ -8,8 +8,8 @@ import { newOrgPolicyId } from '../../identity/ids';
 import { POLICY_QUOTAS, policySize, validateIdentityPolicy } from '../../identity/policy-documents';
 import type { OrgPolicyRecord } from '../../store/store';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
-import { ORG, orgCall, policySummary } from './org-common';
+import { orgCall, policySummary, requireKnownPolicyType } from './org-common';
+import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type CreatePolicyOutput } from '../../model/organizations-outputs';
 
 interface Input {
@@ -23,15 +23,10 @@ interface Input {
 export const createPolicy: Operation<Input, CreatePolicyOutput> = {
   name: 'CreatePolicy',
   output: ORGANIZATIONS_OUTPUTS.CreatePolicy,
-  input: structure({
-    Content: { type: 'string', min: 1, max: 1_000_000, required: true },
-    Description: { type: 'string', max: 512, required: true },
-    Name: { type: 'string', min: 1, max: 128, required: true },
-    Type: ORG.policyType(),
-    Tags: { type: 'list', member: structure({ Key: { type: 'string', min: 1, max: 128, required: true }, Value: { type: 'string', max: 256, required: true } }) },
-  }),
+  input: ORGANIZATIONS_INPUTS.CreatePolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
+    requireKnownPolicyType(input.Type, 'type');
     const { org } = await orgCall(ctx, svc, 'CreatePolicy');
     if (input.Type !== 'SERVICE_CONTROL_POLICY') {
       throw new ServiceError('ConstraintViolationException', 'Keyhold supports the SERVICE_CONTROL_POLICY policy type only.');

@@ -1,8 +1,8 @@
 /** Organizations DescribeCreateAccountStatus: CreateAccount completes at once, so its status is SUCCEEDED. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
 import { orgCall } from './org-common';
+import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type DescribeCreateAccountStatusOutput } from '../../model/organizations-outputs';
 
 interface Input {
@@ -12,7 +12,7 @@ interface Input {
 export const describeCreateAccountStatus: Operation<Input, DescribeCreateAccountStatusOutput> = {
   name: 'DescribeCreateAccountStatus',
   output: ORGANIZATIONS_OUTPUTS.DescribeCreateAccountStatus,
-  input: structure({ CreateAccountRequestId: { type: 'string', max: 36, pattern: /^car-[a-z0-9]{8,32}$/, required: true } }),
+  input: ORGANIZATIONS_INPUTS.DescribeCreateAccountStatus,
   readOnly: true,
   async invoke(input, ctx, svc) {
     const { org } = await orgCall(ctx, svc, 'DescribeCreateAccountStatus');

@@ -4,8 +4,8 @@
  */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
-import { ORG, orgCall, requireOrgPolicy, requireTarget } from './org-common';
+import { orgCall, requireOrgPolicy, requireTarget } from './org-common';
+import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type DetachPolicyOutput } from '../../model/organizations-outputs';
 
 interface Input {
@@ -16,7 +16,7 @@ interface Input {
 export const detachPolicy: Operation<Input, DetachPolicyOutput> = {
   name: 'DetachPolicy',
   output: ORGANIZATIONS_OUTPUTS.DetachPolicy,
-  input: structure({ PolicyId: ORG.policyId(), TargetId: ORG.targetId() }),
+  input: ORGANIZATIONS_INPUTS.DetachPolicy,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const { org } = await orgCall(ctx, svc, 'DetachPolicy');

@@ -6,8 +6,8 @@
 import { ServiceError } from '../../errors';
 import { fullAwsAccessPolicy } from '../../identity/accounts';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
-import { ORG, orgCall, rootOutput } from './org-common';
+import { orgCall, requireKnownPolicyType, rootOutput } from './org-common';
+import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type EnablePolicyTypeOutput } from '../../model/organizations-outputs';
 
 interface Input {
@@ -18,9 +18,10 @@ interface Input {
 export const enablePolicyType: Operation<Input, EnablePolicyTypeOutput> = {
   name: 'EnablePolicyType',
   output: ORGANIZATIONS_OUTPUTS.EnablePolicyType,
-  input: structure({ RootId: { type: 'string', max: 34, pattern: /^r-[0-9a-z]{4,32}$/, required: true }, PolicyType: ORG.policyType() }),
+  input: ORGANIZATIONS_INPUTS.EnablePolicyType,
   readOnly: false,
   async invoke(input, ctx, svc) {
+    requireKnownPolicyType(input.PolicyType, 'policyType');
     const { org } = await orgCall(ctx, svc, 'EnablePolicyType');
     if (input.RootId !== org.rootId) throw new ServiceError('TargetNotFoundException', "We can't find a root with the RootId that you specified.");
     if (input.PolicyType !== 'SERVICE_CONTROL_POLICY') {

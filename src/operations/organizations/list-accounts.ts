@@ -1,7 +1,7 @@
 /** Organizations ListAccounts: the organization's accounts (management account included), by id. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
-import { ORG, accountOutput, orgCall, orgPage, orgPageResult } from './org-common';
+import { accountOutput, orgCall, orgPage, orgPageResult } from './org-common';
+import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type ListAccountsOutput } from '../../model/organizations-outputs';
 
 interface Input {
@@ -12,7 +12,7 @@ interface Input {
 export const listAccounts: Operation<Input, ListAccountsOutput> = {
   name: 'ListAccounts',
   output: ORGANIZATIONS_OUTPUTS.ListAccounts,
-  input: structure({ NextToken: ORG.nextToken(), MaxResults: ORG.maxResults() }),
+  input: ORGANIZATIONS_INPUTS.ListAccounts,
   readOnly: true,
   async invoke(input, ctx, svc) {
     const { org } = await orgCall(ctx, svc, 'ListAccounts');

@@ -1,7 +1,7 @@
 /** Organizations ListPolicies: the organization's policies of one type (FullAWSAccess included). */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
-import { ORG, orgCall, orgPage, orgPageResult, policySummary } from './org-common';
+import { orgCall, orgPage, orgPageResult, policySummary, requireKnownPolicyType } from './org-common';
+import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type ListPoliciesOutput } from '../../model/organizations-outputs';
 
 interface Input {
@@ -13,9 +13,10 @@ interface Input {
 export const listPolicies: Operation<Input, ListPoliciesOutput> = {
   name: 'ListPolicies',
   output: ORGANIZATIONS_OUTPUTS.ListPolicies,
-  input: structure({ Filter: ORG.policyType(), NextToken: ORG.nextToken(), MaxResults: ORG.maxResults() }),
+  input: ORGANIZATIONS_INPUTS.ListPolicies,
   readOnly: true,
   async invoke(input, ctx, svc) {
+    requireKnownPolicyType(input.Filter, 'filter');
     const { org } = await orgCall(ctx, svc, 'ListPolicies');
     const page = orgPage(input.NextToken, input.MaxResults);
     const rows = await svc.store.identity.listOrgPolicies(org.id, input.Filter, { after: page.after, limit: page.limit + 1 });

@@ -1,7 +1,7 @@
 /** Organizations ListRoots: the organization's one root, with its enabled policy types. */
 import type { Operation } from '../operation';
-import { structure } from '../shape';
-import { ORG, orgCall, rootOutput } from './org-common';
+import { orgCall, rootOutput } from './org-common';
+import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type ListRootsOutput } from '../../model/organizations-outputs';
 
 interface Input {
@@ -12,7 +12,7 @@ interface Input {
 export const listRoots: Operation<Input, ListRootsOutput> = {
   name: 'ListRoots',
   output: ORGANIZATIONS_OUTPUTS.ListRoots,
-  input: structure({ NextToken: ORG.nextToken(), MaxResults: ORG.maxResults() }),
+  input: ORGANIZATIONS_INPUTS.ListRoots,
   readOnly: true,
   async invoke(_input, ctx, svc) {
     const { org } = await orgCall(ctx, svc, 'ListRoots');

@@ -1,8 +1,8 @@
 /** Organizations ListTargetsForPolicy: the root and accounts a policy is attached to. */
 import { orgAccountArn, orgRootArn } from '../../identity/arns';
 import type { Operation } from '../operation';
-import { structure } from '../shape';
-import { ORG, orgCall, orgPage, orgPageResult, requireOrgPolicy } from './org-common';
+import { orgCall, orgPage, orgPageResult, requireOrgPolicy } from './org-common';
+import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type ListTargetsForPolicyOutput } from '../../model/organizations-outputs';
 
 interface Input {
@@ -14,7 +14,7 @@ interface Input {
 export const listTargetsForPolicy: Operation<Input, ListTargetsForPolicyOutput> = {
   name: 'ListTargetsForPolicy',
   output: ORGANIZATIONS_OUTPUTS.ListTargetsForPolicy,
-  input: structure({ PolicyId: ORG.policyId(), NextToken: ORG.nextToken(), MaxResults: ORG.maxResults() }),
+  input: ORGANIZATIONS_INPUTS.ListTargetsForPolicy,
   readOnly: true,
   async invoke(input, ctx, svc) {
     const { org } = await orgCall(ctx, svc, 'ListTargetsForPolicy');

@@ -9,18 +9,27 @@ import { authorizeCall } from '../../identity/authorize-call';
 import type { AccountRecord, OrganizationRecord, OrgPolicyRecord } from '../../store/store';
 import type { RequestContext, Services } from '../operation';
 import { decodeMarker, encodeMarker } from '../pagination';
-import type { IntegerShape, StringShape } from '../shape';
 
-/** Common member shapes of the Organizations model. */
-export const ORG = Object.freeze({
-  nextToken: (): StringShape => ({ type: 'string', max: 100_000 }),
-  maxResults: (): IntegerShape => ({ type: 'integer', min: 1, max: 20 }),
-  policyId: (): StringShape => ({ type: 'string', max: 130, pattern: /^p-[0-9a-zA-Z_]{8,128}$/, required: true }),
-  targetId: (): StringShape => ({ type: 'string', max: 100, pattern: /^(?:r-[0-9a-z]{4,32}|\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/, required: true }),
-  policyType: (required = true): StringShape => ({
-    type: 'string', enum: ['SERVICE_CONTROL_POLICY', 'RESOURCE_CONTROL_POLICY', 'TAG_POLICY', 'BACKUP_POLICY', 'AISERVICES_OPT_OUT_POLICY'], required,
-  }),
-});
+/**
+ * The policy types Keyhold knows. The generated input shapes (src/model/organizations-inputs.ts)
+ * accept every type AWS models, newer ones (BEDROCK_POLICY, CHATBOT_POLICY, …) included; a type
+ * outside these five is refused by the operation with the ValidationException Keyhold gave
+ * before the generated shapes (docs/compatibility.md, "Organizations policy types"). Of the five,
+ * only SERVICE_CONTROL_POLICY is implemented: the others are a ConstraintViolationException in
+ * the operations that take a type.
+ */
+export const KNOWN_POLICY_TYPES: readonly string[] = Object.freeze([
+  'SERVICE_CONTROL_POLICY', 'RESOURCE_CONTROL_POLICY', 'TAG_POLICY', 'BACKUP_POLICY', 'AISERVICES_OPT_OUT_POLICY',
+]);
+
+/** Throws ValidationException, in the generated shapes' message form, for a policy type outside KNOWN_POLICY_TYPES. */
+export function requireKnownPolicyType(type: string, path: string): void {
+  if (KNOWN_POLICY_TYPES.includes(type)) return;
+  throw new ServiceError(
+    'ValidationException',
+    `1 validation error detected: Value '${type}' at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${KNOWN_POLICY_TYPES.join(', ')}]`,
+  );
+}
 
 /** The caller's account and organization, after authorizing `organizations:<action>`. */
 export interface OrgCall {

@@ -5,7 +5,7 @@
  * orgs_manage_policies_scps: "FullAWSAccess").
  */
 import type { Clock } from '../clock';
-import type { AccountRecord, IamEntityRecord, OrganizationRecord, OrgPolicyRecord, Store } from '../store/store';
+import type { AccountRecord, IamEntityRecord, OrganizationRecord, OrgPolicyRecord, IdentityRepository } from '../store/store';
 import { FULL_AWS_ACCESS_ARN, iamEntityArn, rootArn } from './arns';
 import { ID_PREFIX, newAccountId, newUniqueId } from './ids';
 
@@ -32,7 +32,7 @@ export function policiesForNewMember(org: OrganizationRecord): string[] {
 }
 
 /** Creates an account with a fresh id (retrying on the rare collision). */
-export async function createAccount(store: Store, clock: Clock, name: string | null, email: string | null, accountId?: string): Promise<AccountRecord | undefined> {
+export async function createAccount(store: IdentityRepository, clock: Clock, name: string | null, email: string | null, accountId?: string): Promise<AccountRecord | undefined> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const account: AccountRecord = {
       accountId: accountId ?? newAccountId(),
@@ -57,7 +57,7 @@ const ADMINISTRATOR_ACCESS = 'arn:aws:iam::aws:policy/AdministratorAccess';
  * (OrganizationAccountAccessRole by default): trusted by the management account, with
  * AdministratorAccess attached.
  */
-export async function createAccountAccessRole(store: Store, clock: Clock, accountId: string, managementAccountId: string, roleName: string): Promise<IamEntityRecord> {
+export async function createAccountAccessRole(store: IdentityRepository, clock: Clock, accountId: string, managementAccountId: string, roleName: string): Promise<IamEntityRecord> {
   const role: IamEntityRecord = {
     id: newUniqueId(ID_PREFIX.role),
     accountId,

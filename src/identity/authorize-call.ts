@@ -9,13 +9,13 @@
 import type { Clock } from '../clock';
 import { ServiceError } from '../errors';
 import { accessDeniedMessage, authorize, type CompiledPolicy, type Decision } from '../policy';
-import type { Store } from '../store/store';
+import type { IdentityStoreDeps } from './identity-policies';
 import type { Caller, RequestOrigin } from './caller';
 import { compiledPolicySet, identityResolver, principalConditionKeys, requestPrincipal } from './identity-policies';
 
 /** Where a call came from and when. */
 export interface CallContext {
-  readonly store: Store;
+  readonly store: IdentityStoreDeps;
   readonly clock: Clock;
   readonly caller: Caller;
   readonly origin?: RequestOrigin;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import { ServiceError } from '../errors';
 import { CacheLayer, type EntityCache } from '../store/cache';
-import type { AccessKeyRecord, Store } from '../store/store';
+import type { AccessKeyRecord, AccessKeyRepository, AccountRepository, ChangeSource, IdentityRepository } from '../store/store';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import type { Caller } from './caller';
 import { sessionCaller, unwrapSessionCredentials } from './sessions';
@@ -74,7 +74,7 @@ export function newSecretAccessKey(): string {
 
 /** Stores an administrator (account root) access key, creating the account if needed. */
 export async function provisionRootAccessKey(
-  store: Store,
+  store: Pick<AccountRepository, 'ensureAccount'> & Pick<AccessKeyRepository, 'putAccessKey'>,
   trust: RootOfTrust,
   clock: Clock,
   accountId: string,
@@ -104,7 +104,7 @@ export async function provisionRootAccessKey(
 
 /** Per-process cache of unwrapped access keys. */
 export class CredentialCache {
-  readonly #store: Store;
+  readonly #store: Pick<AccessKeyRepository, 'getAccessKey'> & IdentityRepository;
   readonly #trust: RootOfTrust;
   readonly #clock: Clock;
   /** Both dropped whole on any identity change the change feed reports (src/store/cache.ts). */
@@ -112,7 +112,7 @@ export class CredentialCache {
   readonly #unknownUntil: EntityCache<number>;
 
   /** `caches`: the process's cache layer, which the store's change feed refreshes (one is made when absent). */
-  constructor(store: Store, trust: RootOfTrust, clock: Clock, caches: CacheLayer = new CacheLayer(store.changes)) {
+  constructor(store: Pick<AccessKeyRepository, 'getAccessKey'> & IdentityRepository & ChangeSource, trust: RootOfTrust, clock: Clock, caches: CacheLayer = new CacheLayer(store.changes)) {
     this.#store = store;
     this.#trust = trust;
     this.#clock = clock;

@@ -14,7 +14,10 @@ import type { Clock } from '../clock';
 import { ServiceError } from '../errors';
 import { compilePolicy, type CompiledPolicy, type PolicyKind, type PolicySet, type RequestPrincipal } from '../policy';
 import { CacheLayer, type EntityCache } from '../store/cache';
-import type { IamEntityRecord, OrganizationRecord, Store } from '../store/store';
+import type { ChangeSource, IamEntityRecord, IdentityRepository, OrganizationRecord } from '../store/store';
+
+/** What resolving a caller's identity policies reads: the identity data and the change feed its cache follows. */
+export type IdentityStoreDeps = IdentityRepository & ChangeSource;
 import { FULL_AWS_ACCESS_ARN, rootArn } from './arns';
 import { AWS_MANAGED_POLICIES } from './aws-managed-policies';
 import type { Caller, RequestOrigin } from './caller';
@@ -81,11 +84,11 @@ const MAX_ENTRIES = 10_000;
 
 /** Resolves and caches CallerIdentity per access key. */
 export class IdentityResolver {
-  readonly #store: Store;
+  readonly #store: IdentityStoreDeps;
   readonly #cache: EntityCache<Promise<CallerIdentity>>;
 
   /** `caches`: the cache layer the store's change feed refreshes (one is made when absent). */
-  constructor(store: Store, caches: CacheLayer = new CacheLayer(store.changes)) {
+  constructor(store: IdentityRepository & ChangeSource, caches: CacheLayer = new CacheLayer(store.changes)) {
     this.#store = store;
     this.#cache = caches.cache<Promise<CallerIdentity>>({ entity: 'identity', clearOn: ['identity'], maxEntries: MAX_ENTRIES });
   }
@@ -112,10 +115,10 @@ export class IdentityResolver {
   }
 }
 
-const resolvers = new WeakMap<Store, IdentityResolver>();
+const resolvers = new WeakMap<IdentityStoreDeps, IdentityResolver>();
 
 /** The process-wide resolver of a store (one cache per store instance). */
-export function identityResolver(store: Store): IdentityResolver {
+export function identityResolver(store: IdentityStoreDeps): IdentityResolver {
   let r = resolvers.get(store);
   if (r === undefined) {
     r = new IdentityResolver(store);
@@ -124,7 +127,7 @@ export function identityResolver(store: Store): IdentityResolver {
   return r;
 }
 
-async function managedSource(store: Store, arn: string, attachedTo: string, origin: 'managed' | 'session-managed'): Promise<PolicySource | undefined> {
+async function managedSource(store: IdentityRepository, arn: string, attachedTo: string, origin: 'managed' | 'session-managed'): Promise<PolicySource | undefined> {
   const aws = AWS_MANAGED_POLICIES.get(arn);
   if (aws !== undefined) return { origin, name: aws.name, arn, attachedTo, document: aws.document };
   const p = await store.identity.getManagedPolicy(arn);
@@ -132,7 +135,7 @@ async function managedSource(store: Store, arn: string, attachedTo: string, orig
 }
 
 /** Inline and attached managed policies of one user, group or role. */
-async function entityPolicies(store: Store, e: IamEntityRecord): Promise<PolicySource[]> {
+async function entityPolicies(store: IdentityRepository, e: IamEntityRecord): Promise<PolicySource[]> {
   const out: PolicySource[] = [];
   for (const p of await store.identity.listInlinePolicies(e.id)) {
     out.push({ origin: 'inline', name: p.policyName, arn: null, attachedTo: e.arn, document: p.document });
@@ -144,7 +147,7 @@ async function entityPolicies(store: Store, e: IamEntityRecord): Promise<PolicyS
   return out;
 }
 
-async function scpLevels(store: Store, org: OrganizationRecord, accountId: string): Promise<ScpLevel[]> {
+async function scpLevels(store: IdentityRepository, org: OrganizationRecord, accountId: string): Promise<ScpLevel[]> {
   if (org.managementAccountId === accountId || !org.enabledPolicyTypes.includes('SERVICE_CONTROL_POLICY')) return [];
   const levels: ScpLevel[] = [];
   for (const targetId of [org.rootId, accountId]) {
@@ -164,7 +167,7 @@ async function scpLevels(store: Store, org: OrganizationRecord, accountId: strin
 }
 
 /** Reads a caller's identity from the store (uncached; prefer IdentityResolver.resolve). */
-export async function resolveCallerIdentity(store: Store, caller: Caller): Promise<CallerIdentity> {
+export async function resolveCallerIdentity(store: IdentityRepository, caller: Caller): Promise<CallerIdentity> {
   const account = await store.identity.getAccount(caller.accountId);
   const org = account?.organizationId ? await store.identity.getOrganization(account.organizationId) : undefined;
   const base = {

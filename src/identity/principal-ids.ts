@@ -4,7 +4,7 @@
  * so a user or role deleted and created again under the same name (a new AIDA…/AROA… id) does
  * not inherit them (issue 12 item 8).
  */
-import type { Store } from '../store/store';
+import type { IdentityRepository } from '../store/store';
 
 const IAM_ENTITY = /^arn:aws[a-z-]*:iam::(\d{12}):(user|role)(\/(?:.*\/)?)([^/]+)$/;
 const SESSION = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
@@ -14,7 +14,7 @@ const SESSION = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
  * when this deployment holds it with exactly that ARN (path included); null otherwise (an account
  * root, a service, an unknown principal).
  */
-export async function principalUniqueId(store: Store, arn: string): Promise<string | null> {
+export async function principalUniqueId(store: IdentityRepository, arn: string): Promise<string | null> {
   const m = IAM_ENTITY.exec(arn);
   if (m !== null) {
     const e = await store.identity.getIamEntity(m[1] as string, m[2] as 'user' | 'role', m[4] as string);

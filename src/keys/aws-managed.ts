@@ -15,7 +15,10 @@ import { createHash } from 'node:crypto';
 import { ServiceError } from '../errors';
 import type { Caller } from '../identity/caller';
 import type { AliasRecord, KeyRecord, KeyVersionRecord } from '../store/records';
-import type { Store } from '../store/store';
+import type { AliasRepository, KeyReader, KeyWriter } from '../store/store';
+
+/** What creating AWS managed keys reads and writes. */
+export type AwsManagedKeyStore = Pick<KeyReader, 'getKey'> & Pick<KeyWriter, 'createKey'> & Pick<AliasRepository, 'getAlias' | 'createAlias'>;
 import { keyArn } from './arn';
 import { newKeyRecord } from './new-key';
 
@@ -169,7 +172,7 @@ export function awsManagedKeyId(accountId: string, region: string, service: stri
 
 /** What creating a managed key needs from the keyring. */
 export interface AwsManagedKeyDeps {
-  readonly store: Store;
+  readonly store: AwsManagedKeyStore;
   readonly now: () => number;
   /** Fresh material for version 1 of `arn`, wrapped by the root of trust. */
   readonly newVersion: (arn: string) => Promise<KeyVersionRecord>;

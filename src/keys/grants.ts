@@ -24,7 +24,7 @@ import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
 import type { Caller } from '../identity/caller';
 import type { GrantConstraintsRecord, GrantRecord, KeyRecord } from '../store/records';
-import type { Store } from '../store/store';
+import type { GrantReader, GrantTokenKeyRepository } from '../store/store';
 import type { RootOfTrust } from '../trust/root-of-trust';
 
 /** The GrantOperation enum of the KMS model (npm @aws-sdk/client-kms 3.1164). */
@@ -473,11 +473,11 @@ export function decodeGrantToken(token: string, macKey: Buffer): string | undefi
 
 /** What grant tokens and the grant cache need. */
 export interface GrantDeps {
-  readonly store: Store;
+  readonly store: Pick<GrantReader, 'getGrant'> & GrantTokenKeyRepository;
   readonly trust: RootOfTrust;
 }
 
-const macKeys = new WeakMap<Store, Promise<Buffer>>();
+const macKeys = new WeakMap<GrantTokenKeyRepository, Promise<Buffer>>();
 
 async function loadMacKey(deps: GrantDeps): Promise<Buffer> {
   const fresh = randomBytes(32);
@@ -546,7 +546,7 @@ function grantCache(caches: CacheLayer): EntityCache<readonly GrantRecord[]> {
  */
 export function grantsForGrantee(
   caches: CacheLayer,
-  store: Store,
+  store: Pick<GrantReader, 'listGrantsForGrantee'>,
   keyArn: string,
   granteePrincipalArns: readonly string[],
 ): Promise<readonly GrantRecord[]> {

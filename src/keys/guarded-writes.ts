@@ -7,7 +7,7 @@
  * Checks are TypeScript over what the transaction read, never COUNT-then-INSERT across calls.
  * `check` callbacks run on the locked, current key (e.g. `assertKeyState`) and may throw.
  */
-import type { AliasRecord, GrantRecord, KeyPatch, KeyRecord, Store, TagRecord } from '../store/store';
+import type { AliasRecord, GrantRecord, KeyPatch, KeyRecord, TagRecord, TransactionRunner } from '../store/store';
 
 /** Runs on the locked key inside the transaction; throws to refuse (and roll back). */
 export type KeyCheck = (key: KeyRecord) => void;
@@ -16,7 +16,7 @@ export type KeyCheck = (key: KeyRecord) => void;
 export type AddAliasOutcome = 'created' | 'exists' | 'limit-exceeded' | 'no-key';
 
 /** Creates `alias` unless its name is taken or its key already has `maxPerKey` aliases. */
-export function addAlias(store: Store, alias: AliasRecord, maxPerKey: number, check: KeyCheck): Promise<AddAliasOutcome> {
+export function addAlias(store: TransactionRunner, alias: AliasRecord, maxPerKey: number, check: KeyCheck): Promise<AddAliasOutcome> {
   return store.transaction(async (tx): Promise<AddAliasOutcome> => {
     const key = await tx.keys.lock(alias.targetKeyArn);
     if (key === undefined) return 'no-key';
@@ -40,7 +40,7 @@ export type RetargetOutcome =
  * `expectedTargetKeyArn` (the key the caller was authorized on); `check` runs on the locked new target.
  */
 export function retargetAlias(
-  store: Store,
+  store: TransactionRunner,
   alias: Pick<AliasRecord, 'accountId' | 'region' | 'aliasName'>,
   expectedTargetKeyArn: string,
   target: KeyRecord,
@@ -64,7 +64,7 @@ export function retargetAlias(
 export type AddTagsOutcome = 'tagged' | 'limit-exceeded' | 'no-key';
 
 /** Adds or overwrites `tags` on a key unless it would then carry more than `maxPerKey` tags. */
-export function addTags(store: Store, keyArn: string, tags: readonly TagRecord[], maxPerKey: number, check: KeyCheck): Promise<AddTagsOutcome> {
+export function addTags(store: TransactionRunner, keyArn: string, tags: readonly TagRecord[], maxPerKey: number, check: KeyCheck): Promise<AddTagsOutcome> {
   return store.transaction(async (tx): Promise<AddTagsOutcome> => {
     const key = await tx.keys.lock(keyArn);
     if (key === undefined) return 'no-key';
@@ -81,7 +81,7 @@ export function addTags(store: Store, keyArn: string, tags: readonly TagRecord[]
  * Adds `grant` unless its key already has a grant with the same non-null idempotency key (a
  * CreateGrant retry: that earlier grant is returned) or already has `maxPerKey` grants.
  */
-export function addGrant(store: Store, grant: GrantRecord, maxPerKey: number, check: KeyCheck): Promise<GrantRecord | 'limit-exceeded' | 'no-key'> {
+export function addGrant(store: TransactionRunner, grant: GrantRecord, maxPerKey: number, check: KeyCheck): Promise<GrantRecord | 'limit-exceeded' | 'no-key'> {
   return store.transaction(async (tx): Promise<GrantRecord | 'limit-exceeded' | 'no-key'> => {
     const key = await tx.keys.lock(grant.keyArn);
     if (key === undefined) return 'no-key';
@@ -101,7 +101,7 @@ export function addGrant(store: Store, grant: GrantRecord, maxPerKey: number, ch
  * the patch to write (undefined: nothing to do) or throws. Returns the key as written, or
  * undefined when the key no longer exists.
  */
-export function changeKeyRecord(store: Store, arn: string, decide: (key: KeyRecord) => KeyPatch | undefined): Promise<KeyRecord | undefined> {
+export function changeKeyRecord(store: TransactionRunner, arn: string, decide: (key: KeyRecord) => KeyPatch | undefined): Promise<KeyRecord | undefined> {
   return store.transaction(async (tx) => {
     const key = await tx.keys.lock(arn);
     if (key === undefined) return undefined;

@@ -10,10 +10,16 @@ import { ServiceError } from '../errors';
 import type { Caller } from '../identity/caller';
 import { CacheLayer, type EntityCache } from '../store/cache';
 import { aliasEntityId } from '../store/change-feed';
-import type { KeyRecord, KeyVersionRecord, Store } from '../store/store';
+import type { AliasRepository, ChangeSource, KeyReader, KeyRecord, KeyVersionRecord, KeyVersionRepository, KeyWriter } from '../store/store';
+
+/**
+ * What the keyring reads: keys, their versions and aliases, and the change feed its caches
+ * follow; it writes only AWS managed keys and their aliases, on first use.
+ */
+export type KeyringStore = Pick<KeyReader, 'getKey'> & Pick<KeyVersionRepository, 'getKeyVersion'> & AwsManagedKeyStore & ChangeSource;
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { aliasArn, isKeyId, keyArn, parseKmsArn } from './arn';
-import { ensureAwsManagedKey } from './aws-managed';
+import { ensureAwsManagedKey, type AwsManagedKeyStore } from './aws-managed';
 
 /** Which KeyId forms an operation accepts (kms-reference.md §3.1). */
 export type KeyIdForms = 'key' | 'key-or-alias';
@@ -45,7 +51,7 @@ export function materialAad(arn: string, version: number): Buffer {
 
 /** Key resolution and caches for one process. */
 export class Keyring {
-  readonly #store: Store;
+  readonly #store: KeyringStore;
   readonly #trust: RootOfTrust;
   readonly #clock: Clock;
   /** This process's cache layer (src/store/cache.ts), which the store's change feed refreshes. */
@@ -55,7 +61,7 @@ export class Keyring {
   readonly #aliases: EntityCache<string>;
 
   /** `caches`: the process's cache layer, shared with the credential and identity caches (one is made when absent). */
-  constructor(store: Store, trust: RootOfTrust, clock: Clock, caches: CacheLayer = new CacheLayer(store.changes)) {
+  constructor(store: KeyringStore, trust: RootOfTrust, clock: Clock, caches: CacheLayer = new CacheLayer(store.changes)) {
     this.#store = store;
     this.#trust = trust;
     this.#clock = clock;

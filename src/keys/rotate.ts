@@ -13,7 +13,10 @@
 import { KEY_SPECS } from './key-specs';
 import { randomBytes } from 'node:crypto';
 import { ServiceError } from '../errors';
-import type { KeyPatch, KeyRecord, KeyVersionRecord, KeyWrite, Store } from '../store/store';
+import type { KeyPatch, KeyReader, KeyRecord, KeyVersionRecord, KeyVersionRepository, KeyWrite, KeyWriter, TransactionRunner } from '../store/store';
+
+/** What rotating a key reads and writes. */
+export type RotationStore = Pick<KeyReader, 'listRelatedKeys'> & Pick<KeyWriter, 'applyKeyWrites'> & TransactionRunner;
 import type { Keyring } from './keyring';
 
 /** AWS RotationType. */
@@ -60,7 +63,7 @@ export function assertRotationManageable(key: KeyRecord): void {
 }
 
 /** Every Region's row of a key (just the key unless it is multi-Region), with `key` itself first. */
-export async function relatedRows(store: Store, key: KeyRecord): Promise<KeyRecord[]> {
+export async function relatedRows(store: Pick<KeyReader, 'listRelatedKeys'>, key: KeyRecord): Promise<KeyRecord[]> {
   if (!key.multiRegion) return [key];
   const rows = await store.listRelatedKeys(key.accountId, key.keyId);
   return [key, ...rows.filter((r) => r.arn !== key.arn)];
@@ -71,7 +74,7 @@ export async function relatedRows(store: Store, key: KeyRecord): Promise<KeyReco
  * and returns the patch (undefined: nothing to do) or throws; the patch goes to every Region's
  * row of the key. Returns false when the key no longer exists.
  */
-export function changeRotationSettings(store: Store, key: KeyRecord, decide: (current: KeyRecord) => KeyPatch | undefined): Promise<boolean> {
+export function changeRotationSettings(store: TransactionRunner, key: KeyRecord, decide: (current: KeyRecord) => KeyPatch | undefined): Promise<boolean> {
   return store.transaction(async (tx) => {
     const rows = key.multiRegion ? await tx.keys.lockRelated(key.accountId, key.keyId) : [await tx.keys.lock(key.arn)];
     const current = rows.find((r) => r?.arn === key.arn);
@@ -93,7 +96,7 @@ export function changeRotationSettings(store: Store, key: KeyRecord, decide: (cu
  * Returns the new version of `key`, or undefined when the guard failed.
  */
 export async function rotateKey(
-  store: Store,
+  store: RotationStore,
   keyring: Keyring,
   key: KeyRecord,
   type: RotationType,
@@ -137,7 +140,7 @@ export async function rotateKey(
  * under the new version decrypt in its Region.
  */
 async function backfillReplicas(
-  store: Store,
+  store: RotationStore,
   keyring: Keyring,
   key: KeyRecord,
   rotated: readonly KeyRecord[],
@@ -166,7 +169,7 @@ async function backfillReplicas(
  * the original schedule resumes (rotate-keys.md: "When the CMK is re-enabled, if the backing key
  * is more than 365 days old, AWS KMS rotates it immediately and every 365 days thereafter").
  */
-export async function scheduleOnReenable(store: Store, key: KeyRecord, now: number): Promise<KeyPatch> {
+export async function scheduleOnReenable(store: Pick<KeyVersionRepository, 'getKeyVersion'>, key: KeyRecord, now: number): Promise<KeyPatch> {
   if (!key.rotationEnabled || key.nextRotationDate === null || key.nextRotationDate <= now) return {};
   if (key.multiRegionKeyType === 'REPLICA') return {}; // the primary's schedule drives rotation
   const current = await store.getKeyVersion(key.arn, key.currentVersion);

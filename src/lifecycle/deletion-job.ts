@@ -11,7 +11,10 @@
  * one stuck waiting for a replica that no longer exists.
  */
 import type { Logger } from 'pino';
-import type { KeyRecord, Store } from '../store/store';
+import type { KeyLifecycleQueries, KeyReader, KeyRecord, KeyWriter } from '../store/store';
+
+/** What the deletion job reads and writes. */
+export type DeletionJobStore = KeyLifecycleQueries & Pick<KeyReader, 'listRelatedKeys'> & Pick<KeyWriter, 'updateKey'>;
 import type { LifecycleJob } from './scheduler';
 
 const BATCH = 100;
@@ -19,7 +22,7 @@ const DAY_MS = 86_400_000;
 const DEFAULT_WINDOW_DAYS = 30;
 
 /** Deletes one due key, applying the multi-Region rules; returns whether it was deleted. */
-async function deleteDueKey(store: Store, key: KeyRecord, now: number, logger: Pick<Logger, 'info'>): Promise<boolean> {
+async function deleteDueKey(store: DeletionJobStore, key: KeyRecord, now: number, logger: Pick<Logger, 'info'>): Promise<boolean> {
   if (!key.multiRegion) return store.deleteKeyIfDue(key.arn, now);
   const others = (await store.listRelatedKeys(key.accountId, key.keyId)).filter((r) => r.arn !== key.arn);
   if (key.multiRegionKeyType === 'PRIMARY' && others.length > 0) {
@@ -46,7 +49,7 @@ async function deleteDueKey(store: Store, key: KeyRecord, now: number, logger: P
 
 /** The deletion job; `onEvent` records each deletion as a service event (the audit trail). */
 export function deletionJob(
-  store: Store,
+  store: DeletionJobStore,
   logger: Pick<Logger, 'info'>,
   onEvent?: (eventName: string, key: KeyRecord, at: number) => Promise<void>,
 ): LifecycleJob {

@@ -7,7 +7,7 @@
  * rather than InvalidImportTokenException.
  */
 import type { Logger } from 'pino';
-import type { KeyRecord, Store } from '../store/store';
+import type { ImportTokenRepository, KeyLifecycleQueries, KeyRecord } from '../store/store';
 import type { LifecycleJob } from './scheduler';
 
 const BATCH = 100;
@@ -16,7 +16,7 @@ export const EXPIRED_TOKEN_RETENTION_MS = 86_400_000;
 
 /** The import-expiry job; `onEvent` records each expiry as a service event (the audit trail). */
 export function importExpiryJob(
-  store: Store,
+  store: KeyLifecycleQueries & Pick<ImportTokenRepository, 'pruneImportTokens'>,
   logger: Pick<Logger, 'info'>,
   onEvent?: (eventName: string, key: KeyRecord, at: number) => Promise<void>,
 ): LifecycleJob {

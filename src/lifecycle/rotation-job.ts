@@ -9,15 +9,15 @@
  */
 import type { Logger } from 'pino';
 import type { Keyring } from '../keys/keyring';
-import { rotateKey } from '../keys/rotate';
-import type { KeyRecord, Store } from '../store/store';
+import { rotateKey, type RotationStore } from '../keys/rotate';
+import type { KeyLifecycleQueries, KeyRecord } from '../store/store';
 import type { LifecycleJob } from './scheduler';
 
 const BATCH = 100;
 
 /** The automatic rotation job; `onEvent` records each rotation as a service event (the audit trail). */
 export function rotationJob(
-  store: Store,
+  store: Pick<KeyLifecycleQueries, 'listKeysDueForRotation'> & RotationStore,
   keyring: Keyring,
   logger: Pick<Logger, 'info' | 'error'>,
   onEvent?: (eventName: string, key: KeyRecord, at: number) => Promise<void>,

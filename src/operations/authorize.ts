@@ -40,6 +40,7 @@ import {
   requestPrincipal,
   resolveCallerIdentity,
   type CallerIdentity,
+  type IdentityStoreDeps,
 } from '../identity/identity-policies';
 import { callerGranteeArns, grantAllows, grantOperationOf, grantsForGrantee, validateGrantTokens } from '../keys/grants';
 import type { Keyring } from '../keys/keyring';
@@ -54,7 +55,15 @@ import {
   type RequestPrincipal,
 } from '../policy';
 import type { GrantConstraintsRecord, GrantRecord, KeyRecord, TagRecord } from '../store/records';
+import type { AliasReader, GrantReader, GrantTokenKeyRepository, TagReader } from '../store/store';
 import type { RequestContext, Services } from './operation';
+
+/**
+ * What a KMS authorization decision reads (issue 13's narrow repositories): the caller's identity
+ * policies, the key's tags and aliases (condition keys), its grants and the grant-token key.
+ * Every KMS operation depends on at least this.
+ */
+export type KmsAuthorizationStore = IdentityStoreDeps & TagReader & AliasReader & GrantReader & GrantTokenKeyRepository;
 
 /** How long a principal's compiled policies may be reused (a safety bound; changes drop them at once). */
 export const PRINCIPAL_TTL_MS = 5_000;
@@ -209,11 +218,11 @@ class KmsAuthorizer {
     return entry;
   }
 
-  tags(svc: Services, key: KeyRecord): Promise<readonly TagRecord[]> {
+  tags(svc: Services<KmsAuthorizationStore>, key: KeyRecord): Promise<readonly TagRecord[]> {
     return this.#memo(this.#tags, key.arn, () => svc.store.listTags(key.arn));
   }
 
-  aliases(svc: Services, key: KeyRecord): Promise<readonly string[]> {
+  aliases(svc: Services<KmsAuthorizationStore>, key: KeyRecord): Promise<readonly string[]> {
     return this.#memo(this.#aliases, key.arn, async () =>
       (await svc.store.listAliases(key.accountId, key.region, key.arn, { limit: 50 })).map((a) => a.aliasName),
     );
@@ -234,7 +243,7 @@ class KmsAuthorizer {
   }
 
   /** The caller's policies and facts, cached per access key and principal (see the module header). */
-  principal(svc: Services, caller: Caller, now: number): PrincipalEntry | Promise<PrincipalEntry> {
+  principal(svc: Services<KmsAuthorizationStore>, caller: Caller, now: number): PrincipalEntry | Promise<PrincipalEntry> {
     const cacheKey = `${caller.accessKeyId}\0${caller.principalArn}`;
     const hit = this.#principals.get(cacheKey);
     if (hit !== undefined && now < hit.expiresAt) return hit.entry ?? hit.promise;
@@ -265,7 +274,7 @@ function compileKeyPolicyEntry(text: string, compiled?: CompiledPolicy): KeyPoli
   return { text, compiled: c, mentionsResourceTag: lower(text).includes('aws:resourcetag') };
 }
 
-async function loadPrincipal(svc: Services, caller: Caller): Promise<PrincipalEntry> {
+async function loadPrincipal(svc: Services<KmsAuthorizationStore>, caller: Caller): Promise<PrincipalEntry> {
   const identity = await resolveCallerIdentity(svc.store, caller);
   const policies = compiledPolicySet(identity);
   const boundary = identity.permissionsBoundary === null ? [] : [identity.permissionsBoundary];
@@ -442,7 +451,7 @@ function buildContext(
  */
 async function grantMatch(
   ctx: RequestContext,
-  svc: Services,
+  svc: Services<KmsAuthorizationStore>,
   key: KeyRecord,
   req: KmsAuthorization,
   tokenGrants: readonly GrantRecord[],
@@ -489,7 +498,7 @@ export interface DecideOptions {
 /** Decides a request (see `authorizeKms`). */
 export async function decideKms(
   ctx: RequestContext,
-  svc: Services,
+  svc: Services<KmsAuthorizationStore>,
   req: KmsAuthorization,
   options: DecideOptions = {},
 ): Promise<Decision> {
@@ -548,7 +557,7 @@ export async function decideKms(
 }
 
 /** Throws AccessDeniedException (AWS's message) unless the caller may do what `req` asks. */
-export async function authorizeKms(ctx: RequestContext, svc: Services, req: KmsAuthorization): Promise<void> {
+export async function authorizeKms(ctx: RequestContext, svc: Services<KmsAuthorizationStore>, req: KmsAuthorization): Promise<void> {
   const d = await decideKms(ctx, svc, req);
   if (d.allowed || d.reason === 'allowed') return;
   throw new ServiceError('AccessDeniedException', accessDeniedMessage(ctx.caller.principalArn, req.action, resourceOf(req), d.reason));

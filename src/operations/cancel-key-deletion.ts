@@ -6,7 +6,9 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KeyVersionRepository, TransactionRunner } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type CancelKeyDeletionOutput } from '../model/kms-outputs';
 
 interface CancelKeyDeletionInput {
@@ -14,7 +16,7 @@ interface CancelKeyDeletionInput {
 }
 
 
-export const cancelKeyDeletion: Operation<CancelKeyDeletionInput, CancelKeyDeletionOutput> = {
+export const cancelKeyDeletion: Operation<CancelKeyDeletionInput, CancelKeyDeletionOutput, KmsAuthorizationStore & KeyVersionRepository & TransactionRunner> = {
   name: 'CancelKeyDeletion',
   output: KMS_OUTPUTS.CancelKeyDeletion,
   readOnly: false,

@@ -10,7 +10,9 @@ import { addAlias } from '../keys/guarded-writes';
 import { assertKeyState } from '../keys/key-states';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { TransactionRunner } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type CreateAliasOutput } from '../model/kms-outputs';
 
 interface CreateAliasInput {
@@ -67,7 +69,7 @@ export function aliasNotFound(arn: string): ServiceError {
   return new ServiceError('NotFoundException', `Alias ${arn} is not found.`);
 }
 
-export const createAlias: Operation<CreateAliasInput, CreateAliasOutput> = {
+export const createAlias: Operation<CreateAliasInput, CreateAliasOutput, KmsAuthorizationStore & TransactionRunner> = {
   name: 'CreateAlias',
   output: KMS_OUTPUTS.CreateAlias,
   readOnly: false,

@@ -24,8 +24,10 @@ import type { GrantConstraintsRecord, GrantRecord } from '../store/records';
 import { principalShape } from './grant-common';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { TransactionRunner } from '../store/store';
 import { dryRunSucceeded } from './symmetric';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type CreateGrantOutput } from '../model/kms-outputs';
 
 interface CreateGrantInput {
@@ -41,7 +43,7 @@ interface CreateGrantInput {
   RetiringServicePrincipal?: string;
 }
 
-export const createGrant: Operation<CreateGrantInput, CreateGrantOutput> = {
+export const createGrant: Operation<CreateGrantInput, CreateGrantOutput, KmsAuthorizationStore & TransactionRunner> = {
   name: 'CreateGrant',
   output: KMS_OUTPUTS.CreateGrant,
   readOnly: false,

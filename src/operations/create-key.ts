@@ -8,9 +8,11 @@ import { newKeyRecord } from '../keys/new-key';
 import { defaultKeyPolicy } from '../policy/key-policy';
 import type { KeyRecord, TagRecord } from '../store/records';
 import { authorizeKms, requestTagConditions } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { keyMetadata } from './key-metadata';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KeyWriter } from '../store/store';
 import { checkNewKeyPolicy } from './policy-lockout';
 import { validateTags } from './tags';
 import { KMS_OUTPUTS, type CreateKeyOutput } from '../model/kms-outputs';
@@ -29,7 +31,7 @@ interface CreateKeyInput {
   XksKeyId?: string;
 }
 
-export const createKey: Operation<CreateKeyInput, CreateKeyOutput> = {
+export const createKey: Operation<CreateKeyInput, CreateKeyOutput, KmsAuthorizationStore & KeyWriter> = {
   name: 'CreateKey',
   output: KMS_OUTPUTS.CreateKey,
   readOnly: false,

@@ -9,6 +9,7 @@ import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
 import { keySpecFacts } from '../keys/key-specs';
 import type { RequestContext, Services } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { dryRunSucceeded, encryptUnder, resolveForUse } from './symmetric';
 
 /** Input of both data-key-pair operations. */
@@ -30,7 +31,7 @@ export interface GeneratedPair {
 }
 
 /** Generates a data key pair and encrypts its private key under the named symmetric key. */
-export async function generateDataKeyPair(input: DataKeyPairInput, action: string, ctx: RequestContext, svc: Services): Promise<GeneratedPair> {
+export async function generateDataKeyPair(input: DataKeyPairInput, action: string, ctx: RequestContext, svc: Services<KmsAuthorizationStore>): Promise<GeneratedPair> {
   if (input.Recipient !== undefined) {
     throw new ServiceError(
       'UnsupportedOperationException',

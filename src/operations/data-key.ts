@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
 import type { RequestContext, Services } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { dryRunSucceeded, encryptUnder, resolveForUse } from './symmetric';
 
 /** Input of both data-key operations. */
@@ -25,7 +26,7 @@ export async function generateDataKey(
   input: DataKeyInput,
   action: string,
   ctx: RequestContext,
-  svc: Services,
+  svc: Services<KmsAuthorizationStore>,
 ): Promise<{ plaintext: Buffer; ciphertext: Buffer; keyArn: string }> {
   if (input.KeySpec === undefined && input.NumberOfBytes === undefined) {
     throw new ServiceError('ValidationException', 'Please specify either number of bytes or key spec.');

@@ -9,6 +9,7 @@ import { ServiceError } from '../errors';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import { assertKeyUse, resolveAndAuthorize } from './key-use';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type DecapsulateOutput } from '../model/kms-outputs';
 import { dryRunSucceeded } from './symmetric';
 
@@ -20,7 +21,7 @@ interface DecapsulateInput {
   DryRun?: boolean;
 }
 
-export const decapsulate: Operation<DecapsulateInput, DecapsulateOutput> = {
+export const decapsulate: Operation<DecapsulateInput, DecapsulateOutput, KmsAuthorizationStore> = {
   name: 'Decapsulate',
   output: KMS_OUTPUTS.Decapsulate,
   readOnly: true,

@@ -8,6 +8,7 @@ import { ServiceError } from '../errors';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import { resolveAndAuthorize } from './key-use';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { assertEncryptionUse, rsaDecrypt } from './rsa-encryption';
 import { assertSymmetricUse, decryptWith, dryRunSucceeded, keyForBlob, readHeader } from './symmetric';
 import { rejectUnsupportedMembers } from './unsupported-members';
@@ -23,7 +24,7 @@ interface DecryptInput {
   DryRunModifiers?: string[];
 }
 
-export const decrypt: Operation<DecryptInput, DecryptOutput> = {
+export const decrypt: Operation<DecryptInput, DecryptOutput, KmsAuthorizationStore> = {
   name: 'Decrypt',
   output: KMS_OUTPUTS.Decrypt,
   readOnly: true,

@@ -3,14 +3,16 @@ import { aliasArn } from '../keys/arn';
 import { aliasNotFound, assertAliasName } from './create-alias';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { AliasRepository } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type DeleteAliasOutput } from '../model/kms-outputs';
 
 interface DeleteAliasInput {
   AliasName: string;
 }
 
-export const deleteAlias: Operation<DeleteAliasInput, DeleteAliasOutput> = {
+export const deleteAlias: Operation<DeleteAliasInput, DeleteAliasOutput, KmsAuthorizationStore & AliasRepository> = {
   name: 'DeleteAlias',
   output: KMS_OUTPUTS.DeleteAlias,
   readOnly: false,

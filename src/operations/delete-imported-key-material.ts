@@ -11,8 +11,14 @@ import { assertKeyState } from '../keys/key-states';
 import type { KeyRecord, KeyState } from '../store/store';
 import { assertExternalOrigin } from './get-parameters-for-import';
 import type { Operation, Services } from './operation';
+import type { TransactionRunner } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
+
 import { KMS_OUTPUTS, type DeleteImportedKeyMaterialOutput } from '../model/kms-outputs';
+
+/** The repositories this operation depends on (issue 13). */
+type Deps = KmsAuthorizationStore & TransactionRunner;
 
 interface DeleteImportedKeyMaterialInput {
   KeyId: string;
@@ -26,14 +32,14 @@ const KEEPS_STATE: readonly KeyState[] = ['PendingDeletion', 'PendingReplicaDele
  * Deletes the material in one transaction on the locked key (issue 13); returns the
  * KeyMaterialId it concerned (undefined if none was ever imported).
  */
-async function deleteMaterial(key: KeyRecord, keyMaterialId: string | undefined, svc: Services): Promise<string | undefined> {
+async function deleteMaterial(key: KeyRecord, keyMaterialId: string | undefined, svc: Services<Deps>): Promise<string | undefined> {
   try {
     return await deleteMaterialOnce(key, keyMaterialId, svc);
   } finally {
   }
 }
 
-function deleteMaterialOnce(key: KeyRecord, keyMaterialId: string | undefined, svc: Services): Promise<string | undefined> {
+function deleteMaterialOnce(key: KeyRecord, keyMaterialId: string | undefined, svc: Services<Deps>): Promise<string | undefined> {
   return svc.store.transaction(async (tx) => {
     const current = await tx.keys.lock(key.arn);
     if (current === undefined) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
@@ -52,7 +58,7 @@ function deleteMaterialOnce(key: KeyRecord, keyMaterialId: string | undefined, s
   });
 }
 
-export const deleteImportedKeyMaterial: Operation<DeleteImportedKeyMaterialInput, DeleteImportedKeyMaterialOutput> = {
+export const deleteImportedKeyMaterial: Operation<DeleteImportedKeyMaterialInput, DeleteImportedKeyMaterialOutput, Deps> = {
   name: 'DeleteImportedKeyMaterial',
   output: KMS_OUTPUTS.DeleteImportedKeyMaterial,
   readOnly: false,

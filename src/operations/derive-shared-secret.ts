@@ -13,6 +13,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { KeyRecord } from '../store/records';
 import { assertKeyUse, resolveAndAuthorize } from './key-use';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type DeriveSharedSecretOutput } from '../model/kms-outputs';
 import { dryRunSucceeded } from './symmetric';
 import { rejectUnsupportedMembers } from './unsupported-members';
@@ -43,7 +44,7 @@ function curveOf(key: KeyRecord): string {
   return g.namedCurve;
 }
 
-export const deriveSharedSecret: Operation<DeriveSharedSecretInput, DeriveSharedSecretOutput> = {
+export const deriveSharedSecret: Operation<DeriveSharedSecretInput, DeriveSharedSecretOutput, KmsAuthorizationStore> = {
   name: 'DeriveSharedSecret',
   output: KMS_OUTPUTS.DeriveSharedSecret,
   readOnly: true,

@@ -2,7 +2,9 @@
 import { keyMetadata } from './key-metadata';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KeyReader, KeyVersionRepository } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type DescribeKeyOutput } from '../model/kms-outputs';
 
 interface DescribeKeyInput {
@@ -10,7 +12,7 @@ interface DescribeKeyInput {
   GrantTokens?: string[];
 }
 
-export const describeKey: Operation<DescribeKeyInput, DescribeKeyOutput> = {
+export const describeKey: Operation<DescribeKeyInput, DescribeKeyOutput, KmsAuthorizationStore & KeyReader & KeyVersionRepository> = {
   name: 'DescribeKey',
   output: KMS_OUTPUTS.DescribeKey,
   readOnly: true,

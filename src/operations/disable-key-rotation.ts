@@ -9,14 +9,16 @@ import { assertKeyState } from '../keys/key-states';
 import { assertRotatableKind, assertRotationManageable, changeRotationSettings } from '../keys/rotate';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { TransactionRunner } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type DisableKeyRotationOutput } from '../model/kms-outputs';
 
 interface DisableKeyRotationInput {
   KeyId: string;
 }
 
-export const disableKeyRotation: Operation<DisableKeyRotationInput, DisableKeyRotationOutput> = {
+export const disableKeyRotation: Operation<DisableKeyRotationInput, DisableKeyRotationOutput, KmsAuthorizationStore & TransactionRunner> = {
   name: 'DisableKeyRotation',
   output: KMS_OUTPUTS.DisableKeyRotation,
   readOnly: false,

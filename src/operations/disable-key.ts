@@ -3,7 +3,9 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { TransactionRunner } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type DisableKeyOutput } from '../model/kms-outputs';
 
 interface DisableKeyInput {
@@ -11,7 +13,7 @@ interface DisableKeyInput {
 }
 
 
-export const disableKey: Operation<DisableKeyInput, DisableKeyOutput> = {
+export const disableKey: Operation<DisableKeyInput, DisableKeyOutput, KmsAuthorizationStore & TransactionRunner> = {
   name: 'DisableKey',
   output: KMS_OUTPUTS.DisableKey,
   readOnly: false,

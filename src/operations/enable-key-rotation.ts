@@ -19,7 +19,9 @@ import {
 import type { KeyPatch, KeyRecord } from '../store/store';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { TransactionRunner } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type EnableKeyRotationOutput } from '../model/kms-outputs';
 
 interface EnableKeyRotationInput {
@@ -37,7 +39,7 @@ function schedule(key: KeyRecord, days: number, now: number): KeyPatch | undefin
   return { rotationPeriodInDays: days, nextRotationDate: key.nextRotationDate - old * DAY_MS + days * DAY_MS };
 }
 
-export const enableKeyRotation: Operation<EnableKeyRotationInput, EnableKeyRotationOutput> = {
+export const enableKeyRotation: Operation<EnableKeyRotationInput, EnableKeyRotationOutput, KmsAuthorizationStore & TransactionRunner> = {
   name: 'EnableKeyRotation',
   output: KMS_OUTPUTS.EnableKeyRotation,
   readOnly: false,

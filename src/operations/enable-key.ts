@@ -4,7 +4,9 @@ import { scheduleOnReenable } from '../keys/rotate';
 import { changeKey } from './key-transition';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KeyVersionRepository, TransactionRunner } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type EnableKeyOutput } from '../model/kms-outputs';
 
 interface EnableKeyInput {
@@ -12,7 +14,7 @@ interface EnableKeyInput {
 }
 
 
-export const enableKey: Operation<EnableKeyInput, EnableKeyOutput> = {
+export const enableKey: Operation<EnableKeyInput, EnableKeyOutput, KmsAuthorizationStore & KeyVersionRepository & TransactionRunner> = {
   name: 'EnableKey',
   output: KMS_OUTPUTS.EnableKey,
   readOnly: false,

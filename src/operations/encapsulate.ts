@@ -7,6 +7,7 @@
 import { KMS_INPUTS } from '../model/kms-inputs';
 import { assertKeyUse, resolveAndAuthorize } from './key-use';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type EncapsulateOutput } from '../model/kms-outputs';
 import { dryRunSucceeded } from './symmetric';
 
@@ -17,7 +18,7 @@ interface EncapsulateInput {
   DryRun?: boolean;
 }
 
-export const encapsulate: Operation<EncapsulateInput, EncapsulateOutput> = {
+export const encapsulate: Operation<EncapsulateInput, EncapsulateOutput, KmsAuthorizationStore> = {
   name: 'Encapsulate',
   output: KMS_OUTPUTS.Encapsulate,
   readOnly: true,

@@ -6,6 +6,7 @@ import type { EncryptionContext } from '../crypto/encryption-context';
 import { resolveAndAuthorize } from './key-use';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { assertEncryptionUse, isSymmetric, rsaEncrypt } from './rsa-encryption';
 import { dryRunSucceeded, encryptUnder } from './symmetric';
 import { KMS_OUTPUTS, type EncryptOutput } from '../model/kms-outputs';
@@ -19,7 +20,7 @@ interface EncryptInput {
   DryRun?: boolean;
 }
 
-export const encrypt: Operation<EncryptInput, EncryptOutput> = {
+export const encrypt: Operation<EncryptInput, EncryptOutput, KmsAuthorizationStore> = {
   name: 'Encrypt',
   output: KMS_OUTPUTS.Encrypt,
   readOnly: true,

@@ -2,9 +2,10 @@
 import { generateDataKeyPair as generate, type DataKeyPairInput } from './data-key-pair';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type GenerateDataKeyPairWithoutPlaintextOutput } from '../model/kms-outputs';
 
-export const generateDataKeyPairWithoutPlaintext: Operation<DataKeyPairInput, GenerateDataKeyPairWithoutPlaintextOutput> = {
+export const generateDataKeyPairWithoutPlaintext: Operation<DataKeyPairInput, GenerateDataKeyPairWithoutPlaintextOutput, KmsAuthorizationStore> = {
   name: 'GenerateDataKeyPairWithoutPlaintext',
   output: KMS_OUTPUTS.GenerateDataKeyPairWithoutPlaintext,
   readOnly: true,

@@ -2,9 +2,10 @@
 import { generateDataKeyPair as generate, type DataKeyPairInput } from './data-key-pair';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type GenerateDataKeyPairOutput } from '../model/kms-outputs';
 
-export const generateDataKeyPair: Operation<DataKeyPairInput, GenerateDataKeyPairOutput> = {
+export const generateDataKeyPair: Operation<DataKeyPairInput, GenerateDataKeyPairOutput, KmsAuthorizationStore> = {
   name: 'GenerateDataKeyPair',
   output: KMS_OUTPUTS.GenerateDataKeyPair,
   readOnly: true,

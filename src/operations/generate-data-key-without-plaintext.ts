@@ -1,10 +1,11 @@
 /** GenerateDataKeyWithoutPlaintext: a fresh data key, returned only encrypted. */
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { generateDataKey, type DataKeyInput } from './data-key';
 import { KMS_OUTPUTS, type GenerateDataKeyWithoutPlaintextOutput } from '../model/kms-outputs';
 
-export const generateDataKeyWithoutPlaintext: Operation<DataKeyInput, GenerateDataKeyWithoutPlaintextOutput> = {
+export const generateDataKeyWithoutPlaintext: Operation<DataKeyInput, GenerateDataKeyWithoutPlaintextOutput, KmsAuthorizationStore> = {
   name: 'GenerateDataKeyWithoutPlaintext',
   output: KMS_OUTPUTS.GenerateDataKeyWithoutPlaintext,
   readOnly: true,

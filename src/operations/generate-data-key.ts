@@ -2,10 +2,11 @@
 import { rejectUnsupportedMembers } from './unsupported-members';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { generateDataKey as generate, type DataKeyInput } from './data-key';
 import { KMS_OUTPUTS, type GenerateDataKeyOutput } from '../model/kms-outputs';
 
-export const generateDataKey: Operation<DataKeyInput, GenerateDataKeyOutput> = {
+export const generateDataKey: Operation<DataKeyInput, GenerateDataKeyOutput, KmsAuthorizationStore> = {
   name: 'GenerateDataKey',
   output: KMS_OUTPUTS.GenerateDataKey,
   readOnly: true,

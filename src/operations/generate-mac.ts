@@ -2,10 +2,11 @@
 import { MAC_ALGORITHM_ENUM, macRequest, type MacInput } from './mac';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { dryRunSucceeded } from './symmetric';
 import { KMS_OUTPUTS, type GenerateMacOutput } from '../model/kms-outputs';
 
-export const generateMac: Operation<MacInput, GenerateMacOutput> = {
+export const generateMac: Operation<MacInput, GenerateMacOutput, KmsAuthorizationStore> = {
   name: 'GenerateMac',
   output: KMS_OUTPUTS.GenerateMac,
   readOnly: true,

@@ -5,6 +5,7 @@ import { ServiceError } from '../errors';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type GenerateRandomOutput } from '../model/kms-outputs';
 
 interface GenerateRandomInput {
@@ -12,7 +13,7 @@ interface GenerateRandomInput {
   CustomKeyStoreId?: string;
 }
 
-export const generateRandom: Operation<GenerateRandomInput, GenerateRandomOutput> = {
+export const generateRandom: Operation<GenerateRandomInput, GenerateRandomOutput, KmsAuthorizationStore> = {
   name: 'GenerateRandom',
   output: KMS_OUTPUTS.GenerateRandom,
   readOnly: true,

@@ -4,6 +4,7 @@ import { assertKeyState } from '../keys/key-states';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type GetKeyPolicyOutput } from '../model/kms-outputs';
 
 interface GetKeyPolicyInput {
@@ -11,7 +12,7 @@ interface GetKeyPolicyInput {
   PolicyName?: string;
 }
 
-export const getKeyPolicy: Operation<GetKeyPolicyInput, GetKeyPolicyOutput> = {
+export const getKeyPolicy: Operation<GetKeyPolicyInput, GetKeyPolicyOutput, KmsAuthorizationStore> = {
   name: 'GetKeyPolicy',
   output: KMS_OUTPUTS.GetKeyPolicy,
   readOnly: true,

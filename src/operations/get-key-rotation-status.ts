@@ -9,13 +9,14 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import { assertRotatableKind } from '../keys/rotate';
 import type { Operation } from './operation';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type GetKeyRotationStatusOutput } from '../model/kms-outputs';
 
 interface GetKeyRotationStatusInput {
   KeyId: string;
 }
 
-export const getKeyRotationStatus: Operation<GetKeyRotationStatusInput, GetKeyRotationStatusOutput> = {
+export const getKeyRotationStatus: Operation<GetKeyRotationStatusInput, GetKeyRotationStatusOutput, KmsAuthorizationStore> = {
   name: 'GetKeyRotationStatus',
   output: KMS_OUTPUTS.GetKeyRotationStatus,
   readOnly: true,

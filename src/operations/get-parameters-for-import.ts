@@ -14,7 +14,9 @@ import { assertKeyState } from '../keys/key-states';
 import { keySpecFacts } from '../keys/key-specs';
 import type { ImportTokenRecord, KeyRecord } from '../store/records';
 import type { Operation } from './operation';
+import type { ImportTokenRepository } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type GetParametersForImportOutput } from '../model/kms-outputs';
 
 interface GetParametersForImportInput {
@@ -72,7 +74,7 @@ function assertWrappingFits(key: KeyRecord, algorithm: WrappingAlgorithm, wrappi
   }
 }
 
-export const getParametersForImport: Operation<GetParametersForImportInput, GetParametersForImportOutput> = {
+export const getParametersForImport: Operation<GetParametersForImportInput, GetParametersForImportOutput, KmsAuthorizationStore & ImportTokenRepository> = {
   name: 'GetParametersForImport',
   output: KMS_OUTPUTS.GetParametersForImport,
   readOnly: true,

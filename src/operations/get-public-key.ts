@@ -9,6 +9,7 @@ import { ALGORITHM_MEMBERS } from './key-metadata';
 import { resolveAndAuthorize } from './key-use';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type GetPublicKeyOutput } from '../model/kms-outputs';
 
 interface GetPublicKeyInput {
@@ -19,7 +20,7 @@ interface GetPublicKeyInput {
 /** Key usages with a public key. */
 const ASYMMETRIC_USAGES: ReadonlySet<string> = new Set(['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'KEY_AGREEMENT', 'ENCAPSULATE_DECAPSULATE']);
 
-export const getPublicKey: Operation<GetPublicKeyInput, GetPublicKeyOutput> = {
+export const getPublicKey: Operation<GetPublicKeyInput, GetPublicKeyOutput, KmsAuthorizationStore> = {
   name: 'GetPublicKey',
   output: KMS_OUTPUTS.GetPublicKey,
   readOnly: true,

@@ -26,8 +26,14 @@ import { keySpecFacts } from '../keys/key-specs';
 import type { KeyRecord, KeyState, KeyWrite } from '../store/store';
 import { assertExternalOrigin, importTokenAad, importTokenId, isImportTokenShape } from './get-parameters-for-import';
 import type { Operation, RequestContext, Services } from './operation';
+import type { ImportTokenRepository, KeyReader, KeyVersionRepository, KeyWriter } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
+
 import { KMS_OUTPUTS, type ImportKeyMaterialOutput } from '../model/kms-outputs';
+
+/** The repositories this operation depends on (issue 13). */
+type Deps = KmsAuthorizationStore & KeyWriter & KeyReader & KeyVersionRepository & ImportTokenRepository;
 
 interface ImportKeyMaterialInput {
   KeyId: string;
@@ -84,7 +90,7 @@ function expiration(input: ImportKeyMaterialInput, now: number): { expirationMod
 }
 
 /** Reads the token, checks it belongs to `key` and is current, and unwraps the material. The caller wipes it. */
-async function unwrapWithToken(key: KeyRecord, input: ImportKeyMaterialInput, svc: Services): Promise<Buffer> {
+async function unwrapWithToken(key: KeyRecord, input: ImportKeyMaterialInput, svc: Services<Deps>): Promise<Buffer> {
   if (!isImportTokenShape(input.ImportToken)) throw new ServiceError('InvalidImportTokenException', INVALID_TOKEN);
   const token = await svc.store.getImportToken(importTokenId(input.ImportToken));
   if (token === undefined || token.keyArn !== key.arn) throw new ServiceError('InvalidImportTokenException', INVALID_TOKEN);
@@ -112,7 +118,7 @@ async function installWrites(
   materialId: string,
   input: ImportKeyMaterialInput,
   exp: { expirationModel: string; validTo: number | null },
-  svc: Services,
+  svc: Services<Deps>,
 ): Promise<KeyWrite[]> {
   const guard: readonly KeyState[] = [key.state];
   if (key.currentVersion === 0) {
@@ -177,7 +183,7 @@ async function importMaterial(
   input: ImportKeyMaterialInput,
   exp: { expirationModel: string; validTo: number | null },
   ctx: RequestContext,
-  svc: Services,
+  svc: Services<Deps>,
 ): Promise<{ KeyId: string; KeyMaterialId: string }> {
   assertExternalOrigin(key);
   assertKeyState(key, 'import-material');
@@ -211,7 +217,7 @@ async function importMaterial(
   }
 }
 
-export const importKeyMaterial: Operation<ImportKeyMaterialInput, ImportKeyMaterialOutput> = {
+export const importKeyMaterial: Operation<ImportKeyMaterialInput, ImportKeyMaterialOutput, Deps> = {
   name: 'ImportKeyMaterial',
   output: KMS_OUTPUTS.ImportKeyMaterial,
   readOnly: false,

@@ -8,12 +8,13 @@ import { changeKeyRecord } from '../keys/guarded-writes';
 import { assertKeyState, type StateRule } from '../keys/key-states';
 import type { KeyPatch, KeyRecord } from '../store/store';
 import type { Services } from './operation';
+import type { TransactionRunner } from '../store/store';
 
 /**
  * Applies `change(key)` (undefined = nothing to do) under `rule`; returns the key as written.
  */
 export async function changeKey(
-  svc: Services,
+  svc: Services<TransactionRunner>,
   key: KeyRecord,
   rule: StateRule,
   change: (key: KeyRecord) => KeyPatch | undefined,

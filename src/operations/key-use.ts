@@ -12,13 +12,14 @@ import { algorithmsFor } from '../keys/key-specs';
 import type { KeyRecord } from '../store/records';
 import { authorizeKms, type KmsAuthorization } from './authorize';
 import type { RequestContext, Services } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 
 /** Resolves `keyId`, notes it for the audit record, and authorizes `auth.action` on it. */
 export async function resolveAndAuthorize(
   keyId: string,
   auth: Omit<KmsAuthorization, 'key' | 'requestAlias'>,
   ctx: RequestContext,
-  svc: Services,
+  svc: Services<KmsAuthorizationStore>,
 ): Promise<ResolvedKey> {
   const resolved = await svc.keyring.resolve(keyId, 'key-or-alias', ctx.caller, ctx.region, auth.action);
   noteKey(ctx.audit, resolved.key.arn);

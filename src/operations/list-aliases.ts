@@ -8,6 +8,7 @@ import { withPredefinedAliases } from '../keys/aws-managed';
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type ListAliasesOutput } from '../model/kms-outputs';
 
 interface ListAliasesInput {
@@ -16,7 +17,7 @@ interface ListAliasesInput {
   Marker?: string;
 }
 
-export const listAliases: Operation<ListAliasesInput, ListAliasesOutput> = {
+export const listAliases: Operation<ListAliasesInput, ListAliasesOutput, KmsAuthorizationStore> = {
   name: 'ListAliases',
   output: KMS_OUTPUTS.ListAliases,
   readOnly: true,

@@ -10,6 +10,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type ListGrantsOutput } from '../model/kms-outputs';
 
 interface ListGrantsInput {
@@ -21,7 +22,7 @@ interface ListGrantsInput {
   GranteeServicePrincipal?: string;
 }
 
-export const listGrants: Operation<ListGrantsInput, ListGrantsOutput> = {
+export const listGrants: Operation<ListGrantsInput, ListGrantsOutput, KmsAuthorizationStore> = {
   name: 'ListGrants',
   output: KMS_OUTPUTS.ListGrants,
   readOnly: true,

@@ -3,6 +3,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type ListKeyPoliciesOutput } from '../model/kms-outputs';
 
 interface ListKeyPoliciesInput {
@@ -13,7 +14,7 @@ interface ListKeyPoliciesInput {
 
 const POLICY_NAMES: readonly string[] = Object.freeze(['default']);
 
-export const listKeyPolicies: Operation<ListKeyPoliciesInput, ListKeyPoliciesOutput> = {
+export const listKeyPolicies: Operation<ListKeyPoliciesInput, ListKeyPoliciesOutput, KmsAuthorizationStore> = {
   name: 'ListKeyPolicies',
   output: KMS_OUTPUTS.ListKeyPolicies,
   readOnly: true,

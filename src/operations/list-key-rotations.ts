@@ -10,8 +10,10 @@ import { ServiceError } from '../errors';
 import { assertRotatableKind } from '../keys/rotate';
 import type { KeyRecord, KeyVersionRecord } from '../store/store';
 import type { Operation } from './operation';
+import type { KeyVersionRepository } from '../store/store';
 import { page, pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type ListKeyRotationsOutput } from '../model/kms-outputs';
 
 interface ListKeyRotationsInput {
@@ -46,7 +48,7 @@ function entry(key: KeyRecord, v: KeyVersionRecord, first: boolean): Record<stri
   return e;
 }
 
-export const listKeyRotations: Operation<ListKeyRotationsInput, ListKeyRotationsOutput> = {
+export const listKeyRotations: Operation<ListKeyRotationsInput, ListKeyRotationsOutput, KmsAuthorizationStore & KeyVersionRepository> = {
   name: 'ListKeyRotations',
   output: KMS_OUTPUTS.ListKeyRotations,
   readOnly: true,

@@ -1,8 +1,10 @@
 /** ListKeys: the key ids and ARNs of the caller's account in this region, paginated. */
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KeyReader } from '../store/store';
 import { page, pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type ListKeysOutput } from '../model/kms-outputs';
 
 interface ListKeysInput {
@@ -10,7 +12,7 @@ interface ListKeysInput {
   Marker?: string;
 }
 
-export const listKeys: Operation<ListKeysInput, ListKeysOutput> = {
+export const listKeys: Operation<ListKeysInput, ListKeysOutput, KmsAuthorizationStore & KeyReader> = {
   name: 'ListKeys',
   output: KMS_OUTPUTS.ListKeys,
   readOnly: true,

@@ -3,6 +3,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { page, pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type ListResourceTagsOutput } from '../model/kms-outputs';
 
 interface ListResourceTagsInput {
@@ -11,7 +12,7 @@ interface ListResourceTagsInput {
   Marker?: string;
 }
 
-export const listResourceTags: Operation<ListResourceTagsInput, ListResourceTagsOutput> = {
+export const listResourceTags: Operation<ListResourceTagsInput, ListResourceTagsOutput, KmsAuthorizationStore> = {
   name: 'ListResourceTags',
   output: KMS_OUTPUTS.ListResourceTags,
   readOnly: true,

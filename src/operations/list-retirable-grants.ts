@@ -11,6 +11,7 @@ import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import { pageLimit } from './pagination';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type ListRetirableGrantsOutput } from '../model/kms-outputs';
 
 interface ListRetirableGrantsInput {
@@ -22,7 +23,7 @@ interface ListRetirableGrantsInput {
 
 const ACTION = 'kms:ListRetirableGrants';
 
-export const listRetirableGrants: Operation<ListRetirableGrantsInput, ListRetirableGrantsOutput> = {
+export const listRetirableGrants: Operation<ListRetirableGrantsInput, ListRetirableGrantsOutput, KmsAuthorizationStore> = {
   name: 'ListRetirableGrants',
   output: KMS_OUTPUTS.ListRetirableGrants,
   readOnly: true,

@@ -6,6 +6,7 @@ import { MAC_ALGORITHMS, type MacAlgorithm } from '../crypto/algorithms';
 import type { KeyRecord } from '../store/records';
 import { assertKeyUse, resolveAndAuthorize } from './key-use';
 import type { RequestContext, Services } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 
 /** Input members GenerateMac and VerifyMac share. */
 export interface MacInput {
@@ -20,7 +21,7 @@ export interface MacInput {
 export const MAC_ALGORITHM_ENUM: readonly string[] = Object.freeze(Object.keys(MAC_ALGORITHMS));
 
 /** Resolves, authorizes and checks a MAC request. */
-export async function macRequest(input: MacInput, action: string, ctx: RequestContext, svc: Services): Promise<{ key: KeyRecord; alg: MacAlgorithm }> {
+export async function macRequest(input: MacInput, action: string, ctx: RequestContext, svc: Services<KmsAuthorizationStore>): Promise<{ key: KeyRecord; alg: MacAlgorithm }> {
   const { key } = await resolveAndAuthorize(
     input.KeyId,
     { action, grantTokens: input.GrantTokens, conditions: { 'kms:MacAlgorithm': input.MacAlgorithm } },

@@ -11,9 +11,13 @@ import type { Store } from '../store/store';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import type { StructureShape, ViolationTable } from './shape';
 
-/** Process-wide services an operation may use. */
-export interface Services {
-  readonly store: Store;
+/**
+ * Process-wide services an operation may use. `S` is the part of the Store port it reads and
+ * writes — the narrow repositories of src/store/store.ts (issue 13) — so an operation's type shows
+ * which data it touches; the server passes the whole `Store`.
+ */
+export interface Services<S = Store> {
+  readonly store: S;
   readonly keyring: Keyring;
   /** Runs every cryptographic operation on a key version (docs/architecture.md §4). */
   readonly backend: KeyBackend;
@@ -41,8 +45,11 @@ export interface RequestContext {
  */
 export type Output = object | undefined;
 
-/** An API operation. `O` is its generated output type (src/model/<service>-outputs.ts). */
-export interface Operation<I = any, O extends Output = Output> {
+/**
+ * An API operation. `O` is its generated output type (src/model/<service>-outputs.ts); `S` the
+ * repositories it depends on (its deps type, see `Services`).
+ */
+export interface Operation<I = any, O extends Output = Output, S = Store> {
   /** Wire name, e.g. "Encrypt". */
   readonly name: string;
   readonly input: StructureShape;
@@ -52,5 +59,5 @@ export interface Operation<I = any, O extends Output = Output> {
   readonly output: StructureShape;
   /** CloudTrail readOnly. */
   readonly readOnly: boolean;
-  invoke(input: I, ctx: RequestContext, svc: Services): Promise<O>;
+  invoke(input: I, ctx: RequestContext, svc: Services<S>): Promise<O>;
 }

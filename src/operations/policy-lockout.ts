@@ -11,6 +11,8 @@ import { compilePolicy, parseKeyPolicy, type PolicyDocument } from '../policy';
 import type { KeyRecord, TagRecord } from '../store/records';
 import { decideKms, type CandidateKeyPolicy } from './authorize';
 import type { RequestContext, Services } from './operation';
+import type { IdentityRepository } from '../store/store';
+import type { KmsAuthorizationStore } from './authorize';
 
 /** AWS's message when the new policy would lock the caller out. */
 export const LOCKOUT_MESSAGE = 'The new key policy will not allow you to update the key policy in the future.';
@@ -20,7 +22,7 @@ export const INVALID_PRINCIPALS_MESSAGE = 'Policy contains a statement with one 
 const IAM_ENTITY = /^arn:aws[a-z-]*:iam::(\d{12}):(user|role)(\/(?:.*\/)?)([^/]+)$/;
 
 /** Throws MalformedPolicyDocumentException when the policy names an IAM user or role that does not exist. */
-export async function assertPrincipalsExist(svc: Services, doc: PolicyDocument): Promise<void> {
+export async function assertPrincipalsExist(svc: Services<IdentityRepository>, doc: PolicyDocument): Promise<void> {
   const seen = new Set<string>();
   for (const s of doc.statements) {
     for (const spec of [s.principal, s.notPrincipal]) {
@@ -54,7 +56,7 @@ export interface NewKeyPolicy {
  * src/policy/key-policy.ts, principals that exist, and the lockout safety check. Returns the
  * compiled policy, so its first use needs no compile.
  */
-export async function checkNewKeyPolicy(ctx: RequestContext, svc: Services, p: NewKeyPolicy): Promise<CandidateKeyPolicy> {
+export async function checkNewKeyPolicy(ctx: RequestContext, svc: Services<KmsAuthorizationStore>, p: NewKeyPolicy): Promise<CandidateKeyPolicy> {
   const doc = parseKeyPolicy(p.text);
   await assertPrincipalsExist(svc, doc);
   const candidate: CandidateKeyPolicy = { text: p.text, compiled: compilePolicy(doc) };

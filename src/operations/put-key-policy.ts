@@ -7,8 +7,10 @@ import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KeyWriter } from '../store/store';
 import { checkNewKeyPolicy } from './policy-lockout';
 import { KMS_OUTPUTS, type PutKeyPolicyOutput } from '../model/kms-outputs';
 
@@ -19,7 +21,7 @@ interface PutKeyPolicyInput {
   BypassPolicyLockoutSafetyCheck?: boolean;
 }
 
-export const putKeyPolicy: Operation<PutKeyPolicyInput, PutKeyPolicyOutput> = {
+export const putKeyPolicy: Operation<PutKeyPolicyInput, PutKeyPolicyOutput, KmsAuthorizationStore & KeyWriter> = {
   name: 'PutKeyPolicy',
   output: KMS_OUTPUTS.PutKeyPolicy,
   readOnly: false,

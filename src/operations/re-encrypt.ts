@@ -9,6 +9,7 @@ import { noteKey } from '../audit/notes';
 import type { EncryptionContext } from '../crypto/encryption-context';
 import { ServiceError } from '../errors';
 import { authorizeKms, type KmsAuthorization } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
 import type { CiphertextHeader } from '../crypto/symmetric-ciphertext';
@@ -30,7 +31,7 @@ interface ReEncryptInput {
   DryRunModifiers?: string[];
 }
 
-export const reEncrypt: Operation<ReEncryptInput, ReEncryptOutput> = {
+export const reEncrypt: Operation<ReEncryptInput, ReEncryptOutput, KmsAuthorizationStore> = {
   name: 'ReEncrypt',
   output: KMS_OUTPUTS.ReEncrypt,
   readOnly: true,

@@ -20,12 +20,18 @@ import { newKeyRecord } from '../keys/new-key';
 import { defaultKeyPolicy } from '../policy/key-policy';
 import type { KeyRecord, KeyVersionRecord, KeyWrite, TagRecord } from '../store/store';
 import { authorizeKms, requestTagConditions } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
+
 import { keyMetadata } from './key-metadata';
 import type { Operation, Services } from './operation';
+import type { KeyReader, KeyVersionRepository, KeyWriter } from '../store/store';
 import { checkNewKeyPolicy } from './policy-lockout';
 import { type StringShape } from './shape';
 import { validateTags } from './tags';
 import { KMS_OUTPUTS, type ReplicateKeyOutput } from '../model/kms-outputs';
+
+/** The repositories this operation depends on (issue 13). */
+type Deps = KmsAuthorizationStore & KeyWriter & KeyReader & KeyVersionRepository;
 
 interface ReplicateKeyInput {
   KeyId: string;
@@ -69,7 +75,7 @@ const MAX_ATTEMPTS = 3;
  * keys; for imported material the rows keep their ids and lose the material, so the replica
  * accepts exactly the primary's material on import (ImportKeyMaterial matches by KeyMaterialId).
  */
-async function replicaVersions(primary: KeyRecord, replicaArn: string, svc: Services): Promise<KeyVersionRecord[]> {
+async function replicaVersions(primary: KeyRecord, replicaArn: string, svc: Services<Deps>): Promise<KeyVersionRecord[]> {
   const out: KeyVersionRecord[] = [];
   for (const v of await svc.store.listKeyVersions(primary.arn)) {
     const material = primary.origin === 'EXTERNAL' || v.wrappedMaterial === null ? undefined : await svc.keyring.material(primary, v.version);
@@ -83,7 +89,7 @@ async function replicaVersions(primary: KeyRecord, replicaArn: string, svc: Serv
   return out;
 }
 
-export const replicateKey: Operation<ReplicateKeyInput, ReplicateKeyOutput> = {
+export const replicateKey: Operation<ReplicateKeyInput, ReplicateKeyOutput, Deps> = {
   name: 'ReplicateKey',
   output: KMS_OUTPUTS.ReplicateKey,
   readOnly: false,

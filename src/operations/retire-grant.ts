@@ -15,9 +15,15 @@ import { callerGranteeArns, grantIdOfToken, mayRetireGrant } from '../keys/grant
 import type { GrantRecord } from '../store/records';
 import { grantIdShape, grantTokenShape, invalidGrantId } from './grant-common';
 import type { Operation, RequestContext, Services } from './operation';
+import type { GrantRepository } from '../store/store';
 import { dryRunSucceeded } from './symmetric';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
+
 import { KMS_OUTPUTS, type RetireGrantOutput } from '../model/kms-outputs';
+
+/** The repositories this operation depends on (issue 13). */
+type Deps = KmsAuthorizationStore & GrantRepository;
 
 interface RetireGrantInput {
   GrantToken?: string;
@@ -29,7 +35,7 @@ interface RetireGrantInput {
 const ACTION = 'kms:RetireGrant';
 
 /** The ARN of the existing key a KeyId names; any account's, by ARN (cross-account retiring). */
-async function keyArnOf(keyIdArg: string, ctx: RequestContext, svc: Services): Promise<string> {
+async function keyArnOf(keyIdArg: string, ctx: RequestContext, svc: Services<Deps>): Promise<string> {
   let arn: string;
   if (keyIdArg.startsWith('arn:')) {
     const a = parseKmsArn(keyIdArg);
@@ -49,7 +55,7 @@ async function keyArnOf(keyIdArg: string, ctx: RequestContext, svc: Services): P
 }
 
 /** The grant the request names. */
-async function namedGrant(input: RetireGrantInput, ctx: RequestContext, svc: Services): Promise<GrantRecord> {
+async function namedGrant(input: RetireGrantInput, ctx: RequestContext, svc: Services<Deps>): Promise<GrantRecord> {
   if (input.GrantToken !== undefined) {
     const id = await grantIdOfToken(svc, input.GrantToken);
     if (input.GrantId !== undefined && input.GrantId !== id) throw invalidGrantId();
@@ -69,7 +75,7 @@ async function namedGrant(input: RetireGrantInput, ctx: RequestContext, svc: Ser
   return g;
 }
 
-export const retireGrant: Operation<RetireGrantInput, RetireGrantOutput> = {
+export const retireGrant: Operation<RetireGrantInput, RetireGrantOutput, Deps> = {
   name: 'RetireGrant',
   output: KMS_OUTPUTS.RetireGrant,
   readOnly: false,

@@ -8,8 +8,10 @@ import { noteKey } from '../audit/notes';
 import { grantIdShape, invalidGrantId } from './grant-common';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { GrantRepository } from '../store/store';
 import { dryRunSucceeded } from './symmetric';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type RevokeGrantOutput } from '../model/kms-outputs';
 
 interface RevokeGrantInput {
@@ -18,7 +20,7 @@ interface RevokeGrantInput {
   DryRun?: boolean;
 }
 
-export const revokeGrant: Operation<RevokeGrantInput, RevokeGrantOutput> = {
+export const revokeGrant: Operation<RevokeGrantInput, RevokeGrantOutput, KmsAuthorizationStore & GrantRepository> = {
   name: 'RevokeGrant',
   output: KMS_OUTPUTS.RevokeGrant,
   readOnly: false,

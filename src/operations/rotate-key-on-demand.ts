@@ -19,7 +19,10 @@ import {
 } from '../keys/rotate';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KeyVersionRepository } from '../store/store';
+import type { RotationStore } from '../keys/rotate';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type RotateKeyOnDemandOutput } from '../model/kms-outputs';
 
 interface RotateKeyOnDemandInput {
@@ -33,7 +36,7 @@ function conflict(arn: string): ServiceError {
   );
 }
 
-export const rotateKeyOnDemand: Operation<RotateKeyOnDemandInput, RotateKeyOnDemandOutput> = {
+export const rotateKeyOnDemand: Operation<RotateKeyOnDemandInput, RotateKeyOnDemandOutput, KmsAuthorizationStore & KeyVersionRepository & RotationStore> = {
   name: 'RotateKeyOnDemand',
   output: KMS_OUTPUTS.RotateKeyOnDemand,
   readOnly: false,

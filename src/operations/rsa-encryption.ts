@@ -37,7 +37,7 @@ function refuseContext(context: EncryptionContext | undefined): void {
 }
 
 /** Encrypts to the key's public key. */
-export async function rsaEncrypt(key: KeyRecord, alg: EncryptionAlgorithm, plaintext: Buffer, context: EncryptionContext | undefined, svc: Services): Promise<Buffer> {
+export async function rsaEncrypt(key: KeyRecord, alg: EncryptionAlgorithm, plaintext: Buffer, context: EncryptionContext | undefined, svc: Services<unknown>): Promise<Buffer> {
   refuseContext(context);
   const max = oaepMaxPlaintext(keySpecFacts(key.keySpec).bits, alg);
   if (plaintext.length > max) {
@@ -47,7 +47,7 @@ export async function rsaEncrypt(key: KeyRecord, alg: EncryptionAlgorithm, plain
 }
 
 /** Decrypts raw OAEP ciphertext; any failure is InvalidCiphertextException. */
-export async function rsaDecrypt(key: KeyRecord, alg: EncryptionAlgorithm, ciphertext: Buffer, context: EncryptionContext | undefined, svc: Services): Promise<Buffer> {
+export async function rsaDecrypt(key: KeyRecord, alg: EncryptionAlgorithm, ciphertext: Buffer, context: EncryptionContext | undefined, svc: Services<unknown>): Promise<Buffer> {
   refuseContext(context);
   const plaintext = await svc.backend.decrypt({ key, version: key.currentVersion }, alg, ciphertext);
   if (plaintext === undefined) throw new ServiceError('InvalidCiphertextException', INVALID_CIPHERTEXT);

@@ -8,7 +8,9 @@ import { ServiceError } from '../errors';
 import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import type { Operation } from './operation';
+import type { KeyReader, TransactionRunner } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type ScheduleKeyDeletionOutput } from '../model/kms-outputs';
 
 interface ScheduleKeyDeletionInput {
@@ -28,7 +30,7 @@ function windowError(days: number, constraint: string): ServiceError {
   );
 }
 
-export const scheduleKeyDeletion: Operation<ScheduleKeyDeletionInput, ScheduleKeyDeletionOutput> = {
+export const scheduleKeyDeletion: Operation<ScheduleKeyDeletionInput, ScheduleKeyDeletionOutput, KmsAuthorizationStore & KeyReader & TransactionRunner> = {
   name: 'ScheduleKeyDeletion',
   output: KMS_OUTPUTS.ScheduleKeyDeletion,
   readOnly: false,

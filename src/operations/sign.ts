@@ -1,11 +1,12 @@
 /** Sign: a signature by an asymmetric SIGN_VERIFY key over a message or its digest (API_Sign.html). */
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { MESSAGE_TYPES, SIGNING_ALGORITHM_ENUM, signingRequest, type SigningInput } from './signing';
 import { dryRunSucceeded } from './symmetric';
 import { KMS_OUTPUTS, type SignOutput } from '../model/kms-outputs';
 
-export const sign: Operation<SigningInput, SignOutput> = {
+export const sign: Operation<SigningInput, SignOutput, KmsAuthorizationStore> = {
   name: 'Sign',
   output: KMS_OUTPUTS.Sign,
   readOnly: true,

@@ -10,6 +10,7 @@ import { ServiceError } from '../errors';
 import type { KeyRecord } from '../store/records';
 import { assertKeyUse, resolveAndAuthorize } from './key-use';
 import type { RequestContext, Services } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 
 /** Input members Sign and Verify share. */
 export interface SigningInput {
@@ -33,7 +34,7 @@ export interface SigningRequest {
 }
 
 /** Resolves, authorizes and checks a Sign or Verify request. */
-export async function signingRequest(input: SigningInput, action: string, ctx: RequestContext, svc: Services): Promise<SigningRequest> {
+export async function signingRequest(input: SigningInput, action: string, ctx: RequestContext, svc: Services<KmsAuthorizationStore>): Promise<SigningRequest> {
   const messageType = input.MessageType ?? 'RAW';
   const { key } = await resolveAndAuthorize(
     input.KeyId,

@@ -13,6 +13,7 @@ import type { ResolvedKey } from '../keys/keyring';
 import type { KeyRecord } from '../store/records';
 import { authorizeKms, type KmsAuthorization } from './authorize';
 import type { RequestContext, Services } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 
 /** The request facts a cryptographic operation's authorization takes (src/operations/authorize.ts). */
 export type UseDetails = Pick<KmsAuthorization, 'encryptionContext' | 'grantTokens' | 'conditions'>;
@@ -39,7 +40,7 @@ export async function resolveForUse(
   action: string,
   algorithm: string | undefined,
   ctx: RequestContext,
-  svc: Services,
+  svc: Services<KmsAuthorizationStore>,
   details: UseDetails = {},
 ): Promise<ResolvedKey> {
   const resolved = await svc.keyring.resolve(keyId, 'key-or-alias', ctx.caller, ctx.region, action);
@@ -56,7 +57,7 @@ export async function resolveForUse(
 }
 
 /** Encrypts under the key's current version. */
-export async function encryptUnder(key: KeyRecord, plaintext: Buffer, context: EncryptionContext | undefined, svc: Services): Promise<Buffer> {
+export async function encryptUnder(key: KeyRecord, plaintext: Buffer, context: EncryptionContext | undefined, svc: Services<unknown>): Promise<Buffer> {
   return svc.backend.encryptSymmetric({ key, version: key.currentVersion }, plaintext, context);
 }
 
@@ -80,7 +81,7 @@ export async function findKeyForBlob(
   keyIdArg: string | undefined,
   action: string,
   ctx: RequestContext,
-  svc: Services,
+  svc: Services<KmsAuthorizationStore>,
   resolved?: ResolvedKey,
 ): Promise<{ key: KeyRecord; requestAlias: string | undefined; incorrect: boolean }> {
   if (keyIdArg !== undefined) {
@@ -109,7 +110,7 @@ export async function keyForBlob(
   action: string,
   algorithm: string | undefined,
   ctx: RequestContext,
-  svc: Services,
+  svc: Services<KmsAuthorizationStore>,
   details: UseDetails = {},
   resolved?: ResolvedKey,
 ): Promise<KeyRecord> {
@@ -131,7 +132,7 @@ export async function decryptWith(
   blob: Buffer,
   header: CiphertextHeader,
   context: EncryptionContext | undefined,
-  svc: Services,
+  svc: Services<unknown>,
 ): Promise<Buffer> {
   let plaintext: Buffer | undefined;
   try {

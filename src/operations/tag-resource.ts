@@ -9,8 +9,10 @@ import { assertKeyState } from '../keys/key-states';
 import type { TagRecord } from '../store/records';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { TransactionRunner } from '../store/store';
 import { MAX_TAGS_PER_KEY, validateTags } from './tags';
 import { authorizeKms, requestTagConditions } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type TagResourceOutput } from '../model/kms-outputs';
 
 interface TagResourceInput {
@@ -18,7 +20,7 @@ interface TagResourceInput {
   Tags: TagRecord[];
 }
 
-export const tagResource: Operation<TagResourceInput, TagResourceOutput> = {
+export const tagResource: Operation<TagResourceInput, TagResourceOutput, KmsAuthorizationStore & TransactionRunner> = {
   name: 'TagResource',
   output: KMS_OUTPUTS.TagResource,
   readOnly: false,

@@ -3,7 +3,9 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { TagRepository } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type UntagResourceOutput } from '../model/kms-outputs';
 
 interface UntagResourceInput {
@@ -11,7 +13,7 @@ interface UntagResourceInput {
   TagKeys: string[];
 }
 
-export const untagResource: Operation<UntagResourceInput, UntagResourceOutput> = {
+export const untagResource: Operation<UntagResourceInput, UntagResourceOutput, KmsAuthorizationStore & TagRepository> = {
   name: 'UntagResource',
   output: KMS_OUTPUTS.UntagResource,
   readOnly: false,

@@ -11,7 +11,9 @@ import { assertKeyState } from '../keys/key-states';
 import { aliasNotFound, assertAliasName, assertTargetIsKey } from './create-alias';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { TransactionRunner } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type UpdateAliasOutput } from '../model/kms-outputs';
 
 /** How often the compare-and-swap is retried against an alias that other calls keep re-pointing. */
@@ -22,7 +24,7 @@ interface UpdateAliasInput {
   TargetKeyId: string;
 }
 
-export const updateAlias: Operation<UpdateAliasInput, UpdateAliasOutput> = {
+export const updateAlias: Operation<UpdateAliasInput, UpdateAliasOutput, KmsAuthorizationStore & TransactionRunner> = {
   name: 'UpdateAlias',
   output: KMS_OUTPUTS.UpdateAlias,
   readOnly: false,

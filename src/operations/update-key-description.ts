@@ -3,7 +3,9 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { changeKey } from './key-transition';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { TransactionRunner } from '../store/store';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type UpdateKeyDescriptionOutput } from '../model/kms-outputs';
 
 interface UpdateKeyDescriptionInput {
@@ -12,7 +14,7 @@ interface UpdateKeyDescriptionInput {
 }
 
 
-export const updateKeyDescription: Operation<UpdateKeyDescriptionInput, UpdateKeyDescriptionOutput> = {
+export const updateKeyDescription: Operation<UpdateKeyDescriptionInput, UpdateKeyDescriptionOutput, KmsAuthorizationStore & TransactionRunner> = {
   name: 'UpdateKeyDescription',
   output: KMS_OUTPUTS.UpdateKeyDescription,
   readOnly: false,

@@ -14,8 +14,10 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KeyReader, TransactionRunner } from '../store/store';
 import { assertMultiRegionPrimary, regionShape } from './replicate-key';
 import { authorizeKms } from './authorize';
+import type { KmsAuthorizationStore } from './authorize';
 import { KMS_OUTPUTS, type UpdatePrimaryRegionOutput } from '../model/kms-outputs';
 
 interface UpdatePrimaryRegionInput {
@@ -24,7 +26,7 @@ interface UpdatePrimaryRegionInput {
 }
 
 
-export const updatePrimaryRegion: Operation<UpdatePrimaryRegionInput, UpdatePrimaryRegionOutput> = {
+export const updatePrimaryRegion: Operation<UpdatePrimaryRegionInput, UpdatePrimaryRegionOutput, KmsAuthorizationStore & KeyReader & TransactionRunner> = {
   name: 'UpdatePrimaryRegion',
   output: KMS_OUTPUTS.UpdatePrimaryRegion,
   readOnly: false,

@@ -6,6 +6,7 @@ import { ServiceError } from '../errors';
 import { MAC_ALGORITHM_ENUM, macRequest, type MacInput } from './mac';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { dryRunSucceeded } from './symmetric';
 import { KMS_OUTPUTS, type VerifyMacOutput } from '../model/kms-outputs';
 
@@ -13,7 +14,7 @@ interface VerifyMacInput extends MacInput {
   Mac: Buffer;
 }
 
-export const verifyMac: Operation<VerifyMacInput, VerifyMacOutput> = {
+export const verifyMac: Operation<VerifyMacInput, VerifyMacOutput, KmsAuthorizationStore> = {
   name: 'VerifyMac',
   output: KMS_OUTPUTS.VerifyMac,
   readOnly: true,

@@ -5,6 +5,7 @@
 import { ServiceError } from '../errors';
 import { KMS_INPUTS } from '../model/kms-inputs';
 import type { Operation } from './operation';
+import type { KmsAuthorizationStore } from './authorize';
 import { MESSAGE_TYPES, SIGNING_ALGORITHM_ENUM, signingRequest, type SigningInput } from './signing';
 import { dryRunSucceeded } from './symmetric';
 import { KMS_OUTPUTS, type VerifyOutput } from '../model/kms-outputs';
@@ -13,7 +14,7 @@ interface VerifyInput extends SigningInput {
   Signature: Buffer;
 }
 
-export const verify: Operation<VerifyInput, VerifyOutput> = {
+export const verify: Operation<VerifyInput, VerifyOutput, KmsAuthorizationStore> = {
   name: 'Verify',
   output: KMS_OUTPUTS.Verify,
   readOnly: true,

@@ -82,34 +82,75 @@ export interface PageRequest {
   readonly limit: number;
 }
 
-/** The persistence port. */
-export interface Store extends TransactionRunner {
+/*
+ * Narrow repositories (issue 13): each part of the port an operation, job or module may depend
+ * on alone, so its deps type shows which data it touches. `Store` is their union; the method
+ * names and signatures are the port's, unchanged, so every adapter implements `Store` as before.
+ */
+
+/** Opening and closing the database. */
+export interface StoreLifetime {
   /** Applies pending numbered migrations, guarded by a database lock. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The change feed the one cache layer follows (src/store/cache.ts). */
+export interface ChangeSource {
   /** Which entities any transaction (of any process or node) changed: the one cache layer follows it (src/store/cache.ts). */
   readonly changes: ChangeFeed;
+}
+
+/** Accounts, Organizations, IAM entities and policies, STS sessions. */
+export interface IdentityRepository {
   /** Accounts, Organizations, IAM entities and policies, STS sessions (src/store/identity-store.ts). */
   readonly identity: IdentityStore;
+}
 
+/** The account rows every key belongs to. */
+export interface AccountRepository {
   ensureAccount(accountId: string, createdAt: number): Promise<void>;
   /** Every account id, in order. */
   listAccounts(): Promise<string[]>;
+}
+
+/** Access keys (SigV4 credentials). */
+export interface AccessKeyRepository {
   putAccessKey(record: AccessKeyRecord): Promise<void>;
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>;
   listAccessKeys(accountId: string): Promise<AccessKeyRecord[]>;
+}
 
-  /** Creates a key with its first version (if any) and tags in one transaction. */
-  createKey(key: KeyRecord, version: KeyVersionRecord | null, tags: readonly TagRecord[]): Promise<void>;
+/** Reading keys. */
+export interface KeyReader {
   getKey(arn: string): Promise<KeyRecord | undefined>;
-  /** Updates a key; with `ifStates`, only when its state is one of them. Returns whether a row changed. */
-  updateKey(arn: string, patch: KeyPatch, ifStates?: readonly KeyState[]): Promise<boolean>;
-  /** Applies writes in one transaction; returns false (and changes nothing) when a guard fails. */
-  applyKeyWrites(writes: readonly KeyWrite[]): Promise<boolean>;
   /** Keys of one account and region ordered by key id. */
   listKeys(accountId: string, region: string, page: PageRequest): Promise<KeyRecord[]>;
   /** Every Region's row of a key id in one account (multi-Region keys). */
   listRelatedKeys(accountId: string, keyId: string): Promise<KeyRecord[]>;
+}
+
+/** Writing keys outside a transaction callback (each call atomic on its own). */
+export interface KeyWriter {
+  /** Creates a key with its first version (if any) and tags in one transaction. */
+  createKey(key: KeyRecord, version: KeyVersionRecord | null, tags: readonly TagRecord[]): Promise<void>;
+  /** Updates a key; with `ifStates`, only when its state is one of them. Returns whether a row changed. */
+  updateKey(arn: string, patch: KeyPatch, ifStates?: readonly KeyState[]): Promise<boolean>;
+  /** Applies writes in one transaction; returns false (and changes nothing) when a guard fails. */
+  applyKeyWrites(writes: readonly KeyWrite[]): Promise<boolean>;
+}
+
+/** Keys: reading and writing. */
+export interface KeyRepository extends KeyReader, KeyWriter {}
+
+/** Key versions (backing material, wrapped). */
+export interface KeyVersionRepository {
+  getKeyVersion(arn: string, version: number): Promise<KeyVersionRecord | undefined>;
+  listKeyVersions(arn: string): Promise<KeyVersionRecord[]>;
+}
+
+/** What the scheduler's jobs ask and do (src/lifecycle/): due keys and their guarded changes. */
+export interface KeyLifecycleQueries {
   /** Keys pending deletion whose deletion date is at or before `now`. */
   listKeysDueForDeletion(now: number, limit: number): Promise<KeyRecord[]>;
   /** Enabled keys with automatic rotation whose next rotation date is at or before `now`. */
@@ -127,13 +168,19 @@ export interface Store extends TransactionRunner {
   expireImportedMaterialIfDue(arn: string, now: number): Promise<boolean>;
   /** Deletes a key, its versions, aliases, tags and import tokens, if it is still pending deletion and due. */
   deleteKeyIfDue(arn: string, now: number): Promise<boolean>;
+}
 
-  getKeyVersion(arn: string, version: number): Promise<KeyVersionRecord | undefined>;
-  listKeyVersions(arn: string): Promise<KeyVersionRecord[]>;
+/** Reading aliases. */
+export interface AliasReader {
+  getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined>;
+  /** Aliases of one account and region ordered by name, optionally of one key (by ARN) only. */
+  listAliases(accountId: string, region: string, keyArn: string | undefined, page: PageRequest): Promise<AliasRecord[]>;
+}
 
+/** Aliases: reading and the single-call writes (the per-key limit is `addAlias`, in a transaction). */
+export interface AliasRepository extends AliasReader {
   /** Returns false when the alias name is taken. */
   createAlias(alias: AliasRecord): Promise<boolean>;
-  getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined>;
   /**
    * Re-points an alias if it still targets `expectedTargetKeyArn` (compare-and-swap); returns
    * false when it does not exist or targets another key.
@@ -142,26 +189,40 @@ export interface Store extends TransactionRunner {
     accountId: string, region: string, aliasName: string, expectedTargetKeyArn: string, targetKeyId: string, targetKeyArn: string, at: number,
   ): Promise<boolean>;
   deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean>;
-  /** Aliases of one account and region ordered by name, optionally of one key (by ARN) only. */
-  listAliases(accountId: string, region: string, keyArn: string | undefined, page: PageRequest): Promise<AliasRecord[]>;
+}
 
+/** Key policies across keys (IAM DeleteUser/DeleteRole rewrite the principals they name). */
+export interface KeyPolicyRewriter {
   /**
    * In one transaction: every key whose policy contains `needle` (case-insensitively) gets the
    * policy `rewrite` returns for it (undefined: unchanged). Returns the ARNs of the keys changed.
    */
   rewriteKeyPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<string[]>;
+}
 
+/** Reading a key's tags. */
+export interface TagReader {
+  /** Tags of a key ordered by tag key. */
+  listTags(arn: string, page?: PageRequest): Promise<TagRecord[]>;
+}
+
+/** Tags: reading and writing (the per-key limit is `addTags`, in a transaction). */
+export interface TagRepository extends TagReader {
   /** Adds or overwrites tags. */
   putTags(arn: string, tags: readonly TagRecord[]): Promise<void>;
   removeTags(arn: string, tagKeys: readonly string[]): Promise<void>;
-  /** Tags of a key ordered by tag key. */
-  listTags(arn: string, page?: PageRequest): Promise<TagRecord[]>;
+}
 
+/** GetParametersForImport's tokens. */
+export interface ImportTokenRepository {
   putImportToken(token: ImportTokenRecord): Promise<void>;
   getImportToken(tokenId: string): Promise<ImportTokenRecord | undefined>;
   /** Removes tokens that expired before `now`. */
   pruneImportTokens(now: number): Promise<number>;
+}
 
+/** Reading grants (authorization and the listings). */
+export interface GrantReader {
   /** Grants (issue 3), created in a transaction (src/keys/guarded-writes.ts `addGrant`); they go with their key (ON DELETE CASCADE). */
   getGrant(grantId: string): Promise<GrantRecord | undefined>;
   /** Grants of one key ordered by (creation date, grant id); `after` is a `grantPosition`. */
@@ -170,14 +231,39 @@ export interface Store extends TransactionRunner {
   listGrantsForGrantee(keyArn: string, granteePrincipals: readonly string[]): Promise<GrantRecord[]>;
   /** Grants on keys of any account in `region` whose retiring principal is `retiringPrincipal`, in the same order. */
   listRetirableGrants(region: string, retiringPrincipal: string, page: PageRequest): Promise<GrantRecord[]>;
-  /** Deletes a grant of a key; returns whether it existed. */
-  deleteGrant(keyArn: string, grantId: string): Promise<boolean>;
+}
+
+/** The grant-token MAC key (grant tokens are checked on every operation that takes GrantTokens). */
+export interface GrantTokenKeyRepository {
   /**
    * The grant-token MAC key, wrapped by the root of trust: stores `wrapped` if none is stored
    * yet and returns the one stored, so every process converges on the first writer's key.
    */
   ensureGrantTokenKey(wrapped: Buffer): Promise<Buffer>;
 }
+
+/** Grants: reading, deleting, and the grant-token MAC key. */
+export interface GrantRepository extends GrantReader, GrantTokenKeyRepository {
+  /** Deletes a grant of a key; returns whether it existed. */
+  deleteGrant(keyArn: string, grantId: string): Promise<boolean>;
+}
+
+/** The persistence port: every repository, the change feed and transactions. */
+export interface Store
+  extends StoreLifetime,
+    TransactionRunner,
+    ChangeSource,
+    IdentityRepository,
+    AccountRepository,
+    AccessKeyRepository,
+    KeyRepository,
+    KeyVersionRepository,
+    KeyLifecycleQueries,
+    AliasRepository,
+    KeyPolicyRewriter,
+    TagRepository,
+    ImportTokenRepository,
+    GrantRepository {}
 
 /** ListGrants filters; absent members do not filter. */
 export interface GrantFilter {

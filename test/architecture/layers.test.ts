@@ -74,3 +74,24 @@ test('source imports respect the layer order of docs/architecture.md §2', () =>
   }
   assert.deepEqual(violations, []);
 });
+
+/**
+ * Narrow repositories (issue 13): below the wiring, modules name the parts of the Store port they
+ * use (KeyReader, TransactionRunner, …, src/store/store.ts), never the whole `Store`, so their
+ * deps types show the layering. The wiring (main.ts, adapters.ts) and `Services`' default may.
+ */
+const WIDE_STORE_ALLOWED: ReadonlySet<string> = new Set(['main.ts', 'adapters.ts', 'operations/operation.ts']);
+
+test('only the wiring depends on the whole Store port', () => {
+  const wide: string[] = [];
+  for (const file of files(SRC)) {
+    const rel = relative(SRC, file);
+    if (rel.startsWith('store/') || WIDE_STORE_ALLOWED.has(rel)) continue;
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/import (?:type )?\{([^}]*)\} from '([^']*\/store\/store)'/g)) {
+      const names = (m[1] as string).split(',').map((n) => n.trim().replace(/^type /, ''));
+      if (names.includes('Store')) wide.push(rel);
+    }
+  }
+  assert.deepEqual(wide, []);
+});

@@ -1,7 +1,7 @@
 /** IAM AddUserToGroup: the user gets the group's policies (at most 10 groups per user). */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { authorizedEntity, requireEntity } from './iam-common';
+import { authorizedEntity, requireEntity, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type AddUserToGroupOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -12,7 +12,7 @@ interface Input {
 
 const MAX_GROUPS_PER_USER = 10;
 
-export const addUserToGroup: Operation<Input, AddUserToGroupOutput> = {
+export const addUserToGroup: Operation<Input, AddUserToGroupOutput, IamStore> = {
   name: 'AddUserToGroup',
   output: IAM_OUTPUTS.AddUserToGroup,
   input: IAM_INPUTS.AddUserToGroup,

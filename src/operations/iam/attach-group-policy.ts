@@ -1,6 +1,6 @@
 /** IAM AttachGroupPolicy: attaches a managed policy (customer managed in this account, or AWS managed) by ARN. */
 import type { Operation } from '../operation';
-import { attachManagedPolicy } from './iam-common';
+import { attachManagedPolicy, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type AttachGroupPolicyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -9,7 +9,7 @@ interface Input {
   readonly PolicyArn: string;
 }
 
-export const attachGroupPolicy: Operation<Input, AttachGroupPolicyOutput> = {
+export const attachGroupPolicy: Operation<Input, AttachGroupPolicyOutput, IamStore> = {
   name: 'AttachGroupPolicy',
   output: IAM_OUTPUTS.AttachGroupPolicy,
   input: IAM_INPUTS.AttachGroupPolicy,

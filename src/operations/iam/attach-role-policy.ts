@@ -1,6 +1,6 @@
 /** IAM AttachRolePolicy: attaches a managed policy (customer managed in this account, or AWS managed) by ARN. */
 import type { Operation } from '../operation';
-import { attachManagedPolicy } from './iam-common';
+import { attachManagedPolicy, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type AttachRolePolicyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -9,7 +9,7 @@ interface Input {
   readonly PolicyArn: string;
 }
 
-export const attachRolePolicy: Operation<Input, AttachRolePolicyOutput> = {
+export const attachRolePolicy: Operation<Input, AttachRolePolicyOutput, IamStore> = {
   name: 'AttachRolePolicy',
   output: IAM_OUTPUTS.AttachRolePolicy,
   input: IAM_INPUTS.AttachRolePolicy,

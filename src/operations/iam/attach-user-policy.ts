@@ -1,6 +1,6 @@
 /** IAM AttachUserPolicy: attaches a managed policy (customer managed in this account, or AWS managed) by ARN. */
 import type { Operation } from '../operation';
-import { attachManagedPolicy } from './iam-common';
+import { attachManagedPolicy, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type AttachUserPolicyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -9,7 +9,7 @@ interface Input {
   readonly PolicyArn: string;
 }
 
-export const attachUserPolicy: Operation<Input, AttachUserPolicyOutput> = {
+export const attachUserPolicy: Operation<Input, AttachUserPolicyOutput, IamStore> = {
   name: 'AttachUserPolicy',
   output: IAM_OUTPUTS.AttachUserPolicy,
   input: IAM_INPUTS.AttachUserPolicy,

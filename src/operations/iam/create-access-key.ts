@@ -7,7 +7,7 @@ import { ServiceError } from '../../errors';
 import { newAccessKeyId, newSecretAccessKey, wrapAccessKeySecret } from '../../identity/credentials';
 import type { AccessKeyRecord } from '../../store/store';
 import type { Operation } from '../operation';
-import { authorizedKeyOwner } from './iam-common';
+import { authorizedKeyOwner, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type CreateAccessKeyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -17,7 +17,7 @@ interface Input {
 
 const MAX_KEYS = 2;
 
-export const createAccessKey: Operation<Input, CreateAccessKeyOutput> = {
+export const createAccessKey: Operation<Input, CreateAccessKeyOutput, IamStore> = {
   name: 'CreateAccessKey',
   output: IAM_OUTPUTS.CreateAccessKey,
   input: IAM_INPUTS.CreateAccessKey,

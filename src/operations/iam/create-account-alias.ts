@@ -6,7 +6,7 @@
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
 import { ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
-import { authorizeIam } from './iam-common';
+import { authorizeIam, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type CreateAccountAliasOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -14,7 +14,7 @@ interface Input {
   readonly AccountAlias: string;
 }
 
-export const createAccountAlias: Operation<Input, CreateAccountAliasOutput> = {
+export const createAccountAlias: Operation<Input, CreateAccountAliasOutput, IamStore> = {
   name: 'CreateAccountAlias',
   output: IAM_OUTPUTS.CreateAccountAlias,
   input: IAM_INPUTS.CreateAccountAlias,

@@ -4,7 +4,7 @@ import { iamEntityArn } from '../../identity/arns';
 import { ID_PREFIX, newUniqueId } from '../../identity/ids';
 import type { IamEntityRecord } from '../../store/store';
 import type { Operation } from '../operation';
-import { authorizeIam, groupOutput } from './iam-common';
+import { authorizeIam, groupOutput, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type CreateGroupOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -13,7 +13,7 @@ interface Input {
   readonly GroupName: string;
 }
 
-export const createGroup: Operation<Input, CreateGroupOutput> = {
+export const createGroup: Operation<Input, CreateGroupOutput, IamStore> = {
   name: 'CreateGroup',
   output: IAM_OUTPUTS.CreateGroup,
   input: IAM_INPUTS.CreateGroup,

@@ -8,7 +8,7 @@ import { ID_PREFIX, newUniqueId } from '../../identity/ids';
 import { POLICY_QUOTAS, policySize, validateIdentityPolicy } from '../../identity/policy-documents';
 import type { IamManagedPolicyRecord, IamTag } from '../../store/store';
 import type { Operation } from '../operation';
-import { authorizeIam } from './iam-common';
+import { authorizeIam, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type CreatePolicyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -20,7 +20,7 @@ interface Input {
   readonly Tags?: IamTag[];
 }
 
-export const createPolicy: Operation<Input, CreatePolicyOutput> = {
+export const createPolicy: Operation<Input, CreatePolicyOutput, IamStore> = {
   name: 'CreatePolicy',
   output: IAM_OUTPUTS.CreatePolicy,
   input: IAM_INPUTS.CreatePolicy,

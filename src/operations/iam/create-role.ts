@@ -9,7 +9,7 @@ import { ID_PREFIX, newUniqueId } from '../../identity/ids';
 import { validateTrustPolicy } from '../../identity/policy-documents';
 import type { IamEntityRecord, IamTag } from '../../store/store';
 import type { Operation } from '../operation';
-import { authorizeCreate, checkTags, permissionsBoundary, roleOutput } from './iam-common';
+import { authorizeCreate, checkTags, permissionsBoundary, roleOutput, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type CreateRoleOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -23,7 +23,7 @@ interface Input {
   readonly Tags?: IamTag[];
 }
 
-export const createRole: Operation<Input, CreateRoleOutput> = {
+export const createRole: Operation<Input, CreateRoleOutput, IamStore> = {
   name: 'CreateRole',
   output: IAM_OUTPUTS.CreateRole,
   input: IAM_INPUTS.CreateRole,

@@ -4,7 +4,7 @@ import { iamEntityArn } from '../../identity/arns';
 import { ID_PREFIX, newUniqueId } from '../../identity/ids';
 import type { IamEntityRecord, IamTag } from '../../store/store';
 import type { Operation } from '../operation';
-import { authorizeCreate, checkTags, permissionsBoundary, userOutput } from './iam-common';
+import { authorizeCreate, checkTags, permissionsBoundary, userOutput, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type CreateUserOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -15,7 +15,7 @@ interface Input {
   readonly Tags?: IamTag[];
 }
 
-export const createUser: Operation<Input, CreateUserOutput> = {
+export const createUser: Operation<Input, CreateUserOutput, IamStore> = {
   name: 'CreateUser',
   output: IAM_OUTPUTS.CreateUser,
   input: IAM_INPUTS.CreateUser,

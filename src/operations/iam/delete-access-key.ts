@@ -1,15 +1,16 @@
 /** IAM DeleteAccessKey: removes a key of a user (or of the caller); it authenticates nothing afterwards. */
 import type { Operation } from '../operation';
-import { authorizedKeyOwner, noSuchAccessKey } from './iam-common';
+import { authorizedKeyOwner, noSuchAccessKey, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type DeleteAccessKeyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
+import type { AccessKeyRepository } from '../../store/store';
 
 interface Input {
   readonly UserName?: string;
   readonly AccessKeyId: string;
 }
 
-export const deleteAccessKey: Operation<Input, DeleteAccessKeyOutput> = {
+export const deleteAccessKey: Operation<Input, DeleteAccessKeyOutput, IamStore & Pick<AccessKeyRepository, 'getAccessKey'>> = {
   name: 'DeleteAccessKey',
   output: IAM_OUTPUTS.DeleteAccessKey,
   input: IAM_INPUTS.DeleteAccessKey,

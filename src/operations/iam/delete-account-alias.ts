@@ -2,7 +2,7 @@
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
 import { ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
-import { authorizeIam } from './iam-common';
+import { authorizeIam, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type DeleteAccountAliasOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -10,7 +10,7 @@ interface Input {
   readonly AccountAlias: string;
 }
 
-export const deleteAccountAlias: Operation<Input, DeleteAccountAliasOutput> = {
+export const deleteAccountAlias: Operation<Input, DeleteAccountAliasOutput, IamStore> = {
   name: 'DeleteAccountAlias',
   output: IAM_OUTPUTS.DeleteAccountAlias,
   input: IAM_INPUTS.DeleteAccountAlias,

@@ -5,15 +5,16 @@
  * a role created again under the same name inherits neither (issue 12 item 8).
  */
 import type { Operation } from '../operation';
-import { authorizedEntity, deleteConflict, unbindDeletedPrincipal } from './iam-common';
+import { authorizedEntity, deleteConflict, unbindDeletedPrincipal, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type DeleteRoleOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
+import type { KeyPolicyRewriter } from '../../store/store';
 
 interface Input {
   readonly RoleName: string;
 }
 
-export const deleteRole: Operation<Input, DeleteRoleOutput> = {
+export const deleteRole: Operation<Input, DeleteRoleOutput, IamStore & KeyPolicyRewriter> = {
   name: 'DeleteRole',
   output: IAM_OUTPUTS.DeleteRole,
   input: IAM_INPUTS.DeleteRole,

@@ -1,7 +1,7 @@
 /** IAM DeleteUserPolicy: removes an inline user policy. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { authorizedEntity } from './iam-common';
+import { authorizedEntity, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type DeleteUserPolicyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -10,7 +10,7 @@ interface Input {
   readonly PolicyName: string;
 }
 
-export const deleteUserPolicy: Operation<Input, DeleteUserPolicyOutput> = {
+export const deleteUserPolicy: Operation<Input, DeleteUserPolicyOutput, IamStore> = {
   name: 'DeleteUserPolicy',
   output: IAM_OUTPUTS.DeleteUserPolicy,
   input: IAM_INPUTS.DeleteUserPolicy,

@@ -1,14 +1,15 @@
 /** IAM DeleteUser: only a user without access keys, policies or group memberships (DeleteConflict). */
 import type { Operation } from '../operation';
-import { authorizedEntity, deleteConflict, unbindDeletedPrincipal } from './iam-common';
+import { authorizedEntity, deleteConflict, unbindDeletedPrincipal, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type DeleteUserOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
+import type { KeyPolicyRewriter } from '../../store/store';
 
 interface Input {
   readonly UserName: string;
 }
 
-export const deleteUser: Operation<Input, DeleteUserOutput> = {
+export const deleteUser: Operation<Input, DeleteUserOutput, IamStore & KeyPolicyRewriter> = {
   name: 'DeleteUser',
   output: IAM_OUTPUTS.DeleteUser,
   input: IAM_INPUTS.DeleteUser,

@@ -1,7 +1,7 @@
 /** IAM DetachUserPolicy: detaches a managed policy from a user. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { authorizedEntity, policyArnCondition } from './iam-common';
+import { authorizedEntity, policyArnCondition, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type DetachUserPolicyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -10,7 +10,7 @@ interface Input {
   readonly PolicyArn: string;
 }
 
-export const detachUserPolicy: Operation<Input, DetachUserPolicyOutput> = {
+export const detachUserPolicy: Operation<Input, DetachUserPolicyOutput, IamStore> = {
   name: 'DetachUserPolicy',
   output: IAM_OUTPUTS.DetachUserPolicy,
   input: IAM_INPUTS.DetachUserPolicy,

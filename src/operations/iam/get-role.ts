@@ -1,6 +1,6 @@
 /** IAM GetRole: the role with its trust policy (URL-encoded, as IAM returns it) and tags. */
 import type { Operation } from '../operation';
-import { authorizedEntity, roleOutput } from './iam-common';
+import { authorizedEntity, roleOutput, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type GetRoleOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -8,7 +8,7 @@ interface Input {
   readonly RoleName: string;
 }
 
-export const getRole: Operation<Input, GetRoleOutput> = {
+export const getRole: Operation<Input, GetRoleOutput, IamStore> = {
   name: 'GetRole',
   output: IAM_OUTPUTS.GetRole,
   input: IAM_INPUTS.GetRole,

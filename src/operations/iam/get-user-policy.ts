@@ -1,7 +1,7 @@
 /** IAM GetUserPolicy: an inline user policy, its document URL-encoded as IAM returns it. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { authorizedEntity, urlEncodedPolicy } from './iam-common';
+import { authorizedEntity, urlEncodedPolicy, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type GetUserPolicyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -10,7 +10,7 @@ interface Input {
   readonly PolicyName: string;
 }
 
-export const getUserPolicy: Operation<Input, GetUserPolicyOutput> = {
+export const getUserPolicy: Operation<Input, GetUserPolicyOutput, IamStore> = {
   name: 'GetUserPolicy',
   output: IAM_OUTPUTS.GetUserPolicy,
   input: IAM_INPUTS.GetUserPolicy,

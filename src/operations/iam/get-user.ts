@@ -1,7 +1,7 @@
 /** IAM GetUser: the named user, or without UserName the caller (the account root too). */
 import { rootArn } from '../../identity/arns';
 import type { Operation } from '../operation';
-import { authorizedTargetUser, userOutput } from './iam-common';
+import { authorizedTargetUser, userOutput, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type GetUserOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -9,7 +9,7 @@ interface Input {
   readonly UserName?: string;
 }
 
-export const getUser: Operation<Input, GetUserOutput> = {
+export const getUser: Operation<Input, GetUserOutput, IamStore> = {
   name: 'GetUser',
   output: IAM_OUTPUTS.GetUser,
   input: IAM_INPUTS.GetUser,

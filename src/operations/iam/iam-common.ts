@@ -13,6 +13,11 @@ import { replacePrincipal } from '../../policy';
 import type { DeleteEntityResult, IamEntityKind, IamEntityRecord, IamTag } from '../../store/store';
 import type { RequestContext, Services } from '../operation';
 import { decodeMarker, encodeMarker } from '../pagination';
+import type { IdentityStoreDeps } from '../../identity/identity-policies';
+import type { KeyPolicyRewriter } from '../../store/store';
+
+/** What IAM operations read and write (issue 13): the identity data and the change feed of its caches. */
+export type IamStore = IdentityStoreDeps;
 
 const KIND_LABEL: Readonly<Record<IamEntityKind, string>> = Object.freeze({ user: 'user', role: 'role', group: 'group' });
 
@@ -20,7 +25,7 @@ const KIND_LABEL: Readonly<Record<IamEntityKind, string>> = Object.freeze({ user
 export type IamConditions = ReadonlyMap<string, string | readonly string[]>;
 
 /** Throws AccessDenied unless the caller's policies allow `iam:<action>` on `resource`. */
-export function authorizeIam(ctx: RequestContext, svc: Services, action: string, resource: string, conditions?: IamConditions): Promise<void> {
+export function authorizeIam(ctx: RequestContext, svc: Services<IamStore>, action: string, resource: string, conditions?: IamConditions): Promise<void> {
   return authorizeCall(
     { store: svc.store, clock: svc.clock, caller: ctx.caller, origin: ctx.origin, region: ctx.region },
     `iam:${action}`,
@@ -60,7 +65,7 @@ export function requestTagConditions(tags: readonly IamTag[]): Map<string, strin
  * id_tags_users / id_tags_roles: "you must also have permissions to tag").
  */
 export async function authorizeCreate(
-  ctx: RequestContext, svc: Services, kind: 'user' | 'role', arn: string, tags: readonly IamTag[], boundary: string | undefined,
+  ctx: RequestContext, svc: Services<IamStore>, kind: 'user' | 'role', arn: string, tags: readonly IamTag[], boundary: string | undefined,
 ): Promise<void> {
   const conditions = requestTagConditions(tags);
   if (boundary !== undefined) conditions.set('iam:permissionsboundary', boundary);
@@ -77,7 +82,7 @@ export async function authorizeCreate(
  * learns nothing about whether it exists, then NoSuchEntity.
  */
 export async function authorizedEntity(
-  ctx: RequestContext, svc: Services, action: string, kind: IamEntityKind, name: string, conditions?: IamConditions,
+  ctx: RequestContext, svc: Services<IamStore>, action: string, kind: IamEntityKind, name: string, conditions?: IamConditions,
 ): Promise<IamEntityRecord> {
   const e = await svc.store.identity.getIamEntity(ctx.caller.accountId, kind, name);
   const m = new Map(conditions ?? []);
@@ -101,7 +106,7 @@ export function noSuchEntity(kind: IamEntityKind, name: string): ServiceError {
 }
 
 /** The caller's account's entity by name, or NoSuchEntity. */
-export async function requireEntity(ctx: RequestContext, svc: Services, kind: IamEntityKind, name: string): Promise<IamEntityRecord> {
+export async function requireEntity(ctx: RequestContext, svc: Services<IamStore>, kind: IamEntityKind, name: string): Promise<IamEntityRecord> {
   const e = await svc.store.identity.getIamEntity(ctx.caller.accountId, kind, name);
   if (e === undefined) throw noSuchEntity(kind, name);
   return e;
@@ -113,7 +118,7 @@ export async function requireEntity(ctx: RequestContext, svc: Services, kind: Ia
  * account root acting on itself.
  */
 export async function authorizedTargetUser(
-  ctx: RequestContext, svc: Services, action: string, userName: string | undefined,
+  ctx: RequestContext, svc: Services<IamStore>, action: string, userName: string | undefined,
 ): Promise<IamEntityRecord | undefined> {
   if (userName !== undefined) return authorizedEntity(ctx, svc, action, 'user', userName);
   const c = ctx.caller;
@@ -237,7 +242,7 @@ const ACTION_NOUN: Readonly<Record<IamEntityKind, string>> = Object.freeze({ use
 
 /** Put{User,Group,Role}Policy: validates the document and the aggregate inline quota, then stores it. */
 export async function putInlinePolicy(
-  ctx: RequestContext, svc: Services, kind: IamEntityKind, entityName: string, policyName: string, document: string,
+  ctx: RequestContext, svc: Services<IamStore>, kind: IamEntityKind, entityName: string, policyName: string, document: string,
 ): Promise<void> {
   const e = await authorizedEntity(ctx, svc, `Put${ACTION_NOUN[kind]}Policy`, kind, entityName);
   validateIdentityPolicy(document);
@@ -250,7 +255,7 @@ export async function putInlinePolicy(
 }
 
 /** The managed policy an ARN names, if it exists and this account may attach it (AWS managed or its own). */
-export async function attachablePolicy(ctx: RequestContext, svc: Services, arn: string): Promise<{ arn: string; name: string } | undefined> {
+export async function attachablePolicy(ctx: RequestContext, svc: Services<IamStore>, arn: string): Promise<{ arn: string; name: string } | undefined> {
   const aws = AWS_MANAGED_POLICIES.get(arn);
   if (aws !== undefined) return { arn, name: aws.name };
   const p = await svc.store.identity.getManagedPolicy(arn);
@@ -266,7 +271,7 @@ export function notAttachable(arn: string): ServiceError {
 export const MAX_ATTACHED_POLICIES = 10;
 
 /** Attach{User,Group,Role}Policy. */
-export async function attachManagedPolicy(ctx: RequestContext, svc: Services, kind: IamEntityKind, entityName: string, policyArn: string): Promise<void> {
+export async function attachManagedPolicy(ctx: RequestContext, svc: Services<IamStore>, kind: IamEntityKind, entityName: string, policyArn: string): Promise<void> {
   const e = await authorizedEntity(ctx, svc, `Attach${ACTION_NOUN[kind]}Policy`, kind, entityName, policyArnCondition(policyArn));
   if ((await attachablePolicy(ctx, svc, policyArn)) === undefined) throw notAttachable(policyArn);
   const attached = await svc.store.identity.listAttachedPolicyArns(e.id);
@@ -282,7 +287,7 @@ export function policyArnCondition(policyArn: string): Map<string, string> {
 }
 
 /** Checks a PermissionsBoundary ARN names an attachable policy; returns it (or null). */
-export async function permissionsBoundary(ctx: RequestContext, svc: Services, arn: string | undefined): Promise<string | null> {
+export async function permissionsBoundary(ctx: RequestContext, svc: Services<IamStore>, arn: string | undefined): Promise<string | null> {
   if (arn === undefined) return null;
   if ((await attachablePolicy(ctx, svc, arn)) === undefined) {
     throw new ServiceError('NoSuchEntityException', `Scope ARN: ${arn} does not exist or is not attachable.`);
@@ -315,7 +320,7 @@ export function deleteConflict(kind: IamEntityKind, name: string, result: Delete
  * names its unique id instead, as AWS shows it, so a user or role created again under the same
  * name is not named by them (issue 12 item 8; docs/compatibility.md).
  */
-export async function unbindDeletedPrincipal(svc: Services, e: IamEntityRecord): Promise<void> {
+export async function unbindDeletedPrincipal(svc: Services<IamStore & KeyPolicyRewriter>, e: IamEntityRecord): Promise<void> {
   const rewrite = (policy: string): string | undefined => replacePrincipal(policy, e.arn, e.id);
   await svc.store.rewriteKeyPolicies(e.arn, rewrite);
   await svc.store.identity.rewriteTrustPolicies(e.arn, rewrite);
@@ -329,7 +334,7 @@ export interface KeyOwner {
 }
 
 /** The owner of the access keys a call with this UserName is about, authorized for `iam:<action>` (see authorizedTargetUser). */
-export async function authorizedKeyOwner(ctx: RequestContext, svc: Services, action: string, userName: string | undefined): Promise<KeyOwner> {
+export async function authorizedKeyOwner(ctx: RequestContext, svc: Services<IamStore>, action: string, userName: string | undefined): Promise<KeyOwner> {
   const user = await authorizedTargetUser(ctx, svc, action, userName);
   return user === undefined
     ? { principalId: ctx.caller.accountId, principalArn: rootArn(ctx.caller.accountId), user: undefined }

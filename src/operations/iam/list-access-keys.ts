@@ -1,6 +1,6 @@
 /** IAM ListAccessKeys: a user's (or the caller's) access key ids and status; never secrets. */
 import type { Operation } from '../operation';
-import { authorizedKeyOwner, iamPage, iamPageResult } from './iam-common';
+import { authorizedKeyOwner, iamPage, iamPageResult, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type ListAccessKeysOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -10,7 +10,7 @@ interface Input {
   readonly MaxItems?: number;
 }
 
-export const listAccessKeys: Operation<Input, ListAccessKeysOutput> = {
+export const listAccessKeys: Operation<Input, ListAccessKeysOutput, IamStore> = {
   name: 'ListAccessKeys',
   output: IAM_OUTPUTS.ListAccessKeys,
   input: IAM_INPUTS.ListAccessKeys,

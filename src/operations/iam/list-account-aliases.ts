@@ -5,7 +5,7 @@
  */
 import type { Operation } from '../operation';
 import { ACCOUNT_ALIAS_RESOURCE } from './account-alias-shapes';
-import { authorizeIam } from './iam-common';
+import { authorizeIam, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type ListAccountAliasesOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -14,7 +14,7 @@ interface Input {
   readonly MaxItems?: number;
 }
 
-export const listAccountAliases: Operation<Input, ListAccountAliasesOutput> = {
+export const listAccountAliases: Operation<Input, ListAccountAliasesOutput, IamStore> = {
   name: 'ListAccountAliases',
   output: IAM_OUTPUTS.ListAccountAliases,
   input: IAM_INPUTS.ListAccountAliases,

@@ -1,6 +1,6 @@
 /** IAM ListUsers: users whose path starts with PathPrefix, by name, paged with Marker/MaxItems. */
 import type { Operation } from '../operation';
-import { authorizeIam, iamPage, iamPageResult, userOutput } from './iam-common';
+import { authorizeIam, iamPage, iamPageResult, userOutput, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type ListUsersOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -10,7 +10,7 @@ interface Input {
   readonly MaxItems?: number;
 }
 
-export const listUsers: Operation<Input, ListUsersOutput> = {
+export const listUsers: Operation<Input, ListUsersOutput, IamStore> = {
   name: 'ListUsers',
   output: IAM_OUTPUTS.ListUsers,
   input: IAM_INPUTS.ListUsers,

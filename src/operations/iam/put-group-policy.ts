@@ -1,6 +1,6 @@
 /** IAM PutGroupPolicy: embeds (or replaces) an inline identity policy; validated, within IAM's size quota. */
 import type { Operation } from '../operation';
-import { putInlinePolicy } from './iam-common';
+import { putInlinePolicy, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type PutGroupPolicyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -10,7 +10,7 @@ interface Input {
   readonly PolicyDocument: string;
 }
 
-export const putGroupPolicy: Operation<Input, PutGroupPolicyOutput> = {
+export const putGroupPolicy: Operation<Input, PutGroupPolicyOutput, IamStore> = {
   name: 'PutGroupPolicy',
   output: IAM_OUTPUTS.PutGroupPolicy,
   input: IAM_INPUTS.PutGroupPolicy,

@@ -1,6 +1,6 @@
 /** IAM PutRolePolicy: embeds (or replaces) an inline identity policy; validated, within IAM's size quota. */
 import type { Operation } from '../operation';
-import { putInlinePolicy } from './iam-common';
+import { putInlinePolicy, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type PutRolePolicyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -10,7 +10,7 @@ interface Input {
   readonly PolicyDocument: string;
 }
 
-export const putRolePolicy: Operation<Input, PutRolePolicyOutput> = {
+export const putRolePolicy: Operation<Input, PutRolePolicyOutput, IamStore> = {
   name: 'PutRolePolicy',
   output: IAM_OUTPUTS.PutRolePolicy,
   input: IAM_INPUTS.PutRolePolicy,

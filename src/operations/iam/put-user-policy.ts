@@ -1,6 +1,6 @@
 /** IAM PutUserPolicy: embeds (or replaces) an inline identity policy; validated, within IAM's size quota. */
 import type { Operation } from '../operation';
-import { putInlinePolicy } from './iam-common';
+import { putInlinePolicy, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type PutUserPolicyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -10,7 +10,7 @@ interface Input {
   readonly PolicyDocument: string;
 }
 
-export const putUserPolicy: Operation<Input, PutUserPolicyOutput> = {
+export const putUserPolicy: Operation<Input, PutUserPolicyOutput, IamStore> = {
   name: 'PutUserPolicy',
   output: IAM_OUTPUTS.PutUserPolicy,
   input: IAM_INPUTS.PutUserPolicy,

@@ -2,7 +2,7 @@
 import { ServiceError } from '../../errors';
 import type { IamTag } from '../../store/store';
 import type { Operation } from '../operation';
-import { MAX_TAGS, authorizedEntity, checkTags, requestTagConditions } from './iam-common';
+import { MAX_TAGS, authorizedEntity, checkTags, requestTagConditions, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type TagUserOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -11,7 +11,7 @@ interface Input {
   readonly Tags: IamTag[];
 }
 
-export const tagUser: Operation<Input, TagUserOutput> = {
+export const tagUser: Operation<Input, TagUserOutput, IamStore> = {
   name: 'TagUser',
   output: IAM_OUTPUTS.TagUser,
   input: IAM_INPUTS.TagUser,

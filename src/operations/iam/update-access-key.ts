@@ -1,8 +1,9 @@
 /** IAM UpdateAccessKey: Active or Inactive; an inactive key authenticates nothing from the next request on. */
 import type { Operation } from '../operation';
-import { authorizedKeyOwner, noSuchAccessKey } from './iam-common';
+import { authorizedKeyOwner, noSuchAccessKey, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type UpdateAccessKeyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
+import type { AccessKeyRepository } from '../../store/store';
 
 interface Input {
   readonly UserName?: string;
@@ -10,7 +11,7 @@ interface Input {
   readonly Status: 'Active' | 'Inactive';
 }
 
-export const updateAccessKey: Operation<Input, UpdateAccessKeyOutput> = {
+export const updateAccessKey: Operation<Input, UpdateAccessKeyOutput, IamStore & Pick<AccessKeyRepository, 'getAccessKey'>> = {
   name: 'UpdateAccessKey',
   output: IAM_OUTPUTS.UpdateAccessKey,
   input: IAM_INPUTS.UpdateAccessKey,

@@ -1,7 +1,7 @@
 /** Organizations AttachPolicy: attaches an SCP to the root or to a member account. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { orgCall, requireOrgPolicy, requireTarget } from './org-common';
+import { orgCall, requireOrgPolicy, requireTarget, type OrgStore } from './org-common';
 import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type AttachPolicyOutput } from '../../model/organizations-outputs';
 
@@ -10,7 +10,7 @@ interface Input {
   readonly TargetId: string;
 }
 
-export const attachPolicy: Operation<Input, AttachPolicyOutput> = {
+export const attachPolicy: Operation<Input, AttachPolicyOutput, OrgStore> = {
   name: 'AttachPolicy',
   output: ORGANIZATIONS_OUTPUTS.AttachPolicy,
   input: ORGANIZATIONS_INPUTS.AttachPolicy,

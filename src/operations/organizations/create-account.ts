@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { ServiceError } from '../../errors';
 import { createAccount as newAccount, createAccountAccessRole, policiesForNewMember } from '../../identity/accounts';
 import type { Operation } from '../operation';
-import { orgCall } from './org-common';
+import { orgCall, type OrgStore } from './org-common';
 import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type CreateAccountOutput } from '../../model/organizations-outputs';
 
@@ -28,7 +28,7 @@ export function createAccountRequestId(accountId: string): string {
   return `car-${accountId}${s}`;
 }
 
-export const createAccount: Operation<Input, CreateAccountOutput> = {
+export const createAccount: Operation<Input, CreateAccountOutput, OrgStore> = {
   name: 'CreateAccount',
   output: ORGANIZATIONS_OUTPUTS.CreateAccount,
   input: ORGANIZATIONS_INPUTS.CreateAccount,

@@ -8,7 +8,7 @@ import { authorizeCall } from '../../identity/authorize-call';
 import { newOrganizationId, newRootId } from '../../identity/ids';
 import type { OrganizationRecord } from '../../store/store';
 import type { Operation } from '../operation';
-import { organizationOutput } from './org-common';
+import { organizationOutput, type OrgStore } from './org-common';
 import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type CreateOrganizationOutput } from '../../model/organizations-outputs';
 
@@ -16,7 +16,7 @@ interface Input {
   readonly FeatureSet?: 'ALL' | 'CONSOLIDATED_BILLING';
 }
 
-export const createOrganization: Operation<Input, CreateOrganizationOutput> = {
+export const createOrganization: Operation<Input, CreateOrganizationOutput, OrgStore> = {
   name: 'CreateOrganization',
   output: ORGANIZATIONS_OUTPUTS.CreateOrganization,
   input: ORGANIZATIONS_INPUTS.CreateOrganization,

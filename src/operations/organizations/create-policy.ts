@@ -8,7 +8,7 @@ import { newOrgPolicyId } from '../../identity/ids';
 import { POLICY_QUOTAS, policySize, validateIdentityPolicy } from '../../identity/policy-documents';
 import type { OrgPolicyRecord } from '../../store/store';
 import type { Operation } from '../operation';
-import { orgCall, policySummary, requireKnownPolicyType } from './org-common';
+import { orgCall, policySummary, requireKnownPolicyType, type OrgStore } from './org-common';
 import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type CreatePolicyOutput } from '../../model/organizations-outputs';
 
@@ -20,7 +20,7 @@ interface Input {
   readonly Tags?: { Key: string; Value: string }[];
 }
 
-export const createPolicy: Operation<Input, CreatePolicyOutput> = {
+export const createPolicy: Operation<Input, CreatePolicyOutput, OrgStore> = {
   name: 'CreatePolicy',
   output: ORGANIZATIONS_OUTPUTS.CreatePolicy,
   input: ORGANIZATIONS_INPUTS.CreatePolicy,

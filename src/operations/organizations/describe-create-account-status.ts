@@ -1,7 +1,7 @@
 /** Organizations DescribeCreateAccountStatus: CreateAccount completes at once, so its status is SUCCEEDED. */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { orgCall } from './org-common';
+import { orgCall, type OrgStore } from './org-common';
 import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type DescribeCreateAccountStatusOutput } from '../../model/organizations-outputs';
 
@@ -9,7 +9,7 @@ interface Input {
   readonly CreateAccountRequestId: string;
 }
 
-export const describeCreateAccountStatus: Operation<Input, DescribeCreateAccountStatusOutput> = {
+export const describeCreateAccountStatus: Operation<Input, DescribeCreateAccountStatusOutput, OrgStore> = {
   name: 'DescribeCreateAccountStatus',
   output: ORGANIZATIONS_OUTPUTS.DescribeCreateAccountStatus,
   input: ORGANIZATIONS_INPUTS.DescribeCreateAccountStatus,

@@ -4,7 +4,7 @@
  */
 import { ServiceError } from '../../errors';
 import type { Operation } from '../operation';
-import { orgCall, requireOrgPolicy, requireTarget } from './org-common';
+import { orgCall, requireOrgPolicy, requireTarget, type OrgStore } from './org-common';
 import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type DetachPolicyOutput } from '../../model/organizations-outputs';
 
@@ -13,7 +13,7 @@ interface Input {
   readonly TargetId: string;
 }
 
-export const detachPolicy: Operation<Input, DetachPolicyOutput> = {
+export const detachPolicy: Operation<Input, DetachPolicyOutput, OrgStore> = {
   name: 'DetachPolicy',
   output: ORGANIZATIONS_OUTPUTS.DetachPolicy,
   input: ORGANIZATIONS_INPUTS.DetachPolicy,

@@ -6,7 +6,7 @@
 import { ServiceError } from '../../errors';
 import { fullAwsAccessPolicy } from '../../identity/accounts';
 import type { Operation } from '../operation';
-import { orgCall, requireKnownPolicyType, rootOutput } from './org-common';
+import { orgCall, requireKnownPolicyType, rootOutput, type OrgStore } from './org-common';
 import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type EnablePolicyTypeOutput } from '../../model/organizations-outputs';
 
@@ -15,7 +15,7 @@ interface Input {
   readonly PolicyType: string;
 }
 
-export const enablePolicyType: Operation<Input, EnablePolicyTypeOutput> = {
+export const enablePolicyType: Operation<Input, EnablePolicyTypeOutput, OrgStore> = {
   name: 'EnablePolicyType',
   output: ORGANIZATIONS_OUTPUTS.EnablePolicyType,
   input: ORGANIZATIONS_INPUTS.EnablePolicyType,

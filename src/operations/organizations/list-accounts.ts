@@ -1,6 +1,6 @@
 /** Organizations ListAccounts: the organization's accounts (management account included), by id. */
 import type { Operation } from '../operation';
-import { accountOutput, orgCall, orgPage, orgPageResult } from './org-common';
+import { accountOutput, orgCall, orgPage, orgPageResult, type OrgStore } from './org-common';
 import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type ListAccountsOutput } from '../../model/organizations-outputs';
 
@@ -9,7 +9,7 @@ interface Input {
   readonly MaxResults?: number;
 }
 
-export const listAccounts: Operation<Input, ListAccountsOutput> = {
+export const listAccounts: Operation<Input, ListAccountsOutput, OrgStore> = {
   name: 'ListAccounts',
   output: ORGANIZATIONS_OUTPUTS.ListAccounts,
   input: ORGANIZATIONS_INPUTS.ListAccounts,

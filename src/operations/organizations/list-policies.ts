@@ -1,6 +1,6 @@
 /** Organizations ListPolicies: the organization's policies of one type (FullAWSAccess included). */
 import type { Operation } from '../operation';
-import { orgCall, orgPage, orgPageResult, policySummary, requireKnownPolicyType } from './org-common';
+import { orgCall, orgPage, orgPageResult, policySummary, requireKnownPolicyType, type OrgStore } from './org-common';
 import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type ListPoliciesOutput } from '../../model/organizations-outputs';
 
@@ -10,7 +10,7 @@ interface Input {
   readonly MaxResults?: number;
 }
 
-export const listPolicies: Operation<Input, ListPoliciesOutput> = {
+export const listPolicies: Operation<Input, ListPoliciesOutput, OrgStore> = {
   name: 'ListPolicies',
   output: ORGANIZATIONS_OUTPUTS.ListPolicies,
   input: ORGANIZATIONS_INPUTS.ListPolicies,

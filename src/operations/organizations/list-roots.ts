@@ -1,6 +1,6 @@
 /** Organizations ListRoots: the organization's one root, with its enabled policy types. */
 import type { Operation } from '../operation';
-import { orgCall, rootOutput } from './org-common';
+import { orgCall, rootOutput, type OrgStore } from './org-common';
 import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type ListRootsOutput } from '../../model/organizations-outputs';
 
@@ -9,7 +9,7 @@ interface Input {
   readonly MaxResults?: number;
 }
 
-export const listRoots: Operation<Input, ListRootsOutput> = {
+export const listRoots: Operation<Input, ListRootsOutput, OrgStore> = {
   name: 'ListRoots',
   output: ORGANIZATIONS_OUTPUTS.ListRoots,
   input: ORGANIZATIONS_INPUTS.ListRoots,

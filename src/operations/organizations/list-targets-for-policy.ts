@@ -1,7 +1,7 @@
 /** Organizations ListTargetsForPolicy: the root and accounts a policy is attached to. */
 import { orgAccountArn, orgRootArn } from '../../identity/arns';
 import type { Operation } from '../operation';
-import { orgCall, orgPage, orgPageResult, requireOrgPolicy } from './org-common';
+import { orgCall, orgPage, orgPageResult, requireOrgPolicy, type OrgStore } from './org-common';
 import { ORGANIZATIONS_INPUTS } from '../../model/organizations-inputs';
 import { ORGANIZATIONS_OUTPUTS, type ListTargetsForPolicyOutput } from '../../model/organizations-outputs';
 
@@ -11,7 +11,7 @@ interface Input {
   readonly MaxResults?: number;
 }
 
-export const listTargetsForPolicy: Operation<Input, ListTargetsForPolicyOutput> = {
+export const listTargetsForPolicy: Operation<Input, ListTargetsForPolicyOutput, OrgStore> = {
   name: 'ListTargetsForPolicy',
   output: ORGANIZATIONS_OUTPUTS.ListTargetsForPolicy,
   input: ORGANIZATIONS_INPUTS.ListTargetsForPolicy,

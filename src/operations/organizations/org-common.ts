@@ -9,6 +9,10 @@ import { authorizeCall } from '../../identity/authorize-call';
 import type { AccountRecord, OrganizationRecord, OrgPolicyRecord } from '../../store/store';
 import type { RequestContext, Services } from '../operation';
 import { decodeMarker, encodeMarker } from '../pagination';
+import type { IdentityStoreDeps } from '../../identity/identity-policies';
+
+/** What Organizations operations read and write (issue 13): the identity data and the change feed of its caches. */
+export type OrgStore = IdentityStoreDeps;
 
 /**
  * The policy types Keyhold knows. The generated input shapes (src/model/organizations-inputs.ts)
@@ -41,7 +45,7 @@ export interface OrgCall {
  * Authorizes the call and finds the caller's organization. `managementOnly` calls from a member
  * account are AccessDenied, as in AWS.
  */
-export async function orgCall(ctx: RequestContext, svc: Services, action: string, managementOnly = true): Promise<OrgCall> {
+export async function orgCall(ctx: RequestContext, svc: Services<OrgStore>, action: string, managementOnly = true): Promise<OrgCall> {
   await authorizeCall({ store: svc.store, clock: svc.clock, caller: ctx.caller, origin: ctx.origin, region: ctx.region }, `organizations:${action}`, '*');
   const account = await svc.store.identity.getAccount(ctx.caller.accountId);
   const org = account?.organizationId ? await svc.store.identity.getOrganization(account.organizationId) : undefined;
@@ -113,14 +117,14 @@ export function policySummary(p: OrgPolicyRecord): Record<string, unknown> {
 }
 
 /** A policy of the caller's organization, or PolicyNotFoundException. */
-export async function requireOrgPolicy(svc: Services, org: OrganizationRecord, policyId: string): Promise<OrgPolicyRecord> {
+export async function requireOrgPolicy(svc: Services<OrgStore>, org: OrganizationRecord, policyId: string): Promise<OrgPolicyRecord> {
   const p = await svc.store.identity.getOrgPolicy(org.id, policyId);
   if (p === undefined) throw new ServiceError('PolicyNotFoundException', "We can't find a policy with the PolicyId that you specified.");
   return p;
 }
 
 /** Checks a target is the root or a member account; returns its kind. */
-export async function requireTarget(svc: Services, org: OrganizationRecord, targetId: string): Promise<'ROOT' | 'ACCOUNT'> {
+export async function requireTarget(svc: Services<OrgStore>, org: OrganizationRecord, targetId: string): Promise<'ROOT' | 'ACCOUNT'> {
   if (targetId === org.rootId) return 'ROOT';
   if (/^\d{12}$/.test(targetId)) {
     const a = await svc.store.identity.getAccount(targetId);

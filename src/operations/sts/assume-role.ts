@@ -25,6 +25,7 @@ import type { IamTag, StsSessionRecord } from '../../store/store';
 import type { Operation, RequestContext, Services } from '../operation';
 import { STS_OUTPUTS, type AssumeRoleOutput } from '../../model/sts-outputs';
 import { STS_INPUTS } from '../../model/sts-inputs';
+import type { IdentityStoreDeps } from '../../identity/identity-policies';
 
 interface Input {
   readonly RoleArn: string;
@@ -82,7 +83,7 @@ function sessionTags(input: Input, ctx: RequestContext): { tags: IamTag[]; trans
 }
 
 /** Validates Policy and PolicyArns; returns the packed size as a percentage of the allotment. */
-async function sessionPolicies(input: Input, svc: Services, roleAccountId: string, tags: readonly IamTag[]): Promise<{ arns: string[]; packed: number }> {
+async function sessionPolicies(input: Input, svc: Services<IdentityStoreDeps>, roleAccountId: string, tags: readonly IamTag[]): Promise<{ arns: string[]; packed: number }> {
   if (input.Policy !== undefined) validateIdentityPolicy(input.Policy, 'session');
   const arns: string[] = [];
   for (const d of input.PolicyArns ?? []) {
@@ -103,7 +104,7 @@ async function sessionPolicies(input: Input, svc: Services, roleAccountId: strin
   return { arns, packed };
 }
 
-export const assumeRole: Operation<Input, AssumeRoleOutput> = {
+export const assumeRole: Operation<Input, AssumeRoleOutput, IdentityStoreDeps> = {
   name: 'AssumeRole',
   output: STS_OUTPUTS.AssumeRole,
   input: STS_INPUTS.AssumeRole,

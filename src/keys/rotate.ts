@@ -13,10 +13,11 @@
 import { KEY_SPECS } from './key-specs';
 import { randomBytes } from 'node:crypto';
 import { ServiceError } from '../errors';
-import type { KeyPatch, KeyReader, KeyRecord, KeyVersionRecord, KeyVersionRepository, KeyWrite, KeyWriter, TransactionRunner } from '../store/store';
+import type { KeyPatch, KeyReader, KeyRecord, KeyVersionRecord, KeyVersionRepository, TransactionRunner } from '../store/store';
+import { StalePreparation, transactionAfter } from '../store/transaction';
 
 /** What rotating a key reads and writes. */
-export type RotationStore = Pick<KeyReader, 'listRelatedKeys'> & Pick<KeyWriter, 'applyKeyWrites'> & TransactionRunner;
+export type RotationStore = Pick<KeyReader, 'listRelatedKeys'> & TransactionRunner;
 import type { Keyring } from './keyring';
 
 /** AWS RotationType. */
@@ -88,12 +89,16 @@ export function changeRotationSettings(store: TransactionRunner, key: KeyRecord,
 
 /**
  * Rotates `key` at `now`: fresh random material becomes version currentVersion+1 of the key and
- * of every replica of a multi-Region primary, all in one transaction guarded so that a concurrent
- * rotation (or a state change away from Enabled) makes this one change nothing. An AUTOMATIC
- * rotation schedules the next one a period after `now` — once, however late it ran: AWS rotates
- * an overdue key "immediately and every <period> days thereafter" (rotate-keys.md, disabled keys).
- * An ON_DEMAND rotation leaves the automatic schedule alone, as AWS does.
- * Returns the new version of `key`, or undefined when the guard failed.
+ * of every replica of a multi-Region primary, in one transaction that locks every Region's row
+ * and decides on them: when another rotation won meanwhile (the current version moved) or the
+ * key left Enabled, this one changes nothing. The new version is wrapped for each row before the
+ * transaction; a replica created or deleted in between makes that preparation stale and it runs
+ * again (`transactionAfter`), so every replica gets the version — ReplicateKey, in turn, copies
+ * versions only while the primary still has the ones it read (src/operations/replicate-key.ts).
+ * An AUTOMATIC rotation schedules the next one a period after `now` — once, however late it ran:
+ * AWS rotates an overdue key "immediately and every <period> days thereafter" (rotate-keys.md,
+ * disabled keys). An ON_DEMAND rotation leaves the automatic schedule alone, as AWS does.
+ * Returns the new version of `key`, or undefined when the key changed meanwhile.
  */
 export async function rotateKey(
   store: RotationStore,
@@ -102,64 +107,41 @@ export async function rotateKey(
   type: RotationType,
   now: number,
 ): Promise<KeyVersionRecord | undefined> {
-  const rows = await relatedRows(store, key);
   const next = key.currentVersion + 1;
   const material = randomBytes(32);
   const materialId = randomBytes(32).toString('hex');
-  let versions: KeyVersionRecord[];
   try {
-    versions = await Promise.all(
-      rows.map(async (r) => ({ ...(await keyring.versionFor(r.arn, next, type, material, materialId)), createdAt: now })),
+    return await transactionAfter(
+      store,
+      // The new version, wrapped for every Region's row as last read (the wrapping binds the ARN).
+      async () => {
+        const rows = await relatedRows(store, key);
+        const versions = await Promise.all(
+          rows.map(async (r) => ({ ...(await keyring.versionFor(r.arn, next, type, material, materialId)), createdAt: now })),
+        );
+        return new Map(versions.map((v) => [v.keyArn, v]));
+      },
+      async (tx, versions) => {
+        const locked = key.multiRegion ? await tx.keys.lockRelated(key.accountId, key.keyId) : [await tx.keys.lock(key.arn)];
+        const rows = locked.filter((r): r is KeyRecord => r !== undefined);
+        const current = rows.find((r) => r.arn === key.arn);
+        if (current === undefined || current.state !== 'Enabled') return undefined;
+        // Every row must be at the version the caller saw, or the shared numbering would split.
+        if (rows.some((r) => r.currentVersion !== key.currentVersion)) return undefined;
+        if (rows.length !== versions.size || rows.some((r) => !versions.has(r.arn))) throw new StalePreparation(`the Regions of ${key.arn} changed`);
+        const patch: KeyPatch =
+          type === 'AUTOMATIC' && current.rotationEnabled
+            ? { currentVersion: next, nextRotationDate: now + (current.rotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS) * DAY_MS }
+            : { currentVersion: next };
+        for (const r of rows) {
+          await tx.keys.update(r.arn, patch);
+          await tx.keys.putVersion(versions.get(r.arn) as KeyVersionRecord);
+        }
+        return versions.get(key.arn);
+      },
     );
   } finally {
     material.fill(0);
-  }
-  const patch: KeyPatch =
-    type === 'AUTOMATIC' && key.rotationEnabled
-      ? { currentVersion: next, nextRotationDate: now + (key.rotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS) * DAY_MS }
-      : { currentVersion: next };
-  const writes: KeyWrite[] = [];
-  for (const r of rows) {
-    // Every row must be at the same version as the key, or the shared numbering would split.
-    writes.push(
-      r.arn === key.arn
-        ? { kind: 'update-key', arn: r.arn, patch, ifStates: ['Enabled'], ifCurrentVersion: key.currentVersion }
-        : { kind: 'update-key', arn: r.arn, patch, ifCurrentVersion: key.currentVersion },
-    );
-  }
-  for (const v of versions) writes.push({ kind: 'put-version', version: v });
-  const ok = await store.applyKeyWrites(writes);
-  if (!ok) return undefined;
-  if (key.multiRegion) await backfillReplicas(store, keyring, key, rows, next, materialId, type, now);
-  return versions[0];
-}
-
-/**
- * A replica committed by ReplicateKey between listing the related rows and the rotation's commit
- * copied the versions up to the old one only; give it the new version too, so ciphertexts made
- * under the new version decrypt in its Region.
- */
-async function backfillReplicas(
-  store: RotationStore,
-  keyring: Keyring,
-  key: KeyRecord,
-  rotated: readonly KeyRecord[],
-  next: number,
-  materialId: string,
-  type: RotationType,
-  now: number,
-): Promise<void> {
-  const seen = new Set(rotated.map((r) => r.arn));
-  const late = (await store.listRelatedKeys(key.accountId, key.keyId)).filter((r) => !seen.has(r.arn) && r.currentVersion < next);
-  if (late.length === 0) return;
-  const material = await keyring.material({ ...key, currentVersion: next }, next);
-  if (material === undefined) return;
-  for (const r of late) {
-    const v = { ...(await keyring.versionFor(r.arn, next, type, material, materialId)), createdAt: now };
-    await store.applyKeyWrites([
-      { kind: 'update-key', arn: r.arn, patch: { currentVersion: next }, ifCurrentVersion: next - 1 },
-      { kind: 'put-version', version: v },
-    ]);
   }
 }
 

@@ -23,17 +23,18 @@ import { ServiceError } from '../errors';
 import { canonicalImportedMaterial, ImportedMaterialError } from '../keys/imported-material';
 import { assertKeyState } from '../keys/key-states';
 import { keySpecFacts } from '../keys/key-specs';
-import type { KeyRecord, KeyState, KeyWrite } from '../store/store';
+import type { KeyPatch, KeyRecord, KeyState, KeyVersionRecord } from '../store/store';
+import { StalePreparation, transactionAfter } from '../store/transaction';
 import { assertExternalOrigin, importTokenAad, importTokenId, isImportTokenShape } from './get-parameters-for-import';
-import type { Operation, RequestContext, Services } from './operation';
-import type { ImportTokenRepository, KeyReader, KeyVersionRepository, KeyWriter } from '../store/store';
+import type { Operation, Services } from './operation';
+import type { ImportTokenRepository, KeyVersionRepository, TransactionRunner } from '../store/store';
 import { authorizeKms } from './authorize';
 import type { KmsAuthorizationStore } from './authorize';
 
 import { KMS_OUTPUTS, type ImportKeyMaterialOutput } from '../model/kms-outputs';
 
 /** The repositories this operation depends on (issue 13). */
-type Deps = KmsAuthorizationStore & KeyWriter & KeyReader & KeyVersionRepository & ImportTokenRepository;
+type Deps = KmsAuthorizationStore & Pick<KeyVersionRepository, 'listKeyVersions'> & ImportTokenRepository & TransactionRunner;
 
 interface ImportKeyMaterialInput {
   KeyId: string;
@@ -50,7 +51,6 @@ interface ImportKeyMaterialInput {
 const DAY_MS = 86_400_000;
 /** ValidTo may be at most 365 days after the request (AWS API reference, ImportKeyMaterial). */
 const MAX_VALIDITY_MS = 365 * DAY_MS;
-const MAX_ATTEMPTS = 3;
 const MATERIAL_ID_LABEL = 'keyhold/key-material-id/v1\0';
 
 const INVALID_TOKEN = 'The import token is invalid or is associated with a different KMS key.';
@@ -108,19 +108,22 @@ async function unwrapWithToken(key: KeyRecord, input: ImportKeyMaterialInput, sv
   }
 }
 
+/** What an import writes, decided on the locked key: its first version, or material restored into a version. */
+type ImportPlan =
+  | { readonly kind: 'first'; readonly patch: KeyPatch }
+  | { readonly kind: 'reimport'; readonly version: number; readonly restore: boolean; readonly patch: KeyPatch };
+
 /**
- * The writes that install `material` (id `materialId`) into `key` as it is now, each guarded on
- * the key's state and current version. Throws AWS's errors for material that does not fit.
+ * Decides how `material` (id `materialId`) goes into `key` as it is now, given its versions.
+ * Pure: throws AWS's errors for material that does not fit.
  */
-async function installWrites(
+function planImport(
   key: KeyRecord,
-  material: Buffer,
+  versions: readonly KeyVersionRecord[],
   materialId: string,
   input: ImportKeyMaterialInput,
   exp: { expirationModel: string; validTo: number | null },
-  svc: Services<Deps>,
-): Promise<KeyWrite[]> {
-  const guard: readonly KeyState[] = [key.state];
+): ImportPlan {
   if (key.currentVersion === 0) {
     // Nothing was ever imported: this is the key's first material (ImportType defaults to NEW).
     if (input.ImportType === 'EXISTING_KEY_MATERIAL') {
@@ -132,24 +135,9 @@ async function installWrites(
     if (input.KeyMaterialId !== undefined) {
       throw validation('You cannot specify a KeyMaterialId when importing new key material.');
     }
-    const version = await svc.keyring.versionFor(key.arn, 1, 'IMPORT', material, materialId);
-    // The guarded update goes first: a concurrent first import makes it fail before put-version.
-    return [
-      {
-        kind: 'update-key',
-        arn: key.arn,
-        patch: { state: key.state === 'PendingImport' ? 'Enabled' : key.state, currentVersion: 1, ...exp },
-        ifStates: guard,
-        ifCurrentVersion: 0,
-      },
-      { kind: 'put-version', version },
-    ];
+    return { kind: 'first', patch: { state: key.state === 'PendingImport' ? 'Enabled' : key.state, currentVersion: 1, ...exp } };
   }
-
-  const versions = await svc.store.listKeyVersions(key.arn);
-  // Compare against every version (constant time each), so the loop's shape reveals nothing.
-  let match: (typeof versions)[number] | undefined;
-  for (const v of versions) if (sameId(v.materialId, materialId) && match === undefined) match = v;
+  const match = matchingVersion(versions, materialId);
   if (input.ImportType === 'NEW_KEY_MATERIAL') {
     if (match !== undefined) {
       throw new ServiceError(
@@ -167,22 +155,22 @@ async function installWrites(
   if (input.KeyMaterialId !== undefined && !sameId(input.KeyMaterialId, materialId)) {
     throw new ServiceError('IncorrectKeyMaterialException', DIFFERENT_MATERIAL);
   }
-  const writes: KeyWrite[] = [];
-  if (match.wrappedMaterial === null) {
-    const restored = await svc.keyring.versionFor(key.arn, match.version, 'IMPORT', material, materialId);
-    writes.push({ kind: 'set-material', arn: key.arn, version: match.version, wrappedMaterial: restored.wrappedMaterial });
-  }
   const complete = versions.every((v) => v.version === match.version || v.wrappedMaterial !== null);
   const state: KeyState = key.state === 'PendingImport' && complete ? 'Enabled' : key.state;
-  writes.push({ kind: 'update-key', arn: key.arn, patch: { state, ...exp }, ifStates: guard, ifCurrentVersion: key.currentVersion });
-  return writes;
+  return { kind: 'reimport', version: match.version, restore: match.wrappedMaterial === null, patch: { state, ...exp } };
+}
+
+/** The version whose material id is `materialId`; every version is compared (constant time each), so the loop's shape reveals nothing. */
+function matchingVersion(versions: readonly KeyVersionRecord[], materialId: string): KeyVersionRecord | undefined {
+  let match: KeyVersionRecord | undefined;
+  for (const v of versions) if (sameId(v.materialId, materialId) && match === undefined) match = v;
+  return match;
 }
 
 async function importMaterial(
   key: KeyRecord,
   input: ImportKeyMaterialInput,
   exp: { expirationModel: string; validTo: number | null },
-  ctx: RequestContext,
   svc: Services<Deps>,
 ): Promise<{ KeyId: string; KeyMaterialId: string }> {
   assertExternalOrigin(key);
@@ -200,18 +188,37 @@ async function importMaterial(
   }
   try {
     const materialId = keyMaterialId(key.keyId, material);
-    let current = key;
-    for (let attempt = 1; ; attempt++) {
-      const writes = await installWrites(current, material, materialId, input, exp, svc);
-      const applied = await svc.store.applyKeyWrites(writes);
-      if (applied) return { KeyId: current.arn, KeyMaterialId: materialId };
-      // Lost a race (expiry, deletion, another import): decide again on the key as it is now.
-      if (attempt === MAX_ATTEMPTS) throw new Error(`lost ${MAX_ATTEMPTS} races importing material into ${current.arn} (${ctx.requestId})`);
-      const fresh = await svc.store.getKey(current.arn);
-      if (fresh === undefined) throw new ServiceError('NotFoundException', `Key '${current.arn}' does not exist`);
-      assertKeyState(fresh, 'import-material');
-      current = fresh;
-    }
+    // One transaction decides on the locked key (issue 13): its state, its versions, a concurrent
+    // import or expiry. The material is wrapped before it, for every version it can land in:
+    // version 1 (a first import) and the version already holding this material (a reimport).
+    await transactionAfter(
+      svc.store,
+      async () => {
+        const numbers = new Set([1]);
+        const seen = matchingVersion(await svc.store.listKeyVersions(key.arn), materialId);
+        if (seen !== undefined) numbers.add(seen.version);
+        const wrapped = new Map<number, KeyVersionRecord>();
+        for (const n of numbers) wrapped.set(n, await svc.keyring.versionFor(key.arn, n, 'IMPORT', material, materialId));
+        return wrapped;
+      },
+      async (tx, wrapped) => {
+        const current = await tx.keys.lock(key.arn);
+        if (current === undefined) throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
+        assertKeyState(current, 'import-material');
+        const plan = planImport(current, current.currentVersion === 0 ? [] : await tx.keys.listVersions(key.arn), materialId, input, exp);
+        const number = plan.kind === 'first' ? 1 : plan.version;
+        const version = wrapped.get(number);
+        if (version === undefined) {
+          if (plan.kind === 'first' || plan.restore) throw new StalePreparation(`version ${number} of ${key.arn} was not wrapped`);
+        } else if (plan.kind === 'first') {
+          await tx.keys.putVersion(version);
+        } else if (plan.restore) {
+          await tx.keys.setMaterial(key.arn, number, version.wrappedMaterial);
+        }
+        await tx.keys.update(key.arn, plan.patch);
+      },
+    );
+    return { KeyId: key.arn, KeyMaterialId: materialId };
   } finally {
     material.fill(0);
   }
@@ -234,6 +241,6 @@ export const importKeyMaterial: Operation<ImportKeyMaterialInput, ImportKeyMater
       },
     });
     assertCustomerManaged(key, 'kms:ImportKeyMaterial', ctx.caller);
-    return importMaterial(key, input, exp, ctx, svc);
+    return importMaterial(key, input, exp, svc);
   },
 };

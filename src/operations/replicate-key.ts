@@ -18,20 +18,21 @@ import { assertCustomerManaged } from '../keys/aws-managed';
 import { assertKeyState } from '../keys/key-states';
 import { newKeyRecord } from '../keys/new-key';
 import { defaultKeyPolicy } from '../policy/key-policy';
-import type { KeyRecord, KeyVersionRecord, KeyWrite, TagRecord } from '../store/store';
+import type { KeyRecord, KeyVersionRecord, TagRecord } from '../store/store';
+import { StalePreparation, transactionAfter } from '../store/transaction';
 import { authorizeKms, requestTagConditions } from './authorize';
 import type { KmsAuthorizationStore } from './authorize';
 
 import { keyMetadata } from './key-metadata';
 import type { Operation, Services } from './operation';
-import type { KeyReader, KeyVersionRepository, KeyWriter } from '../store/store';
+import type { KeyReader, KeyVersionRepository, TransactionRunner } from '../store/store';
 import { checkNewKeyPolicy } from './policy-lockout';
 import { type StringShape } from './shape';
 import { validateTags } from './tags';
 import { KMS_OUTPUTS, type ReplicateKeyOutput } from '../model/kms-outputs';
 
 /** The repositories this operation depends on (issue 13). */
-type Deps = KmsAuthorizationStore & KeyWriter & KeyReader & KeyVersionRepository;
+type Deps = KmsAuthorizationStore & Pick<KeyReader, 'getKey' | 'listRelatedKeys'> & Pick<KeyVersionRepository, 'listKeyVersions'> & TransactionRunner;
 
 interface ReplicateKeyInput {
   KeyId: string;
@@ -68,8 +69,6 @@ function alreadyExists(arn: string): ServiceError {
   return new ServiceError('AlreadyExistsException', `Key '${arn}' already exists`);
 }
 
-const MAX_ATTEMPTS = 3;
-
 /**
  * The primary's versions, re-wrapped for `replicaArn`. Material is copied only for AWS_KMS
  * keys; for imported material the rows keep their ids and lose the material, so the replica
@@ -89,6 +88,77 @@ async function replicaVersions(primary: KeyRecord, replicaArn: string, svc: Serv
   return out;
 }
 
+/** The primary as read and its versions wrapped for the replica. */
+interface ReplicaCopy {
+  readonly primary: KeyRecord;
+  readonly versions: readonly KeyVersionRecord[];
+}
+
+/** The replica row of `copy.primary` in `region`. */
+function replicaRecord(copy: ReplicaCopy, arn: string, region: string, description: string, policy: string, now: number): KeyRecord {
+  const { primary } = copy;
+  return newKeyRecord(
+    {
+      keyId: primary.keyId,
+      arn,
+      accountId: primary.accountId,
+      region,
+      keySpec: primary.keySpec,
+      keyUsage: primary.keyUsage,
+      origin: primary.origin,
+      keyManager: 'CUSTOMER',
+      state: primary.origin === 'EXTERNAL' ? 'PendingImport' : 'Enabled',
+      description,
+      policy,
+      creationDate: now,
+      currentVersion: primary.currentVersion,
+    },
+    {
+      multiRegion: true,
+      multiRegionKeyType: 'REPLICA',
+      primaryRegion: primary.region,
+      // Shared properties, kept on every row as keys/rotate.ts does: the rotation job skips
+      // replicas, and a replica promoted by UpdatePrimaryRegion carries the schedule on.
+      rotationEnabled: primary.rotationEnabled,
+      rotationPeriodInDays: primary.rotationPeriodInDays,
+      nextRotationDate: primary.nextRotationDate,
+    },
+  );
+}
+
+/** Creates the replica with its versions and tags in one transaction; returns it and its current material id. */
+async function insertReplica(
+  svc: Services<Deps>,
+  arn: string,
+  region: string,
+  description: string,
+  policy: string,
+  tags: readonly TagRecord[],
+  prepare: () => Promise<ReplicaCopy>,
+): Promise<{ replica: KeyRecord; materialId: string | undefined }> {
+  try {
+    return await transactionAfter(svc.store, prepare, async (tx, copy) => {
+      const rows = await tx.keys.lockRelated(copy.primary.accountId, copy.primary.keyId);
+      const primary = rows.find((r) => r.arn === copy.primary.arn);
+      if (primary === undefined) throw new ServiceError('NotFoundException', `Key '${copy.primary.arn}' does not exist`);
+      assertMultiRegionPrimary(primary);
+      assertKeyState(primary, 'replicate');
+      if (rows.some((r) => r.region === region)) throw alreadyExists(arn);
+      if (primary.currentVersion !== copy.primary.currentVersion) throw new StalePreparation(`${primary.arn} rotated`);
+      const replica = replicaRecord(copy, arn, region, description, policy, svc.clock.now());
+      const [first, ...rest] = copy.versions;
+      await tx.keys.insert(replica, first ?? null, tags);
+      for (const version of rest) await tx.keys.putVersion(version);
+      return { replica, materialId: copy.versions.find((v) => v.version === replica.currentVersion)?.materialId };
+    });
+  } catch (e) {
+    // An adapter whose row locks do not cover a row inserted meanwhile (PostgreSQL READ COMMITTED)
+    // reports a concurrent ReplicateKey to the same Region as a duplicate key.
+    if (!(e instanceof ServiceError) && (await svc.store.getKey(arn)) !== undefined) throw alreadyExists(arn);
+    throw e;
+  }
+}
+
 export const replicateKey: Operation<ReplicateKeyInput, ReplicateKeyOutput, Deps> = {
   name: 'ReplicateKey',
   output: KMS_OUTPUTS.ReplicateKey,
@@ -96,7 +166,7 @@ export const replicateKey: Operation<ReplicateKeyInput, ReplicateKeyOutput, Deps
   input: KMS_INPUTS.ReplicateKey,
   async invoke(input, ctx, svc) {
     const region = input.ReplicaRegion;
-    let { key: primary } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ReplicateKey');
+    const { key: primary } = await svc.keyring.resolve(input.KeyId, 'key', ctx.caller, ctx.region, 'kms:ReplicateKey');
     const tags = input.Tags ?? [];
     validateTags(tags);
     // kms:ReplicateKey on the primary (its key policy); kms:CreateKey, and kms:TagResource to tag
@@ -122,78 +192,34 @@ export const replicateKey: Operation<ReplicateKeyInput, ReplicateKeyOutput, Deps
       await checkNewKeyPolicy(ctx, svc, { text: policy, key: replicaFacts, bypass, newKeyTags: tags });
     }
 
-    for (let attempt = 1; ; attempt++) {
-      assertMultiRegionPrimary(primary);
-      assertKeyState(primary, 'replicate');
-      if (region === primary.region) {
-        throw new ServiceError(
-          'ValidationException',
-          `ReplicaRegion ${region} is the Region of the primary key ${primary.arn}; a replica must be in a different Region.`,
-        );
-      }
-      if (!(svc.regions ?? [ctx.region]).includes(region)) {
-        throw new ServiceError('UnsupportedOperationException', `The replica Region ${region} is not a Region this Keyhold deployment serves (--regions).`);
-      }
-      if ((await svc.store.listRelatedKeys(primary.accountId, primary.keyId)).some((r) => r.region === region)) throw alreadyExists(arn);
-
-      const external = primary.origin === 'EXTERNAL';
-      const versions = await replicaVersions(primary, arn, svc);
-      const replica = newKeyRecord(
-        {
-          keyId: primary.keyId,
-          arn,
-          accountId: primary.accountId,
-          region,
-          keySpec: primary.keySpec,
-          keyUsage: primary.keyUsage,
-          origin: primary.origin,
-          keyManager: 'CUSTOMER',
-          state: external ? 'PendingImport' : 'Enabled',
-          description: input.Description ?? '',
-          policy,
-          creationDate: svc.clock.now(),
-          currentVersion: primary.currentVersion,
-        },
-        {
-          multiRegion: true,
-          multiRegionKeyType: 'REPLICA',
-          primaryRegion: primary.region,
-          // Shared properties, kept on every row as keys/rotate.ts does: the rotation job skips
-          // replicas, and a replica promoted by UpdatePrimaryRegion carries the schedule on.
-          rotationEnabled: primary.rotationEnabled,
-          rotationPeriodInDays: primary.rotationPeriodInDays,
-          nextRotationDate: primary.nextRotationDate,
-        },
+    assertMultiRegionPrimary(primary);
+    assertKeyState(primary, 'replicate');
+    if (region === primary.region) {
+      throw new ServiceError(
+        'ValidationException',
+        `ReplicaRegion ${region} is the Region of the primary key ${primary.arn}; a replica must be in a different Region.`,
       );
-      const [first, ...rest] = versions;
-      // The guard on the primary (still Enabled, no rotation since its versions were read) makes
-      // the copy all-or-nothing with respect to concurrent state changes and rotations.
-      const writes: KeyWrite[] = [
-        { kind: 'update-key', arn: primary.arn, patch: { state: 'Enabled' }, ifStates: ['Enabled'], ifCurrentVersion: primary.currentVersion },
-        { kind: 'create-key', key: replica, version: first ?? null, tags },
-        ...rest.map((version): KeyWrite => ({ kind: 'put-version', version })),
-      ];
-      let applied: boolean;
-      try {
-        applied = await svc.store.applyKeyWrites(writes);
-      } catch (e) {
-        // A concurrent ReplicateKey to the same Region inserted the row first.
-        if ((await svc.store.getKey(arn)) !== undefined) throw alreadyExists(arn);
-        throw e;
-      }
-      if (applied) {
-        const related = await svc.store.listRelatedKeys(primary.accountId, primary.keyId);
-        const current = versions.find((v) => v.version === replica.currentVersion);
-        return {
-          ReplicaKeyMetadata: keyMetadata(replica, current?.materialId, related),
-          ReplicaPolicy: policy,
-          ReplicaTags: tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })),
-        };
-      }
-      if (attempt === MAX_ATTEMPTS) throw new Error(`lost ${MAX_ATTEMPTS} races on ${primary.arn}`);
-      const fresh = await svc.keyring.getKey(primary.arn);
-      if (fresh === undefined) throw new ServiceError('NotFoundException', `Key '${primary.arn}' does not exist`);
-      primary = fresh;
     }
+    if (!(svc.regions ?? [ctx.region]).includes(region)) {
+      throw new ServiceError('UnsupportedOperationException', `The replica Region ${region} is not a Region this Keyhold deployment serves (--regions).`);
+    }
+
+    // One transaction locks every Region's row of the key and decides on them (issue 13): the
+    // primary is still an Enabled primary, no replica is in `region` yet, and the primary still
+    // has the versions copied — a rotation in between makes the copy stale, and it is made again
+    // from the primary as it is now (`transactionAfter`), so a replica never misses a version.
+    let source: KeyRecord | undefined = primary;
+    const created = await insertReplica(svc, arn, region, input.Description ?? '', policy, tags, async () => {
+      const p = source ?? (await svc.store.getKey(primary.arn));
+      source = undefined;
+      if (p === undefined) throw new ServiceError('NotFoundException', `Key '${primary.arn}' does not exist`);
+      return { primary: p, versions: await replicaVersions(p, arn, svc) };
+    });
+    const related = await svc.store.listRelatedKeys(primary.accountId, primary.keyId);
+    return {
+      ReplicaKeyMetadata: keyMetadata(created.replica, created.materialId, related),
+      ReplicaPolicy: policy,
+      ReplicaTags: tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })),
+    };
   },
 };

@@ -68,3 +68,41 @@ export interface StoreTx {
 export interface TransactionRunner {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
 }
+
+/**
+ * Thrown inside a `transactionAfter` callback when what was prepared outside the transaction no
+ * longer fits the rows it locked (a key rotated, a replica appeared): the transaction rolls back
+ * and `transactionAfter` prepares again.
+ */
+export class StalePreparation extends Error {
+  constructor(what: string) {
+    super(`stale preparation: ${what}`);
+    this.name = 'StalePreparation';
+  }
+}
+
+/** How often `transactionAfter` prepares before a stale preparation propagates (as an internal error). */
+export const MAX_PREPARATIONS = 5;
+
+/**
+ * A transaction that needs slow preparation the callback may not await — material wrapped by the
+ * root of trust for each row it will write: `prepare` runs outside, then `fn` runs in one
+ * transaction with its result, locks the rows, checks every invariant on them and writes. When
+ * `fn` finds the preparation stale it throws `StalePreparation`, and the two run again; this is
+ * the only retry besides the runner's own (serialization failures), so operations hold no
+ * re-check loops (issue 13). Any other error, and a decision `fn` returns, end it.
+ */
+export async function transactionAfter<P, T>(
+  runner: TransactionRunner,
+  prepare: () => Promise<P>,
+  fn: (tx: StoreTx, prepared: P) => Promise<T>,
+): Promise<T> {
+  for (let round = 1; ; round++) {
+    const prepared = await prepare();
+    try {
+      return await runner.transaction((tx) => fn(tx, prepared));
+    } catch (e) {
+      if (!(e instanceof StalePreparation) || round >= MAX_PREPARATIONS) throw e;
+    }
+  }
+}

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { SqliteStore } from './store/sqlite/sqlite-store';
+import type { AuditStore } from './store/audit-log';
+import { SqliteAuditStore, type SqliteAuditStoreOptions } from './store/sqlite/audit-log-sqlite';
 import type { Store } from './store/store';
 import { openLocalRootOfTrust, type LocalTrustOptions } from './trust/local';
 
@@ -41,4 +43,29 @@ export function openAdapters(config: Config, logger: Logger): Adapters {
 /** Opens a root of trust alone (the audit CLI signs digest files with the trail's key). */
 export function openRootOfTrust(options: LocalTrustOptions): RootOfTrust {
   return openLocalRootOfTrust(options);
+}
+
+/** How the audit trail's store is opened (SQLite: query-only, busy timeout, the journal a writer thread owns). */
+export type AuditStoreOptions = Omit<SqliteAuditStoreOptions, 'dir'>;
+
+/**
+ * Opens the audit trail's store in `dir` (`<data dir>/audit`): main.ts (LookupEvents and the
+ * trail), the audit CLI (verify, export) and each audit writer thread open it here, so no other
+ * module names an adapter (issue 13; test/architecture/layers.test.ts).
+ */
+export function openAuditStore(dir: string, options: AuditStoreOptions = {}): AuditStore {
+  return new SqliteAuditStore({ ...options, dir });
+}
+
+/**
+ * Opens the SQLite audit store for the writer thread of one stream (src/cli/audit-writer-thread.ts),
+ * which drives its journal — write-behind, catch-up, apply — beyond the `AuditStore` port.
+ */
+export function openAuditJournalStore(dir: string, options: AuditStoreOptions): SqliteAuditStore {
+  return new SqliteAuditStore({ ...options, dir });
+}
+
+/** Whether `dir` holds an audit trail (the audit CLI refuses to create one). */
+export function auditStoreExists(dir: string): boolean {
+  return SqliteAuditStore.exists(dir);
 }

@@ -11,7 +11,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { MASTER_KEY_FILE, openAdapters } from './adapters';
+import { MASTER_KEY_FILE, openAdapters, openAuditStore } from './adapters';
 import { AuditRecorder } from './audit/recorder';
 import { PUBLIC_KEY_FILE } from './audit/signing-key';
 import { AuditTrail } from './audit/trail';
@@ -39,7 +39,6 @@ import { checkTlsFiles, createApiServer } from './server/http-server';
 import { serveClusterMetrics } from './server/cluster-metrics';
 import { Metrics } from './server/metrics';
 import { createMetricsServer, listenMetrics, type MetricsSource } from './server/metrics-server';
-import { SqliteAuditStore } from './store/sqlite/audit-log-sqlite';
 import { CacheLayer } from './store/cache';
 import type { KeyRecord, Store } from './store/store';
 import type { RootOfTrust } from './trust/root-of-trust';
@@ -167,7 +166,7 @@ async function startWorker(
   // Audit (issue 4): each process appends to its own stream (worker slot k: stream k) through a
   // writer thread; LookupEvents reads every stream.
   const auditDir = join(config.dataDir, AUDIT_DIR);
-  const auditLog = options.auditTrail ? new SqliteAuditStore({ dir: auditDir, readonly: true }) : undefined;
+  const auditLog = options.auditTrail ? openAuditStore(auditDir, { readonly: true }) : undefined;
   const stream = Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0);
   const auditWriter = options.auditTrail ? (sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger })) : undefined;
   // Every X-Amz-Target prefix AWS accepts for a service routes to it (issue 8); modelled
@@ -298,7 +297,7 @@ export async function serve(config: Config, options: ServeOptions = { auditTrail
   const trail = !options.auditTrail
     ? undefined
     : await AuditTrail.open({
-        store: new SqliteAuditStore({ dir: join(config.dataDir, AUDIT_DIR) }),
+        store: openAuditStore(join(config.dataDir, AUDIT_DIR)),
         dir: join(config.dataDir, AUDIT_DIR),
         streams: Array.from({ length: config.workers === 1 ? 1 : config.workers + 1 }, (_, i) => i),
         threadScript: AUDIT_THREAD,

@@ -27,7 +27,7 @@ import {
 } from '../audit/thread-protocol';
 import { deliverDigest, deliveredSeqs } from '../audit/digest-copy';
 import type { AuditAppend, AuditDigestRow, AuditIntent } from '../store/audit-log';
-import { SqliteAuditStore } from '../store/sqlite/audit-log-sqlite';
+import { openAuditJournalStore } from '../adapters';
 
 const port = parentPort;
 if (port === null) throw new Error('audit-writer-thread must run as a worker thread');
@@ -36,8 +36,7 @@ const data = workerData as WriterThreadData;
 // KEYHOLD_TEST_AUDIT_JOURNAL_BYTES (tests only): a small journal, so a test reaches the point
 // where the journal is full and SQLite must take its frames before it can start over.
 const testJournalBytes = Number(process.env.KEYHOLD_TEST_AUDIT_JOURNAL_BYTES ?? '');
-const store = new SqliteAuditStore({
-  dir: data.dir,
+const store = openAuditJournalStore(data.dir, {
   busyTimeoutMs: data.busyTimeoutMs,
   journalOwner: data.stream,
   ...(Number.isSafeInteger(testJournalBytes) && testJournalBytes > 0 ? { journalBytes: testJournalBytes } : {}),

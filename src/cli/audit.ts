@@ -7,7 +7,7 @@
  * 15 resource index tampered; 20 digest invalid (edited/forged); 21 digest missing;
  * 22 digest does not match its records (records rewritten). See src/audit/verify.ts.
  */
-import { openRootOfTrust } from '../adapters';
+import { auditStoreExists, openAuditStore, openRootOfTrust } from '../adapters';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,7 +16,7 @@ import { exportTrail, verifyExport } from '../audit/export';
 import { PUBLIC_KEY_FILE, openSigningKey } from '../audit/signing-key';
 import { readDeliveredDigests } from '../audit/digest-copy';
 import { FINDING_EXIT, verifyTrail } from '../audit/verify';
-import { SqliteAuditStore } from '../store/sqlite/audit-log-sqlite';
+import type { AuditStore } from '../store/audit-log';
 
 const AUDIT_DIR = 'audit';
 
@@ -39,16 +39,16 @@ function out(line: string): void {
   process.stdout.write(line + '\n');
 }
 
-function openTrail(dataDir: string | undefined): { log: SqliteAuditStore; dir: string } {
+function openTrail(dataDir: string | undefined): { log: AuditStore; dir: string } {
   if (dataDir === undefined) throw new UsageError('--data-dir is required');
   const dir = resolve(dataDir);
   const path = join(dir, AUDIT_DIR);
-  if (!SqliteAuditStore.exists(path)) throw new Error(`no audit trail in ${path}`);
-  return { log: new SqliteAuditStore({ dir: path, readonly: true }), dir };
+  if (!auditStoreExists(path)) throw new Error(`no audit trail in ${path}`);
+  return { log: openAuditStore(path, { readonly: true }), dir };
 }
 
 /** The public key: --public-key, else the copy beside the trail, else the one inside the trail. */
-function publicKeyFor(log: SqliteAuditStore | undefined, dir: string | undefined, file: string | undefined): KeyObject {
+function publicKeyFor(log: AuditStore | undefined, dir: string | undefined, file: string | undefined): KeyObject {
   if (file !== undefined) return createPublicKey(readFileSync(file, 'utf8'));
   if (dir !== undefined && existsSync(join(dir, PUBLIC_KEY_FILE))) {
     const pem = readFileSync(join(dir, PUBLIC_KEY_FILE), 'utf8');

@@ -3,7 +3,9 @@
  * {keys, identity, audit} -> {crypto, policy} -> {store, trust}. The middle layers do not import
  * one another (issue 13), but for two named leaf files every layer shares: the Caller type and
  * ARN syntax. crypto/ imports nothing from the project. Only the adapter factory (src/adapters.ts)
- * chooses concrete adapters (store/sqlite, trust/local); only store/sqlite imports better-sqlite3.
+ * imports an adapter folder (store/sqlite, store/postgres, trust/local) — not main.ts, not the
+ * CLI, not the rest of store/ — and an adapter folder imports no other adapter folder; only
+ * store/sqlite imports better-sqlite3 and only store/postgres imports pg.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -41,11 +43,16 @@ function layer(file: string): string {
 /** Leaf files of a middle layer that the other middle layers may import (plain types and syntax, no behaviour). */
 const SHARED_LEAVES: ReadonlySet<string> = new Set(['identity/caller.ts', 'keys/arn.ts']);
 
-/**
- * The audit trail's own SQLite adapter is opened by main.ts, the audit CLI and its writer thread
- * (issue 11's area, src/audit/**); every other adapter only through src/adapters.ts.
- */
-const AUDIT_ADAPTER = /\/store\/sqlite\/audit-/;
+/** The adapter folders (DESIGN §2, §5, §6): concrete implementations behind the ports. */
+const ADAPTER_FOLDERS: readonly string[] = ['store/sqlite', 'store/postgres', 'trust/local'];
+
+/** The adapter folder `rel` (a path under src/) lies in, if any. */
+function adapterFolder(rel: string): string | undefined {
+  return ADAPTER_FOLDERS.find((f) => rel === f || rel === `${f}.ts` || rel.startsWith(`${f}/`));
+}
+
+/** Packages only one adapter folder may import. */
+const ADAPTER_PACKAGES: Readonly<Record<string, string>> = { 'better-sqlite3': 'store/sqlite', pg: 'store/postgres', 'pg-connection-string': 'store/postgres' };
 
 test('source imports respect the layer order of docs/architecture.md §2', () => {
   const violations: string[] = [];
@@ -54,22 +61,24 @@ test('source imports respect the layer order of docs/architecture.md §2', () =>
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/from '([^']+)'/g)) {
       const spec = m[1] as string;
-      if (spec === 'better-sqlite3' && !relative(SRC, file).startsWith('store/sqlite/')) violations.push(`${relative(SRC, file)} imports better-sqlite3`);
+      const owner = ADAPTER_PACKAGES[spec];
+      if (owner !== undefined && adapterFolder(relative(SRC, file)) !== owner) violations.push(`${relative(SRC, file)} imports ${spec}`);
       if (!spec.startsWith('.')) continue;
       const to = layer(resolve(dirname(file), spec) + '.ts');
+      const target = relative(SRC, resolve(dirname(file), spec) + '.ts');
+      // Only the factory chooses an adapter; inside an adapter folder, files import their own folder.
+      const adapter = adapterFolder(target);
+      const mayChoose = from === 'adapters' || adapter === adapterFolder(relative(SRC, file));
+      if (adapter !== undefined && !mayChoose) violations.push(`${relative(SRC, file)} chooses a concrete adapter (${spec})`);
       if (to === from) continue;
       if (from === 'crypto' || (from === 'policy' && to !== 'errors')) violations.push(`${relative(SRC, file)} (${from}) imports ${spec}`);
       const rf = RANK[from];
       const rt = RANK[to];
       assert.ok(rf !== undefined && rt !== undefined, `unknown layer for ${file} -> ${spec}`);
       const sameTier = rf === rt && from !== to;
-      const target = relative(SRC, resolve(dirname(file), spec) + '.ts');
       if (rt > rf || (sameTier && !SHARED_LEAVES.has(target))) {
         violations.push(`${relative(SRC, file)} (${from}) imports ${spec} (${to})`);
       }
-      const adapter = /\/(store\/sqlite|trust\/local)(\/|$)/.test(resolve(dirname(file), spec));
-      const mayChoose = from === 'adapters' || from === to || (AUDIT_ADAPTER.test(spec) && (from === 'main' || from === 'cli'));
-      if (adapter && !mayChoose) violations.push(`${relative(SRC, file)} chooses a concrete adapter (${spec})`);
     }
   }
   assert.deepEqual(violations, []);

@@ -238,4 +238,169 @@ export const POSTGRES_MIGRATIONS: readonly (readonly [number, string])[] = Objec
       .join('\n')}
     `,
   ],
+  [
+    3,
+    // Identities (issue 14; pg-identity): accounts in organizations, account aliases, IAM users,
+    // groups and roles with their tags and policies, STS sessions, Organizations policies — the
+    // SQLite schema of src/store/sqlite/migrations.ts 2 and 4 in PostgreSQL types, for
+    // src/store/postgres/postgres-identity-store.ts. IAM names are unique case-insensitively
+    // (name_key holds the lowercased name, under a unique index). Text that listings order or
+    // page by is COLLATE "C": byte order, as on SQLite, whatever the database's collation.
+    //
+    // `accounts` and `access_keys` belong to the Store's migration 2 (pg-store); the IF NOT
+    // EXISTS copies below create them identically where that migration is absent (this
+    // migration was written on a branch without it) and do nothing where it ran.
+    //
+    // Change feed: any committed change to these tables tells every node to drop its
+    // identity-derived caches, with the payload the Store's change feed reads on channel
+    // keyhold_changes ("ENTITY ID"; `identity` has an empty id: src/store/change-feed.ts).
+    // Row-level, so a statement that changed nothing (ON CONFLICT DO NOTHING) says nothing; the
+    // id is empty, and PostgreSQL folds identical notifications of one transaction into one
+    // (PostgreSQL docs, NOTIFY), so a transaction that changed many rows still sends one.
+    `
+    CREATE TABLE IF NOT EXISTS accounts (
+      account_id TEXT COLLATE "C" PRIMARY KEY,
+      created_at BIGINT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS access_keys (
+      access_key_id TEXT COLLATE "C" PRIMARY KEY,
+      account_id TEXT NOT NULL REFERENCES accounts(account_id),
+      principal_arn TEXT NOT NULL,
+      principal_id TEXT NOT NULL,
+      principal_type TEXT NOT NULL,
+      user_name TEXT,
+      wrapped_secret BYTEA NOT NULL,
+      status TEXT NOT NULL,
+      created_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS access_keys_account ON access_keys(account_id);
+    CREATE INDEX IF NOT EXISTS access_keys_principal ON access_keys(principal_id);
+    ALTER TABLE accounts
+      ADD COLUMN name TEXT,
+      ADD COLUMN email TEXT,
+      ADD COLUMN organization_id TEXT COLLATE "C",
+      ADD COLUMN joined_method TEXT,
+      ADD COLUMN joined_at BIGINT;
+    CREATE INDEX accounts_organization ON accounts(organization_id, account_id) WHERE organization_id IS NOT NULL;
+    CREATE TABLE account_aliases (
+      account_id TEXT COLLATE "C" PRIMARY KEY REFERENCES accounts(account_id),
+      alias TEXT COLLATE "C" NOT NULL UNIQUE
+    );
+    CREATE TABLE iam_entities (
+      id TEXT COLLATE "C" PRIMARY KEY,
+      account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(account_id),
+      kind TEXT NOT NULL,
+      name TEXT NOT NULL,
+      name_key TEXT COLLATE "C" NOT NULL,
+      path TEXT COLLATE "C" NOT NULL,
+      arn TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      assume_role_policy TEXT,
+      description TEXT,
+      max_session_duration INTEGER,
+      permissions_boundary TEXT
+    );
+    CREATE UNIQUE INDEX iam_entities_name ON iam_entities(account_id, kind, name_key);
+    CREATE TABLE iam_tags (
+      entity_id TEXT COLLATE "C" NOT NULL REFERENCES iam_entities(id) ON DELETE CASCADE,
+      tag_key TEXT COLLATE "C" NOT NULL,
+      tag_value TEXT NOT NULL,
+      PRIMARY KEY (entity_id, tag_key)
+    );
+    CREATE TABLE iam_inline_policies (
+      entity_id TEXT COLLATE "C" NOT NULL REFERENCES iam_entities(id) ON DELETE CASCADE,
+      policy_name TEXT COLLATE "C" NOT NULL,
+      document TEXT NOT NULL,
+      PRIMARY KEY (entity_id, policy_name)
+    );
+    CREATE TABLE iam_managed_policies (
+      arn TEXT COLLATE "C" PRIMARY KEY,
+      policy_id TEXT COLLATE "C" NOT NULL UNIQUE,
+      account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(account_id),
+      policy_name TEXT NOT NULL,
+      name_key TEXT COLLATE "C" NOT NULL,
+      path TEXT NOT NULL,
+      document TEXT NOT NULL,
+      description TEXT,
+      created_at BIGINT NOT NULL,
+      updated_at BIGINT NOT NULL
+    );
+    CREATE UNIQUE INDEX iam_managed_policies_name ON iam_managed_policies(account_id, name_key);
+    CREATE TABLE iam_policy_attachments (
+      entity_id TEXT COLLATE "C" NOT NULL REFERENCES iam_entities(id) ON DELETE CASCADE,
+      policy_arn TEXT COLLATE "C" NOT NULL,
+      PRIMARY KEY (entity_id, policy_arn)
+    );
+    CREATE INDEX iam_policy_attachments_policy ON iam_policy_attachments(policy_arn);
+    CREATE TABLE iam_group_members (
+      group_id TEXT COLLATE "C" NOT NULL REFERENCES iam_entities(id) ON DELETE CASCADE,
+      user_id TEXT COLLATE "C" NOT NULL REFERENCES iam_entities(id) ON DELETE CASCADE,
+      PRIMARY KEY (group_id, user_id)
+    );
+    CREATE INDEX iam_group_members_user ON iam_group_members(user_id);
+    CREATE TABLE sts_sessions (
+      access_key_id TEXT COLLATE "C" PRIMARY KEY,
+      account_id TEXT NOT NULL,
+      role_id TEXT NOT NULL,
+      role_arn TEXT NOT NULL,
+      role_name TEXT NOT NULL,
+      session_name TEXT NOT NULL,
+      wrapped_credentials BYTEA NOT NULL,
+      created_at BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL,
+      session_policy TEXT,
+      policy_arns TEXT[] NOT NULL,
+      session_tags JSONB NOT NULL,
+      transitive_tag_keys TEXT[] NOT NULL,
+      source_identity TEXT,
+      source_principal_arn TEXT NOT NULL
+    );
+    CREATE INDEX sts_sessions_expiry ON sts_sessions(expires_at);
+    -- Deleting a role deletes its sessions (SQLite scans for them; a shared database should not).
+    CREATE INDEX sts_sessions_role ON sts_sessions(role_id);
+    CREATE TABLE organizations (
+      id TEXT COLLATE "C" PRIMARY KEY,
+      arn TEXT NOT NULL,
+      management_account_id TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES accounts(account_id),
+      feature_set TEXT NOT NULL,
+      root_id TEXT COLLATE "C" NOT NULL,
+      created_at BIGINT NOT NULL,
+      enabled_policy_types TEXT[] NOT NULL
+    );
+    CREATE TABLE org_policies (
+      organization_id TEXT COLLATE "C" NOT NULL REFERENCES organizations(id),
+      id TEXT COLLATE "C" NOT NULL,
+      arn TEXT NOT NULL,
+      name TEXT NOT NULL,
+      description TEXT NOT NULL,
+      type TEXT COLLATE "C" NOT NULL,
+      content TEXT NOT NULL,
+      aws_managed BOOLEAN NOT NULL,
+      PRIMARY KEY (organization_id, id)
+    );
+    CREATE UNIQUE INDEX org_policies_name ON org_policies(organization_id, type, name);
+    CREATE TABLE org_policy_attachments (
+      organization_id TEXT COLLATE "C" NOT NULL,
+      policy_id TEXT COLLATE "C" NOT NULL,
+      target_id TEXT COLLATE "C" NOT NULL,
+      PRIMARY KEY (organization_id, policy_id, target_id),
+      FOREIGN KEY (organization_id, policy_id) REFERENCES org_policies(organization_id, id) ON DELETE CASCADE
+    );
+    CREATE INDEX org_policy_attachments_target ON org_policy_attachments(organization_id, target_id);
+
+    CREATE FUNCTION keyhold_note_identity_change() RETURNS trigger LANGUAGE plpgsql AS $f$
+    BEGIN
+      PERFORM pg_notify('keyhold_changes', 'identity ');
+      RETURN NULL;
+    END
+    $f$;
+    ${[
+      'account_aliases', 'iam_entities', 'iam_tags', 'iam_inline_policies', 'iam_managed_policies', 'iam_policy_attachments',
+      'iam_group_members', 'organizations', 'org_policies', 'org_policy_attachments',
+    ]
+      .map((table) => `CREATE TRIGGER ${table}_identity_changes AFTER INSERT OR UPDATE OR DELETE ON ${table}
+           FOR EACH ROW EXECUTE FUNCTION keyhold_note_identity_change();`)
+      .join('\n')}
+    `,
+  ],
 ]);

@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { IdentityStore } from '../../src/store/identity-store';
+import { PostgresIdentityStore } from '../../src/store/postgres/postgres-identity-store';
 import { PostgresStore } from '../../src/store/postgres/postgres-store';
 import type { KeyRecord } from '../../src/store/store';
 import { usePostgres } from '../helpers/postgres';
 import { removeDir, tempDir } from '../helpers/server';
+import { storeContract } from './store-contract';
 import { storeInvariantsContract } from './store-invariants-contract';
 
 const pg = usePostgres();
@@ -43,7 +44,7 @@ function make(marks?: { path: string; slot: number }): PostgresStore {
     connectTimeoutMs: 30_000,
     queryTimeoutMs: 30_000,
     deadlineMs: 60_000,
-    identity: () => ({}) as IdentityStore,
+    identity: (pool) => new PostgresIdentityStore(pool),
     ...(marks === undefined ? {} : { marks }),
   });
 }
@@ -56,6 +57,7 @@ async function open(): Promise<PostgresStore> {
   return s;
 }
 
+storeContract('postgres', open);
 storeInvariantsContract('postgres', open);
 
 function key(): KeyRecord {

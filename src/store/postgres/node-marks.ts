@@ -22,6 +22,7 @@ export class NodeMarks {
   readonly slot: number;
   readonly #fd: number;
   readonly #buf = Buffer.alloc(MAX_SLOTS * 8);
+  readonly #previous = Buffer.alloc(MAX_SLOTS * 8);
   readonly #one = Buffer.alloc(8);
   #published: number;
   #closed = false;
@@ -37,7 +38,8 @@ export class NodeMarks {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
     }
     this.token = header.toString('hex');
-    this.#published = this.read().mark(slot);
+    this.read();
+    this.#published = this.mark(slot);
   }
 
   /** The last mark this slot published (a restarted worker continues from it). */
@@ -45,10 +47,12 @@ export class NodeMarks {
     return this.#published;
   }
 
-  /** Reads every slot's last published mark; `mark(i)` then gives slot i's. */
-  read(): this {
+  /** Reads every slot's last published mark (`mark(i)` then gives slot i's); whether any changed since the last read. */
+  read(): boolean {
     readSync(this.#fd, this.#buf, 0, this.#buf.length, HEADER);
-    return this;
+    if (this.#buf.equals(this.#previous)) return false;
+    this.#buf.copy(this.#previous);
+    return true;
   }
 
   /** Slot `i`'s mark as of the last `read`. */

@@ -119,8 +119,8 @@ export class PostgresChangeFeed implements ChangeFeed {
       return;
     }
     const marks = this.#marks;
-    if (marks === undefined) return;
-    marks.read();
+    // One pread of the node's marks (~10 µs on a loaded machine); the slots are scanned only when they moved.
+    if (marks === undefined || !marks.read()) return;
     let behind = false;
     for (let slot = 0; slot < MAX_SLOTS; slot++) {
       if (slot === marks.slot) continue;

@@ -13,6 +13,7 @@ import type { Store } from './store/store';
 import { openLocalRootOfTrust, type LocalTrustOptions } from './trust/local';
 
 export { MASTER_KEY_FILE } from './trust/local';
+export { openSharedRootOfTrust } from './trust/local';
 import type { RootOfTrust } from './trust/root-of-trust';
 
 /** The SQLite file in the data directory. */

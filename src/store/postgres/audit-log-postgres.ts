@@ -146,8 +146,16 @@ export class PostgresAuditLog {
   /** The head each stream had after this object's last commit to it (the fast path's expectation). */
   readonly #heads = new Map<number, ChainHead>();
 
+  /** The owner stored with this process's intents, per stream it claimed (audit-stream-claim.ts). */
+  readonly #owners = new Map<number, number>();
+
   constructor(pool: PostgresPool) {
     this.#pool = pool;
+  }
+
+  /** Stores `owner` (the claim's fencing epoch) as the owner of every intent this object commits to `stream`. */
+  ownIntentsAs(stream: number, owner: number): void {
+    this.#owners.set(stream, owner);
   }
 
   /** Trail identity, creating it on first use (whichever node comes first). */
@@ -214,7 +222,11 @@ export class PostgresAuditLog {
    * had moved (another writer on the stream, a commit whose outcome was never learnt), the
    * head is read under the stream's row lock and the batch is linked to it.
    */
-  async commit(stream: number, c: AuditCommit, link: ChainLink): Promise<ChainHead> {
+  async commit(stream: number, c0: AuditCommit, link: ChainLink): Promise<ChainHead> {
+    // Intents are owned by this process's claim on the stream (audit-stream-claim.ts), unique
+    // across nodes, rather than by a PID that another host may also have.
+    const owner = this.#owners.get(stream);
+    const c = owner === undefined || c0.intents.length === 0 ? c0 : { ...c0, intents: c0.intents.map((i) => ({ ...i, owner })) };
     const known = this.#heads.get(stream);
     this.#heads.delete(stream); // until this commit's outcome is known
     let head: ChainHead | undefined;
@@ -246,7 +258,9 @@ export class PostgresAuditLog {
 
   /** The outcome-unknown records of the intents `ids` names that still wait (in `ids` order). */
   async #recovered(tx: Tx, ids: readonly string[]): Promise<AuditAppend[]> {
-    const found = await tx.query<{ id: string; event: string }>('SELECT id, event FROM audit_intents WHERE id = ANY($1::text[])', [[...ids]]);
+    // FOR UPDATE: two nodes recovering the same orphan at once append its record once (the
+    // second waits, then finds the row deleted and skips it).
+    const found = await tx.query<{ id: string; event: string }>('SELECT id, event FROM audit_intents WHERE id = ANY($1::text[]) FOR UPDATE', [[...ids]]);
     const byId = new Map(found.map((r) => [r.id, r.event]));
     const out: AuditAppend[] = [];
     for (const id of ids) {

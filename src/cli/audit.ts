@@ -65,7 +65,9 @@ interface OpenTrail {
 const CLI_POOL = { max: 2, connectTimeoutMs: 5000, queryTimeoutMs: 60_000, deadlineMs: 120_000 } as const;
 
 async function openTrail(values: { 'data-dir'?: string; store?: string; 'store-password-file'?: string }): Promise<OpenTrail> {
-  const store = values.store;
+  // KEYHOLD_STORE, as `serve` reads it, unless the command names a data directory's trail.
+  const fromEnv = values['data-dir'] === undefined && process.env.KEYHOLD_STORE !== '' ? process.env.KEYHOLD_STORE : undefined;
+  const store = values.store ?? (fromEnv === 'sqlite' ? undefined : fromEnv);
   if (store === undefined) {
     if (values['store-password-file'] !== undefined) throw new UsageError('--store-password-file needs --store postgres://...');
     if (values['data-dir'] === undefined) throw new UsageError('--data-dir (or --store) is required');

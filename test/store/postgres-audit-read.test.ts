@@ -177,7 +177,15 @@ test('audit verify --store: an intact PostgreSQL trail verifies, with the passwo
   // PGPASSWORD instead of a file.
   const byEnv = await keyhold(['audit', 'verify', '--store', pg().url(t.db), '--public-key', t.publicKeyFile], { PGPASSWORD: pg().password });
   assert.equal(byEnv.code, 0, byEnv.stdout + byEnv.stderr);
-  // A password in the URL is refused (usage) without echoing it.
+  // KEYHOLD_STORE and KEYHOLD_STORE_PASSWORD_FILE, as `serve` reads them.
+  const byStoreEnv = await keyhold(['audit', 'verify', '--public-key', t.publicKeyFile], { KEYHOLD_STORE: pg().url(t.db), KEYHOLD_STORE_PASSWORD_FILE: pg().passwordFile });
+  assert.equal(byStoreEnv.code, 0, byStoreEnv.stdout + byStoreEnv.stderr);
+  assert.match(byStoreEnv.stdout, /intact: 16 record\(s\)/);
+  // A password file without a store is a usage error.
+  const stray = await keyhold(['audit', 'verify', '--data-dir', scratch, '--store-password-file', pg().passwordFile]);
+  assert.equal(stray.code, 2);
+  assert.match(stray.stderr, /--store-password-file needs --store postgres:\/\/\.\.\./);
+    // A password in the URL is refused (usage) without echoing it.
   const url = pg().url(t.db).replace('@', ':s3cret-in-url@');
   const refused = await keyhold(['audit', 'verify', '--store', url, '--public-key', t.publicKeyFile]);
   assert.equal(refused.code, 2);

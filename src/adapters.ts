@@ -5,7 +5,7 @@
  * their adapters here; nothing else imports an adapter folder (test/architecture/layers.test.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -18,11 +18,15 @@ import { PostgresIdentityStore } from './store/postgres/postgres-identity-store'
 import { PostgresStore } from './store/postgres/postgres-store';
 import { SqliteStore } from './store/sqlite/sqlite-store';
 import type { AuditStore } from './store/audit-log';
+import { auditReaderOf, type AuditReader } from './store/audit-reader';
+import { PostgresAuditReader } from './store/postgres/audit-log-postgres';
+import { PostgresPool } from './store/postgres/connection';
 import { SqliteAuditStore, type SqliteAuditStoreOptions } from './store/sqlite/audit-log-sqlite';
 import type { Store } from './store/store';
-import { openLocalRootOfTrust, openSharedRootOfTrust, type LocalTrustOptions } from './trust/local';
+import { MASTER_KEY_FILE, openLocalRootOfTrust, openSharedRootOfTrust, type LocalTrustOptions } from './trust/local';
 
 export { MASTER_KEY_FILE } from './trust/local';
+export { openSharedRootOfTrust } from './trust/local';
 import type { RootOfTrust } from './trust/root-of-trust';
 
 /** The SQLite file in the data directory. */
@@ -131,4 +135,66 @@ export function openAuditJournalStore(dir: string, options: AuditStoreOptions): 
 /** Whether `dir` holds an audit trail (the audit CLI refuses to create one). */
 export function auditStoreExists(dir: string): boolean {
   return SqliteAuditStore.exists(dir);
+}
+
+/** An audit trail opened for reading (`keyhold audit verify|export`), with what the commands need beside it. */
+export interface AuditTrailForReading {
+  readonly reader: AuditReader;
+  /** The data directory (holds the public key copy and, on SQLite, master.key); optional with PostgreSQL. */
+  readonly dir: string | undefined;
+  /** The root of trust that unwraps the trail's signing key (export). */
+  openTrust(passphrase: string | undefined, keyFile: string | undefined): Promise<RootOfTrust>;
+  close(): Promise<void>;
+}
+
+/** Where the trail to read is: a data directory's SQLite trail, or a PostgreSQL deployment's. */
+export type AuditTrailLocation =
+  | { readonly kind: 'sqlite'; readonly dataDir: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly passwordFile: string | undefined; readonly dataDir: string | undefined };
+
+/** Bounds of the CLI's connection: patient, since a walk of a large trail is not a request. */
+const AUDIT_CLI_POOL = { max: 2, connectTimeoutMs: 5000, queryTimeoutMs: 60_000, deadlineMs: 120_000 } as const;
+
+/** Opens a trail read-only (SQLite: the data directory's `audit`; PostgreSQL: one read-only snapshot). */
+export async function openAuditTrailForReading(where: AuditTrailLocation): Promise<AuditTrailForReading> {
+  if (where.kind === 'sqlite') {
+    const dir = where.dataDir;
+    const path = join(dir, 'audit');
+    if (!SqliteAuditStore.exists(path)) throw new Error(`no audit trail in ${path}`);
+    const log = new SqliteAuditStore({ dir: path, readonly: true });
+    return {
+      reader: auditReaderOf(log, true),
+      dir,
+      openTrust: async (passphrase, keyFile) => {
+        if ((passphrase === undefined || passphrase === '') && keyFile === undefined && !existsSync(join(dir, MASTER_KEY_FILE))) {
+          throw new Error('export signs digest files with the trail\'s key: set KEYHOLD_MASTER_PASSPHRASE or --master-key-file');
+        }
+        return openRootOfTrust({ dataDir: dir, passphrase, keyFile });
+      },
+      close: async () => log.close(),
+    };
+  }
+  const pool = new PostgresPool({ url: where.url, passwordFile: where.passwordFile, applicationName: 'keyhold-audit', ...AUDIT_CLI_POOL });
+  try {
+    const [t] = await pool.query<{ t: string | null }>("SELECT to_regclass('audit_settings')::text AS t");
+    if (t === undefined || t.t === null) throw new Error('no audit trail in the database (no Keyhold node has started on it)');
+    const reader = await PostgresAuditReader.snapshot(pool);
+    return {
+      reader,
+      dir: where.dataDir,
+      openTrust: async (passphrase, keyFile) => {
+        // The domain key is sealed in the database (DESIGN §6); never create one from here.
+        const storage = new PostgresSealedDomainKey(pool);
+        if ((await storage.read()) === undefined) throw new Error('the database holds no sealed domain key: no Keyhold node has started on it');
+        return openSharedRootOfTrust({ passphrase, keyFile }, storage);
+      },
+      close: async () => {
+        await reader.close();
+        await pool.close();
+      },
+    };
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
 }

@@ -24,6 +24,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { dirname, join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AuditEventRow, AuditStore } from '../store/audit-log';
+import { toAuditReader, type AuditReader } from '../store/audit-reader';
 import { isoSeconds, publicKeyFingerprint, sha256Hex, type Digest } from './chain';
 
 /** The bucket name written into exported digest files. */
@@ -67,20 +68,24 @@ function exportSigningString(digestEndTime: string, object: string, content: str
   return `${digestEndTime}\n${EXPORT_BUCKET}/${object}\n${sha256Hex(content)}\n${previousSignature ?? 'null'}`;
 }
 
-/** Writes the trail (optionally only records with time in [from, to]) to `outDir`. */
-export function exportTrail(
-  store: AuditStore,
+/**
+ * Writes the trail (optionally only records with time in [from, to]) to `outDir`, reading
+ * through the reader port (store/audit-reader.ts): a synchronous SQLite trail is adapted as it is.
+ */
+export async function exportTrail(
+  trail: AuditReader | AuditStore,
   outDir: string,
   signing: { privateKey: KeyObject; publicKeyPem: string },
   opts: { from?: number; to?: number } = {},
-): ExportReport {
+): Promise<ExportReport> {
+  const reader = toAuditReader(trail);
   const from = opts.from ?? Number.MIN_SAFE_INTEGER;
   const to = opts.to ?? Number.MAX_SAFE_INTEGER;
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'keyhold-audit-signing-key.pem'), signing.publicKeyPem);
   const fingerprint = publicKeyFingerprint(signing.publicKeyPem);
-  const digests = store.digests().map((r) => ({ body: r.body, signature: r.signature, d: JSON.parse(r.body) as Digest }));
-  const streams = store.streamIds();
+  const digests = (await reader.digests()).map((r) => ({ body: r.body, signature: r.signature, d: JSON.parse(r.body) as Digest }));
+  const streams = await reader.streamIds();
   const newest = digests[digests.length - 1]?.d;
   const cutOf = (n: number): number => newest?.streams.find((s) => s.stream === n)?.prunedThroughSeq ?? 0;
   /** Where each stream's next period starts. */
@@ -89,7 +94,7 @@ export function exportTrail(
   let records = 0;
   let logFiles = 0;
   /** Writes the records of one period of one stream; returns its log files per "account\0region". */
-  const writePeriod = (n: number, first: number, last: number, files: Map<string, LogFile[]>): void => {
+  const writePeriod = async (n: number, first: number, last: number, files: Map<string, LogFile[]>): Promise<void> => {
     const open = new Map<string, AuditEventRow[]>();
     const flush = (key: string): void => {
       const rows = open.get(key);
@@ -107,7 +112,7 @@ export function exportTrail(
       files.set(key, list);
     };
     if (first > last) return;
-    for (const row of store.stream(n).events(first, last)) {
+    for await (const row of reader.events(n, first, last)) {
       if (row.time < from || row.time > to) continue;
       const region = (JSON.parse(row.body) as { awsRegion?: string }).awsRegion ?? 'unknown';
       const key = `${row.account === '' ? UNATTRIBUTED : row.account}\0${region}`;
@@ -171,13 +176,13 @@ export function exportTrail(
     const files = new Map<string, LogFile[]>();
     for (const s of p.d.streams) {
       const first = Math.max(s.firstSeq, next.get(s.stream) ?? 1);
-      if (streams.includes(s.stream)) writePeriod(s.stream, first, s.lastSeq, files);
+      if (streams.includes(s.stream)) await writePeriod(s.stream, first, s.lastSeq, files);
       next.set(s.stream, Math.max(first, s.lastSeq + 1));
     }
     writeDigestFiles(p, files);
   }
   // Records newer than the newest digest: log files no digest covers yet.
-  for (const n of streams) writePeriod(n, next.get(n) ?? 1, Number.MAX_SAFE_INTEGER, new Map());
+  for (const n of streams) await writePeriod(n, next.get(n) ?? 1, Number.MAX_SAFE_INTEGER, new Map());
   return { logFiles, digestFiles, records };
 }
 

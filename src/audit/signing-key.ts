@@ -8,7 +8,6 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { AuditStore } from '../store/audit-log';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { publicKeyFingerprint } from './chain';
 
@@ -42,23 +41,33 @@ export interface SigningKey {
 }
 
 /**
- * Opens the trail's signing key, creating it on first use, and makes sure `publicKeyPath`
- * holds its public key. Throws when that file holds a different key.
+ * Where the wrapped key and its public half are kept: the trail's settings, synchronous on SQLite
+ * (audit-log.ts `AuditStore`) or asynchronous on PostgreSQL (store/postgres/audit-log-postgres.ts).
  */
-export async function openSigningKey(log: AuditStore, trust: RootOfTrust, publicKeyPath: string): Promise<SigningKey> {
-  const trailId = log.trailId();
-  if (log.getSetting(WRAPPED) === undefined) {
+export interface SigningKeySettings {
+  trailId(): string | Promise<string>;
+  getSetting(name: string): string | undefined | Promise<string | undefined>;
+  setSettingIfAbsent(name: string, value: string): string | Promise<string>;
+}
+
+/**
+ * Opens the trail's signing key, creating it on first use, and makes sure `publicKeyPath`
+ * (when given) holds its public key. Throws when that file holds a different key.
+ */
+export async function openSigningKey(log: SigningKeySettings, trust: RootOfTrust, publicKeyPath: string | undefined): Promise<SigningKey> {
+  const trailId = await log.trailId();
+  if ((await log.getSetting(WRAPPED)) === undefined) {
     const pair = generateKeyPairSync('ed25519');
     const der = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
     try {
       const wrapped = await trust.wrap(der, aad(trailId));
-      log.setSettingIfAbsent(PUBLIC, pair.publicKey.export({ format: 'pem', type: 'spki' }) as string);
-      log.setSettingIfAbsent(WRAPPED, wrapped.toString('base64'));
+      await log.setSettingIfAbsent(PUBLIC, pair.publicKey.export({ format: 'pem', type: 'spki' }) as string);
+      await log.setSettingIfAbsent(WRAPPED, wrapped.toString('base64'));
     } finally {
       der.fill(0);
     }
   }
-  const der = await trust.unwrap(Buffer.from(log.getSetting(WRAPPED) as string, 'base64'), aad(trailId));
+  const der = await trust.unwrap(Buffer.from((await log.getSetting(WRAPPED)) as string, 'base64'), aad(trailId));
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
@@ -66,8 +75,10 @@ export async function openSigningKey(log: AuditStore, trust: RootOfTrust, public
     der.fill(0);
   }
   const publicKeyPem = createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }) as string;
-  if (log.getSetting(PUBLIC) !== publicKeyPem) throw new Error('the audit trail\'s public signing key does not match its private key');
-  if (!existsSync(publicKeyPath)) {
+  if ((await log.getSetting(PUBLIC)) !== publicKeyPem) throw new Error('the audit trail\'s public signing key does not match its private key');
+  if (publicKeyPath === undefined) {
+    // no copy beside the trail to keep (a PostgreSQL trail read by a machine without a data directory)
+  } else if (!existsSync(publicKeyPath)) {
     writeDurably(publicKeyPath, publicKeyPem);
   } else if (readFileSync(publicKeyPath, 'utf8') !== publicKeyPem) {
     throw new Error(`${publicKeyPath} holds another public key than this audit trail's signing key`);

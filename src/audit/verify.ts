@@ -25,7 +25,8 @@
  * newer than the newest delivered digest — at most one digest interval (60 s by default).
  */
 import type { KeyObject } from 'node:crypto';
-import type { AuditDigestRow, AuditEventRow, AuditStore, AuditStream } from '../store/audit-log';
+import type { AuditDigestRow, AuditEventRow, AuditStore } from '../store/audit-log';
+import { toAuditReader, type AuditReader } from '../store/audit-reader';
 import { chainLink, digestSignatureValid, genesisHash, publicKeyFingerprint, sha256Hex, type Digest, type DigestStream } from './chain';
 
 /** Kinds of findings. */
@@ -215,15 +216,14 @@ interface StreamResult {
 }
 
 /** Walks one stream's records and checks every link, every digest checkpoint and the head. */
-function checkStream(
-  store: AuditStore,
-  stream: AuditStream,
+async function checkStream(
+  reader: AuditReader,
+  n: number,
   trailId: string,
   digests: readonly ParsedDigest[],
   opts: VerifyOptions,
   notes: string[],
-): StreamResult {
-  const n = stream.stream;
+): Promise<StreamResult> {
   const newest = digests[digests.length - 1]?.d;
   const cut = (newest === undefined ? undefined : entry(newest, n)?.prunedThroughSeq) ?? 0;
   const named = digests.filter((p) => entry(p.d, n) !== undefined);
@@ -275,12 +275,12 @@ function checkStream(
 
   let events = 0;
   let lastSeq = start - 1;
-  const it = stream.events(start, end);
+  const it = reader.events(n, start, end);
   try {
-    let next = it.next();
+    let next = await it.next();
     while (!next.done) {
       const row = next.value;
-      next = it.next();
+      next = await it.next();
       const at = { stream: n, seq: row.seq, eventId: row.eventId };
       const name = `stream ${n} record ${row.seq} (eventID ${row.eventId})`;
       if (!chainLink(row.prevHash, row.body).equals(row.hash)) fail('EVENT_EDITED', `${name} was changed: its content does not match its hash`, at);
@@ -288,7 +288,7 @@ function checkStream(
       if (cols === undefined || !columnsMatch(row, cols)) fail('EVENT_EDITED', `${name}: its lookup columns disagree with the record`, at);
       if (!row.prevHash.equals(expectedPrev)) {
         // The record does not follow its predecessor: find the record it does follow.
-        const p = stream.findByHash(row.prevHash);
+        const p = await reader.findByHash(n, row.prevHash);
         if (p !== undefined && p > row.seq) fail('EVENT_REORDERED', `${name} was moved: it follows record ${p}`, at);
         if (p !== undefined) fail('EVENT_INSERTED', `stream ${n} record ${p + 1} was inserted: ${name} follows record ${p}`, { stream: n, seq: p + 1 });
         const after = next.done ? undefined : next.value;
@@ -313,7 +313,7 @@ function checkStream(
       passCheckpoints(row.seq, row.hash);
     }
   } finally {
-    it.return?.(); // releases the statement if the walk stopped at a finding
+    await it.return?.(); // releases the statement or page if the walk stopped at a finding
   }
   const missing = checkpoints[0];
   if (missing !== undefined) {
@@ -329,14 +329,13 @@ function checkStream(
     unsigned = Math.max(0, lastSeq - Math.max(signedThrough, start - 1));
   }
   if (!windowed) {
-    const head = stream.info().head;
+    const head = await reader.head(n);
     if (head.seq > lastSeq) fail('TRUNCATED', `stream ${n}: the chain head is record ${head.seq} but the stream ends at record ${lastSeq} (truncated)`, { stream: n, seq: lastSeq + 1 });
     if (head.seq < lastSeq) fail('EVENT_INSERTED', `stream ${n}: records ${head.seq + 1}..${lastSeq} were appended outside the writer`, { stream: n, seq: head.seq + 1 });
     if (!head.hash.equals(expectedPrev)) fail('EVENT_EDITED', `stream ${n}: the chain head does not match record ${lastSeq}`, { stream: n, seq: lastSeq });
-    if (!stream.indexConsistent()) fail('INDEX_MISMATCH', `stream ${n}: the lookup index does not match the records (edited outside the writer)`, { stream: n });
+    if (!(await reader.indexConsistent(n))) fail('INDEX_MISMATCH', `stream ${n}: the lookup index does not match the records (edited outside the writer)`, { stream: n });
   }
   if (unsigned > 0) notes.push(`stream ${n}: ${unsigned} record(s) after the newest digest are chained but not yet signed`);
-  void store;
   return { events, unsigned };
 }
 
@@ -381,19 +380,23 @@ function withDelivered(
   return { rows: [...bySeq.values()].sort((a, b) => a.seq - b.seq), lost };
 }
 
-/** Verifies the whole trail, or the digest periods overlapping [from, to]. */
-export function verifyTrail(store: AuditStore, publicKey: KeyObject, opts: VerifyOptions = {}): VerifyReport {
+/**
+ * Verifies the whole trail, or the digest periods overlapping [from, to]. Reads through the
+ * reader port (store/audit-reader.ts): a synchronous SQLite trail is adapted as it is.
+ */
+export async function verifyTrail(trail: AuditReader | AuditStore, publicKey: KeyObject, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const reader = toAuditReader(trail);
   const notes: string[] = [];
   let eventsChecked = 0;
   let digestsChecked = 0;
   let streamsChecked = 0;
   let unsignedTail = 0;
   try {
-    const trailId = store.trailId();
-    const { rows, lost } = withDelivered(store.digests(), opts.delivered ?? [], trailId, publicKey);
+    const trailId = await reader.trailId();
+    const { rows, lost } = withDelivered(await reader.digests(), opts.delivered ?? [], trailId, publicKey);
     const digests = checkDigests(rows, trailId, publicKey);
     digestsChecked = digests.length;
-    const present = store.streamIds();
+    const present = await reader.streamIds();
     const newest = digests[digests.length - 1]?.d;
     for (const s of newest?.streams ?? []) {
       if (!present.includes(s.stream) && s.lastSeq > 0) {
@@ -401,7 +404,7 @@ export function verifyTrail(store: AuditStore, publicKey: KeyObject, opts: Verif
       }
     }
     for (const n of present) {
-      const r = checkStream(store, store.stream(n), trailId, digests, opts, notes);
+      const r = await checkStream(reader, n, trailId, digests, opts, notes);
       eventsChecked += r.events;
       unsignedTail += r.unsigned;
       streamsChecked += 1;

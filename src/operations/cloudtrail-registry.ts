@@ -6,6 +6,7 @@
  * LookupEvents reads that process's connection to the trail.
  */
 import type { AuditStore } from '../store/audit-log';
+import type { AuditReader } from '../store/audit-reader';
 import { lookupEvents } from './lookup-events';
 import type { Operation } from './operation';
 
@@ -15,7 +16,7 @@ export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.Clou
 export const CLOUDTRAIL_SHORT_TARGET_PREFIX = 'CloudTrail_20131101';
 
 /** CloudTrail operations by their X-Amz-Target suffix, reading `trail` (undefined when the trail is off). */
-export function cloudTrailOperations(trail: AuditStore | undefined): Readonly<Record<string, Operation>> {
+export function cloudTrailOperations(trail: AuditReader | AuditStore | undefined): Readonly<Record<string, Operation>> {
   return Object.freeze({
     LookupEvents: lookupEvents(trail),
   });

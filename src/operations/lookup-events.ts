@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { ServiceError } from '../errors';
 import { authorizeCall } from '../identity/authorize-call';
 import type { AuditEventRow, AuditStore, LookupAttributeKey } from '../store/audit-log';
+import { toAuditReader, type AuditReader } from '../store/audit-reader';
 import type { Operation, RequestContext, Services } from './operation';
 import type { ListShape, StringShape, StructureShape, ViolationTable } from './shape';
 import { CLOUDTRAIL_INPUTS } from '../model/cloudtrail-inputs';
@@ -115,8 +116,12 @@ function wireEvent(row: AuditEventRow): Event {
   return e;
 }
 
-/** LookupEvents over `trail` (undefined when the trail is off: nothing to find). */
-export function lookupEvents(trail: AuditStore | undefined): Operation<LookupEventsInput, LookupEventsOutput> {
+/**
+ * LookupEvents over `trail` (undefined when the trail is off: nothing to find), read through the
+ * reader port (store/audit-reader.ts): the SQLite trail as it is, or PostgreSQL's reader.
+ */
+export function lookupEvents(trail: AuditReader | AuditStore | undefined): Operation<LookupEventsInput, LookupEventsOutput> {
+  const reader = trail === undefined ? undefined : toAuditReader(trail);
   return {
     name: 'LookupEvents',
     output: CLOUDTRAIL_OUTPUTS.LookupEvents,
@@ -140,9 +145,9 @@ export function lookupEvents(trail: AuditStore | undefined): Operation<LookupEve
       const q = queryFingerprint(ctx.caller.accountId, input);
       const after = input.NextToken === undefined ? undefined : decodeToken(input.NextToken, q);
       // Keyhold records no Insights events; management events are not returned for that category.
-      if (trail === undefined || input.EventCategory === 'insight') return { Events: [] };
+      if (reader === undefined || input.EventCategory === 'insight') return { Events: [] };
       if (attr?.AttributeKey === 'ReadOnly' && attr.AttributeValue !== 'true' && attr.AttributeValue !== 'false') return { Events: [] };
-      const rows = trail.lookup({
+      const rows = await reader.lookup({
         account: ctx.caller.accountId,
         attribute: attr === undefined ? undefined : { key: attr.AttributeKey as LookupAttributeKey, value: attr.AttributeValue },
         startTime: input.StartTime,

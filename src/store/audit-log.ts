@@ -3,6 +3,8 @@
  * signed digests, as the audit writer threads, `LookupEvents` and `keyhold audit verify|export`
  * see it. Synchronous on purpose: the SQLite adapter runs inside a worker thread (writes) or
  * answers small indexed queries (reads), so nothing here ever blocks an event loop on fsync.
+ * Readers (verify, export, LookupEvents) go through the asynchronous `AuditReader` of
+ * audit-reader.ts, which adapts this store as it is and is implemented for PostgreSQL too.
  *
  * Streams: every writing process (the primary is stream 0, worker slot k is stream k) appends to
  * its own stream — its own chain in its own file — so processes never wait on each other's

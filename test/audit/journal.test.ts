@@ -74,7 +74,7 @@ test('the journal is preallocated and zero-filled', () => {
   assert.equal(statSync(join(dir, 'stream-0.journal')).size, JOURNAL_BYTES);
 });
 
-test('records SQLite lost are read from the journal by verify and restored when the stream is next opened', () => {
+test('records SQLite lost are read from the journal by verify and restored when the stream is next opened', async () => {
   const dir = tempDir('keyhold-journal-');
   dirs.push(dir);
   writeBatches(dir, 0, 2, 3); // records 1..6, durable in SQLite at the next open
@@ -88,7 +88,7 @@ test('records SQLite lost are read from the journal by verify and restored when 
   const pub = generateKeyPairSync('ed25519').publicKey;
   const before = new SqliteAuditStore({ dir, readonly: true });
   try {
-    const report = verifyTrail(before, pub);
+    const report = await verifyTrail(before, pub);
     assert.equal(report.finding, undefined, JSON.stringify(report.finding));
     assert.equal(before.stream(0).info().head.seq, 18);
   } finally {
@@ -144,7 +144,7 @@ test('a torn last frame ends the journal: its records are absent, nothing is rep
   assert.ok(after.every((r) => r.ok));
 });
 
-test('a record edited in the journal, its CRC recomputed: verify names it EVENT_EDITED', () => {
+test('a record edited in the journal, its CRC recomputed: verify names it EVENT_EDITED', async () => {
   const dir = tempDir('keyhold-journal-');
   dirs.push(dir);
   writeBatches(dir, 0, 1, 2);
@@ -168,7 +168,7 @@ test('a record edited in the journal, its CRC recomputed: verify names it EVENT_
   }
   const store = new SqliteAuditStore({ dir, readonly: true });
   try {
-    const report = verifyTrail(store, generateKeyPairSync('ed25519').publicKey);
+    const report = await verifyTrail(store, generateKeyPairSync('ed25519').publicKey);
     assert.equal(report.finding?.kind, 'EVENT_EDITED', JSON.stringify(report.finding));
     assert.equal(report.finding?.seq, 3);
   } finally {

@@ -116,7 +116,7 @@ describe('service events', () => {
       assert.equal(r.recipientAccountId, ACCOUNT);
       assert.equal(r.managementEvent, true);
       assert.equal(r.eventCategory, 'Management');
-      assert.equal(verifyTrail(s, publicKey(dataDir)).finding, undefined);
+      assert.equal((await verifyTrail(s, publicKey(dataDir))).finding, undefined);
     } finally {
       s.close();
     }
@@ -165,7 +165,7 @@ describe('recovery', () => {
       assert.equal(r.errorCode, 'KMSInternalException');
       assert.deepEqual(r.additionalEventData, { outcome: 'unknown' });
       assert.deepEqual(s.stream(0).intents(), []);
-      assert.equal(verifyTrail(s, publicKey(dataDir)).finding, undefined);
+      assert.equal((await verifyTrail(s, publicKey(dataDir))).finding, undefined);
     } finally {
       s.close();
     }
@@ -191,7 +191,7 @@ describe('recovery at start', () => {
       assert.deepEqual(s.stream(0).intents(), []);
       const rows = [...s.stream(0).events(1)].map((r) => JSON.parse(r.body) as Record<string, any>);
       assert.deepEqual(rows.map((r) => r.requestID), [requestId]);
-      assert.equal(verifyTrail(s, publicKey(first.dataDir)).finding, undefined);
+      assert.equal((await verifyTrail(s, publicKey(first.dataDir))).finding, undefined);
     } finally {
       s.close();
     }
@@ -224,7 +224,7 @@ describe('retention', () => {
       const rows = [...s.stream(0).events(1)];
       assert.equal(rows.length, 60);
       assert.equal(rows[0]!.seq, 41);
-      const report = verifyTrail(s, publicKey(dataDir));
+      const report = await verifyTrail(s, publicKey(dataDir));
       assert.equal(report.finding, undefined, JSON.stringify(report));
       assert.equal(report.eventsChecked, 60);
     } finally {
@@ -237,7 +237,7 @@ describe('retention', () => {
     raw.close();
     const s2 = readStore(dir);
     try {
-      assert.equal(verifyTrail(s2, publicKey(dataDir)).finding?.kind, 'DIGEST_MISSING');
+      assert.equal((await verifyTrail(s2, publicKey(dataDir))).finding?.kind, 'DIGEST_MISSING');
     } finally {
       s2.close();
     }
@@ -303,7 +303,7 @@ describe('export', () => {
     const out = join(dataDir, 'export');
     try {
       const key = await openSigningKey(store, trust, join(dataDir, PUBLIC_KEY_FILE));
-      const report = exportTrail(store, out, key);
+      const report = await exportTrail(store, out, key);
       // The interval digest covers 30 records, the shutdown digest the last one.
       assert.deepEqual(report, { logFiles: 2, digestFiles: 2, records: 31 });
     } finally {

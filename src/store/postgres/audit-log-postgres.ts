@@ -13,8 +13,10 @@
  * still produce one continuous chain. The chain function is passed in (src/audit/chain.ts's
  * `chainLink`), as for the SQLite adapter: the store layer does not import the audit layer.
  */
-import type { AuditAppend, AuditDigestRow, AuditEventRow, AuditIntent, ChainHead, ChainLink, StreamInfo } from '../audit-log';
-import type { PostgresPool, Tx } from './connection';
+import type { PoolClient, QueryResultRow } from 'pg';
+import type { AuditAppend, AuditDigestRow, AuditEventRow, AuditIntent, ChainHead, ChainLink, LookupAttributeKey, LookupQuery, StreamInfo } from '../audit-log';
+import type { AuditReader } from '../audit-reader';
+import { classify, type PostgresPool, type Tx } from './connection';
 
 /** The advisory lock key under which digests are written (ASCII "kh-dgst"). */
 const DIGEST_LOCK_KEY = '30232366675358580';
@@ -144,8 +146,16 @@ export class PostgresAuditLog {
   /** The head each stream had after this object's last commit to it (the fast path's expectation). */
   readonly #heads = new Map<number, ChainHead>();
 
+  /** The owner stored with this process's intents, per stream it claimed (audit-stream-claim.ts). */
+  readonly #owners = new Map<number, number>();
+
   constructor(pool: PostgresPool) {
     this.#pool = pool;
+  }
+
+  /** Stores `owner` (the claim's fencing epoch) as the owner of every intent this object commits to `stream`. */
+  ownIntentsAs(stream: number, owner: number): void {
+    this.#owners.set(stream, owner);
   }
 
   /** Trail identity, creating it on first use (whichever node comes first). */
@@ -212,7 +222,11 @@ export class PostgresAuditLog {
    * had moved (another writer on the stream, a commit whose outcome was never learnt), the
    * head is read under the stream's row lock and the batch is linked to it.
    */
-  async commit(stream: number, c: AuditCommit, link: ChainLink): Promise<ChainHead> {
+  async commit(stream: number, c0: AuditCommit, link: ChainLink): Promise<ChainHead> {
+    // Intents are owned by this process's claim on the stream (audit-stream-claim.ts), unique
+    // across nodes, rather than by a PID that another host may also have.
+    const owner = this.#owners.get(stream);
+    const c = owner === undefined || c0.intents.length === 0 ? c0 : { ...c0, intents: c0.intents.map((i) => ({ ...i, owner })) };
     const known = this.#heads.get(stream);
     this.#heads.delete(stream); // until this commit's outcome is known
     let head: ChainHead | undefined;
@@ -244,7 +258,9 @@ export class PostgresAuditLog {
 
   /** The outcome-unknown records of the intents `ids` names that still wait (in `ids` order). */
   async #recovered(tx: Tx, ids: readonly string[]): Promise<AuditAppend[]> {
-    const found = await tx.query<{ id: string; event: string }>('SELECT id, event FROM audit_intents WHERE id = ANY($1::text[])', [[...ids]]);
+    // FOR UPDATE: two nodes recovering the same orphan at once append its record once (the
+    // second waits, then finds the row deleted and skips it).
+    const found = await tx.query<{ id: string; event: string }>('SELECT id, event FROM audit_intents WHERE id = ANY($1::text[]) FOR UPDATE', [[...ids]]);
     const byId = new Map(found.map((r) => [r.id, r.event]));
     const out: AuditAppend[] = [];
     for (const id of ids) {
@@ -304,5 +320,169 @@ export class PostgresAuditLog {
       if (digest !== undefined) await tx.query('INSERT INTO audit_digests (seq, body, signature) VALUES ($1, $2, $3)', [digest.seq, digest.body, digest.signature]);
       return digest;
     });
+  }
+}
+
+
+/** Something that answers statements: the pool (each on any connection) or one connection. */
+interface Queryable {
+  query<R extends QueryResultRow = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+/** Records per round trip when a reader walks a stream (verify, export). */
+const PAGE_ROWS = 1000;
+
+/**
+ * LookupEvents attributes as SQL over audit_events (one parameter, `$P`), matching the SQLite
+ * adapter's lookups (sqlite/audit-log-sqlite.ts `plan`/`tailMatches`): resource names are
+ * newline-joined and resource types comma-joined in their columns, so a match is a whole item.
+ */
+const LOOKUP_FILTERS: Readonly<Record<LookupAttributeKey, (v: string) => readonly [sql: string, param: unknown]>> = Object.freeze({
+  EventId: (v) => ['event_id = $P', v],
+  EventName: (v) => ['event_name = $P', v],
+  Username: (v) => ['username = $P', v],
+  AccessKeyId: (v) => ['access_key_id = $P', v],
+  EventSource: (v) => ['event_source = $P', v],
+  ReadOnly: (v) => ['read_only = $P', v !== 'false'],
+  ResourceName: (v) => ["strpos(E'\\n' || resource_names || E'\\n', E'\\n' || $P::text || E'\\n') > 0", v],
+  ResourceType: (v) => ["strpos(',' || resource_types || ',', ',' || $P::text || ',') > 0", v],
+});
+
+/**
+ * The read port (../audit-reader.ts) over the PostgreSQL trail. `live` reads through the pool,
+ * each call seeing what is committed when it runs (LookupEvents: every acknowledged record,
+ * since a record is acknowledged only once committed). `snapshot` holds one REPEATABLE READ,
+ * READ ONLY transaction on one connection for the reader's life, so `keyhold audit verify` and
+ * `export` see one consistent state of a trail that live nodes keep appending to: a head read
+ * after the walk otherwise names records committed during it, a false truncation.
+ */
+export class PostgresAuditReader implements AuditReader {
+  readonly #q: Queryable;
+  readonly #release: () => Promise<void>;
+
+  private constructor(q: Queryable, release: () => Promise<void>) {
+    this.#q = q;
+    this.#release = release;
+  }
+
+  /** A reader through the pool (the pool stays the caller's to close). */
+  static live(pool: PostgresPool): PostgresAuditReader {
+    return new PostgresAuditReader(pool, async () => undefined);
+  }
+
+  /** A reader of one snapshot of the trail; `close()` ends its transaction and returns the connection. */
+  static async snapshot(pool: PostgresPool): Promise<PostgresAuditReader> {
+    let client: PoolClient;
+    try {
+      client = await pool.pool.connect();
+    } catch (e) {
+      throw classify(e);
+    }
+    const onError = (): void => undefined; // a dropped socket fails the next query, never the process
+    client.on('error', onError);
+    const q: Queryable = {
+      query: async <R extends QueryResultRow>(sql: string, params: readonly unknown[] = []) => {
+        try {
+          return (await client.query<R>(sql, params as unknown[])).rows;
+        } catch (e) {
+          throw classify(e);
+        }
+      },
+    };
+    try {
+      await q.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // A long walk computes between pages: the server's idle-in-transaction bound (connection.ts) is for requests.
+      await q.query('SET LOCAL idle_in_transaction_session_timeout = 600000');
+    } catch (e) {
+      client.removeListener('error', onError);
+      client.release(true);
+      throw e;
+    }
+    let done = false;
+    return new PostgresAuditReader(q, async () => {
+      if (done) return;
+      done = true;
+      let failed = false;
+      try {
+        await q.query('COMMIT');
+      } catch {
+        failed = true; // read only: nothing to lose; the connection is discarded
+      }
+      client.removeListener('error', onError);
+      client.release(failed);
+    });
+  }
+
+  async trailId(): Promise<string> {
+    const id = await this.getSetting('trail_id');
+    if (id === undefined) throw new Error('the audit trail is not initialized');
+    return id;
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    return (await this.#q.query<{ value: string }>('SELECT value FROM audit_settings WHERE name = $1', [name]))[0]?.value;
+  }
+
+  async streamIds(): Promise<number[]> {
+    return (await this.#q.query<{ stream: number }>('SELECT stream FROM audit_streams ORDER BY stream')).map((r) => r.stream);
+  }
+
+  async head(stream: number): Promise<ChainHead> {
+    const r = (await this.#q.query<{ head_seq: string; head_hash: Buffer }>('SELECT head_seq, head_hash FROM audit_streams WHERE stream = $1', [stream]))[0];
+    if (r === undefined) throw new Error(`audit stream ${stream} is not initialized`);
+    return { seq: Number(r.head_seq), hash: r.head_hash };
+  }
+
+  async *events(stream: number, from: number, to: number = Number.MAX_SAFE_INTEGER): AsyncIterableIterator<AuditEventRow> {
+    let next = from;
+    while (next <= to) {
+      const rows = await this.#q.query<EventDbRow>(
+        `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE stream = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT ${PAGE_ROWS}`,
+        [stream, next, to],
+      );
+      for (const r of rows) yield eventFromRow(r);
+      if (rows.length < PAGE_ROWS) return;
+      next = Number((rows[rows.length - 1] as EventDbRow).seq) + 1;
+    }
+  }
+
+  async findByHash(stream: number, hash: Buffer): Promise<number | undefined> {
+    const r = (await this.#q.query<{ seq: string }>('SELECT seq FROM audit_events WHERE stream = $1 AND hash = $2 ORDER BY seq LIMIT 1', [stream, hash]))[0];
+    return r === undefined ? undefined : Number(r.seq);
+  }
+
+  /** Always true: lookups filter the record's own columns, which verify checks against each record's body; no index is kept apart. */
+  async indexConsistent(): Promise<boolean> {
+    return true;
+  }
+
+  async digests(): Promise<AuditDigestRow[]> {
+    const rows = await this.#q.query<{ seq: string; body: string; signature: string }>('SELECT seq, body, signature FROM audit_digests ORDER BY seq');
+    return rows.map((r) => ({ seq: Number(r.seq), body: r.body, signature: r.signature }));
+  }
+
+  /** One page, newest first in (time, stream, seq) order, strictly after `q.after` (audit_events_account_time serves the account and time range). */
+  async lookup(q: LookupQuery): Promise<AuditEventRow[]> {
+    const where = ['account = $1', 'event_time >= $2::bigint', 'event_time <= $3::bigint'];
+    const params: unknown[] = [q.account, q.startTime ?? Number.MIN_SAFE_INTEGER, q.endTime ?? Number.MAX_SAFE_INTEGER];
+    if (q.after !== undefined) {
+      params.push(q.after.time, q.after.stream, q.after.seq);
+      where.push(`(event_time, stream, seq) < ($${params.length - 2}::bigint, $${params.length - 1}::integer, $${params.length}::bigint)`);
+    }
+    if (q.attribute !== undefined) {
+      const [sql, param] = LOOKUP_FILTERS[q.attribute.key](q.attribute.value);
+      params.push(param);
+      where.push(sql.replace(/\$P/g, `$${params.length}`));
+    }
+    params.push(q.limit);
+    const rows = await this.#q.query<EventDbRow>(
+      `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE ${where.join(' AND ')} ORDER BY event_time DESC, stream DESC, seq DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(eventFromRow);
+  }
+
+  async close(): Promise<void> {
+    await this.#release();
   }
 }

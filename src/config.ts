@@ -111,12 +111,6 @@ export function storeConfig(store: string | undefined, passwordFile: string | un
   return Object.freeze({ kind: 'postgres', url: store, passwordFile: passwordFile === undefined || passwordFile === '' ? undefined : resolve(passwordFile) });
 }
 
-/**
- * Whether `serve` and the CLI can run on PostgreSQL yet. The connection, migrations, audit sink
- * and lease exist (src/store/postgres/); the Store adapter waits for the ports of issue 13.
- */
-export const POSTGRES_STORE_AVAILABLE = false;
-
 /** The PEM certificate chain and private key the HTTPS listener presents. */
 export interface TlsFiles {
   readonly cert: Buffer;
@@ -154,9 +148,6 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     throw new Error('--tls-cert (KEYHOLD_TLS_CERT) and --tls-key (KEYHOLD_TLS_KEY) must be given together');
   }
   const store = storeConfig(pick('store', 'KEYHOLD_STORE'), pick('store-password-file', 'KEYHOLD_STORE_PASSWORD_FILE'));
-  if (store.kind === 'postgres' && !POSTGRES_STORE_AVAILABLE) {
-    throw new Error('--store postgres:// is not yet available: this version keeps keys and identities in SQLite only (issue 14); omit --store');
-  }
   const metricsHost = pick('metrics-host', 'KEYHOLD_METRICS_HOST');
   const metricsPort = pick('metrics-port', 'KEYHOLD_METRICS_PORT');
   if (metricsHost !== undefined && metricsPort === undefined) throw new Error('--metrics-host (KEYHOLD_METRICS_HOST) needs --metrics-port (KEYHOLD_METRICS_PORT)');

@@ -132,8 +132,19 @@ export class ServiceError extends Error {
 /** The constant message sent for every unexpected failure; the cause goes to the log only. */
 export const INTERNAL_MESSAGE = 'An internal error occurred. The request can be retried.';
 
-/** Wraps any thrown value as a ServiceError; unknown errors become KMSInternalException. */
+/** AWS's message for DependencyTimeoutException (KMS API Reference, Common Errors). */
+export const DEPENDENCY_TIMEOUT_MESSAGE = 'The system timed out while trying to fulfill the request. You can retry the request.';
+
+/**
+ * Wraps any thrown value as a ServiceError; unknown errors become KMSInternalException. A store
+ * that could not reach its database in time (an error with `dependencyUnavailable: true`, e.g.
+ * src/store/postgres/connection.ts DatabaseUnavailableError) is 503 DependencyTimeoutException,
+ * which the AWS SDKs retry (issue 14).
+ */
 export function toServiceError(err: unknown): ServiceError {
   if (err instanceof ServiceError) return err;
+  if ((err as { dependencyUnavailable?: unknown } | null)?.dependencyUnavailable === true) {
+    return new ServiceError('DependencyTimeoutException', DEPENDENCY_TIMEOUT_MESSAGE);
+  }
   return new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
 }

@@ -11,7 +11,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { MASTER_KEY_FILE, openAdapters } from './adapters';
+import { MASTER_KEY_FILE, openAdapters, PRIMARY_MARKS_SLOT } from './adapters';
 import { AuditRecorder } from './audit/recorder';
 import { PUBLIC_KEY_FILE } from './audit/signing-key';
 import { AuditTrail } from './audit/trail';
@@ -24,6 +24,7 @@ import { Keyring } from './keys/keyring';
 import { SoftwareBackend } from './keys/software-backend';
 import { deletionJob } from './lifecycle/deletion-job';
 import { importExpiryJob } from './lifecycle/import-expiry-job';
+import { leasedJob } from './lifecycle/leased-job';
 import { rotationJob } from './lifecycle/rotation-job';
 import { Scheduler } from './lifecycle/scheduler';
 import { MODELLED_OPERATIONS } from './model/operations';
@@ -144,7 +145,7 @@ async function startWorker(
   sharedAudit: AuditWriter | undefined,
   options: ServeOptions,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
-  const { trust, store } = openAdapters(config, logger);
+  const { trust, store } = await openAdapters(config, logger, { marksSlot: Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0) });
   const expiry = credentialExpiryClock(clock, process.env);
   if ((process.env.KEYHOLD_TEST_AUDIT_FAIL_FILE ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_FAIL_FILE is set: audit commits fail while that file exists (tests only)');
   if ((process.env.KEYHOLD_TEST_AUDIT_JOURNAL_BYTES ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_JOURNAL_BYTES is set: the audit journal is preallocated to that size (tests only)');
@@ -284,7 +285,7 @@ export async function serve(config: Config, options: ServeOptions = { auditTrail
 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const release = await lockDataDir(config.dataDir);
-  const { trust, store } = openAdapters(config, logger);
+  const { trust, store, lease } = await openAdapters(config, logger, { marksSlot: PRIMARY_MARKS_SLOT });
   await store.migrate();
   await provisionFirstStart(config, store, trust, clock, logger);
   warnAboutDataDir(config, logger);
@@ -311,12 +312,14 @@ export async function serve(config: Config, options: ServeOptions = { auditTrail
         retentionMs: config.auditRetentionDays * 86_400_000,
       });
   const serviceEvent = trail && ((name: string, key: KeyRecord, at: number): Promise<void> => trail.serviceEvent(name, key, at));
+  // With several nodes on one database, one node at a time runs the jobs (issue 14).
+  const jobsLease = lease('lifecycle');
   const scheduler = new Scheduler(
     [
       deletionJob(store, logger, serviceEvent),
       importExpiryJob(store, logger, serviceEvent),
       rotationJob(store, new Keyring(store, trust, clock), logger, serviceEvent),
-    ],
+    ].map((job) => leasedJob(job, jobsLease)),
     clock,
     logger,
     config.schedulerIntervalMs,
@@ -373,6 +376,7 @@ export async function serve(config: Config, options: ServeOptions = { auditTrail
       for (const w of workers) w.send('shutdown');
       void Promise.all([...exits, stopLocal?.(), closeMetricsServer(clusterMetricsServer)])
         .then(() => scheduler.stop())
+        .then(() => jobsLease.release())
         .then(() => trail?.close())
         .then(() => store.close())
         .then(() => trust.close())

@@ -55,7 +55,7 @@ export async function accountsCommand(args: string[]): Promise<number> {
     return 2;
   }
   const logger = pino({ level: config.logLevel }, pino.destination(2));
-  const { trust, store } = openAdapters(config, logger);
+  const { trust, store } = await openAdapters(config, logger);
   try {
     await store.migrate();
     const org = values.organization === undefined ? undefined : await store.identity.getOrganization(values.organization);

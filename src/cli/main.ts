@@ -113,7 +113,7 @@ async function credentialsCreate(args: string[]): Promise<number> {
     'master-key-file': values['master-key-file'],
   });
   const logger = pino({ level: config.logLevel }, pino.destination(2));
-  const { trust, store } = openAdapters(config, logger);
+  const { trust, store } = await openAdapters(config, logger);
   let accountId: string;
   try {
     await store.migrate();

@@ -61,7 +61,7 @@ export async function principalsCommand(args: string[]): Promise<number> {
 
   const config = loadConfig({ 'data-dir': values['data-dir'], 'account-id': values['account-id'], 'master-key-file': values['master-key-file'] });
   const logger = pino({ level: config.logLevel }, pino.destination(2));
-  const { trust, store } = openAdapters(config, logger);
+  const { trust, store } = await openAdapters(config, logger);
   try {
     await store.migrate();
     const accountId = await defaultAccount(config, store);

@@ -9,10 +9,10 @@ export interface KeyholdRun {
   readonly stderr: string;
 }
 
-/** Runs `bin/keyhold <args>` (60 s at most); never throws on a non-zero exit. */
-export function keyhold(args: string[]): Promise<KeyholdRun> {
+/** Runs `bin/keyhold <args>` (60 s at most), with `env` added to this process's environment; never throws on a non-zero exit. */
+export function keyhold(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<KeyholdRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [KEYHOLD_BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [KEYHOLD_BIN, ...args], { timeout: 60_000, env: { ...process.env, ...options.env } }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -34,6 +34,8 @@ export const DEFAULT_DEADLINE_MS = 1800;
 /** The database cannot be reached or did not answer in time; the request may be retried (503). */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
+  /** Read by src/errors.ts `toServiceError`: 503 DependencyTimeoutException (the layers above do not import adapters). */
+  readonly dependencyUnavailable = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }

@@ -19,7 +19,7 @@ const USAGE = `Usage:
                 [--tls-cert FILE --tls-key FILE] [--max-connections N] [--metrics-host H --metrics-port N]
                 [--audit-digest-copy DIR] [--store postgres://USER@HOST:PORT/DB [--store-password-file FILE]]
   keyhold credentials create --data-dir DIR --access-key-id ID (--secret-access-key-file FILE|- | --secret-access-key SECRET)
-                             [--account-id A]
+                             [--account-id A] [--store postgres://USER@HOST:PORT/DB [--store-password-file FILE]]
 ${AUDIT_USAGE}
 ${ACCOUNTS_USAGE}
 ${PRINCIPALS_USAGE}
@@ -86,6 +86,9 @@ async function credentialsCreate(args: string[]): Promise<number> {
       'secret-access-key-file': { type: 'string' },
       'account-id': { type: 'string' },
       'master-key-file': { type: 'string' },
+      // The database of a PostgreSQL deployment (issue 14); its password as for `serve`, never on the command line.
+      store: { type: 'string' },
+      'store-password-file': { type: 'string' },
     },
     strict: true,
   });
@@ -111,6 +114,8 @@ async function credentialsCreate(args: string[]): Promise<number> {
     'data-dir': values['data-dir'],
     'account-id': values['account-id'],
     'master-key-file': values['master-key-file'],
+    store: values.store,
+    'store-password-file': values['store-password-file'],
   });
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { trust, store } = await openAdapters(config, logger);
@@ -123,7 +128,8 @@ async function credentialsCreate(args: string[]): Promise<number> {
     await store.close();
     await trust.close();
   }
-  process.stdout.write(`created administrator access key ${id} for account ${accountId} in ${config.dataDir}\n`);
+  const where = config.store.kind === 'postgres' ? `the database ${config.store.url}` : config.dataDir;
+  process.stdout.write(`created administrator access key ${id} for account ${accountId} in ${where}\n`);
   return 0;
 }
 

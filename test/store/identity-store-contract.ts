@@ -406,6 +406,36 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           assert.equal(await s.createIamEntity(entity(a, 'group', 'EMPTY'), []), true, 'the name is free again');
         }));
 
+      test(`a delete racing ${RACERS} policy writes over ${HANDLES} connections never drops an acknowledged write`, () =>
+        withMany(async (hs) => {
+          const later = <T>(ms: number, fn: () => Promise<T>): Promise<T> => new Promise((resolve) => setTimeout(resolve, ms)).then(fn);
+          for (let round = 0; round < 6; round++) {
+            const a = await newAccount(hs[0]!);
+            const u = entity(a, 'user', `victim${round}`);
+            await hs[0]!.createIamEntity(u, []);
+            // The writes trickle in over ~10 ms on three handles while the fourth deletes, so some
+            // land while the delete is checking: either order must be coherent.
+            const writes = Array.from({ length: RACERS }, (_, i) => {
+              const h = hs[1 + (i % (HANDLES - 1))]!;
+              return later(round % 4 + Math.floor(i / 2), () => (i % 2 === 0 ? h.putInlinePolicy(u.id, `p${i}`, '{}') : h.attachPolicy(u.id, `arn:aws:iam::aws:policy/P${i}`)));
+            });
+            const deletion = hs[0]!.deleteIamEntity(u.id);
+            const settled = await Promise.allSettled(writes);
+            const result = await deletion;
+            const acknowledged = settled.filter((r) => r.status === 'fulfilled').length;
+            const left = (await hs[2]!.listInlinePolicies(u.id)).length + (await hs[2]!.listAttachedPolicyArns(u.id)).length;
+            if (result === 'deleted') {
+              assert.equal(acknowledged, 0, 'a write acknowledged before the delete would have blocked it; one after it must fail');
+              assert.equal(await hs[3]!.getIamEntityById(u.id), undefined);
+              assert.equal(left, 0);
+            } else {
+              assert.ok(result === 'has-inline-policies' || result === 'has-attached-policies', result);
+              assert.ok(acknowledged > 0);
+              assert.equal(left, acknowledged, 'every acknowledged write is there');
+            }
+          }
+        }));
+
       test('deleting a role ends its STS sessions in the same transaction; a user is deleted with its tags', () =>
         withOne(async (s) => {
           const a = await newAccount(s);

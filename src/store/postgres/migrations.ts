@@ -247,34 +247,14 @@ export const POSTGRES_MIGRATIONS: readonly (readonly [number, string])[] = Objec
     // (name_key holds the lowercased name, under a unique index). Text that listings order or
     // page by is COLLATE "C": byte order, as on SQLite, whatever the database's collation.
     //
-    // `accounts` and `access_keys` belong to the Store's migration 2 (pg-store); the IF NOT
-    // EXISTS copies below create them identically where that migration is absent (this
-    // migration was written on a branch without it) and do nothing where it ran.
+    // `accounts` and `access_keys` are migration 2's; this adds the accounts' Organizations columns.
     //
     // Change feed: any committed change to these tables tells every node to drop its
-    // identity-derived caches, with the payload the Store's change feed reads on channel
-    // keyhold_changes ("ENTITY ID"; `identity` has an empty id: src/store/change-feed.ts).
-    // Row-level, so a statement that changed nothing (ON CONFLICT DO NOTHING) says nothing; the
-    // id is empty, and PostgreSQL folds identical notifications of one transaction into one
+    // identity-derived caches, through migration 2's keyhold_note_change('identity') (an empty id:
+    // src/store/change-feed.ts). Row-level, so a statement that changed nothing (ON CONFLICT DO
+    // NOTHING) says nothing; PostgreSQL folds identical notifications of one transaction into one
     // (PostgreSQL docs, NOTIFY), so a transaction that changed many rows still sends one.
     `
-    CREATE TABLE IF NOT EXISTS accounts (
-      account_id TEXT COLLATE "C" PRIMARY KEY,
-      created_at BIGINT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS access_keys (
-      access_key_id TEXT COLLATE "C" PRIMARY KEY,
-      account_id TEXT NOT NULL REFERENCES accounts(account_id),
-      principal_arn TEXT NOT NULL,
-      principal_id TEXT NOT NULL,
-      principal_type TEXT NOT NULL,
-      user_name TEXT,
-      wrapped_secret BYTEA NOT NULL,
-      status TEXT NOT NULL,
-      created_at BIGINT NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS access_keys_account ON access_keys(account_id);
-    CREATE INDEX IF NOT EXISTS access_keys_principal ON access_keys(principal_id);
     ALTER TABLE accounts
       ADD COLUMN name TEXT,
       ADD COLUMN email TEXT,
@@ -388,18 +368,12 @@ export const POSTGRES_MIGRATIONS: readonly (readonly [number, string])[] = Objec
     );
     CREATE INDEX org_policy_attachments_target ON org_policy_attachments(organization_id, target_id);
 
-    CREATE FUNCTION keyhold_note_identity_change() RETURNS trigger LANGUAGE plpgsql AS $f$
-    BEGIN
-      PERFORM pg_notify('keyhold_changes', 'identity ');
-      RETURN NULL;
-    END
-    $f$;
     ${[
       'account_aliases', 'iam_entities', 'iam_tags', 'iam_inline_policies', 'iam_managed_policies', 'iam_policy_attachments',
       'iam_group_members', 'organizations', 'org_policies', 'org_policy_attachments',
     ]
       .map((table) => `CREATE TRIGGER ${table}_identity_changes AFTER INSERT OR UPDATE OR DELETE ON ${table}
-           FOR EACH ROW EXECUTE FUNCTION keyhold_note_identity_change();`)
+           FOR EACH ROW EXECUTE FUNCTION keyhold_note_change('identity');`)
       .join('\n')}
     `,
   ],

@@ -17,7 +17,9 @@
  *  - `refused` counts requests answered without their own record (the sink could not write);
  *    the adapter writes one summary record (`auditRefusalRecord`) once writing works again.
  *  - `expect`/`settle` are hints for group commit: a commit may wait a moment for requests that
- *    are being handled. An adapter that commits each record at once may ignore them.
+ *    are being handled. An adapter may ignore them; both adapters do (their shared front,
+ *    src/store/audit-group-commit.ts, gathers the next batch while a commit is in flight instead
+ *    of holding a ready batch on a timer, which added its delay to each commit cycle; issue 11).
  */
 import type { AuditAppend, AuditIntent } from '../store/audit-log';
 

@@ -4,6 +4,7 @@
  * cloning of arrays of primitives costs a fraction of cloning objects with named fields.
  */
 import type { KeyObject } from 'node:crypto';
+import type { MessagePort } from 'node:worker_threads';
 import type { AuditAppend, AuditIntent } from '../store/audit-log';
 import type { DigestReason } from './chain';
 
@@ -16,6 +17,11 @@ export interface WriterThreadData {
   readonly busyTimeoutMs: number;
   /** Where digests are delivered as they are written (primary only). */
   readonly digestCopyDir?: string;
+  /**
+   * The port commit acknowledgements come back on: the thread hands it to its sync thread
+   * (src/cli/audit-sync-thread.ts), which answers each commit once its frame is fdatasync'd.
+   */
+  readonly syncPort: MessagePort;
 }
 
 /** A record on the wire. */
@@ -51,7 +57,7 @@ export function decodeAppend(w: WireAppend): AuditAppend {
   return w[10] === null ? e : { ...e, completes: w[10] as string };
 }
 
-/** Requests to the thread; each is answered once with its id. */
+/** Requests to the thread; each is answered once with its id (a commit by the sync thread when it succeeds). */
 export type ToWriterThread =
   | {
       readonly t: 'commit';
@@ -83,3 +89,8 @@ export interface DigestSummary {
 export type FromWriterThread =
   | { readonly t: 'ok'; readonly id: number; readonly value?: unknown }
   | { readonly t: 'fail'; readonly id: number; readonly message: string };
+
+/** Commit acknowledgements from the writer's sync thread (src/cli/audit-sync-thread.ts), on `syncPort`. */
+export type FromSyncThread =
+  | { readonly t: 'synced'; readonly ids: readonly number[] }
+  | { readonly t: 'sync-failed'; readonly ids: readonly number[]; readonly message: string };

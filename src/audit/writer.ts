@@ -1,31 +1,25 @@
 /**
  * The durable audit writer of one process (docs/architecture.md §1 promise 2, §3 step 5). Requests hand it
- * records and await the commit that makes them durable; the database work and its fsync run on
- * a worker thread, so the event loop never waits on the disk.
+ * records and await the commit that makes them durable; the journal write and its fdatasync run
+ * on a worker thread (src/cli/audit-writer-thread.ts), so the event loop never waits on the disk.
  *
- * Group commit: at most MAX_IN_FLIGHT commits are in flight. Records arriving meanwhile gather
- * into the next batch, which is sent when a commit is acknowledged, so under load each fsync
- * carries every request that arrived during the previous one and throughput does not fall to
- * the disk's fsync rate. A batch that could leave still waits while requests that are already
- * being handled have not submitted their first record — until the last of them does, or for
- * COMMIT_DELAY_MS at most (PostgreSQL's commit_delay). Fewer, larger commits: each fsync and
- * each hop to the thread cost the same whatever the batch holds. The wait is a timer and a
- * counter, never a spin of the event loop.
+ * Batching, failure and refusal handling are the shared group-commit front
+ * (src/store/audit-group-commit.ts, also used by the PostgreSQL sink): one commit in flight,
+ * the next batch gathering meanwhile and leaving as soon as it returns. This file is the SQLite
+ * transport: a commit is one message to the thread and its answer.
  *
- * A failed commit rejects every request of its batch (they are answered with a 5xx) and marks
- * the writer unhealthy; mutating requests are then refused before they run (`healthy`), and a
- * probe write every second finds out when the disk works again. If the thread dies it is
- * restarted; the batch it held is failed (it may or may not have been written: a record can
- * exist for a request whose client saw a 5xx, never the other way round).
+ * If the thread dies it is restarted; the batch it held is failed (it may or may not have been
+ * written: a record can exist for a request whose client saw a 5xx, never the other way round).
  */
 import type { KeyObject } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { GroupCommit, AuditSinkUnavailableError, type RefusalSummary } from '../store/audit-group-commit';
 import type { AuditAppend, AuditIntent } from '../store/audit-log';
 import type { DigestReason } from './chain';
 import { operatorRecord } from './event';
 import { newEventId } from './event-id';
 import type { AuditSink } from './sink';
-import { encodeAppend, type DigestSummary, type FromWriterThread, type ToWriterThread, type WriterThreadData } from './thread-protocol';
+import { encodeAppend, type DigestSummary, type FromSyncThread, type FromWriterThread, type ToWriterThread, type WriterThreadData } from './thread-protocol';
 
 export type { AuditSink } from './sink';
 
@@ -48,20 +42,8 @@ export interface AuditWriterOptions {
   readonly busyTimeoutMs?: number;
   /** Records waiting beyond this are refused at once (the disk cannot keep up). */
   readonly maxPending?: number;
-  /** The longest a ready batch waits for requests being handled (default COMMIT_DELAY_MS). */
-  readonly commitDelayMs?: number;
   /** Delay before restarting a dead thread and between probes of a failing database. */
   readonly retryMs?: number;
-}
-
-interface Batch {
-  readonly id: number;
-  readonly events: AuditAppend[];
-  readonly intents: AuditIntent[];
-  recover: string[];
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(e: Error): void;
 }
 
 interface Call {
@@ -69,58 +51,74 @@ interface Call {
   reject(e: Error): void;
 }
 
-/** Commits in flight at most (see the file comment). */
-const MAX_IN_FLIGHT = 1;
-/** The longest a batch that could leave waits for records of requests already being handled. */
-const COMMIT_DELAY_MS = 1;
-
 /** Thrown when the writer refuses a record without trying (overload, closed). */
-export class AuditUnavailableError extends Error {}
+export const AuditUnavailableError = AuditSinkUnavailableError;
+
+/** The operator record that says how many requests were answered without their own record (docs/architecture.md §1). */
+export function auditRefusalRecord(r: RefusalSummary, now: number): AuditAppend {
+  return operatorRecord({
+    time: now,
+    eventId: newEventId(now),
+    eventName: 'KeyholdAuditUnavailable',
+    region: r.region,
+    sourceIp: '',
+    additionalEventData: {
+      refusedRequests: r.count,
+      firstRefusalTime: new Date(r.first).toISOString(),
+      lastRefusalTime: new Date(r.last).toISOString(),
+      reason: 'the audit trail could not be written: these requests were answered 503 (or 5xx) without their own record',
+    },
+  });
+}
 
 /** One process's audit writer. */
 export class AuditWriter implements AuditSink {
   readonly #opts: AuditWriterOptions;
   #worker: Worker | undefined;
+  /** Where the worker's sync thread acknowledges commits. */
+  #acks: MessagePort | undefined;
   #nextId = 1;
-  #current: Batch | undefined;
-  /** Commits sent and not yet answered, oldest first (at most MAX_IN_FLIGHT). */
-  readonly #inFlight: Batch[] = [];
   readonly #calls = new Map<number, Call>();
-  #healthy = true;
   #closed = false;
-  #probe: NodeJS.Timeout | undefined;
   #key: { privateKey: KeyObject; fingerprint: string } | undefined;
-  /** Intents whose request's own record failed; their outcome-unknown records go with the next commit. */
-  #orphans: string[] = [];
   #exited: Promise<void> = Promise.resolve();
-  /** Requests being handled that have not submitted a record yet. */
-  #expected = 0;
-  /** Commits acknowledged, and the records and intents they carried. */
-  #commits = 0;
-  #records = 0;
-  /** The timer that sends a waiting batch after COMMIT_DELAY_MS; set while one waits. */
-  #delay: NodeJS.Timeout | undefined;
-  /** Requests answered without their record since the last summary (issue 11). */
-  #refusals: { count: number; first: number; last: number; region: string } | undefined;
-  #summarising = false;
+  readonly #front: GroupCommit;
 
   constructor(opts: AuditWriterOptions) {
     this.#opts = opts;
+    this.#front = new GroupCommit({
+      commit: (b) => this.#call({ t: 'commit', id: 0, events: b.events.map(encodeAppend), intents: b.intents, recover: b.recover }).then(() => undefined),
+      probe: () => this.#call({ t: 'probe', id: 0 }).then(() => undefined),
+      canCommit: () => this.#worker !== undefined,
+      // The writer thread prepares and writes the next frame while the sync thread fdatasyncs the
+      // previous one (src/cli/audit-sync-thread.ts).
+      maxInFlight: 2,
+      refusalRecord: auditRefusalRecord,
+      logger: opts.logger,
+      maxPending: opts.maxPending,
+      retryMs: opts.retryMs,
+    });
     this.#spawn();
   }
 
   get healthy(): boolean {
-    return this.#healthy && this.#worker !== undefined;
+    return this.#front.healthy && this.#worker !== undefined;
   }
 
   #spawn(): void {
+    const channel = new MessageChannel();
     const data: WriterThreadData = {
       dir: this.#opts.dir,
       stream: this.#opts.stream,
       busyTimeoutMs: this.#opts.busyTimeoutMs ?? 5_000,
       digestCopyDir: this.#opts.digestCopyDir,
+      syncPort: channel.port2,
     };
-    const worker = new Worker(this.#opts.threadScript, { workerData: data });
+    const worker = new Worker(this.#opts.threadScript, { workerData: data, transferList: [channel.port2] });
+    this.#acks = channel.port1;
+    channel.port1.on('message', (m: FromSyncThread) => {
+      for (const id of m.ids) this.#onMessage(m.t === 'synced' ? { t: 'ok', id } : { t: 'fail', id, message: m.message });
+    });
     this.#worker = worker;
     this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (m: FromWriterThread) => this.#onMessage(m));
@@ -132,43 +130,23 @@ export class AuditWriter implements AuditSink {
   #onExit(worker: Worker, code: number): void {
     if (this.#worker !== worker) return;
     this.#worker = undefined;
+    this.#acks?.close();
+    this.#acks = undefined;
+    // The commit in flight fails with its call (the group-commit front orphans its intents).
     const err = new Error(`the audit writer thread exited (${code})`);
-    for (const b of this.#inFlight.splice(0)) {
-      this.#orphan(b);
-      b.reject(err);
-    }
     for (const c of this.#calls.values()) c.reject(err);
     this.#calls.clear();
     if (this.#closed) return;
-    this.#healthy = false;
+    this.#front.unavailable();
     this.#opts.logger.error({ code }, 'audit writer thread exited; restarting it');
     setTimeout(() => {
       if (this.#closed) return;
       this.#spawn();
-      this.#startProbing();
-      this.#flush();
+      this.#front.flush();
     }, this.#opts.retryMs ?? 1000).unref();
   }
 
   #onMessage(m: FromWriterThread): void {
-    const at = this.#inFlight.findIndex((x) => x.id === m.id);
-    if (at >= 0) {
-      const b = this.#inFlight.splice(at, 1)[0] as Batch;
-      if (m.t === 'ok') {
-        this.#setHealthy(true);
-        this.#commits += 1;
-        this.#records += b.events.length + b.intents.length;
-        b.resolve();
-        this.#summariseRefusals();
-      } else {
-        this.#setHealthy(false);
-        this.#opts.logger.error({ reason: m.message, records: b.events.length + b.intents.length }, 'audit commit failed: the requests of this batch fail');
-        this.#orphan(b);
-        b.reject(new Error(m.message));
-      }
-      this.#flush();
-      return;
-    }
     const call = this.#calls.get(m.id);
     if (call === undefined) return;
     this.#calls.delete(m.id);
@@ -176,94 +154,13 @@ export class AuditWriter implements AuditSink {
     else call.reject(new Error(m.message));
   }
 
-  /** A failed batch: its completing records are lost, so their intents must be recovered later. */
-  #orphan(b: Batch): void {
-    for (const id of b.recover) this.#orphans.push(id);
-    for (const e of b.events) if (e.completes !== undefined) this.#orphans.push(e.completes);
-  }
-
-  #setHealthy(ok: boolean): void {
-    if (ok === this.#healthy) return;
-    this.#healthy = ok;
-    if (ok) {
-      this.#opts.logger.warn({}, 'audit trail writable again');
-      if (this.#orphans.length > 0) this.#batch(); // carries the orphans' records
-      this.#summariseRefusals();
-      if (this.#probe !== undefined) clearInterval(this.#probe);
-      this.#probe = undefined;
-    } else {
-      this.#startProbing();
-    }
-  }
-
   refused(at: number, region: string): void {
-    const r = this.#refusals;
-    if (r === undefined) this.#refusals = { count: 1, first: at, last: at, region };
-    else {
-      r.count += 1;
-      r.first = Math.min(r.first, at);
-      r.last = Math.max(r.last, at);
-    }
+    this.#front.refused(at, region);
   }
 
   /** Refusals counted so far and not yet summarised (tests, metrics). */
   get pendingRefusals(): number {
-    return this.#refusals?.count ?? 0;
-  }
-
-  /**
-   * The trail writes again: one operator record says how many requests were answered without
-   * their own record, and when (docs/architecture.md §1). If it fails too, the counts are kept for next time.
-   */
-  #summariseRefusals(): void {
-    const r = this.#refusals;
-    if (r === undefined || this.#summarising || this.#closed) return;
-    this.#refusals = undefined;
-    this.#summarising = true;
-    const now = Date.now();
-    const record = operatorRecord({
-      time: now,
-      eventId: newEventId(now),
-      eventName: 'KeyholdAuditUnavailable',
-      region: r.region,
-      sourceIp: '',
-      additionalEventData: {
-        refusedRequests: r.count,
-        firstRefusalTime: new Date(r.first).toISOString(),
-        lastRefusalTime: new Date(r.last).toISOString(),
-        reason: 'the audit trail could not be written: these requests were answered 503 (or 5xx) without their own record',
-      },
-    });
-    this.append(record).then(
-      () => {
-        this.#summarising = false;
-        this.#opts.logger.warn({ refused: r.count }, 'audit: recorded a summary of the requests refused while the trail could not be written');
-      },
-      () => {
-        this.#summarising = false;
-        const now2 = this.#refusals;
-        this.#refusals =
-          now2 === undefined ? r : { count: now2.count + r.count, first: Math.min(now2.first, r.first), last: Math.max(now2.last, r.last), region: r.region };
-      },
-    );
-  }
-
-  #startProbing(): void {
-    if (this.#probe !== undefined || this.#closed) return;
-    let pending = false;
-    this.#probe = setInterval(() => {
-      if (this.#worker === undefined || pending) return;
-      pending = true;
-      this.#call({ t: 'probe', id: 0 }).then(
-        () => {
-          pending = false;
-          this.#setHealthy(true);
-        },
-        () => {
-          pending = false;
-        },
-      );
-    }, this.#opts.retryMs ?? 1000).unref();
+    return this.#front.pendingRefusals;
   }
 
   #post(m: ToWriterThread): void {
@@ -279,93 +176,25 @@ export class AuditWriter implements AuditSink {
     });
   }
 
-  #batch(): Batch {
-    if (this.#current !== undefined) return this.#current;
-    let resolve!: () => void;
-    let reject!: (e: Error) => void;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // Every awaiting request sees a rejection; the batch promise itself never goes unhandled.
-    promise.catch(() => undefined);
-    const b: Batch = { id: this.#nextId++, events: [], intents: [], recover: [], promise, resolve, reject };
-    this.#current = b;
-    if (this.#inFlight.length < MAX_IN_FLIGHT) setImmediate(() => this.#flush());
-    return b;
-  }
-
-  #flush(): void {
-    const b = this.#current;
-    if (b === undefined || this.#inFlight.length >= MAX_IN_FLIGHT || this.#worker === undefined) return;
-    // Requests already being handled are about to submit their records: let one fsync carry
-    // them too, unless an intent waits (a mutating request is blocked on it).
-    const delay = this.#opts.commitDelayMs ?? COMMIT_DELAY_MS;
-    if (this.#expected > 0 && b.intents.length === 0 && delay > 0) {
-      this.#delay ??= setTimeout(() => this.#send(), delay);
-      return;
-    }
-    this.#send();
-  }
-
-  /** Sends the gathered batch now, if a commit slot is free. */
-  #send(): void {
-    if (this.#delay !== undefined) clearTimeout(this.#delay);
-    this.#delay = undefined;
-    const b = this.#current;
-    if (b === undefined || this.#inFlight.length >= MAX_IN_FLIGHT || this.#worker === undefined) return;
-    this.#current = undefined;
-    this.#inFlight.push(b);
-    if (this.#orphans.length > 0) b.recover = this.#orphans.splice(0);
-    this.#post({ t: 'commit', id: b.id, events: b.events.map(encodeAppend), intents: b.intents, recover: b.recover });
-  }
-
   /** Commits acknowledged so far and the records (events and intents) they carried. */
   stats(): { commits: number; records: number } {
-    return { commits: this.#commits, records: this.#records };
+    return this.#front.stats();
   }
 
   expect(): void {
-    this.#expected += 1;
+    this.#front.expect();
   }
 
   settle(): void {
-    if (this.#expected > 0) this.#expected -= 1;
-    // The last request being handled has submitted: a waiting batch need not wait longer.
-    if (this.#expected === 0 && this.#delay !== undefined) setImmediate(() => this.#flush());
-  }
-
-  #admit(): Batch {
-    if (this.#closed) throw new AuditUnavailableError('the audit writer is closed');
-    const b = this.#batch();
-    if (b.events.length + b.intents.length >= (this.#opts.maxPending ?? 100_000)) {
-      throw new AuditUnavailableError('the audit trail cannot keep up');
-    }
-    return b;
+    this.#front.settle();
   }
 
   append(record: AuditAppend): Promise<void> {
-    let b: Batch;
-    try {
-      b = this.#admit();
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    b.events.push(record);
-    return b.promise;
+    return this.#front.append(record);
   }
 
   intend(intent: AuditIntent): Promise<void> {
-    let b: Batch;
-    try {
-      b = this.#admit();
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    b.intents.push(intent);
-    // A mutating request waits on this intent: a batch held for stragglers leaves now.
-    if (this.#delay !== undefined) this.#flush();
-    return b.promise;
+    return this.#front.intend(intent);
   }
 
   /** Hands the thread the digest signing key (primary only); kept to re-send after a restart. */
@@ -394,20 +223,15 @@ export class AuditWriter implements AuditSink {
   }
 
   /** Waits until nothing is queued or in flight. */
-  async drain(): Promise<void> {
-    for (;;) {
-      const pending = this.#inFlight[0] ?? this.#current;
-      if (pending === undefined) return;
-      await pending.promise.catch(() => undefined);
-    }
+  drain(): Promise<void> {
+    return this.#front.drain();
   }
 
   /** Commits what is queued, then stops the thread. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.drain();
+    await this.#front.close();
     this.#closed = true;
-    if (this.#probe !== undefined) clearInterval(this.#probe);
     if (this.#worker !== undefined) {
       await this.#call({ t: 'close', id: 0 }).catch(() => undefined);
       await this.#exited;

@@ -9,14 +9,18 @@
  *
  * Commits that arrive while the thread is busy queue up as messages; they are gathered into one
  * journal frame on the next turn (group commit) and acknowledged as soon as that frame is
- * fdatasync'd — the journal is the durability point (issue 11). Only then, off the requests'
- * critical path and in larger batches, are the records applied to SQLite, indexed, and the WAL
- * checkpointed: SQLite (and so the lookup index) trails the journal by at most APPLY_MS or
- * APPLY_BATCH records, and readers read that tail from the journal meanwhile.
+ * fdatasync'd — the journal is the durability point (issue 11). The fdatasync and the
+ * acknowledgement are the sync thread's (audit-sync-thread.ts): this thread writes a frame, hands
+ * it over and prepares the next batch while the disk syncs the previous one. Applying the records to SQLite,
+ * indexing them and checkpointing the WAL happen on a second thread with its own connection
+ * (audit-apply-thread.ts), which this thread tells, through shared memory, how far the journal
+ * is durable: that work neither delays a commit nor waits for one. SQLite (and so the lookup
+ * index) trails the journal by about APPLY_MS; readers read that tail from the journal meanwhile.
  */
 import type { KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { join } from 'node:path';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { chainLink, genesisHash, nextDigest, signDigest, type Digest, type DigestReason, type NextDigest } from '../audit/chain';
 import {
   decodeAppend,
@@ -28,6 +32,8 @@ import {
 import { deliverDigest, deliveredSeqs } from '../audit/digest-copy';
 import type { AuditAppend, AuditDigestRow, AuditIntent } from '../store/audit-log';
 import { openAuditJournalStore } from '../adapters';
+import type { ApplyThreadData } from './audit-apply-thread';
+import { BROKEN, HEAD, RING, SEQ, STOP, SYNCED, syncShared, WRITTEN, type SyncThreadData } from './audit-sync-thread';
 
 const port = parentPort;
 if (port === null) throw new Error('audit-writer-thread must run as a worker thread');
@@ -44,29 +50,12 @@ const store = openAuditJournalStore(data.dir, {
 const trailId = store.trailId();
 const own = store.stream(data.stream);
 let head = own.initialize(trailId, genesisHash(trailId, data.stream)).head.seq;
-let indexed = own.info().indexedThrough;
 let signingKey: { privateKey: KeyObject; fingerprint: string } | undefined;
 
-/**
- * Index in bulk once this many records wait, or after INDEX_MS; checkpoint every CHECKPOINT_MS.
- * Larger, rarer index transactions touch each hot index page once for many records; lookups scan
- * the records not indexed yet, so a lag costs them little.
- */
-const INDEX_BATCH = 2048;
-const INDEX_MAX = 20_000;
-const INDEX_MS = 500;
-const CHECKPOINT_MS = 1000;
-/**
- * Apply journaled records to SQLite once this many wait, or APPLY_MS after the last apply: one
- * SQLite transaction per few hundred records instead of one per group commit.
- */
-const APPLY_BATCH = 512;
-const APPLY_MS = 100;
-/** Background applies give way to another holder of the stream's write lock after this long. */
-const APPLY_BUSY_MS = 50;
-let lastApply = Date.now();
-let lastIndex = Date.now();
-let lastCheckpoint = Date.now();
+/** How often this thread drops from memory the frames the apply thread has applied. */
+const FORGET_MS = 100;
+/** A dead apply thread is started again after this long. */
+const RESTART_APPLY_MS = 1000;
 
 /**
  * Tests only (issue 11): while the file KEYHOLD_TEST_AUDIT_FAIL_FILE names exists, every commit
@@ -86,6 +75,56 @@ function injectedFailure(): void {
  * journal's fdatasync and before the SQLite write, deterministically. The server warns at start.
  */
 const HOLD_APPLY = (process.env.KEYHOLD_TEST_AUDIT_HOLD_APPLY ?? '') !== '';
+
+/**
+ * Shared with the sync thread (audit-sync-thread.ts, which fdatasyncs the frames this thread
+ * writes and acknowledges their commits) and the apply thread (which applies nothing past the
+ * last frame made durable).
+ */
+const shared = syncShared();
+const ctl = new Int32Array(shared.ctl);
+const big = new BigInt64Array(shared.big);
+const ringIds = new Float64Array(shared.ids);
+Atomics.store(big, WRITTEN, BigInt(own.journaledThrough));
+Atomics.store(big, SYNCED, BigInt(own.journaledThrough));
+const synced = shared.big;
+
+/** Tells the sync thread that frames through `own.journaledThrough` are written, carrying `ids`. */
+function written(ids: readonly number[]): void {
+  let head = Atomics.load(ctl, HEAD);
+  for (const id of ids) {
+    ringIds[head] = id;
+    head = (head + 1) % RING;
+  }
+  Atomics.store(big, WRITTEN, BigInt(own.journaledThrough));
+  Atomics.store(ctl, HEAD, head);
+  Atomics.add(ctl, SEQ, 1);
+  Atomics.notify(ctl, SEQ);
+}
+
+const syncData: SyncThreadData = { fd: own.journalFd, ...shared, port: data.syncPort };
+const syncer = new Worker(join(__dirname, 'audit-sync-thread.js'), { workerData: syncData, transferList: [data.syncPort] });
+const syncerExited = new Promise<void>((resolve) => syncer.once('exit', () => resolve()));
+syncer.on('error', () => undefined);
+syncer.once('exit', () => {
+  // Without it no commit can be acknowledged: end this thread too; the writer restarts both.
+  if (!closing) process.exit(1);
+});
+
+let closing = false;
+let applier: Worker | undefined;
+function startApplier(): void {
+  const applyData: ApplyThreadData = { dir: data.dir, stream: data.stream, busyTimeoutMs: data.busyTimeoutMs, synced, holdApply: HOLD_APPLY };
+  const w = new Worker(join(__dirname, 'audit-apply-thread.js'), { workerData: applyData });
+  applier = w;
+  // Its failure costs only lag: SQLite catches up from the journal when it runs again.
+  w.on('error', () => undefined);
+  w.once('exit', () => {
+    if (applier === w) applier = undefined;
+    if (!closing) setTimeout(() => closing || startApplier(), RESTART_APPLY_MS).unref();
+  });
+}
+startApplier();
 
 let queue: ToWriterThread[] = [];
 let scheduled = false;
@@ -237,48 +276,6 @@ function handle(m: ToWriterThread): unknown {
   }
 }
 
-/** Work after the acknowledgements: applying to SQLite, bulk indexing and checkpoints. */
-function background(): void {
-  if (HOLD_APPLY) return;
-  const now = Date.now();
-  // Most turns have nothing to do yet: no pragma round trips then.
-  const due =
-    own.pendingRecords >= APPLY_BATCH ||
-    (own.pendingRecords > 0 && now - lastApply >= APPLY_MS) ||
-    head - indexed >= INDEX_BATCH ||
-    (head > indexed && now - lastIndex >= INDEX_MS) ||
-    now - lastCheckpoint >= CHECKPOINT_MS;
-  if (due) own.inBackground(APPLY_BUSY_MS, backgroundWork);
-}
-
-function backgroundWork(): void {
-  const now = Date.now();
-  try {
-    const waiting = own.pendingRecords;
-    if (waiting >= APPLY_BATCH || (waiting > 0 && now - lastApply >= APPLY_MS)) {
-      lastApply = now;
-      own.apply();
-    }
-  } catch {
-    // SQLite cannot be written: the records stay in the journal (and in memory); retried next
-    // turn, and a full journal fails commits until it works again.
-    return;
-  }
-  try {
-    if (head - indexed >= INDEX_BATCH || (head > indexed && now - lastIndex >= INDEX_MS)) {
-      indexed += own.index(INDEX_MAX);
-      lastIndex = now;
-    }
-    if (now - lastCheckpoint >= CHECKPOINT_MS) {
-      own.checkpoint();
-      lastCheckpoint = now;
-    }
-  } catch {
-    // Retried on the next turn; commits report their own failures.
-    lastIndex = now;
-  }
-}
-
 function drain(): void {
   scheduled = false;
   const batch = queue;
@@ -295,21 +292,28 @@ function drain(): void {
       for (const i of c.intents) intents.push(i);
       for (const r of c.recover) recover.push(r);
     }
+    // An fdatasync failed: what was written since cannot be trusted. End this thread; the
+    // writer fails what is in flight and starts it again from what is on disk.
+    if (Atomics.load(ctl, BROKEN) === 1) process.exit(1);
     let failure: string | undefined;
     try {
       injectedFailure();
-      head = own.commit(events, intents, recover, chainLink).seq;
+      // Written, not yet durable: the sync thread fdatasyncs it and acknowledges these commits,
+      // while this thread goes on to the next batch (issue 11).
+      head = own.commitUnsynced(events, intents, recover, chainLink).seq;
     } catch (e) {
       failure = message(e);
     }
     commitFailure = failure;
-    for (const c of commits) reply(failure === undefined ? { t: 'ok', id: c.id } : { t: 'fail', id: c.id, message: failure });
+    if (failure === undefined) written(commits.map((c) => c.id));
+    else for (const c of commits) reply({ t: 'fail', id: c.id, message: failure });
   }
   let probed = false;
   for (const m of batch) {
     if (m.t === 'commit') continue;
-    if (m.t === 'probe' && (probed || commits.length > 0)) {
-      // A commit in this turn (or an earlier probe) already said whether the file is writable.
+    if (m.t === 'probe' && (probed || commitFailure !== undefined)) {
+      // A failed commit in this turn (or an earlier probe) already said whether the file is
+      // writable. (A commit that was written is not durable yet: the probe syncs its own frame.)
       reply(commitFailure === undefined ? { t: 'ok', id: m.id } : { t: 'fail', id: m.id, message: commitFailure });
       continue;
     }
@@ -321,18 +325,26 @@ function drain(): void {
       reply({ t: 'fail', id: m.id, message: message(e) });
     }
     if (m.t === 'close') {
-      try {
-        own.index(Number.MAX_SAFE_INTEGER);
-        own.checkpoint();
-      } catch {
-        // indexed again at the next start
-      }
-      store.close();
-      port!.close();
+      closing = true;
+      Atomics.store(ctl, STOP, 1);
+      Atomics.add(ctl, SEQ, 1);
+      Atomics.notify(ctl, SEQ);
+      const last = Promise.all([syncerExited, applier === undefined ? Promise.resolve(0) : applier.terminate()]);
+      void last.then(() => {
+        try {
+          own.index(Number.MAX_SAFE_INTEGER);
+          own.checkpoint();
+        } catch {
+          // indexed again at the next start
+        }
+        store.close();
+        port!.close();
+      });
       return;
     }
   }
-  background();
+  // Recovery and probes write (and fdatasync) journal frames too: the apply thread may take them.
+  if (batch.length > commits.length) written([]);
 }
 
 port.on('message', (m: ToWriterThread) => {
@@ -342,7 +354,12 @@ port.on('message', (m: ToWriterThread) => {
     setImmediate(drain);
   }
 });
-// Apply and index what waits when no commit comes to trigger it.
+// Frames the apply thread has applied need not stay in memory.
 setInterval(() => {
-  if (!scheduled) background();
-}, APPLY_MS).unref();
+  if (closing) return;
+  try {
+    own.forgetApplied();
+  } catch {
+    // the database is busy or failing: kept for next time
+  }
+}, FORGET_MS).unref();

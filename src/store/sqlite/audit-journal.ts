@@ -152,12 +152,23 @@ export class AuditJournal {
     this.#offset = 0;
   }
 
+  /** Writes frame `frame` and makes it durable (fdatasync); returns the offset just past it. */
+  append(frame: number, payload: Buffer): number {
+    return this.write(frame, payload, true);
+  }
+
+  /** The file descriptor, for a thread that fdatasyncs what this one wrote (audit-sync-thread.ts). */
+  get fd(): number {
+    return this.#fd;
+  }
+
   /**
-   * Writes frame `frame` and makes it durable (fdatasync); returns the offset just past it.
+   * Writes frame `frame` — and with `sync`, makes it durable (fdatasync) — and returns the offset
+   * just past it. Without `sync` the caller has the frame fdatasync'd before acknowledging it.
    * Throws if it does not fit or the write fails; the header written is then zeroed again (best
    * effort), so a frame that was never acknowledged is not read back later.
    */
-  append(frame: number, payload: Buffer): number {
+  write(frame: number, payload: Buffer, sync: boolean): number {
     if (!this.fits(payload.length)) throw new Error('the audit journal frame does not fit');
     const head = Buffer.alloc(HEADER);
     head.writeUInt32LE(MAGIC, 0);
@@ -172,7 +183,7 @@ export class AuditJournal {
         const rest = written < HEADER ? Buffer.concat([head.subarray(written), payload]) : payload.subarray(written - HEADER);
         written += writeSync(this.#fd, rest, 0, rest.length, this.#offset + written);
       }
-      fdatasyncSync(this.#fd);
+      if (sync) fdatasyncSync(this.#fd);
     } catch (e) {
       try {
         writeSync(this.#fd, Buffer.alloc(HEADER), 0, HEADER, this.#offset);

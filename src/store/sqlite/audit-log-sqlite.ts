@@ -97,9 +97,12 @@ CREATE TABLE IF NOT EXISTS journal_pos (id INTEGER PRIMARY KEY CHECK (id = 1), f
  * writer appends every commit to it (fdatasync) and keeps SQLite at synchronous=NORMAL;
  * `replay` — another process's stream: frames SQLite lost are applied when it is opened, and
  * this connection's own writes (recovery) stay synchronous; `read` — read-only, records still
- * only in the journal are read after SQLite's (verify).
+ * only in the journal are read after SQLite's (verify); `behind` — the write-behind connection of
+ * the stream's own writer (its apply thread, issue 11): applies frames the writer has made
+ * durable (`applyThrough`), at synchronous=NORMAL like the writer, and never replays at open
+ * (frames past the writer's last fdatasync are not acknowledged and may still change).
  */
-export type JournalMode = 'own' | 'replay' | 'read';
+export type JournalMode = 'own' | 'replay' | 'read' | 'behind';
 
 /** One appended row as a journal frame holds it. */
 type FrameRow = [
@@ -292,6 +295,8 @@ export interface SqliteAuditStoreOptions {
   readonly journalOwner?: number;
   /** Size of a new journal (default JOURNAL_BYTES; tests make it small to reach the wrap-around). */
   readonly journalBytes?: number;
+  /** The apply thread of stream `writesBehind`: that stream opens in `behind` mode (issue 11). */
+  readonly writesBehind?: number;
 }
 
 function open(path: string, readonly: boolean, busyTimeoutMs: number): Connection {
@@ -343,7 +348,7 @@ export class SqliteAuditStream implements AuditStream {
     this.#stmt = statementCache(this.#db);
     this.#journalPath = path.replace(/\.db$/, '.journal');
     this.#mode = readonly ? 'read' : mode;
-    this.#sync = this.#mode === 'own' ? 'NORMAL' : 'FULL';
+    this.#sync = this.#mode === 'own' || this.#mode === 'behind' ? 'NORMAL' : 'FULL';
     // The lookup index grows at one spot per user, key and event name: keep those pages cached.
     this.#db.pragma(`cache_size = ${readonly ? -16384 : -65536}`);
     if (!readonly) {
@@ -353,6 +358,7 @@ export class SqliteAuditStream implements AuditStream {
       this.#db.exec(STREAM_SCHEMA);
       if (this.#mode === 'own' || this.#mode === 'replay') this.#replay();
       if (this.#mode === 'own') this.#openJournal();
+      if (this.#mode === 'behind') this.#db.pragma('synchronous = NORMAL');
     }
   }
 
@@ -385,6 +391,47 @@ export class SqliteAuditStream implements AuditStream {
         for (const f of this.#framesAfter(this.#applied())) this.#applyFrame(f.frame, JSON.parse(f.payload.toString('utf8')) as FramePayload, f.end);
       })
       .immediate();
+  }
+
+  /**
+   * `behind` mode (the writer's apply thread): applies the journal's frames numbered up to
+   * `through` — the last frame the writer has fdatasync'd — that SQLite does not have yet, in
+   * one transaction without fsync (the journal holds them durably). Frames past `through` are
+   * never read: the writer may still fail and rewrite them. Returns how many records it applied.
+   */
+  applyThrough(through: number): number {
+    if (this.#mode !== 'behind') throw new Error('applyThrough: not a write-behind connection');
+    if (through <= this.#applied()) return 0;
+    return this.#db
+      .transaction(() => {
+        let n = 0;
+        for (const f of this.#framesAfter(this.#applied())) {
+          if (f.frame > through) break;
+          const p = JSON.parse(f.payload.toString('utf8')) as FramePayload;
+          this.#applyFrame(f.frame, p, f.end);
+          n += p.e.length + p.i.length;
+        }
+        return n;
+      })
+      .immediate();
+  }
+
+  /**
+   * `own` mode: drops from memory the frames SQLite has applied meanwhile (the apply thread's
+   * connection applies them; issue 11). Returns how many records still wait.
+   */
+  forgetApplied(): number {
+    if (this.#pending.length === 0) return 0;
+    const applied = this.#applied();
+    if ((this.#pending[0] as PendingFrame).frame > applied) return this.#pendingRecords;
+    this.#pending = this.#pending.filter((f) => f.frame > applied);
+    this.#pendingRecords = this.#pending.reduce((n, f) => n + f.payload.e.length + f.payload.i.length, 0);
+    return this.#pendingRecords;
+  }
+
+  /** `own` mode: the last frame made durable in the journal (0 before any). */
+  get journaledThrough(): number {
+    return this.#nextFrame - 1;
   }
 
   /** Another process's stream (primary): applies what its writer journaled but has not applied yet. */
@@ -501,7 +548,7 @@ export class SqliteAuditStream implements AuditStream {
    * `own` mode: one journal frame — records chained after the in-memory head, intents stored —
    * fdatasync'd. Throws (changing nothing) if it could not be made durable.
    */
-  #commitJournal(j: AuditJournal, events: readonly AuditAppend[], intents: FramePayload['i'], link: ChainLink): ChainHead {
+  #commitJournal(j: AuditJournal, events: readonly AuditAppend[], intents: FramePayload['i'], link: ChainLink, sync = true): ChainHead {
     const head = (this.#head ??= this.#sqliteHead());
     const rows: FrameRow[] = [];
     const next = chainRows(events, head, link, rows);
@@ -514,7 +561,7 @@ export class SqliteAuditStream implements AuditStream {
       j.restart(bytes.length);
     }
     const frame = this.#nextFrame;
-    const end = j.append(frame, bytes);
+    const end = j.write(frame, bytes, sync);
     this.#nextFrame = frame + 1;
     this.#head = next;
     this.#pending.push({ frame, payload, end });
@@ -563,15 +610,35 @@ export class SqliteAuditStream implements AuditStream {
     return head;
   }
 
+  /**
+   * `own` mode: writes one journal frame WITHOUT making it durable — the caller has it
+   * fdatasync'd (`journalFd`) before acknowledging it (the writer's sync thread, issue 11: the
+   * next frame is prepared and written while the previous one is being synced). Throws, changing
+   * nothing, if it could not be written.
+   */
+  commitUnsynced(events: readonly AuditAppend[], intents: readonly AuditIntent[], recover: readonly string[], link: ChainLink): ChainHead {
+    const j = this.#journal;
+    if (j === undefined) throw new Error('commitUnsynced: not the journal owner');
+    return this.#commitOwn(j, events, intents, recover, link, false);
+  }
+
+  /** `own` mode: the journal's file descriptor (its fdatasync makes every frame written so far durable). */
+  get journalFd(): number {
+    if (this.#journal === undefined) throw new Error('journalFd: not the journal owner');
+    return this.#journal.fd;
+  }
+
+  #commitOwn(j: AuditJournal, events: readonly AuditAppend[], intents: readonly AuditIntent[], recover: readonly string[], link: ChainLink, sync: boolean): ChainHead {
+    // Intents named by `recover` may still wait in memory: SQLite must hold them to be read.
+    if (recover.length > 0) this.apply();
+    const stored: FramePayload['i'] = intents.map((i) => [i.id, i.owner, i.createdAt, JSON.stringify(i.event)]);
+    const all = recover.length > 0 ? [...events, ...this.#intentRecords(recover)] : events;
+    return this.#commitJournal(j, all, stored, link, sync);
+  }
+
   commit(events: readonly AuditAppend[], intents: readonly AuditIntent[], recover: readonly string[], link: ChainLink): ChainHead {
     const j = this.#journal;
-    if (j !== undefined) {
-      // Intents named by `recover` may still wait in memory: SQLite must hold them to be read.
-      if (recover.length > 0) this.apply();
-      const stored: FramePayload['i'] = intents.map((i) => [i.id, i.owner, i.createdAt, JSON.stringify(i.event)]);
-      const all = recover.length > 0 ? [...events, ...this.#intentRecords(recover)] : events;
-      return this.#commitJournal(j, all, stored, link);
-    }
+    if (j !== undefined) return this.#commitOwn(j, events, intents, recover, link, true);
     return this.#write(() => {
       if (intents.length > 0) {
         const add = this.#stmt('INSERT OR REPLACE INTO intents (id, owner, created_at, event) VALUES (?, ?, ?, ?)');
@@ -595,8 +662,9 @@ export class SqliteAuditStream implements AuditStream {
   index(max: number): number {
     // Only what SQLite holds can be indexed: apply what waits first.
     this.apply();
-    const info = this.info();
-    if (info.indexedThrough >= info.head.seq) return 0;
+    // What SQLite holds (not the journal's tail a reader's info() adds: that cannot be indexed yet).
+    const r = this.#stmt('SELECT head_seq, indexed_through FROM stream_info WHERE id = 1').get() as Row | undefined;
+    if (r === undefined || (r.indexed_through as number) >= (r.head_seq as number)) return 0;
     // Derived data: no fsync. A later durable commit (or checkpoint) syncs these pages too, and
     // after a crash whatever is missing is simply indexed again.
     this.#db.pragma('synchronous = OFF');
@@ -860,6 +928,7 @@ export class SqliteAuditStore implements AuditStore {
   readonly #busy: number;
   readonly #journalOwner: number | undefined;
   readonly #journalBytes: number | undefined;
+  readonly #writesBehind: number | undefined;
   readonly #db: Connection;
   readonly #streams = new Map<number, SqliteAuditStream>();
   readonly #stmt: (sql: string) => Statement;
@@ -870,6 +939,7 @@ export class SqliteAuditStore implements AuditStore {
     this.#busy = options.busyTimeoutMs ?? 10_000;
     this.#journalOwner = options.journalOwner;
     this.#journalBytes = options.journalBytes;
+    this.#writesBehind = options.writesBehind;
     if (!this.#readonly) mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
     this.#db = open(join(this.#dir, TRAIL_FILE), this.#readonly, this.#busy);
     this.#stmt = statementCache(this.#db);
@@ -917,7 +987,15 @@ export class SqliteAuditStore implements AuditStore {
     let s = this.#streams.get(n);
     if (s === undefined) {
       const owner = this.#journalOwner;
-      const mode = this.#readonly ? 'read' : owner === undefined ? undefined : owner === n ? 'own' : 'replay';
+      const mode = this.#readonly
+        ? 'read'
+        : this.#writesBehind === n
+          ? 'behind'
+          : owner === undefined
+            ? undefined
+            : owner === n
+              ? 'own'
+              : 'replay';
       s = new SqliteAuditStream(join(this.#dir, `stream-${n}.db`), n, this.#readonly, this.#busy, mode, mode === 'own' ? this.#journalBytes : undefined);
       this.#streams.set(n, s);
     }

@@ -1,0 +1,102 @@
+/**
+ * The group-commit front shared by the audit sinks (src/store/audit-group-commit.ts): one commit
+ * in flight, later records gathered into the next, a cap on one commit's records that never
+ * splits the records of one synchronous run (a cross-account call's copies), failure orphaning
+ * the intents a failed batch completed, and refusals summarised once writing works again. The
+ * adapter's commit is a function here: these are the front's own rules; the adapters' wire
+ * tests (writer.test.ts, fail-closed.test.ts, test/store/postgres-audit.test.ts) drive real disks
+ * and databases.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { GroupCommit, type CommitBatch, type RefusalSummary } from '../../src/store/audit-group-commit';
+import type { AuditAppend } from '../../src/store/audit-log';
+import { apiCallFixture } from './helpers';
+
+const quiet = { error: () => undefined, warn: () => undefined };
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function record(name = 'Encrypt', completes?: string): AuditAppend {
+  const r = apiCallFixture('111122223333', Date.now(), name);
+  return completes === undefined ? r : { ...r, completes };
+}
+
+/** A front whose commits wait until the test releases them. */
+function front(opts: { maxBatch?: number; fail?: (b: CommitBatch) => boolean } = {}) {
+  const commits: CommitBatch[] = [];
+  const release: (() => void)[] = [];
+  const summaries: RefusalSummary[] = [];
+  const g = new GroupCommit({
+    commit: (b) => {
+      commits.push(b);
+      return new Promise<void>((resolve, reject) => release.push(() => (opts.fail?.(b) === true ? reject(new Error('EIO: injected')) : resolve())));
+    },
+    probe: () => Promise.resolve(),
+    refusalRecord: (s) => {
+      summaries.push(s);
+      return record('KeyholdAuditUnavailable');
+    },
+    logger: quiet,
+    maxBatch: opts.maxBatch,
+    retryMs: 10,
+  });
+  const next = async (): Promise<void> => {
+    while (release.length === 0) await turn();
+    (release.shift() as () => void)();
+    await turn();
+  };
+  return { g, commits, next, summaries };
+}
+
+test('one commit in flight; records arriving meanwhile leave together in the next', async () => {
+  const { g, commits, next } = front();
+  const a = g.append(record());
+  await turn();
+  assert.equal(commits.length, 1);
+  const rest = [g.append(record()), g.append(record()), g.intend({ id: 'i1', owner: 1, createdAt: 0, event: record('CreateKey') })];
+  await turn();
+  assert.equal(commits.length, 1, 'nothing sent while a commit is in flight');
+  await next();
+  await a;
+  assert.equal(commits.length, 2);
+  assert.deepEqual([commits[1]!.events.length, commits[1]!.intents.length], [2, 1]);
+  await next();
+  await Promise.all(rest);
+  assert.deepEqual(g.stats(), { commits: 2, records: 4 });
+});
+
+test('maxBatch caps a commit but keeps the records of one synchronous run together', async () => {
+  const { g, commits, next } = front({ maxBatch: 2 });
+  const blocker = g.append(record());
+  await turn();
+  // One run of three appends (a cross-account call's copies): one commit, over the cap.
+  const together = [g.append(record()), g.append(record()), g.append(record())];
+  await Promise.resolve();
+  const later = [g.append(record()), g.append(record())];
+  await Promise.resolve();
+  const last = g.append(record());
+  for (let i = 0; i < 4; i++) await next();
+  await Promise.all([blocker, ...together, ...later, last]);
+  assert.deepEqual(commits.map((c) => c.events.length), [1, 3, 2, 1]);
+});
+
+test('a failed commit rejects its batch, marks the sink unhealthy and recovers the intents it completed', async () => {
+  const { g, commits, next, summaries } = front({ fail: (b) => b.events.some((e) => e.completes === 'req-1') });
+  const failed = g.append(record('CreateKey', 'req-1'));
+  await next();
+  await assert.rejects(failed, { message: 'EIO: injected' });
+  g.refused(Date.now(), 'us-east-1');
+  g.refused(Date.now(), 'us-east-1');
+  assert.equal(g.healthy, false);
+  // The probe finds the sink writable: the next commit carries the orphan's outcome-unknown
+  // record (recover) and the one record summarising the two refusals.
+  while (!g.healthy) await new Promise((r) => setTimeout(r, 5));
+  await next();
+  assert.deepEqual(commits[1]!.recover, ['req-1']);
+  assert.deepEqual(commits[1]!.events.map((e) => e.eventName), ['KeyholdAuditUnavailable']);
+  assert.equal(summaries.length, 1);
+  assert.equal(summaries[0]!.count, 2);
+  assert.equal(g.pendingRefusals, 0);
+  await g.close();
+  await assert.rejects(g.append(record()), { name: 'Error', message: 'the audit sink is closed' });
+});

@@ -436,8 +436,13 @@ describe('expiry of imported material', () => {
     const d = new ImportDriver(server, kms);
     try {
       const k = await d.externalKey();
-      const validTo = Math.ceil((Date.now() + 3_000) / 1000) * 1000;
-      await d.importMaterial(k.id, randomBytes(32), { ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: new Date(validTo) });
+      // Wrap first (GetParametersForImport makes an RSA key pair, slow on a loaded machine), then
+      // choose ValidTo: 5 s from now must still be in the future when ImportKeyMaterial arrives.
+      const { ImportToken, EncryptedKeyMaterial } = await d.wrapFor(k.id, randomBytes(32));
+      const validTo = Math.ceil((Date.now() + 5_000) / 1000) * 1000;
+      await kms.send(
+        new ImportKeyMaterialCommand({ KeyId: k.id, ImportToken, EncryptedKeyMaterial, ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: new Date(validTo) }),
+      );
       const blob = await d.encrypt(k.id, 'short-lived');
       assert.equal(await d.decrypt(blob), 'short-lived');
       let state = (await d.state(k.id)).KeyState;

@@ -40,7 +40,7 @@ after(async () => {
   if (dataDir) removeDir(dataDir);
 });
 
-test('every acknowledged CreateKey and ciphertext survives repeated kill -9 under load', { timeout: 120_000 }, async (t) => {
+test('every acknowledged CreateKey and ciphertext survives repeated kill -9 under load', { timeout: 300_000 }, async (t) => {
   dataDir = tempDir('keyhold-kill9-');
   const keys: string[] = []; // acknowledged CreateKey results
   const sealed: Sealed[] = []; // acknowledged Encrypt results

@@ -2,8 +2,8 @@
  * Shared body of GenerateDataKey and GenerateDataKeyWithoutPlaintext: exactly one of KeySpec
  * (AES_128 = 16 bytes, AES_256 = 32 bytes) or NumberOfBytes (1–1024).
  */
-import { randomBytes } from 'node:crypto';
 import type { EncryptionContext } from '../crypto/encryption-context';
+import { fillRandom } from '../crypto/random-pool';
 import { ServiceError } from '../errors';
 import type { RequestContext, Services } from './operation';
 import type { KmsAuthorizationStore } from './authorize';
@@ -39,7 +39,11 @@ export async function generateDataKey(
     grantTokens: input.GrantTokens,
   });
   if (input.DryRun === true) throw dryRunSucceeded();
-  const plaintext = randomBytes(input.NumberOfBytes ?? (SPEC_BYTES[input.KeySpec as string] as number));
+  // From the CSPRNG pool (src/crypto/random-pool.ts: OS random bytes, each handed out once and
+  // zeroed in the pool as taken): crypto.randomBytes(32) cost ~5.6 µs per call here, the pool
+  // ~0.2 µs (issue 11, hot path). Its own buffer (Buffer.alloc), never a slice of a shared slab.
+  const plaintext = Buffer.alloc(input.NumberOfBytes ?? (SPEC_BYTES[input.KeySpec as string] as number));
+  fillRandom(plaintext, 0, plaintext.length);
   try {
     const ciphertext = await encryptUnder(key, plaintext, input.EncryptionContext, svc);
     return { plaintext, ciphertext, keyArn: key.arn };

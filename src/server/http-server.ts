@@ -23,6 +23,7 @@ import {
 import type { SigV4Verifier } from '../protocol/sigv4';
 import type { TlsFiles } from '../config';
 import type { Metrics } from './metrics';
+import { scanRequestHeaders, type RequestHeaders } from './request-headers';
 
 /** The API listener: HTTP, or HTTPS when TLS is configured. */
 export type ApiServer = Server | HttpsServer;
@@ -95,9 +96,9 @@ function send(res: ServerResponse, status: number, requestId: string, body: stri
   res.end(body);
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, headers: RequestHeaders, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
+    const declared = Number(headers.contentLength);
     if (declared > limit) {
       reject(new ServiceError('RequestEntityTooLargeException', `The request body exceeds the maximum size of ${limit} bytes.`));
       return;
@@ -131,29 +132,29 @@ export function createApiServer(deps: ServerDeps): ApiServer {
   const { services, jsonServices, queryServices, verifier, credentials, logger, metrics, maxBodyBytes, audit } = deps;
 
   /** The Query service a request is for: form-encoded and signed for iam/sts (unsigned: the first, for its error). */
-  function queryServiceOf(req: IncomingMessage): QueryService | undefined {
-    if (queryServices === undefined || !isQueryRequest(req.headers['content-type'], req.headers['x-amz-target'])) return undefined;
-    const scope = scopeService(req.headers.authorization);
+  function queryServiceOf(headers: RequestHeaders): QueryService | undefined {
+    if (queryServices === undefined || !isQueryRequest(headers.contentType, headers.target)) return undefined;
+    const scope = scopeService(headers.authorization);
     if (scope === undefined) return Object.values(queryServices)[0];
     return Object.prototype.hasOwnProperty.call(queryServices, scope) ? queryServices[scope] : undefined;
   }
 
   /** The pipeline of handleApi for the AWS Query protocol: form-encoded input, XML output and errors. */
-  async function handleQueryApi(req: IncomingMessage, res: ServerResponse, requestId: string, query: QueryService): Promise<void> {
+  async function handleQueryApi(req: IncomingMessage, res: ServerResponse, requestId: string, headers: RequestHeaders, query: QueryService): Promise<void> {
     let opName = 'unknown';
     const started = process.hrtime.bigint();
     const record = audit?.begin(req, requestId);
     let out = '';
     let failure: ServiceError | undefined;
     try {
-      const body = await readBody(req, maxBodyBytes);
+      const body = await readBody(req, headers, maxBodyBytes);
       // The Action names the operation even if the request fails before it is routed (its audit eventName).
       const params = parseForm(body);
       const action = params.get('Action');
       if (record !== undefined && action !== undefined) record.named(query.signingName, action, queryOperationNamed(query, action));
       if (req.method !== 'POST') throw new ServiceError('MethodNotAllowedException', 'Only POST is supported.');
       services.keyring.refresh();
-      const auth = await authenticate(req, body);
+      const auth = await authenticate(req, headers, body);
       if (auth.service !== query.signingName) {
         throw new ServiceError('InvalidSignatureException', `Credential should be scoped to correct service: '${query.signingName}'. `);
       }
@@ -164,7 +165,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       const input = queryParameters(op.input, params);
       const ctx: RequestContext = {
         caller: auth.credential.caller,
-        origin: { sourceIp: req.socket.remoteAddress ?? '', userAgent: String(req.headers['user-agent'] ?? ''), secureTransport: isSecureTransport(req) },
+        origin: { sourceIp: req.socket.remoteAddress ?? '', userAgent: headers.userAgent ?? '', secureTransport: isSecureTransport(req) },
         region: auth.region,
         requestId,
         audit: record?.notes,
@@ -198,6 +199,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
 
   async function authenticate(
     req: IncomingMessage,
+    headers: RequestHeaders,
     body: Buffer,
   ): Promise<{ credential: ResolvedCredential; region: string; service: string }> {
     const signed = { method: req.method ?? 'POST', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
@@ -206,7 +208,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
     } catch (e) {
       // A key this process has not seen yet: load it once from the store, then verify again.
       if (e instanceof ServiceError && e.name === 'UnrecognizedClientException') {
-        const id = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+        const id = /Credential=([^/,\s]+)\//.exec(headers.authorization ?? '')?.[1];
         if (id !== undefined && credentials.resolve(id) === undefined && (await credentials.load(id))) {
           return credentials.current(verifier.verify(signed));
         }
@@ -216,22 +218,22 @@ export function createApiServer(deps: ServerDeps): ApiServer {
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const query = queryServiceOf(req);
-    if (query !== undefined) return handleQueryApi(req, res, requestId, query);
+    const headers = scanRequestHeaders(req.rawHeaders);
+    const query = queryServiceOf(headers);
+    if (query !== undefined) return handleQueryApi(req, res, requestId, headers, query);
     let opName = 'unknown';
     const started = process.hrtime.bigint();
     const record = audit?.begin(req, requestId);
     let out = '';
     let failure: ServiceError | undefined;
     try {
-      const body = await readBody(req, maxBodyBytes);
+      const body = await readBody(req, headers, maxBodyBytes);
       if (req.method !== 'POST') throw new ServiceError('MethodNotAllowedException', 'Only POST is supported.');
       services.keyring.refresh();
-      const auth = await authenticate(req, body);
+      const auth = await authenticate(req, headers, body);
       record?.authenticated(auth.credential.caller, auth.region);
-      const target = req.headers['x-amz-target'];
-      checkJsonRequest(req.url, req.headers['content-type']);
-      const { service, op } = findOperation(typeof target === 'string' ? target : undefined, jsonServices);
+      checkJsonRequest(req.url, headers.contentType);
+      const { service, op } = findOperation(headers.target, jsonServices);
       opName = op.name;
       record?.identified(auth.credential.caller, auth.region, service.signingName, op);
       if (auth.service !== service.signingName) {
@@ -242,7 +244,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
         caller: auth.credential.caller,
         origin: {
           sourceIp: req.socket.remoteAddress ?? '',
-          userAgent: String(req.headers['user-agent'] ?? ''),
+          userAgent: headers.userAgent ?? '',
           secureTransport: isSecureTransport(req),
         },
         region: auth.region,

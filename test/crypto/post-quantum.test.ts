@@ -14,7 +14,7 @@ import {
   postQuantumSeedFromPkcs8,
   postQuantumSpki,
 } from '../../src/crypto/post-quantum';
-import { runPostQuantumJob } from '../../src/keys/pq-thread';
+import { runPostQuantumJob } from '../../src/keys/pq-jobs';
 import { REPO_ROOT } from '../helpers/server';
 
 interface Fixture {

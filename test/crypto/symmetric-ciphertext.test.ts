@@ -1,6 +1,6 @@
 /** The symmetric ciphertext format: round trips, binding of header and context, fixed failures. */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { canonicalEncryptionContext } from '../../src/crypto/encryption-context';
 import { CiphertextError, decryptSymmetric, encryptSymmetric, parseCiphertextHeader } from '../../src/crypto/symmetric-ciphertext';
@@ -51,4 +51,24 @@ test('canonical encryption context is order-independent and unambiguous', () => 
   assert.notDeepEqual(canonicalEncryptionContext({ 'a\u0000': 'b' }), canonicalEncryptionContext({ a: '\u0000b' }));
   assert.deepEqual(canonicalEncryptionContext({}), canonicalEncryptionContext(undefined));
   assert.deepEqual(canonicalEncryptionContext({ é: 'ü' }), Buffer.from([0, 0, 0, 1, 0, 0, 0, 2, 0xc3, 0xa9, 0, 0, 0, 2, 0xc3, 0xbc]));
+});
+
+test('the per-message key is HKDF-Expand by createHmac: blobs decrypt with an independent derivation (format stays compatible)', () => {
+  for (let round = 0; round < 20; round++) {
+    const m = randomBytes(32);
+    const pt = randomBytes(round * 7);
+    const blob = encryptSymmetric(ACCOUNT, KEY, round + 1, m, pt, { round: String(round) });
+    const h = parseCiphertextHeader(blob);
+    const n = h.headerLength - (2 + 4 + 32 + 12);
+    const salt = blob.subarray(2 + n + 4, 2 + n + 4 + 32);
+    const iv = blob.subarray(2 + n + 4 + 32, h.headerLength);
+    const dk = createHmac('sha256', m).update('keyhold/v1/aes-256-gcm').update(salt).update(Buffer.of(1)).digest();
+    const d = createDecipheriv('aes-256-gcm', dk, iv);
+    d.setAAD(blob.subarray(0, h.headerLength));
+    d.setAAD(canonicalEncryptionContext({ round: String(round) }));
+    d.setAuthTag(blob.subarray(blob.length - 16));
+    const out = Buffer.concat([d.update(blob.subarray(h.headerLength, blob.length - 16)), d.final()]);
+    assert.deepEqual(out, pt);
+    assert.deepEqual(decryptSymmetric(blob, h, m, { round: String(round) }), pt);
+  }
 });

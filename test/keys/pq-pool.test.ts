@@ -1,0 +1,64 @@
+/**
+ * The post-quantum pool: ML-KEM encapsulation/decapsulation run on the calling thread (issue 10),
+ * ML-DSA on the niced threads; both give the same answers, and outputs are fresh buffers.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, test } from 'node:test';
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
+import { PostQuantumPool } from '../../src/keys/pq-pool';
+
+const pool = new PostQuantumPool(1);
+after(() => pool.close());
+
+test('ML-KEM through the pool: decapsulation recovers the encapsulated secret, answered without a thread hop', async () => {
+  const seed = randomBytes(64);
+  const { publicKey } = ml_kem768.keygen(seed);
+  const enc = await pool.run({ op: 'encapsulate', spec: 'ML_KEM_768', publicKey });
+  const [ciphertext, secret] = enc.out ?? [];
+  assert.ok(ciphertext !== undefined && secret !== undefined);
+  assert.equal(ciphertext.length, 1088);
+  const dec = await pool.run({ op: 'decapsulate', spec: 'ML_KEM_768', seed, ciphertext });
+  assert.deepEqual(dec.out?.[0], secret);
+  // Fresh buffers: overwriting one answer does not change the next.
+  dec.out?.[0]?.fill(0);
+  const again = await pool.run({ op: 'decapsulate', spec: 'ML_KEM_768', seed, ciphertext });
+  assert.deepEqual(again.out?.[0], secret);
+  // Answered within the same turn (microtasks only): a thread's answer needs a later turn of the loop.
+  let answered = false;
+  const p = pool.run({ op: 'decapsulate', spec: 'ML_KEM_768', seed, ciphertext }).then(() => {
+    answered = true;
+  });
+  for (let i = 0; i < 3; i++) await Promise.resolve();
+  assert.equal(answered, true);
+  await p;
+});
+
+test('ML-DSA does not answer within the turn: it goes to the thread', async () => {
+  let answered = false;
+  const p = pool.run({ op: 'sign', spec: 'ML_DSA_44', seed: randomBytes(32), message: new Uint8Array(4), externalMu: false }).then(() => {
+    answered = true;
+  });
+  for (let i = 0; i < 3; i++) await Promise.resolve();
+  assert.equal(answered, false);
+  await p;
+  assert.equal(answered, true);
+});
+
+test('a failing inline job rejects with the job error, like a thread job', async () => {
+  await assert.rejects(
+    pool.run({ op: 'decapsulate', spec: 'ML_KEM_999', seed: randomBytes(64), ciphertext: randomBytes(1088) }),
+    /post-quantum job failed: ML_KEM_999 is not an ML-KEM key spec/,
+  );
+});
+
+test('ML-DSA still runs on the pool thread and verifies with the library', async () => {
+  const seed = randomBytes(32);
+  const message = Buffer.from('pool');
+  const r = await pool.run({ op: 'sign', spec: 'ML_DSA_65', seed, message: Uint8Array.from(message), externalMu: false });
+  const signature = r.out?.[0];
+  assert.ok(signature !== undefined);
+  assert.equal(signature.length, 3309);
+  assert.ok(ml_dsa65.verify(signature, message, ml_dsa65.keygen(seed).publicKey));
+});

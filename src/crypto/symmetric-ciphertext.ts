@@ -18,7 +18,7 @@
  * of NIST SP 800-38D §8.3. AAD = the header (everything before the ciphertext) followed by the
  * canonical encryption context, so the key id, version and context are all authenticated.
  */
-import { createCipheriv, createDecipheriv, createHmac, hash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import { canonicalEncryptionContext, type EncryptionContext } from './encryption-context';
 import { fillRandom } from './random-pool';
 
@@ -59,43 +59,9 @@ export function parseCiphertextHeader(blob: Buffer): CiphertextHeader {
   return { accountId: ref.slice(0, colon), keyId: ref.slice(colon + 1), version, headerLength };
 }
 
-/** SHA-256 block size, the HMAC pad length (RFC 2104 §2). */
-const BLOCK = 64;
-/** Scratch for (K ^ ipad) || info || salt || 0x01; the derivation is synchronous, so one suffices. */
-const INNER = Buffer.alloc(BLOCK + HKDF_INFO.length + SALT_LEN + 1);
-/** Scratch for (K ^ opad) || inner digest. */
-const OUTER = Buffer.alloc(BLOCK + 32);
-
-/**
- * HKDF-Expand(PRK = material, info = HKDF_INFO || salt, L = 32): a single HMAC-SHA256 block,
- * computed per RFC 2104 §2 from two one-shot `crypto.hash` calls over pad blocks built here
- * rather than a `createHmac` object per request, whose native handle the garbage collector
- * must also reclaim (issue 11, hot path; measured in bench/pipeline.ts). Byte-for-byte HMAC:
- * test/crypto/symmetric-ciphertext.test.ts decrypts with a createHmac derivation. Keys longer
- * than a block (never a symmetric version's 32 bytes) take createHmac, which hashes them first.
- */
+/** HKDF-Expand(PRK = material, info = HKDF_INFO || salt, L = 32): a single HMAC block. */
 function deriveKey(material: Buffer, salt: Buffer): Buffer {
-  if (typeof hash !== 'function' || material.length > BLOCK || salt.length !== SALT_LEN) {
-    return createHmac('sha256', material).update(HKDF_INFO).update(salt).update(HKDF_BLOCK_1).digest();
-  }
-  const inner = INNER;
-  const outer = OUTER;
-  inner.fill(0x36, 0, BLOCK);
-  outer.fill(0x5c, 0, BLOCK);
-  for (let i = 0; i < material.length; i++) {
-    inner[i]! ^= material[i]!;
-    outer[i]! ^= material[i]!;
-  }
-  HKDF_INFO.copy(inner, BLOCK);
-  salt.copy(inner, BLOCK + HKDF_INFO.length);
-  inner[inner.length - 1] = 1;
-  const innerDigest = hash('sha256', inner, 'buffer');
-  innerDigest.copy(outer, BLOCK);
-  const dk = hash('sha256', outer, 'buffer');
-  inner.fill(0, 0, BLOCK);
-  outer.fill(0);
-  innerDigest.fill(0);
-  return dk;
+  return createHmac('sha256', material).update(HKDF_INFO).update(salt).update(HKDF_BLOCK_1).digest();
 }
 
 /** Encrypts `plaintext` under one key version. */

@@ -104,7 +104,7 @@ async function main(): Promise<void> {
 
     const config = loadConfig({ 'data-dir': dataDir, region: REGION, port: '0' });
     const logger = pino({ level: 'warn' });
-    const { trust, store } = openAdapters(config, logger);
+    const { trust, store } = await openAdapters(config, logger);
     const caches = new CacheLayer(store.changes);
     const creds = new CredentialCache(store, trust, systemClock, caches);
     const keyring = new Keyring(store, trust, systemClock, caches);

@@ -94,9 +94,8 @@ interface ReplicaCopy {
   readonly versions: readonly KeyVersionRecord[];
 }
 
-/** The replica row of `copy.primary` in `region`. */
-function replicaRecord(copy: ReplicaCopy, arn: string, region: string, description: string, policy: string, now: number): KeyRecord {
-  const { primary } = copy;
+/** The replica row of `primary` (as locked) in `region`. */
+function replicaRecord(primary: KeyRecord, arn: string, region: string, description: string, policy: string, now: number): KeyRecord {
   return newKeyRecord(
     {
       keyId: primary.keyId,
@@ -145,7 +144,7 @@ async function insertReplica(
       assertKeyState(primary, 'replicate');
       if (rows.some((r) => r.region === region)) throw alreadyExists(arn);
       if (primary.currentVersion !== copy.primary.currentVersion) throw new StalePreparation(`${primary.arn} rotated`);
-      const replica = replicaRecord(copy, arn, region, description, policy, svc.clock.now());
+      const replica = replicaRecord(primary, arn, region, description, policy, svc.clock.now());
       const [first, ...rest] = copy.versions;
       await tx.keys.insert(replica, first ?? null, tags);
       for (const version of rest) await tx.keys.putVersion(version);
@@ -203,6 +202,8 @@ export const replicateKey: Operation<ReplicateKeyInput, ReplicateKeyOutput, Deps
     if (!(svc.regions ?? [ctx.region]).includes(region)) {
       throw new ServiceError('UnsupportedOperationException', `The replica Region ${region} is not a Region this Keyhold deployment serves (--regions).`);
     }
+    // A cheap early answer before the material is copied; the transaction decides again under lock.
+    if ((await svc.store.listRelatedKeys(primary.accountId, primary.keyId)).some((r) => r.region === region)) throw alreadyExists(arn);
 
     // One transaction locks every Region's row of the key and decides on them (issue 13): the
     // primary is still an Enabled primary, no replica is in `region` yet, and the primary still

@@ -26,12 +26,14 @@ function front(opts: { maxBatch?: number; fail?: (b: CommitBatch) => boolean } =
   const commits: CommitBatch[] = [];
   const release: (() => void)[] = [];
   const summaries: RefusalSummary[] = [];
+  /** Probes fail until the test says the sink writes again. */
+  const state = { writable: false };
   const g = new GroupCommit({
     commit: (b) => {
       commits.push(b);
       return new Promise<void>((resolve, reject) => release.push(() => (opts.fail?.(b) === true ? reject(new Error('EIO: injected')) : resolve())));
     },
-    probe: () => Promise.resolve(),
+    probe: () => (state.writable ? Promise.resolve() : Promise.reject(new Error('EIO: still failing'))),
     refusalRecord: (s) => {
       summaries.push(s);
       return record('KeyholdAuditUnavailable');
@@ -45,7 +47,7 @@ function front(opts: { maxBatch?: number; fail?: (b: CommitBatch) => boolean } =
     (release.shift() as () => void)();
     await turn();
   };
-  return { g, commits, next, summaries };
+  return { g, commits, next, summaries, state };
 }
 
 test('one commit in flight; records arriving meanwhile leave together in the next', async () => {
@@ -81,13 +83,16 @@ test('maxBatch caps a commit but keeps the records of one synchronous run togeth
 });
 
 test('a failed commit rejects its batch, marks the sink unhealthy and recovers the intents it completed', async () => {
-  const { g, commits, next, summaries } = front({ fail: (b) => b.events.some((e) => e.completes === 'req-1') });
+  const { g, commits, next, summaries, state } = front({ fail: (b) => b.events.some((e) => e.completes === 'req-1') });
   const failed = g.append(record('CreateKey', 'req-1'));
   await next();
   await assert.rejects(failed, { message: 'EIO: injected' });
   g.refused(Date.now(), 'us-east-1');
   g.refused(Date.now(), 'us-east-1');
   assert.equal(g.healthy, false);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(g.healthy, false, 'still unhealthy while probes fail');
+  state.writable = true;
   // The probe finds the sink writable: the next commit carries the orphan's outcome-unknown
   // record (recover) and the one record summarising the two refusals.
   while (!g.healthy) await new Promise((r) => setTimeout(r, 5));

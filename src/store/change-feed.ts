@@ -6,8 +6,10 @@
  *
  * SQLite: triggers append each change to a `changes` table; `PRAGMA data_version` on the read
  * connection says cheaply whether anything was committed since the last look, and only then is
- * the table read. PostgreSQL: the same table filled by triggers, LISTEN/NOTIFY as the wake-up,
- * and a seq check on reconnect.
+ * the table read. PostgreSQL (src/store/postgres/postgres-change-feed.ts): no table — triggers
+ * NOTIFY each committed change, one LISTEN connection per process, the writer waits for its own
+ * commit mark, the workers of a node share a marks file, and a lost or silent listener means
+ * "everything changed".
  */
 
 /**

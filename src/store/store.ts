@@ -284,3 +284,29 @@ export function parseGrantPosition(s: string): { readonly creationDate: number; 
   const m = /^(\d{1,15})\.([0-9a-f]{64})$/.exec(s);
   return m === null ? undefined : { creationDate: Number(m[1]), grantId: m[2] as string };
 }
+
+/** For both adapters' grant paging: the (creation date, grant id) position strictly after which a grant page starts. */
+export function grantAfter(after: string | undefined): [number, string] {
+  if (after === undefined) return [-1, ''];
+  const p = parseGrantPosition(after);
+  if (p === undefined) throw new Error('malformed grant page position');
+  return [p.creationDate, p.grantId];
+}
+
+/** KeyPatch field to column: both adapters' `keys` tables name their columns alike. */
+export const KEY_COLUMNS: Readonly<Record<keyof KeyPatch, string>> = Object.freeze({
+  state: 'state',
+  description: 'description',
+  policy: 'policy',
+  deletionDate: 'deletion_date',
+  pendingWindowInDays: 'pending_window_days',
+  currentVersion: 'current_version',
+  rotationEnabled: 'rotation_enabled',
+  rotationPeriodInDays: 'rotation_period_days',
+  nextRotationDate: 'next_rotation_date',
+  onDemandRotationStartDate: 'on_demand_rotation_start',
+  expirationModel: 'expiration_model',
+  validTo: 'valid_to',
+  multiRegionKeyType: 'multi_region_key_type',
+  primaryRegion: 'primary_region',
+});

@@ -4,7 +4,6 @@
  * milliseconds, well inside, so they become numbers here. BOOLEAN and BYTEA arrive as boolean and
  * Buffer.
  */
-import { parseGrantPosition, type KeyPatch } from '../store';
 import type { AccessKeyRecord, AliasRecord, GrantRecord, ImportTokenRecord, KeyRecord, KeyState, KeyVersionRecord, TagRecord } from '../records';
 
 /** A row as `pg` returns it. */
@@ -21,24 +20,6 @@ function numOrNull(v: unknown): number | null {
 function textOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : (v as string);
 }
-
-/** KeyPatch field to column. */
-export const KEY_COLUMNS: Readonly<Record<keyof KeyPatch, string>> = Object.freeze({
-  state: 'state',
-  description: 'description',
-  policy: 'policy',
-  deletionDate: 'deletion_date',
-  pendingWindowInDays: 'pending_window_days',
-  currentVersion: 'current_version',
-  rotationEnabled: 'rotation_enabled',
-  rotationPeriodInDays: 'rotation_period_days',
-  nextRotationDate: 'next_rotation_date',
-  onDemandRotationStartDate: 'on_demand_rotation_start',
-  expirationModel: 'expiration_model',
-  validTo: 'valid_to',
-  multiRegionKeyType: 'multi_region_key_type',
-  primaryRegion: 'primary_region',
-});
 
 export const KEY_INSERT = `INSERT INTO keys (arn, key_id, account_id, region, key_spec, key_usage, origin, key_manager, state, description,
   policy, multi_region, creation_date, deletion_date, pending_window_days, current_version, rotation_enabled,
@@ -164,12 +145,4 @@ export function accessKeyFromRow(r: Row): AccessKeyRecord {
     status: r.status as AccessKeyRecord['status'],
     createdAt: num(r.created_at),
   };
-}
-
-/** The (creation date, grant id) position strictly after which a grant page starts. */
-export function grantAfter(after: string | undefined): [number, string] {
-  if (after === undefined) return [-1, ''];
-  const p = parseGrantPosition(after);
-  if (p === undefined) throw new Error('malformed grant page position');
-  return [p.creationDate, p.grantId];
 }

@@ -25,13 +25,14 @@ import type {
   Store,
   TagRecord,
 } from '../store';
+import { grantAfter } from '../store';
 import type { IdentityStore } from '../identity-store';
 import type { StoreTx } from '../transaction';
 import { poolConfig, PostgresPool, type PostgresOptions } from './connection';
 import { migrate } from './migrate';
 import { NodeMarks } from './node-marks';
 import { PostgresChangeFeed } from './postgres-change-feed';
-import { accessKeyFromRow, aliasFromRow, grantAfter, grantFromRow, keyFromRow, tagFromRow, tokenFromRow, versionFromRow, type Row } from './postgres-rows';
+import { accessKeyFromRow, aliasFromRow, grantFromRow, keyFromRow, tagFromRow, tokenFromRow, versionFromRow, type Row } from './postgres-rows';
 import { storeTx, type PostgresWriter } from './postgres-tx';
 import { PostgresTransactionRunner } from './transaction-runner';
 

@@ -10,11 +10,11 @@
  * nothing, and throws `RetryTransaction`, so the runner runs the callback again — where
  * `aliases.lock` now finds the alias and the invariant code answers 'exists'.
  */
-import type { KeyPatch } from '../store';
+import { KEY_COLUMNS, type KeyPatch } from '../store';
 import type { AliasRecord, GrantRecord, KeyRecord, KeyVersionRecord, TagRecord } from '../records';
 import type { StoreTx } from '../transaction';
 import {
-  aliasFromRow, GRANT_INSERT, grantFromRow, grantParams, KEY_COLUMNS, KEY_INSERT, keyFromRow, keyParams, tagFromRow, versionFromRow, type Row,
+  aliasFromRow, GRANT_INSERT, grantFromRow, grantParams, KEY_INSERT, keyFromRow, keyParams, tagFromRow, versionFromRow, type Row,
 } from './postgres-rows';
 
 /** One statement on the transaction's connection. */

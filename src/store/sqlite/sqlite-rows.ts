@@ -1,25 +1,6 @@
 /** Row mappers and column tables of the SQLite Store: records to parameters and back. */
-import { parseGrantPosition, type KeyPatch } from '../store';
 import type { AliasRecord, GrantRecord, ImportTokenRecord, KeyRecord, KeyState, KeyVersionRecord } from '../records';
 import { nullableNumber, nullableText, type Row } from './connection';
-
-/** KeyPatch field to column. */
-export const KEY_COLUMNS: Readonly<Record<keyof KeyPatch, string>> = Object.freeze({
-  state: 'state',
-  description: 'description',
-  policy: 'policy',
-  deletionDate: 'deletion_date',
-  pendingWindowInDays: 'pending_window_days',
-  currentVersion: 'current_version',
-  rotationEnabled: 'rotation_enabled',
-  rotationPeriodInDays: 'rotation_period_days',
-  nextRotationDate: 'next_rotation_date',
-  onDemandRotationStartDate: 'on_demand_rotation_start',
-  expirationModel: 'expiration_model',
-  validTo: 'valid_to',
-  multiRegionKeyType: 'multi_region_key_type',
-  primaryRegion: 'primary_region',
-});
 
 export const KEY_INSERT = `INSERT INTO keys (arn, key_id, account_id, region, key_spec, key_usage, origin, key_manager, state, description,
   policy, multi_region, creation_date, deletion_date, pending_window_days, current_version, rotation_enabled,
@@ -120,12 +101,4 @@ export function grantFromRow(r: Row): GrantRecord {
     constraints: r.constraints === null ? null : (JSON.parse(r.constraints as string) as GrantRecord['constraints']),
     creationDate: r.creation_date as number,
   };
-}
-
-/** The (creation date, grant id) position strictly after which a grant page starts. */
-export function grantAfter(after: string | undefined): [number, string] {
-  if (after === undefined) return [-1, ''];
-  const p = parseGrantPosition(after);
-  if (p === undefined) throw new Error('malformed grant page position');
-  return [p.creationDate, p.grantId];
 }

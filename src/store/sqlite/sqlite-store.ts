@@ -25,13 +25,14 @@ import type {
   Store,
   TagRecord,
 } from '../store';
+import { grantAfter } from '../store';
 import type { IdentityStore } from '../identity-store';
 import type { StoreTx } from '../transaction';
 import { accessKeyFromRow, immediate, statementCache, type Connection, type Row, type Statement } from './connection';
 import { SQLITE_MIGRATIONS } from './migrations';
 import { SqliteChangeFeed } from './change-feed';
 import { SqliteIdentityStore } from './sqlite-identity-store';
-import { aliasFromRow, grantAfter, grantFromRow, keyFromRow, tokenFromRow, versionFromRow } from './sqlite-rows';
+import { aliasFromRow, grantFromRow, keyFromRow, tokenFromRow, versionFromRow } from './sqlite-rows';
 import { SqliteTransactionRunner, WRITE_BUSY_TIMEOUT_MS } from './transaction-runner';
 import { SqliteWriter, storeTx } from './sqlite-tx';
 

@@ -4,11 +4,11 @@
  * `StoreTx` facade over it. On SQLite, BEGIN IMMEDIATE already holds the database's write lock,
  * so `lock` is a plain read.
  */
-import type { KeyPatch } from '../store';
+import { KEY_COLUMNS, type KeyPatch } from '../store';
 import type { AliasRecord, GrantRecord, KeyRecord, KeyVersionRecord, TagRecord } from '../records';
 import type { StoreTx } from '../transaction';
 import { statementCache, type Connection, type Row, type Statement } from './connection';
-import { aliasFromRow, columnValue, grantFromRow, KEY_COLUMNS, KEY_INSERT, keyFromRow, keyParams, versionFromRow } from './sqlite-rows';
+import { aliasFromRow, columnValue, grantFromRow, KEY_INSERT, keyFromRow, keyParams, versionFromRow } from './sqlite-rows';
 
 /** Synchronous writes on the write connection; callers hold the runner's transaction. */
 export class SqliteWriter {

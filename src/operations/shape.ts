@@ -121,11 +121,37 @@ function decodeValue(shape: Shape, value: unknown, path: string, errors: string[
   }
 }
 
+/** One member of a structure shape with its path segment, as `decodeStructure` walks it. */
+interface MemberEntry {
+  readonly name: string;
+  readonly shape: Shape;
+  /** The member's name as AWS's messages spell it (lower camel case). */
+  readonly segment: string;
+}
+
+/**
+ * Member tables per structure shape, built on first use: every request walked the shape's
+ * members with for-in and lower-cased each name into a new string, present or not (issue 11,
+ * hot path). Keyed, like the output encoders (src/protocol/json-encoder.ts), by the members
+ * object: shapes are built once when their module loads and never changed afterwards.
+ */
+const memberTables = new WeakMap<object, readonly MemberEntry[]>();
+
+function membersOf(shape: StructureShape): readonly MemberEntry[] {
+  let table = memberTables.get(shape.members);
+  if (table === undefined) {
+    table = Object.keys(shape.members).map((name) => ({ name, shape: shape.members[name] as Shape, segment: lowerCamel(name) }));
+    memberTables.set(shape.members, table);
+  }
+  return table;
+}
+
 function decodeStructure(shape: StructureShape, body: Record<string, unknown>, prefix: string, errors: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name in shape.members) {
-    const member = shape.members[name] as Shape;
-    const path = prefix === '' ? lowerCamel(name) : `${prefix}.${lowerCamel(name)}`;
+  const members = membersOf(shape);
+  for (let i = 0; i < members.length; i++) {
+    const { name, shape: member, segment } = members[i] as MemberEntry;
+    const path = prefix === '' ? segment : `${prefix}.${segment}`;
     const value = Object.prototype.hasOwnProperty.call(body, name) ? body[name] : undefined;
     if (value === undefined || value === null) {
       if (member.required === true) errors.push(violation(member, null, path, 'not be null'));

@@ -1,6 +1,6 @@
 /** The symmetric ciphertext format: round trips, binding of header and context, fixed failures. */
 import assert from 'node:assert/strict';
-import { createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { canonicalEncryptionContext } from '../../src/crypto/encryption-context';
 import { CiphertextError, decryptSymmetric, encryptSymmetric, parseCiphertextHeader } from '../../src/crypto/symmetric-ciphertext';
@@ -70,5 +70,31 @@ test('the per-message key is HKDF-Expand by createHmac: blobs decrypt with an in
     const out = Buffer.concat([d.update(blob.subarray(h.headerLength, blob.length - 16)), d.final()]);
     assert.deepEqual(out, pt);
     assert.deepEqual(decryptSymmetric(blob, h, m, { round: String(round) }), pt);
+  }
+});
+
+test('without a context, blobs match the original construction (header AAD, then an empty context AAD) both ways', () => {
+  for (let round = 0; round < 10; round++) {
+    const m = randomBytes(32);
+    const pt = randomBytes(round * 5);
+    const context = round % 2 === 0 ? undefined : {};
+    // Made by encryptSymmetric, opened the original way.
+    const blob = encryptSymmetric(ACCOUNT, KEY, 3, m, pt, context);
+    const h = parseCiphertextHeader(blob);
+    const salt = blob.subarray(h.headerLength - 12 - 32, h.headerLength - 12);
+    const iv = blob.subarray(h.headerLength - 12, h.headerLength);
+    const dk = createHmac('sha256', m).update('keyhold/v1/aes-256-gcm').update(salt).update(Buffer.of(1)).digest();
+    const d = createDecipheriv('aes-256-gcm', dk, iv);
+    d.setAAD(blob.subarray(0, h.headerLength));
+    d.setAAD(canonicalEncryptionContext(undefined));
+    d.setAuthTag(blob.subarray(blob.length - 16));
+    assert.deepEqual(Buffer.concat([d.update(blob.subarray(h.headerLength, blob.length - 16)), d.final()]), pt);
+    // Made the original way, opened by decryptSymmetric.
+    const c = createCipheriv('aes-256-gcm', dk, iv);
+    c.setAAD(blob.subarray(0, h.headerLength));
+    c.setAAD(canonicalEncryptionContext(undefined));
+    const old = Buffer.concat([blob.subarray(0, h.headerLength), c.update(pt), c.final(), c.getAuthTag()]);
+    assert.deepEqual(old, blob);
+    assert.deepEqual(decryptSymmetric(old, h, m, context), pt);
   }
 });

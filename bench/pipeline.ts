@@ -9,32 +9,93 @@
  * requests, so it pays more): use it to compare builds, and bench/run.ts for the real thing.
  *
  *   node dist/bench/pipeline.js [--cases encrypt-64,decrypt,generate-data-key] [--requests 20000] [--rounds 3] [--inflight 16]
+ *        [--base DIR]
  *
  * A keyhold-without-trail server is started once on a temporary data directory to provision the
  * administrator and make the keys; it is stopped before the measurement, which opens the same
  * directory in-process.
+ *
+ * `--base DIR` compares two builds in ONE process, ABBA: DIR is another build's root (holding its
+ * `dist/`, e.g. `git worktree add /tmp/base <commit> && cd /tmp/base && ln -s /work/main/node_modules
+ * && npx tsc -p .`). Its handler is built from its own modules on a copy of the data directory
+ * and driven alternately with this build's, round by round (A B, then B A), so both see the same
+ * machine load, JIT state and garbage collector: on a loaded machine differences of a few µs per
+ * request stay visible, which separate runs (±15% apart) hide.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { CreateKeyCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import { openAdapters } from '../src/adapters';
-import { systemClock } from '../src/clock';
-import { loadConfig } from '../src/config';
-import { CredentialCache } from '../src/identity/credentials';
-import { KeyPairGenerator } from '../src/keys/key-pair-generator';
-import { Keyring } from '../src/keys/keyring';
-import { SoftwareBackend } from '../src/keys/software-backend';
-import { MODELLED_OPERATIONS } from '../src/model/operations';
-import { KMS_OPERATIONS } from '../src/operations/registry';
-import { SigV4Verifier } from '../src/protocol/sigv4';
-import { createApiServer } from '../src/server/http-server';
-import { Metrics } from '../src/server/metrics';
-import { CacheLayer } from '../src/store/cache';
 import { readCredentials, signRequest, startServer, stopServer, type PreparedRequest } from './run';
+
+/** The modules a handler is built from, loaded from one build's `dist/src`. */
+interface BuildModules {
+  adapters: typeof import('../src/adapters');
+  clock: typeof import('../src/clock');
+  config: typeof import('../src/config');
+  credentials: typeof import('../src/identity/credentials');
+  generator: typeof import('../src/keys/key-pair-generator');
+  keyring: typeof import('../src/keys/keyring');
+  backend: typeof import('../src/keys/software-backend');
+  operations: typeof import('../src/model/operations');
+  registry: typeof import('../src/operations/registry');
+  sigv4: typeof import('../src/protocol/sigv4');
+  server: typeof import('../src/server/http-server');
+  metrics: typeof import('../src/server/metrics');
+  cache: typeof import('../src/store/cache');
+}
+
+/** Loads a build's modules by path (`src` = that build's dist/src), so two builds can share a process. */
+function loadBuild(src: string): BuildModules {
+  const r = (m: string): never => require(join(src, m)) as never;
+  return {
+    adapters: r('adapters'), clock: r('clock'), config: r('config'), credentials: r('identity/credentials'),
+    generator: r('keys/key-pair-generator'), keyring: r('keys/keyring'), backend: r('keys/software-backend'),
+    operations: r('model/operations'), registry: r('operations/registry'), sigv4: r('protocol/sigv4'),
+    server: r('server/http-server'), metrics: r('server/metrics'), cache: r('store/cache'),
+  };
+}
+
+/** A request handler built exactly as a worker builds it (without the trail), and how to close it. */
+interface Pipeline {
+  readonly name: string;
+  readonly handler: (req: unknown, res: unknown) => void;
+  close(): Promise<void>;
+}
+
+async function buildPipeline(name: string, m: BuildModules, dataDir: string): Promise<Pipeline> {
+  const config = m.config.loadConfig({ 'data-dir': dataDir, region: REGION, port: '0' });
+  const logger = pino({ level: 'warn' });
+  const clock = m.clock.systemClock;
+  const { trust, store } = await m.adapters.openAdapters(config, logger);
+  const caches = new m.cache.CacheLayer(store.changes);
+  const creds = new m.credentials.CredentialCache(store, trust, clock, caches);
+  const keyring = new m.keyring.Keyring(store, trust, clock, caches);
+  const backend = new m.backend.SoftwareBackend(keyring, new m.generator.KeyPairGenerator(1));
+  const verifier = new m.sigv4.SigV4Verifier(creds, { services: new Set(['kms']), regions: new Set(config.regions), clock });
+  const api = m.server.createApiServer({
+    services: { store, keyring, backend, trust, clock, regions: config.regions },
+    jsonServices: { TrentService: { signingName: 'kms', operations: m.registry.KMS_OPERATIONS, modelled: new Set(m.operations.MODELLED_OPERATIONS.kms) } },
+    verifier,
+    credentials: creds,
+    logger,
+    metrics: new m.metrics.Metrics(),
+    maxBodyBytes: config.maxBodyBytes,
+  });
+  return {
+    name,
+    handler: api.listeners('request')[0] as (req: unknown, res: unknown) => void,
+    async close() {
+      await backend.close();
+      keyring.clear();
+      await store.close();
+      await trust.close();
+    },
+  };
+}
 
 const REGION = 'us-east-1';
 const PLAINTEXT_64 = Buffer.alloc(64, 0x61);
@@ -78,6 +139,7 @@ async function main(): Promise<void> {
       requests: { type: 'string', default: '20000' },
       rounds: { type: 'string', default: '3' },
       inflight: { type: 'string', default: '16' },
+      base: { type: 'string' },
     },
     strict: true,
   });
@@ -102,24 +164,13 @@ async function main(): Promise<void> {
       await stopServer(server);
     }
 
-    const config = loadConfig({ 'data-dir': dataDir, region: REGION, port: '0' });
-    const logger = pino({ level: 'warn' });
-    const { trust, store } = await openAdapters(config, logger);
-    const caches = new CacheLayer(store.changes);
-    const creds = new CredentialCache(store, trust, systemClock, caches);
-    const keyring = new Keyring(store, trust, systemClock, caches);
-    const backend = new SoftwareBackend(keyring, new KeyPairGenerator(1));
-    const verifier = new SigV4Verifier(creds, { services: new Set(['kms']), regions: new Set(config.regions), clock: systemClock });
-    const api = createApiServer({
-      services: { store, keyring, backend, trust, clock: systemClock, regions: config.regions },
-      jsonServices: { TrentService: { signingName: 'kms', operations: KMS_OPERATIONS, modelled: new Set(MODELLED_OPERATIONS.kms) } },
-      verifier,
-      credentials: creds,
-      logger,
-      metrics: new Metrics(),
-      maxBodyBytes: config.maxBodyBytes,
-    });
-    const handler = api.listeners('request')[0] as (req: unknown, res: unknown) => void;
+    const pipelines: Pipeline[] = [];
+    if (values.base !== undefined) {
+      const baseDir = join(work, 'data-base');
+      cpSync(dataDir, baseDir, { recursive: true });
+      pipelines.push(await buildPipeline('A (base)', loadBuild(join(resolvePath(values.base), 'dist', 'src')), baseDir));
+    }
+    pipelines.push(await buildPipeline(values.base === undefined ? 'this build' : 'B (this build)', loadBuild(join(__dirname, '..', 'src')), dataDir));
 
     const bodies: Record<string, { operation: string; body: string }> = {
       'encrypt-64': { operation: 'Encrypt', body: JSON.stringify({ KeyId: keyId, Plaintext: PLAINTEXT_64.toString('base64') }) },
@@ -138,7 +189,7 @@ async function main(): Promise<void> {
     }
 
     /** Sends `n` copies of one request, `inflight` at a time; resolves when all are answered. */
-    const run = (c: string, n: number): Promise<void> =>
+    const run = (handler: Pipeline['handler'], c: string, n: number): Promise<void> =>
       new Promise((resolve, reject) => {
         const p = prepared[c]!;
         let started = 0;
@@ -165,25 +216,36 @@ async function main(): Promise<void> {
         for (let i = 0; i < Math.min(inflight, n); i++) one();
       });
 
-    for (const c of cases) await run(c, 2000); // warm-up
+    for (const p of pipelines) for (const c of cases) await run(p.handler, c, 2000); // warm-up
     const results: Record<string, number[]> = {};
     for (let r = 0; r < Number(values.rounds); r++) {
+      const order = r % 2 === 0 ? pipelines : [...pipelines].reverse();
       for (const c of cases) {
-        const before = process.cpuUsage();
-        await run(c, total);
-        const used = process.cpuUsage(before);
-        (results[c] ??= []).push((used.user + used.system) / total);
+        for (const p of order) {
+          const before = process.cpuUsage();
+          await run(p.handler, c, total);
+          const used = process.cpuUsage(before);
+          (results[`${c} ${p.name}`] ??= []).push((used.user + used.system) / total);
+        }
       }
     }
     process.stdout.write(`pipeline CPU µs/request (no HTTP parsing, no sockets, no trail; ${inflight} in flight, ${total} requests per round):\n`);
+    const medianOf = (k: string): number => {
+      const xs = [...results[k]!].sort((a, b) => a - b);
+      return xs.length % 2 === 1 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2;
+    };
     for (const c of cases) {
-      const xs = [...results[c]!].sort((a, b) => a - b);
-      process.stdout.write(`${c.padEnd(20)} median ${xs[Math.floor(xs.length / 2)]!.toFixed(1)} µs  (${results[c]!.map((x) => x.toFixed(1)).join(' ')})\n`);
+      for (const p of pipelines) {
+        const k = `${c} ${p.name}`;
+        process.stdout.write(`${k.padEnd(34)} median ${medianOf(k).toFixed(1)} µs  (${results[k]!.map((x) => x.toFixed(1)).join(' ')})\n`);
+      }
+      if (pipelines.length === 2) {
+        const a = medianOf(`${c} ${pipelines[0]!.name}`);
+        const b = medianOf(`${c} ${pipelines[1]!.name}`);
+        process.stdout.write(`${c.padEnd(34)} B - A ${(b - a).toFixed(1)} µs (${((100 * (b - a)) / a).toFixed(1)}%)\n`);
+      }
     }
-    await backend.close();
-    keyring.clear();
-    await store.close();
-    await trust.close();
+    for (const p of pipelines) await p.close();
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,64 +1,156 @@
 /**
  * Prometheus metrics for /metrics: requests by operation and status, and a latency histogram,
- * counted per process (observing is two map lookups on the hot path) and, in a cluster, rendered
- * for all workers together (cluster-metrics.ts).
+ * counted per process and, in a cluster, rendered for all workers together (cluster-metrics.ts).
+ *
+ * A request only adds to plain numbers of its operation (one Map lookup): prom-client hashes the
+ * label set on every `inc`/`observe`, even through a `labels()` child (issue 11, hot path). The
+ * counter receives the accumulated counts when it is collected (prom-client's `collect` hook, at
+ * every scrape); the histogram is a small metric of our own in the same registry whose values
+ * have exactly the shape of prom-client's Histogram (test/server/metrics.test.ts compares both,
+ * as text and as the JSON the cluster aggregates).
  */
 import cluster from 'node:cluster';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Registry, type Metric } from 'prom-client';
 import { clusterMetricsRenderer } from './cluster-metrics';
+
+/** Upper bounds of the latency buckets, in seconds. */
+export const LATENCY_BUCKETS: readonly number[] = Object.freeze([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1]);
+
+/** One operation's figures. */
+class OperationFigures {
+  readonly labels: { readonly operation: string };
+  /** Observations per bucket, not cumulative; the last slot holds those above the largest bound. */
+  readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+  /** Requests by HTTP status not yet handed to the prom-client counter. */
+  readonly pending = new Map<number, number>();
+
+  constructor(operation: string) {
+    this.labels = { operation };
+  }
+
+  observe(status: number, seconds: number): void {
+    this.pending.set(status, (this.pending.get(status) ?? 0) + 1);
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && !(seconds <= (LATENCY_BUCKETS[i] as number))) i++;
+    (this.buckets[i] as number)++;
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
+/** A value of prom-client's metric JSON (`MetricObjectWithValues`), as its Histogram writes it. */
+interface HistogramValue {
+  labels: Record<string, string | number>;
+  sharedLabels?: Record<string, string>;
+  value: number;
+  metricName: string;
+  exemplar?: null;
+}
+
+/**
+ * The latency histogram as a prom-client metric: `get()` (the JSON the cluster aggregates, labels
+ * splayed) and `getForPromString()` (the text, the operation as a shared label) give exactly what
+ * prom-client's Histogram gives for the same observations.
+ */
+class LatencyHistogram {
+  readonly name = 'keyhold_request_duration_seconds';
+  readonly help = 'API request latency';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly #figures: Map<string, OperationFigures>;
+
+  constructor(figures: Map<string, OperationFigures>) {
+    this.#figures = figures;
+  }
+
+  #values(splay: boolean): HistogramValue[] {
+    const out: HistogramValue[] = [];
+    const bucketName = `${this.name}_bucket`;
+    const pair = (labels: Record<string, string | number>, shared: { readonly operation: string }, value: number, metricName: string, exemplar: null | undefined): HistogramValue =>
+      splay ? { value, metricName, exemplar, labels: { ...labels, ...shared } } : { labels, sharedLabels: shared, value, metricName, exemplar };
+    for (const f of this.#figures.values()) {
+      if (f.count === 0) continue;
+      let acc = 0;
+      for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+        acc += f.buckets[i] as number;
+        out.push(pair({ le: LATENCY_BUCKETS[i] as number }, f.labels, acc, bucketName, null));
+      }
+      out.push(pair({ le: '+Inf' }, f.labels, f.count, bucketName, null));
+      out.push(pair({}, f.labels, f.sum, `${this.name}_sum`, undefined));
+      out.push(pair({}, f.labels, f.count, `${this.name}_count`, undefined));
+    }
+    return out;
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; values: HistogramValue[]; aggregator: string }> {
+    return { name: this.name, help: this.help, type: this.type, values: this.#values(true), aggregator: this.aggregator };
+  }
+
+  async getForPromString(): Promise<{ name: string; help: string; type: string; values: HistogramValue[]; aggregator: string }> {
+    return { name: this.name, help: this.help, type: this.type, values: this.#values(false), aggregator: this.aggregator };
+  }
+
+  reset(): void {
+    for (const f of this.#figures.values()) {
+      f.buckets.fill(0);
+      f.sum = 0;
+      f.count = 0;
+    }
+  }
+}
 
 /** Request metrics of one process. */
 export class Metrics {
   readonly #registry = new Registry();
-  readonly #requests: Counter<'operation' | 'status'>;
-  readonly #latency: Histogram<'operation'>;
+  readonly #figures = new Map<string, OperationFigures>();
   readonly contentType: string;
   readonly #render: () => Promise<string>;
-  /**
-   * Label children resolved once per (operation, status) and operation: prom-client's labels()
-   * builds a key string and looks it up on every call (issue 11, hot path).
-   */
-  readonly #counts = new Map<string, { inc(): void }>();
-  readonly #timings = new Map<string, { observe(v: number): void }>();
 
   constructor(labels: Record<string, string> = {}) {
     this.#registry.setDefaultLabels(labels);
     this.contentType = this.#registry.contentType;
-    this.#requests = new Counter({
+    const figures = this.#figures;
+    new Counter({
       name: 'keyhold_requests_total',
       help: 'API requests by operation and HTTP status',
       labelNames: ['operation', 'status'],
       registers: [this.#registry],
+      // Runs before every read of the counter: hands over what requests counted since the last one.
+      collect(this: Counter<'operation' | 'status'>) {
+        for (const f of figures.values()) {
+          for (const [status, n] of f.pending) this.inc({ operation: f.labels.operation, status: String(status) }, n);
+          f.pending.clear();
+        }
+      },
     });
-    this.#latency = new Histogram({
-      name: 'keyhold_request_duration_seconds',
-      help: 'API request latency',
-      labelNames: ['operation'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
-      registers: [this.#registry],
-    });
+    this.#registry.registerMetric(new LatencyHistogram(figures) as unknown as Metric);
     this.#render = cluster.isWorker ? clusterMetricsRenderer(this.#registry) : () => this.#registry.metrics();
   }
 
   /** Records one request that started at `startedNs` (process.hrtime.bigint()). */
   observe(operation: string, status: number, startedNs: bigint): void {
-    const key = `${operation}\0${status}`;
-    let count = this.#counts.get(key);
-    if (count === undefined) {
-      count = this.#requests.labels(operation, String(status));
-      this.#counts.set(key, count);
+    this.record(operation, status, Number(process.hrtime.bigint() - startedNs) / 1e9);
+  }
+
+  /** Records one request that took `seconds`. */
+  record(operation: string, status: number, seconds: number): void {
+    let f = this.#figures.get(operation);
+    if (f === undefined) {
+      f = new OperationFigures(operation);
+      this.#figures.set(operation, f);
     }
-    count.inc();
-    let timing = this.#timings.get(operation);
-    if (timing === undefined) {
-      timing = this.#latency.labels(operation);
-      this.#timings.set(operation, timing);
-    }
-    timing.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
+    f.observe(status, seconds);
   }
 
   /** The text of /metrics: every worker's series in a cluster, this process's otherwise. */
   render(): Promise<string> {
     return this.#render();
+  }
+
+  /** This process's metrics as prom-client's JSON (what a cluster worker sends the primary). */
+  json(): Promise<unknown> {
+    return this.#registry.getMetricsAsJSON();
   }
 }

@@ -25,6 +25,10 @@ export class SqliteChangeFeed implements ChangeFeed {
   #version = -1;
   /** Whether this turn of the event loop has looked already. */
   #lookedThisTurn = false;
+  /** Ends the turn (made once: refresh runs on every request, so no closure per turn). */
+  readonly #endTurn = (): void => {
+    this.#lookedThisTurn = false;
+  };
 
   constructor(db: Pick<Connection, 'prepare'>) {
     this.#db = db;
@@ -52,9 +56,7 @@ export class SqliteChangeFeed implements ChangeFeed {
   refresh(): void {
     if (this.#lookedThisTurn) return;
     this.#lookedThisTurn = true;
-    setImmediate(() => {
-      this.#lookedThisTurn = false;
-    }).unref();
+    setImmediate(this.#endTurn).unref();
     this.#look();
   }
 

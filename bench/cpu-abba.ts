@@ -4,8 +4,13 @@
  * A B B A, under the same load can be compared. CPU time (utime+stime of the server's process
  * tree from /proc) over requests served is far less sensitive to the load than req/s.
  *
- *   node dist/bench/cpu-abba.js --base /tmp/base [--rounds 4] [--duration 5] [--workers 1]
+ *   node dist/bench/cpu-abba.js --base /tmp/base [--rounds 4] [--duration 5] [--warmup 1] [--workers 1]
  *        [--concurrency 16] [--cases encrypt-64,decrypt,generate-data-key,decapsulate,sign-rsa] [--trail]
+ *
+ * `--warmup S` is the unmeasured run before each measured one. Give the first rounds enough of it
+ * on a slow machine: until V8 has optimised the request path its compiler threads' CPU counts as
+ * the server's (a `perf record` of a worker 3 s into an Encrypt load at ~450 req/s showed 20% of
+ * the process's CPU in TurboFan's concurrent compile jobs; issue 11).
  *
  * `--base DIR` is another build's root (a directory holding its `dist/`, `bin/` and a
  * `node_modules` link), e.g. made with
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
       base: { type: 'string' },
       rounds: { type: 'string', default: '4' },
       duration: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
       workers: { type: 'string', default: '1' },
       concurrency: { type: 'string', default: '16' },
       cases: { type: 'string', default: 'encrypt-64' },
@@ -114,6 +120,8 @@ async function main(): Promise<void> {
   for (const c of cases) if (BODIES[c] === undefined) throw new Error(`unknown case ${c}; known: ${Object.keys(BODIES).join(', ')}`);
   const rounds = Number(values.rounds);
   const duration = Number(values.duration);
+  const warmup = Number(values.warmup);
+  if (!(warmup >= 1)) throw new Error('--warmup must be at least 1 (seconds)');
   const conc = Number(values.concurrency);
   const workers = Number(values.workers);
   const work = mkdtempSync(join(tmpdir(), 'keyhold-abba-'));
@@ -130,7 +138,7 @@ async function main(): Promise<void> {
       const order = r % 2 === 0 ? [builds[0]!, builds[1]!] : [builds[1]!, builds[0]!];
       for (const c of cases) {
         for (const b of order) {
-          await runWrk(opts, b.server.port, b.requests[c]!, conc, 1);
+          await runWrk(opts, b.server.port, b.requests[c]!, conc, warmup);
           const before = treeTicks(b.server.pid);
           const { result: w } = await runWrk(opts, b.server.port, b.requests[c]!, conc, duration);
           const used = cpuDelta(before, treeTicks(b.server.pid));

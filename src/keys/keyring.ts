@@ -134,7 +134,8 @@ export class Keyring {
     const arn = keyArn(region, accountId, keyId);
     const missing = (): ServiceError => new ServiceError('NotFoundException', `Key '${arn}' does not exist`);
     if (!isKeyId(keyId)) throw viaArn ? missing() : new ServiceError('NotFoundException', `Invalid keyId ${keyIdArg}`);
-    const entry = await this.#loadKey(arn);
+    // A cache hit costs no call of the async loader (issue 11, hot path).
+    const entry = this.#keys.get(arn) ?? (await this.#loadKey(arn));
     if (entry === undefined) throw missing();
     return { key: entry.record, requestAlias };
   }
@@ -157,7 +158,7 @@ export class Keyring {
 
   /** The unwrapped material of one version of a key (cached; callers must not wipe it). */
   async material(key: KeyRecord, version: number): Promise<Buffer | undefined> {
-    const entry = await this.#loadKey(key.arn);
+    const entry = this.#keys.get(key.arn) ?? (await this.#loadKey(key.arn));
     if (entry === undefined) return undefined;
     const hit = entry.materials.get(version);
     if (hit !== undefined) return hit;

@@ -20,7 +20,7 @@ import {
   XML_TYPE, findQueryOperation, invokeQuery, isQueryRequest, parseForm, queryErrorResponse, queryOperationNamed, queryParameters, scopeService,
   type QueryService, type QueryServices,
 } from '../protocol/query-protocol';
-import type { SigV4Verifier } from '../protocol/sigv4';
+import type { SignedRequest, SigV4Verifier } from '../protocol/sigv4';
 import type { TlsFiles } from '../config';
 import type { Metrics } from './metrics';
 import { scanRequestHeaders, type RequestHeaders } from './request-headers';
@@ -72,6 +72,13 @@ export interface ServerDeps {
 }
 
 const JSON_TYPE = 'application/x-amz-json-1.1';
+
+/** A verified request: whose credential, and the Region and service it was signed for. */
+interface Authenticated {
+  readonly credential: ResolvedCredential;
+  readonly region: string;
+  readonly service: string;
+}
 
 let dateSecond = 0;
 let dateHeader = '';
@@ -154,7 +161,8 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       if (record !== undefined && action !== undefined) record.named(query.signingName, action, queryOperationNamed(query, action));
       if (req.method !== 'POST') throw new ServiceError('MethodNotAllowedException', 'Only POST is supported.');
       services.keyring.refresh();
-      const auth = await authenticate(req, headers, body);
+      const verified = authenticate(req, headers, body);
+      const auth = verified instanceof Promise ? await verified : verified;
       if (auth.service !== query.signingName) {
         throw new ServiceError('InvalidSignatureException', `Credential should be scoped to correct service: '${query.signingName}'. `);
       }
@@ -197,24 +205,27 @@ export function createApiServer(deps: ServerDeps): ApiServer {
     }
   }
 
-  async function authenticate(
-    req: IncomingMessage,
-    headers: RequestHeaders,
-    body: Buffer,
-  ): Promise<{ credential: ResolvedCredential; region: string; service: string }> {
+  /**
+   * Verifies the signature. Synchronous for a known access key (every request but a key's first
+   * in this process), so the common case costs no promise (issue 11, hot path).
+   */
+  function authenticate(req: IncomingMessage, headers: RequestHeaders, body: Buffer): Authenticated | Promise<Authenticated> {
     const signed = { method: req.method ?? 'POST', url: req.url ?? '/', rawHeaders: req.rawHeaders, body };
     try {
       return credentials.current(verifier.verify(signed));
     } catch (e) {
-      // A key this process has not seen yet: load it once from the store, then verify again.
-      if (e instanceof ServiceError && e.name === 'UnrecognizedClientException') {
-        const id = /Credential=([^/,\s]+)\//.exec(headers.authorization ?? '')?.[1];
-        if (id !== undefined && credentials.resolve(id) === undefined && (await credentials.load(id))) {
-          return credentials.current(verifier.verify(signed));
-        }
-      }
+      if (e instanceof ServiceError && e.name === 'UnrecognizedClientException') return authenticateUnknown(headers, signed, e);
       throw e;
     }
+  }
+
+  /** A key this process has not seen yet: load it once from the store, then verify again. */
+  async function authenticateUnknown(headers: RequestHeaders, signed: SignedRequest, e: ServiceError): Promise<Authenticated> {
+    const id = /Credential=([^/,\s]+)\//.exec(headers.authorization ?? '')?.[1];
+    if (id !== undefined && credentials.resolve(id) === undefined && (await credentials.load(id))) {
+      return credentials.current(verifier.verify(signed));
+    }
+    throw e;
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
@@ -230,7 +241,8 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       const body = await readBody(req, headers, maxBodyBytes);
       if (req.method !== 'POST') throw new ServiceError('MethodNotAllowedException', 'Only POST is supported.');
       services.keyring.refresh();
-      const auth = await authenticate(req, headers, body);
+      const verified = authenticate(req, headers, body);
+      const auth = verified instanceof Promise ? await verified : verified;
       record?.authenticated(auth.credential.caller, auth.region);
       checkJsonRequest(req.url, headers.contentType);
       const { service, op } = findOperation(headers.target, jsonServices);

@@ -5,8 +5,8 @@
  * requests one after another between two readings of pg_current_wal_lsn() and of
  * pg_stat_database (read 11 s later, once every backend flushed its statistics); the figures are
  * per request. Transactions include reads (each is one) and the change feed's and the lease's
- * heartbeats during the run. The audit trail of this node is in its data directory (its PostgreSQL
- * sink is not wired yet), so Encrypt's database cost here is its reads only.
+ * heartbeats during the run. The node's audit trail is in the same database (issue 14): each
+ * request's record is part of its cost (one request at a time, so one audit commit each).
  *
  * Usage: npx tsc -p tsconfig.json && node dist/bench/postgres-cost.js [--requests 200]
  */

@@ -11,6 +11,12 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock } from './clock';
 import type { Config } from './config';
+import { chainLink, genesisHash } from './audit/chain';
+import { newTrailId, type SharedDigestLog, type SharedTrailSink } from './audit/shared-trail';
+import { auditRefusalRecord } from './audit/writer';
+import { PostgresAuditLog } from './store/postgres/audit-log-postgres';
+import { PostgresAuditSink } from './store/postgres/audit-sink-postgres';
+import { claimAuditStream } from './store/postgres/audit-stream-claim';
 import { LocalLease, type Lease } from './store/lease';
 import { PostgresLease } from './store/postgres/lease';
 import { PostgresSealedDomainKey } from './store/postgres/domain-key';
@@ -45,6 +51,29 @@ export interface Adapters {
    * heartbeating from now until `release()`. SQLite: one primary per data directory, always held.
    */
   lease(name: string): Lease;
+  /**
+   * Runs `work` while no other node of the deployment runs work under the same name (first-start
+   * provisioning). SQLite: the data directory's lock already makes this process the only one.
+   */
+  exclusive<T>(name: string, work: () => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL: the audit trail lives in the database, shared by every node (issue 14); undefined
+   * on SQLite, whose trail is the data directory's (main.ts opens it with openAuditStore).
+   */
+  readonly sharedAudit?: SharedAudit;
+}
+
+/** The audit trail of a deployment whose nodes share one database. */
+export interface SharedAudit {
+  /** LookupEvents: every node's records, each visible once committed (that is, once acknowledged). */
+  readonly reader: AuditReader;
+  /** Settings, signing key and digests (the primary's SharedAuditTrail). */
+  readonly log: SharedDigestLog;
+  /**
+   * Claims a stream of its own for this process (audit-stream-claim.ts), heartbeats the claim
+   * and opens the sink that appends to it; `close()` commits what is queued and gives the stream up.
+   */
+  openSink(logger: Logger): Promise<SharedTrailSink>;
 }
 
 /** How the opening process takes part in its node. */
@@ -72,7 +101,82 @@ export async function openAdapters(config: Config, logger: Logger, role: Adapter
       logger.warn({ keyFile: path }, 'no KEYHOLD_MASTER_PASSPHRASE or key file was given: generated a master key file; back it up, without it the data cannot be decrypted'),
   });
   const store = new SqliteStore({ path: join(config.dataDir, SQLITE_FILE) });
-  return { trust, store, lease: (name) => new LocalLease(name) };
+  return { trust, store, lease: (name) => new LocalLease(name), exclusive: (_name, work) => work() };
+}
+
+/** A process's name as a lease holder: unique per process and start, since two holders must never share a name. */
+function holderName(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+}
+
+/** Advisory lock keys of `exclusive` work (ASCII of the name in a BIGINT, as migrate.ts's). */
+const EXCLUSIVE_LOCK_KEYS: Readonly<Record<string, string>> = Object.freeze({
+  provisioning: BigInt('0x' + Buffer.from('kh-prov').toString('hex')).toString(),
+});
+/** How long a node waits for another's exclusive work (provisioning takes milliseconds). */
+const EXCLUSIVE_WAIT_MS = 60_000;
+
+/**
+ * Runs `work` under a session advisory lock on a connection of its own: nodes starting at once
+ * queue; the lock goes with the session if this process dies. The lock's connection waits idle
+ * (outside any transaction) while `work` runs on the pool's other connections.
+ */
+async function underAdvisoryLock<T>(pool: PostgresPool, name: string, work: () => Promise<T>): Promise<T> {
+  const key = EXCLUSIVE_LOCK_KEYS[name];
+  if (key === undefined) throw new Error(`no advisory lock is defined for ${name}`);
+  return pool.withClient(async (client) => {
+    await client.query(`SET statement_timeout = ${EXCLUSIVE_WAIT_MS}`);
+    await client.query({ text: 'SELECT pg_advisory_lock($1::bigint)', values: [key], query_timeout: EXCLUSIVE_WAIT_MS } as never);
+    await client.query('RESET statement_timeout');
+    try {
+      return await work();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+    }
+  }, EXCLUSIVE_WAIT_MS * 2 + 5_000);
+}
+
+/** The shared trail's adapters over a node process's pool. */
+function postgresAudit(pool: PostgresPool): SharedAudit {
+  const log = new PostgresAuditLog(pool);
+  return {
+    reader: PostgresAuditReader.live(pool),
+    log,
+    openSink: async (logger) => {
+      const trailId = await log.initialize(newTrailId);
+      const claim = await claimAuditStream({ pool, log, holder: holderName(), clock: systemClock, trailId, genesis: genesisHash, link: chainLink });
+      let sink: PostgresAuditSink;
+      try {
+        sink = await PostgresAuditSink.open({ log, stream: claim.stream, link: chainLink, genesis: genesisHash, refusalRecord: auditRefusalRecord, newTrailId, logger });
+      } catch (e) {
+        await claim.release();
+        throw e;
+      }
+      claim.start(undefined, () =>
+        logger.error(
+          { stream: claim.stream },
+          'audit: this process\'s claim on its audit stream lapsed (the database was unreachable past its expiry); its records still chain, but another process may now recover its pending requests as outcome unknown',
+        ),
+      );
+      logger.info({ stream: claim.stream }, 'audit: appending to a stream of the shared trail');
+      return {
+        stream: claim.stream,
+        get healthy() {
+          return sink.healthy;
+        },
+        append: (r) => sink.append(r),
+        intend: (i) => sink.intend(i),
+        expect: () => sink.expect(),
+        settle: () => sink.settle(),
+        refused: (at, region) => sink.refused(at, region),
+        drain: () => sink.drain(),
+        close: async () => {
+          await sink.close();
+          await claim.release();
+        },
+      };
+    },
+  };
 }
 
 async function openPostgres(
@@ -95,12 +199,11 @@ async function openPostgres(
     await store.migrate();
     const trust = await openSharedRootOfTrust({ passphrase: config.masterPassphrase, keyFile: config.masterKeyFile }, new PostgresSealedDomainKey(store.pool));
     const lease = (name: string): Lease => {
-      // Unique per process and start: two holders must never share a name.
-      const l = new PostgresLease({ pool: store.pool, name, holder: `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`, clock: systemClock });
+      const l = new PostgresLease({ pool: store.pool, name, holder: holderName(), clock: systemClock });
       l.start();
       return l;
     };
-    return { trust, store, lease };
+    return { trust, store, lease, exclusive: (name, work) => underAdvisoryLock(store.pool, name, work), sharedAudit: postgresAudit(store.pool) };
   } catch (e) {
     await store.close();
     throw e;

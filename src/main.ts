@@ -13,6 +13,8 @@ import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { MASTER_KEY_FILE, openAdapters, openAuditStore, PRIMARY_MARKS_SLOT } from './adapters';
 import { AuditRecorder } from './audit/recorder';
+import { DIGEST_LEASE, SharedAuditTrail } from './audit/shared-trail';
+import type { AuditSink } from './audit/sink';
 import { PUBLIC_KEY_FILE } from './audit/signing-key';
 import { AuditTrail } from './audit/trail';
 import { AuditWriter } from './audit/writer';
@@ -141,10 +143,10 @@ async function startWorker(
   logger: Logger,
   clock: Clock,
   tls: TlsFiles | undefined,
-  sharedAudit: AuditWriter | undefined,
+  sharedAudit: (AuditSink & { close(): Promise<void> }) | undefined,
   options: ServeOptions,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
-  const { trust, store } = await openAdapters(config, logger, { marksSlot: Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0) });
+  const { trust, store, sharedAudit: shared } = await openAdapters(config, logger, { marksSlot: Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0) });
   const expiry = credentialExpiryClock(clock, process.env);
   if ((process.env.KEYHOLD_TEST_AUDIT_FAIL_FILE ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_FAIL_FILE is set: audit commits fail while that file exists (tests only)');
   if ((process.env.KEYHOLD_TEST_AUDIT_JOURNAL_BYTES ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_JOURNAL_BYTES is set: the audit journal is preallocated to that size (tests only)');
@@ -164,12 +166,15 @@ async function startWorker(
     globalServices: new Set(['iam', 'sts', 'organizations']),
     clock,
   });
-  // Audit (issue 4): each process appends to its own stream (worker slot k: stream k) through a
-  // writer thread; LookupEvents reads every stream.
+  // Audit (issue 4): each process appends to its own stream (SQLite: worker slot k is stream k,
+  // through a writer thread; PostgreSQL: a stream claimed from the database, issue 14);
+  // LookupEvents reads every stream (PostgreSQL: of every node).
   const auditDir = join(config.dataDir, AUDIT_DIR);
-  const auditLog = options.auditTrail ? openAuditStore(auditDir, { readonly: true }) : undefined;
+  const auditLog = !options.auditTrail ? undefined : shared !== undefined ? shared.reader : openAuditStore(auditDir, { readonly: true });
   const stream = Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0);
-  const auditWriter = options.auditTrail ? (sharedAudit ?? new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger })) : undefined;
+  const auditWriter = !options.auditTrail
+    ? undefined
+    : (sharedAudit ?? (shared !== undefined ? await shared.openSink(logger) : new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger })));
   // Every X-Amz-Target prefix AWS accepts for a service routes to it (issue 8); modelled
   // operations Keyhold lacks answer UnsupportedOperationException (src/model/operations.ts).
   const cloudTrail: JsonService = { signingName: 'cloudtrail', operations: cloudTrailOperations(auditLog), modelled: new Set(MODELLED_OPERATIONS.cloudtrail) };
@@ -229,7 +234,7 @@ async function startWorker(
     await audit?.close();
     await closeMetricsServer(metricsServer);
     if (auditWriter !== sharedAudit) await auditWriter?.close();
-    auditLog?.close();
+    await auditLog?.close();
     await backend.close();
     keyring.clear();
     await store.close();
@@ -284,9 +289,10 @@ export async function serve(config: Config, options: ServeOptions = { auditTrail
 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const release = await lockDataDir(config.dataDir);
-  const { trust, store, lease } = await openAdapters(config, logger, { marksSlot: PRIMARY_MARKS_SLOT });
+  const { trust, store, lease, exclusive, sharedAudit } = await openAdapters(config, logger, { marksSlot: PRIMARY_MARKS_SLOT });
   await store.migrate();
-  await provisionFirstStart(config, store, trust, clock, logger);
+  // Nodes starting at once on an empty database: one creates the administrator, the others find it.
+  await exclusive('provisioning', () => provisionFirstStart(config, store, trust, clock, logger));
   warnAboutDataDir(config, logger);
   if (config.tls === undefined && !isLoopbackHost(config.host)) {
     logger.warn(
@@ -295,9 +301,24 @@ export async function serve(config: Config, options: ServeOptions = { auditTrail
     );
   }
   if (!options.auditTrail) logger.warn({}, 'running WITHOUT an audit trail: a benchmark build, never a deployment');
+  if (options.auditTrail && sharedAudit !== undefined && config.auditRetentionDays > 0) {
+    logger.warn({ auditRetentionDays: config.auditRetentionDays }, 'audit retention is not applied to a PostgreSQL trail yet: records are kept (docs/scaling.md)');
+  }
   const trail = !options.auditTrail
     ? undefined
-    : await AuditTrail.open({
+    : sharedAudit !== undefined
+      ? await SharedAuditTrail.open({
+          sink: await sharedAudit.openSink(logger),
+          log: sharedAudit.log,
+          digestLease: lease(DIGEST_LEASE),
+          trust,
+          publicKeyPath: join(config.dataDir, PUBLIC_KEY_FILE),
+          clock,
+          logger,
+          digestIntervalMs: config.auditDigestIntervalS * 1000,
+          digestCopyDir: config.auditDigestCopy,
+        })
+      : await AuditTrail.open({
         store: openAuditStore(join(config.dataDir, AUDIT_DIR)),
         dir: join(config.dataDir, AUDIT_DIR),
         streams: Array.from({ length: config.workers === 1 ? 1 : config.workers + 1 }, (_, i) => i),

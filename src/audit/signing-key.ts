@@ -60,9 +60,10 @@ export async function openSigningKey(log: SigningKeySettings, trust: RootOfTrust
     const pair = generateKeyPairSync('ed25519');
     const der = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
     try {
-      const wrapped = await trust.wrap(der, aad(trailId));
-      await log.setSettingIfAbsent(PUBLIC, pair.publicKey.export({ format: 'pem', type: 'spki' }) as string);
-      await log.setSettingIfAbsent(WRAPPED, wrapped.toString('base64'));
+      // The wrapped private key first, the public half derived from whichever wrapped key was
+      // stored: two nodes creating the key at once on one database (issue 14) then agree on
+      // the pair, and a crash between the two writes leaves nothing that cannot be completed.
+      await log.setSettingIfAbsent(WRAPPED, (await trust.wrap(der, aad(trailId))).toString('base64'));
     } finally {
       der.fill(0);
     }
@@ -75,7 +76,9 @@ export async function openSigningKey(log: SigningKeySettings, trust: RootOfTrust
     der.fill(0);
   }
   const publicKeyPem = createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }) as string;
-  if ((await log.getSetting(PUBLIC)) !== publicKeyPem) throw new Error('the audit trail\'s public signing key does not match its private key');
+  // Written only when missing: readers (audit export) open the trail read-only.
+  const storedPublic = (await log.getSetting(PUBLIC)) ?? (await log.setSettingIfAbsent(PUBLIC, publicKeyPem));
+  if (storedPublic !== publicKeyPem) throw new Error('the audit trail\'s public signing key does not match its private key');
   if (publicKeyPath === undefined) {
     // no copy beside the trail to keep (a PostgreSQL trail read by a machine without a data directory)
   } else if (!existsSync(publicKeyPath)) {

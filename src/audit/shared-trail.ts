@@ -1,0 +1,232 @@
+/**
+ * The audit trail as a node's primary process runs it when several nodes share one PostgreSQL
+ * database (issue 14); trail.ts is the single-node (SQLite) counterpart with the same surface
+ * for main.ts: `writer`, `serviceEvent`, `workerExited`, `close`.
+ *
+ * Streams: every process of every node claims its own stream from the database
+ * (store/postgres/audit-stream-claim.ts) and appends to it through its own sink; a record is
+ * durable in PostgreSQL (synchronous_commit on) before the request is answered. Orphaned intents
+ * (a process killed between intent and record) are recovered by whichever live claimant's
+ * heartbeat sees the dead claim expire, not by this object: on PostgreSQL a dead worker's
+ * claim is indistinguishable from a dead node's.
+ *
+ * Digests — one chain for the whole deployment, each naming every stream's head, which is what
+ * `keyhold audit verify` checks (a digest per stream would need another verifier and would let
+ * a truncated stream's digests vanish with it):
+ *  - Interval digests are written only by the holder of the `audit-digests` lease (src/store/lease.ts),
+ *    so a deployment of N nodes adds one digest per interval, not N, and one node's clock times
+ *    them. Every node can sign (the signing key is wrapped by the shared root of trust in the
+ *    database), so when the holder dies another node takes the lease over and the chain continues.
+ *  - Start and shutdown digests are written by every node: a stopping node's last records are
+ *    signed before it goes, rather than an interval later by a node that may never come.
+ *  - Whoever writes, the digest is built inside one transaction under an advisory lock from the
+ *    previous digest and the heads read there (audit-log-postgres.ts `writeDigest`), so writers
+ *    on two nodes at once make one chain, never a fork; a digest's end time is never earlier
+ *    than its predecessor's, whatever the nodes' clocks say.
+ *
+ * Retention (`--audit-retention-days`) is not applied to a PostgreSQL trail yet: main.ts says
+ * so at start (docs/scaling.md).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock';
+import type { AuditAppend, AuditDigestRow } from '../store/audit-log';
+import type { Lease } from '../store/lease';
+import type { KeyRecord } from '../store/records';
+import type { RootOfTrust } from '../trust/root-of-trust';
+import { nextDigest, signDigest, type Digest, type DigestReason } from './chain';
+import { deliverDigest, deliveredSeqs } from './digest-copy';
+import { serviceEventRecord } from './event';
+import { newEventId } from './event-id';
+import { openSigningKey, type SigningKey, type SigningKeySettings } from './signing-key';
+import type { AuditSink } from './sink';
+
+/** Name of the lease under which interval digests are written. */
+export const DIGEST_LEASE = 'audit-digests';
+
+/** The sink of one process of a shared deployment (its own claimed stream). */
+export interface SharedTrailSink extends AuditSink {
+  readonly stream: number;
+  /** Waits until nothing is queued or in flight. */
+  drain(): Promise<void>;
+  /** Commits what is queued, then gives the stream up. */
+  close(): Promise<void>;
+}
+
+/** The trail's settings and digests in the shared database (store/postgres/audit-log-postgres.ts). */
+export interface SharedDigestLog extends SigningKeySettings {
+  trailId(): Promise<string>;
+  /** Writes the digest `build` returns from every stream's head and the newest digest, atomically and serialised across nodes. */
+  writeDigest(
+    build: (heads: ReadonlyMap<number, { seq: number; hash: Buffer }>, last: AuditDigestRow | undefined) => AuditDigestRow | undefined,
+  ): Promise<AuditDigestRow | undefined>;
+  digests(): Promise<AuditDigestRow[]>;
+}
+
+interface TrailLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** What the primary's shared trail needs (main.ts opens each through src/adapters.ts). */
+export interface SharedAuditTrailOptions {
+  /** This process's sink (its claimed stream): service events go here. */
+  readonly sink: SharedTrailSink;
+  readonly log: SharedDigestLog;
+  /** The `audit-digests` lease, heartbeating; released at close. */
+  readonly digestLease: Lease;
+  readonly trust: RootOfTrust;
+  /** Where this node keeps a copy of the public signing key (its data directory). */
+  readonly publicKeyPath: string;
+  readonly clock: Clock;
+  readonly logger: TrailLogger;
+  readonly digestIntervalMs: number;
+  /** Where every digest this node writes (and any it has not delivered yet) is also delivered. */
+  readonly digestCopyDir?: string;
+}
+
+/** What a written digest covered (for the log). */
+export interface SharedDigestSummary {
+  readonly digestSeq: number;
+  readonly streams: number;
+}
+
+/** The primary's trail on a shared database. */
+export class SharedAuditTrail {
+  readonly writer: SharedTrailSink;
+  readonly #o: SharedAuditTrailOptions;
+  readonly #key: SigningKey;
+  readonly #trailId: string;
+  #timer: NodeJS.Timeout | undefined;
+  #tick: Promise<void> = Promise.resolve();
+  #unrecorded: AuditAppend[] = [];
+  /** The newest digest known delivered to the copy directory (undefined until the first delivery). */
+  #deliveredThrough: number | undefined;
+
+  private constructor(o: SharedAuditTrailOptions, key: SigningKey, trailId: string) {
+    this.#o = o;
+    this.writer = o.sink;
+    this.#key = key;
+    this.#trailId = trailId;
+  }
+
+  /** Opens the signing key (creating it if this node is the first), writes a start digest, and schedules interval digests. */
+  static async open(o: SharedAuditTrailOptions): Promise<SharedAuditTrail> {
+    const trailId = await o.log.trailId();
+    const key = await openSigningKey(o.log, o.trust, o.publicKeyPath);
+    const trail = new SharedAuditTrail(o, key, trailId);
+    const d = await trail.#digest('start');
+    o.logger.info({ trailId, stream: o.sink.stream, digest: d?.digestSeq, streams: d?.streams, fingerprint: key.fingerprint }, 'audit trail open (PostgreSQL)');
+    trail.#schedule();
+    return trail;
+  }
+
+  #schedule(): void {
+    this.#timer = setTimeout(() => {
+      this.#tick = this.#periodic().finally(() => {
+        if (this.#timer !== undefined) this.#schedule();
+      });
+    }, this.#o.digestIntervalMs).unref();
+  }
+
+  async #periodic(): Promise<void> {
+    try {
+      await this.#retryUnrecorded();
+      if (this.#o.digestLease.held()) await this.#digest('interval');
+    } catch (err) {
+      this.#o.logger.error({ err }, 'audit: periodic digest failed');
+    }
+  }
+
+  /** Writes a digest of every stream's head (see the file comment for who writes which). */
+  async #digest(reason: DigestReason): Promise<SharedDigestSummary | undefined> {
+    const key = this.#key;
+    const row = await this.#o.log.writeDigest((heads, last) => {
+      const prevEnd = last === undefined ? Number.NEGATIVE_INFINITY : Date.parse((JSON.parse(last.body) as Digest).digestEndTime);
+      // Another node's clock may run ahead of ours: a digest never ends before its predecessor.
+      const now = Math.max(this.#o.clock.now(), prevEnd);
+      const d = nextDigest(heads, last, { trailId: this.#trailId, reason, now, fingerprint: key.fingerprint });
+      return { seq: d.digestSeq, ...signDigest(d, key.privateKey) };
+    });
+    if (row === undefined) return undefined;
+    await this.#deliver(row);
+    return { digestSeq: row.seq, streams: (JSON.parse(row.body) as Digest).streams.length };
+  }
+
+  /** Delivers `row` to the copy directory, with every stored digest not there yet after a failure or a start. */
+  async #deliver(row: AuditDigestRow): Promise<void> {
+    const dir = this.#o.digestCopyDir;
+    if (dir === undefined) return;
+    try {
+      if (this.#deliveredThrough === row.seq - 1) {
+        deliverDigest(dir, this.#trailId, row);
+      } else {
+        const have = deliveredSeqs(dir, this.#trailId);
+        for (const r of await this.#o.log.digests()) if (!have.has(r.seq)) deliverDigest(dir, this.#trailId, r);
+      }
+      this.#deliveredThrough = row.seq;
+    } catch (e) {
+      this.#deliveredThrough = undefined;
+      this.#o.logger.error({ digest: row.seq, dir, reason: (e as Error).message }, 'audit: the digest could not be delivered to the copy directory; retried with the next digest');
+    }
+  }
+
+  /**
+   * Records a lifecycle action the service took on its own (as trail.ts does): a record that
+   * fails is kept and retried every interval and at shutdown.
+   */
+  async serviceEvent(eventName: string, key: KeyRecord, at: number): Promise<void> {
+    const record = serviceEventRecord({
+      time: at,
+      eventId: newEventId(at),
+      eventName,
+      accountId: key.accountId,
+      region: key.region,
+      keyArn: key.arn,
+      keyId: key.keyId,
+    });
+    try {
+      await this.writer.append(record);
+    } catch (err) {
+      this.#unrecorded.push(record);
+      this.#o.logger.error({ err, eventName, keyArn: key.arn }, 'audit: a service event could not be recorded yet; retrying');
+    }
+  }
+
+  async #retryUnrecorded(): Promise<void> {
+    const pending = this.#unrecorded.splice(0);
+    const results = await Promise.allSettled(pending.map((r) => this.writer.append(r)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.#unrecorded.push(pending[i] as AuditAppend);
+    });
+  }
+
+  /**
+   * A worker died. Nothing to do here: its stream's claim lapses within the claim's expiry and
+   * the next heartbeat of any live claimant on any node records its orphaned intents
+   * (audit-stream-claim.ts), exactly once.
+   */
+  async workerExited(_pid: number): Promise<void> {}
+
+  /** Shutdown: waits for queued records, writes the closing digest, gives up the stream and the lease. */
+  async close(): Promise<void> {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#tick;
+    await this.#retryUnrecorded();
+    if (this.#unrecorded.length > 0) this.#o.logger.error({ lost: this.#unrecorded.length }, 'audit: service events could not be recorded');
+    await this.writer.drain();
+    try {
+      await this.#digest('shutdown');
+    } catch (err) {
+      this.#o.logger.error({ err }, 'audit: the shutdown digest could not be written');
+    }
+    await this.writer.close();
+    await this.#o.digestLease.release();
+  }
+}
+
+/** A new trail id (the first node to open the shared trail creates it). */
+export function newTrailId(): string {
+  return randomUUID();
+}

@@ -131,6 +131,9 @@ export type DeleteEntityResult =
   | 'has-group-memberships'
   | 'has-members';
 
+/** What createAccessKeyWithinQuota did. */
+export type CreateAccessKeyResult = 'created' | 'quota-exceeded' | 'no-such-user';
+
 /** A page request over names (lowercased keys) or ids: items strictly after `after`. */
 export interface IdentityPage {
   readonly after?: string;
@@ -155,10 +158,15 @@ export interface IdentityStore {
   /** Sets name/email of an existing account when they are still unset. */
   describeAccount(accountId: string, name: string | null, email: string | null): Promise<void>;
   /**
-   * Makes an account a member of an organization and attaches `attachPolicyIds` to it, in one
-   * transaction; false when the account does not exist or already belongs to an organization.
+   * Makes an account a member of an organization and attaches the policies `policiesFor` names
+   * for the organization as it is inside the transaction (its enabled policy types), in one
+   * transaction, so an account joining while a policy type is enabled never misses the type's
+   * full-access policy; false when the account or organization does not exist or the account
+   * already belongs to an organization. `policiesFor` is pure: it may run more than once.
    */
-  joinOrganization(accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, attachPolicyIds: readonly string[]): Promise<boolean>;
+  joinOrganization(
+    accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, policiesFor: (org: OrganizationRecord) => readonly string[],
+  ): Promise<boolean>;
   /** Member accounts of an organization ordered by account id. */
   listOrganizationAccounts(organizationId: string, page: IdentityPage): Promise<AccountRecord[]>;
   /**
@@ -236,8 +244,11 @@ export interface IdentityStore {
   listGroupsForUser(userId: string): Promise<IamEntityRecord[]>;
 
   // Access keys of IAM users ------------------------------------------------------------------
-  /** Stores a new access key unless its principal already has `max` keys; returns whether stored. */
-  createAccessKeyWithinQuota(record: AccessKeyRecord, max: number): Promise<boolean>;
+  /**
+   * Stores a new access key unless its principal already has `max` keys or, for an IAM user, no
+   * longer exists (deleted since the caller looked it up), decided in one transaction.
+   */
+  createAccessKeyWithinQuota(record: AccessKeyRecord, max: number): Promise<CreateAccessKeyResult>;
   /** Access keys of one principal (by principal id) ordered by creation. */
   listAccessKeysForPrincipal(principalId: string): Promise<AccessKeyRecord[]>;
   setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean>;

@@ -131,6 +131,11 @@ function fullAccess(orgId: string): OrgPolicyRecord {
   };
 }
 
+/** What Keyhold attaches to a new member (src/identity/accounts.ts policiesForNewMember), restated. */
+function scpFullAccess(org: OrganizationRecord): readonly string[] {
+  return org.enabledPolicyTypes.includes('SERVICE_CONTROL_POLICY') ? ['p-FullAWSAccess'] : [];
+}
+
 /** How many of `results` are `want`. */
 const count = <T>(results: readonly T[], want: T): number => results.filter((r) => r === want).length;
 
@@ -237,9 +242,18 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           assert.deepEqual((await s.getOrganization(org.id))?.enabledPolicyTypes, ['SERVICE_CONTROL_POLICY']);
           assert.deepEqual(await s.getOrgPolicy(org.id, full.id), full);
           assert.equal(await s.getOrgPolicy(org.id, 'p-nothere'), undefined);
-          assert.equal(await s.joinOrganization(other, org.id, 'INVITED', 4, [full.id]), true);
-          assert.equal(await s.joinOrganization(other, org.id, 'INVITED', 5, []), false, 'already a member');
-          assert.equal(await s.joinOrganization(accountId(), org.id, 'INVITED', 5, []), false, 'an unknown account');
+          const seenByJoin: OrganizationRecord[] = [];
+          const policiesFor = (o: OrganizationRecord): readonly string[] => {
+            seenByJoin.push(o);
+            return scpFullAccess(o);
+          };
+          assert.equal(await s.joinOrganization(other, org.id, 'INVITED', 4, policiesFor), true);
+          assert.deepEqual(seenByJoin.at(-1), { ...org, enabledPolicyTypes: ['SERVICE_CONTROL_POLICY'] }, 'the join decides on the organization as stored');
+          assert.equal(await s.joinOrganization(other, org.id, 'INVITED', 5, scpFullAccess), false, 'already a member');
+          assert.equal(await s.joinOrganization(accountId(), org.id, 'INVITED', 5, scpFullAccess), false, 'an unknown account');
+          const stray = await newAccount(s);
+          assert.equal(await s.joinOrganization(stray, `${org.id}x`, 'INVITED', 5, scpFullAccess), false, 'an unknown organization');
+          assert.equal((await s.getAccount(stray))?.organizationId, null, 'a refused join changes nothing');
           assert.deepEqual(await s.getAccount(other), { ...account(other), organizationId: org.id, joinedMethod: 'INVITED', joinedAt: 4 });
           assert.deepEqual((await s.listOrganizationAccounts(org.id, { limit: 10 })).map((x) => x.accountId), [mgmt, other].sort());
           assert.deepEqual(await s.listOrgPolicyTargets(org.id, full.id, { limit: 10 }), [mgmt, other, org.rootId].sort());
@@ -273,7 +287,7 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           for (let i = 0; i < 4; i++) {
             const m = await newAccount(s);
             members.push(m);
-            assert.equal(await s.joinOrganization(m, org.id, 'CREATED', 9, []), true);
+            assert.equal(await s.joinOrganization(m, org.id, 'CREATED', 9, () => []), true);
           }
           members.sort();
           const first = await s.listOrganizationAccounts(org.id, { limit: 3 });
@@ -308,11 +322,29 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
 
           const member = await newAccount(hs[0]!);
           const joined = await Promise.all(
-            Array.from({ length: RACERS }, (_, i) => hs[i % HANDLES]!.joinOrganization(member, winner.id, 'INVITED', 100 + i, [full.id])),
+            Array.from({ length: RACERS }, (_, i) => hs[i % HANDLES]!.joinOrganization(member, winner.id, 'INVITED', 100 + i, scpFullAccess)),
           );
           assert.equal(count(joined, true), 1, JSON.stringify(joined));
           assert.equal((await hs[3]!.getAccount(member))?.joinedAt, 100 + joined.indexOf(true));
           assert.deepEqual(await hs[0]!.listOrgPolicyTargets(winner.id, full.id, { limit: 10 }), [member, mgmt, winner.rootId].sort());
+        }));
+
+      test(`${RACERS} accounts joining over ${HANDLES} connections while SCPs are enabled: every member gets FullAWSAccess`, () =>
+        withMany(async (hs) => {
+          // The join decides which policies to attach inside its own transaction: an enabling
+          // that commits while accounts join must reach each of them, whichever commits first.
+          for (let round = 0; round < 3; round++) {
+            const mgmt = await newAccount(hs[0]!);
+            const org = orgRecord(mgmt);
+            assert.equal(await hs[0]!.createOrganization(org, 3), true);
+            const members = await Promise.all(Array.from({ length: RACERS }, (_, i) => newAccount(hs[i % HANDLES]!)));
+            const joins = members.map((m, i) => hs[i % HANDLES]!.joinOrganization(m, org.id, 'INVITED', 10 + i, scpFullAccess));
+            const enabled = hs[round % HANDLES]!.enablePolicyType(org.id, 'SERVICE_CONTROL_POLICY', fullAccess(org.id));
+            assert.deepEqual(await Promise.all(joins), members.map(() => true));
+            assert.equal(await enabled, true);
+            const targets = await hs[1]!.listOrgPolicyTargets(org.id, 'p-FullAWSAccess', { limit: 100 });
+            assert.deepEqual(targets, [mgmt, org.rootId, ...members].sort(), `round ${round}: a member missed FullAWSAccess`);
+          }
         }));
     });
 
@@ -381,7 +413,7 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           await s.createIamEntity(g, []);
           assert.equal(await s.deleteIamEntity('AIDANOTHERE'), 'not-found');
           const key = accessKey(a, u.id);
-          assert.equal(await s.createAccessKeyWithinQuota(key, 2), true);
+          assert.equal(await s.createAccessKeyWithinQuota(key, 2), 'created');
           assert.equal(await s.deleteIamEntity(u.id), 'has-access-keys');
           assert.equal(await s.deleteAccessKey(key.accessKeyId), true);
           await s.putInlinePolicy(u.id, 'p', '{}');
@@ -582,18 +614,64 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           await s.createIamEntity(u, []);
           const k2 = accessKey(a, u.id, 20);
           const k1 = accessKey(a, u.id, 10);
-          assert.equal(await s.createAccessKeyWithinQuota(k2, 2), true);
-          assert.equal(await s.createAccessKeyWithinQuota(k1, 2), true);
-          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), false);
+          assert.equal(await s.createAccessKeyWithinQuota(k2, 2), 'created');
+          assert.equal(await s.createAccessKeyWithinQuota(k1, 2), 'created');
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), 'quota-exceeded');
           assert.deepEqual(await s.listAccessKeysForPrincipal(u.id), [k1, k2]);
           assert.deepEqual(await s.listAccessKeysForPrincipal('AIDANOBODY'), []);
           assert.equal(await s.setAccessKeyStatus(k1.accessKeyId, 'Inactive'), true);
           assert.equal(await s.setAccessKeyStatus('AKIANOTHERE', 'Inactive'), false);
           assert.equal((await s.listAccessKeysForPrincipal(u.id))[0]?.status, 'Inactive');
-          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), false, 'inactive keys count toward the quota');
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), 'quota-exceeded', 'inactive keys count toward the quota');
           assert.equal(await s.deleteAccessKey(k1.accessKeyId), true);
           assert.equal(await s.deleteAccessKey(k1.accessKeyId), false);
-          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), true);
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), 'created');
+        }));
+
+      test('no access key for a user that does not exist (deleted since it was looked up); a root key needs no entity', () =>
+        withOne(async (s) => {
+          const a = await newAccount(s);
+          const u = entity(a, 'user', 'gone');
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), 'no-such-user', 'never created');
+          await s.createIamEntity(u, []);
+          assert.equal(await s.deleteIamEntity(u.id), 'deleted');
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), 'no-such-user', 'deleted');
+          assert.deepEqual(await s.listAccessKeysForPrincipal(u.id), []);
+          const g = entity(a, 'group', 'not-a-user');
+          await s.createIamEntity(g, []);
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, g.id), 2), 'no-such-user', 'a group id is not a user');
+          const root: AccessKeyRecord = { ...accessKey(a, a), principalArn: `arn:aws:iam::${a}:root`, principalType: 'Root', userName: null };
+          assert.equal(await s.createAccessKeyWithinQuota(root, 2), 'created');
+        }));
+
+      test(`${RACERS} users each deleted while an access key is created for them, over ${HANDLES} connections: never a key without its user`, () =>
+        withMany(async (hs) => {
+          const a = await newAccount(hs[0]!);
+          const users = Array.from({ length: RACERS }, (_, i) => entity(a, 'user', `racer-${i}`));
+          for (const u of users) assert.equal(await hs[0]!.createIamEntity(u, []), true);
+          const keys = users.map((u) => accessKey(a, u.id));
+          // Each pair starts together on two different connections; which commits first varies.
+          const outcomes = await Promise.all(
+            users.map(async (u, i) => {
+              const [created, deleted] = await Promise.all([
+                hs[i % HANDLES]!.createAccessKeyWithinQuota(keys[i]!, 2),
+                hs[(i + 1) % HANDLES]!.deleteIamEntity(u.id),
+              ]);
+              return `${created}/${deleted}`;
+            }),
+          );
+          for (const [i, u] of users.entries()) {
+            const stored = (await hs[2]!.listAccessKeysForPrincipal(u.id)).map((k) => k.accessKeyId);
+            const exists = (await hs[3]!.getIamEntityById(u.id)) !== undefined;
+            if (outcomes[i] === 'created/has-access-keys') {
+              assert.ok(exists, `user ${i}: the key won, so the delete was refused`);
+              assert.deepEqual(stored, [keys[i]!.accessKeyId]);
+            } else {
+              assert.equal(outcomes[i], 'no-such-user/deleted', `user ${i}: ${outcomes[i]}`);
+              assert.ok(!exists);
+              assert.deepEqual(stored, [], `user ${i}: deleted, yet it holds an access key`);
+            }
+          }
         }));
 
       test(`${RACERS} concurrent access keys for one user with a quota of 2 over ${HANDLES} connections: exactly 2`, () =>
@@ -603,9 +681,10 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           await hs[0]!.createIamEntity(u, []);
           const keys = Array.from({ length: RACERS }, (_, i) => accessKey(a, u.id, i));
           const results = await Promise.all(keys.map((k, i) => hs[i % HANDLES]!.createAccessKeyWithinQuota(k, 2)));
-          assert.equal(count(results, true), 2, JSON.stringify(results));
+          assert.equal(count(results, 'created'), 2, JSON.stringify(results));
+          assert.equal(count(results, 'quota-exceeded'), RACERS - 2, JSON.stringify(results));
           const stored = (await hs[1]!.listAccessKeysForPrincipal(u.id)).map((k) => k.accessKeyId).sort();
-          assert.deepEqual(stored, keys.filter((_, i) => results[i]).map((k) => k.accessKeyId).sort());
+          assert.deepEqual(stored, keys.filter((_, i) => results[i] === 'created').map((k) => k.accessKeyId).sort());
         }));
     });
 

@@ -25,6 +25,7 @@
 import type { AccessKeyRecord } from '../records';
 import type {
   AccountRecord,
+  CreateAccessKeyResult,
   DeleteEntityResult,
   IamEntityKind,
   IamEntityRecord,
@@ -243,15 +244,21 @@ export class PostgresIdentityStore implements IdentityStore {
   }
 
   async joinOrganization(
-    accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, attachPolicyIds: readonly string[],
+    accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, policiesFor: (org: OrganizationRecord) => readonly string[],
   ): Promise<boolean> {
     return this.#pool.transaction(async (tx) => {
+      // FOR SHARE conflicts with enablePolicyType's UPDATE of the row: an enabling that committed
+      // first is read here (a locking read sees the latest committed row), and one that comes
+      // after waits for this join to commit, so its INSERT ... SELECT of members sees the new
+      // member. Either way the account gets the policies of the types enabled.
+      const [org] = await tx.query('SELECT * FROM organizations WHERE id = $1 FOR SHARE', [organizationId]);
+      if (org === undefined) return false;
       const joined = await tx.query(
         'UPDATE accounts SET organization_id = $1, joined_method = $2, joined_at = $3 WHERE account_id = $4 AND organization_id IS NULL RETURNING 1',
         [organizationId, method, at, accountId],
       );
       if (joined.length === 0) return false;
-      await PostgresIdentityStore.#attachAll(tx, organizationId, attachPolicyIds, accountId);
+      await PostgresIdentityStore.#attachAll(tx, organizationId, policiesFor(orgFromRow(org)), accountId);
       return true;
     });
   }
@@ -540,19 +547,24 @@ export class PostgresIdentityStore implements IdentityStore {
 
   // Access keys -------------------------------------------------------------------------------
 
-  async createAccessKeyWithinQuota(k: AccessKeyRecord, max: number): Promise<boolean> {
-    return this.#pool.transaction(async (tx) => {
+  async createAccessKeyWithinQuota(k: AccessKeyRecord, max: number): Promise<CreateAccessKeyResult> {
+    return this.#pool.transaction(async (tx): Promise<CreateAccessKeyResult> => {
       // Creators of one principal's keys queue on its advisory lock (held to commit), so each
-      // counts what the previous one committed.
+      // counts what the previous one committed. deleteIamEntity takes the same lock before it
+      // looks for keys, so a delete that committed first is seen here (each statement reads
+      // what committed before it), and one that comes after sees this key (DeleteConflict).
       await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ACCESS_KEY_LOCK_CLASS, k.principalId]);
+      if (k.principalType === 'IAMUser' && (await tx.query("SELECT 1 FROM iam_entities WHERE id = $1 AND kind = 'user'", [k.principalId])).length === 0) {
+        return 'no-such-user';
+      }
       const [c] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM access_keys WHERE principal_id = $1', [k.principalId]);
-      if ((c?.n ?? 0) >= max) return false;
+      if ((c?.n ?? 0) >= max) return 'quota-exceeded';
       await tx.query(
         `INSERT INTO access_keys (access_key_id, account_id, principal_arn, principal_id, principal_type, user_name, wrapped_secret, status, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [k.accessKeyId, k.accountId, k.principalArn, k.principalId, k.principalType, k.userName, k.wrappedSecret, k.status, k.createdAt],
       );
-      return true;
+      return 'created';
     });
   }
 

@@ -5,6 +5,7 @@
 import type { AccessKeyRecord } from '../records';
 import type {
   AccountRecord,
+  CreateAccessKeyResult,
   DeleteEntityResult,
   IamEntityKind,
   IamEntityRecord,
@@ -189,14 +190,18 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async joinOrganization(
-    accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, attachPolicyIds: readonly string[],
+    accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, policiesFor: (org: OrganizationRecord) => readonly string[],
   ): Promise<boolean> {
+    // The IMMEDIATE transaction holds the write lock: no enabling of a policy type can commit
+    // between reading the organization here and attaching what it calls for.
     return this.#write(() => {
+      const r = this.#stmt('SELECT * FROM organizations WHERE id = ?').get(organizationId) as Row | undefined;
+      if (r === undefined) return false;
       const joined =
         this.#stmt(
           'UPDATE accounts SET organization_id = ?, joined_method = ?, joined_at = ? WHERE account_id = ? AND organization_id IS NULL',
         ).run(organizationId, method, at, accountId).changes > 0;
-      if (joined) for (const p of attachPolicyIds) this.#attach(organizationId, p, accountId);
+      if (joined) for (const p of policiesFor(orgFromRow(r))) this.#attach(organizationId, p, accountId);
       return joined;
     });
   }
@@ -483,15 +488,19 @@ export class SqliteIdentityStore implements IdentityStore {
 
   // Access keys -------------------------------------------------------------------------------
 
-  async createAccessKeyWithinQuota(k: AccessKeyRecord, max: number): Promise<boolean> {
-    return this.#write(() => {
+  async createAccessKeyWithinQuota(k: AccessKeyRecord, max: number): Promise<CreateAccessKeyResult> {
+    return this.#write((): CreateAccessKeyResult => {
+      // Inside the write lock: a user deleted since the caller looked it up gets no key.
+      if (k.principalType === 'IAMUser' && this.#stmt("SELECT 1 FROM iam_entities WHERE id = ? AND kind = 'user'").get(k.principalId) === undefined) {
+        return 'no-such-user';
+      }
       const n = (this.#stmt('SELECT COUNT(*) AS n FROM access_keys WHERE principal_id = ?').get(k.principalId) as Row).n as number;
-      if (n >= max) return false;
+      if (n >= max) return 'quota-exceeded';
       this.#stmt(
         `INSERT INTO access_keys (access_key_id, account_id, principal_arn, principal_id, principal_type, user_name, wrapped_secret, status, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(k.accessKeyId, k.accountId, k.principalArn, k.principalId, k.principalType, k.userName, k.wrappedSecret, k.status, k.createdAt);
-      return true;
+      return 'created';
     });
   }
 

@@ -131,6 +131,16 @@ export type DeleteEntityResult =
   | 'has-group-memberships'
   | 'has-members';
 
+/**
+ * How a deleted principal leaves the policies that name it: every key policy and role trust
+ * policy containing `needle` (its ARN, compared case-insensitively, "/" also as "\/") gets the
+ * document `rewrite` returns (undefined: unchanged). `rewrite` is pure: it may run more than once.
+ */
+export interface PrincipalUnbinding {
+  readonly needle: string;
+  readonly rewrite: (policy: string) => string | undefined;
+}
+
 /** What createAccessKeyWithinQuota did. */
 export type CreateAccessKeyResult = 'created' | 'quota-exceeded' | 'no-such-user';
 
@@ -204,9 +214,13 @@ export interface IdentityStore {
   listIamEntities(accountId: string, kind: IamEntityKind, pathPrefix: string, page: IdentityPage): Promise<IamEntityRecord[]>;
   /**
    * Deletes an entity only when nothing depends on it (AWS's DeleteConflict rules); a role's STS
-   * sessions are deleted with it, in the same transaction.
+   * sessions are deleted with it, in the same transaction. With `unbind` (DeleteUser and
+   * DeleteRole), the same transaction also rewrites every key policy and role trust policy that
+   * names the entity, so no moment exists when the entity is gone and a policy still names its
+   * ARN (which a user or role created again under that name would match). Key policies are the
+   * Store's rows, but the same database's: the adapter writes them here.
    */
-  deleteIamEntity(id: string): Promise<DeleteEntityResult>;
+  deleteIamEntity(id: string, unbind?: PrincipalUnbinding): Promise<DeleteEntityResult>;
   /** Adds or overwrites tags; false (and no change) when the entity would have more than `max`. */
   putIamTags(entityId: string, tags: readonly IamTag[], max: number): Promise<boolean>;
   /** Removes tags by key (compared case-insensitively); returns how many were removed. */

@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { AccessKeyRecord } from '../../src/store/records';
+import type { AccessKeyRecord, KeyRecord } from '../../src/store/records';
 import type {
   AccountRecord,
   IamEntityKind,
@@ -23,13 +23,30 @@ import type {
   IdentityStore,
   OrganizationRecord,
   OrgPolicyRecord,
+  PrincipalUnbinding,
   StsSessionRecord,
 } from '../../src/store/identity-store';
 
 /** One handle on the shared database. */
 export interface IdentityHandle {
   readonly identity: IdentityStore;
+  /** The same database's key rows (the Store's), for DeleteUser/DeleteRole's key-policy rewrite. */
+  readonly keys: {
+    create(key: KeyRecord): Promise<void>;
+    policy(arn: string): Promise<string | undefined>;
+  };
   close(): Promise<void>;
+}
+
+/** A key row whose policy is `policy` (only the policy matters here). */
+export function keyNamedIn(account: string, policy: string): KeyRecord {
+  const keyId = randomUUID();
+  return {
+    keyId, arn: `arn:aws:kms:us-east-1:${account}:key/${keyId}`, accountId: account, region: 'us-east-1', keySpec: 'SYMMETRIC_DEFAULT',
+    keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', keyManager: 'CUSTOMER', state: 'Enabled', description: '', policy, multiRegion: false,
+    creationDate: 1, deletionDate: null, pendingWindowInDays: null, currentVersion: 1, rotationEnabled: false, rotationPeriodInDays: null,
+    nextRotationDate: null, onDemandRotationStartDate: null, expirationModel: null, validTo: null, multiRegionKeyType: null, primaryRegion: null,
+  };
 }
 
 /** How many handles the concurrency tests race, and how many calls they make at once. */
@@ -146,6 +163,15 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
     const h = await open();
     try {
       await fn(h.identity);
+    } finally {
+      await h.close();
+    }
+  };
+  /** Runs `fn` with one whole handle (its key rows too), closed afterwards. */
+  const withHandle = async (fn: (h: IdentityHandle) => Promise<void>): Promise<void> => {
+    const h = await open();
+    try {
+      await fn(h);
     } finally {
       await h.close();
     }
@@ -484,6 +510,43 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           const u = entity(a, 'user', 'plain');
           await s.createIamEntity(u, []);
           assert.equal(await s.deleteIamEntity(u.id), 'deleted');
+        }));
+
+      test('deleteIamEntity with an unbinding rewrites key and trust policies naming the entity in the delete\'s transaction', () =>
+        withHandle(async (h) => {
+          const s = h.identity;
+          const a = await newAccount(s);
+          const u = entity(a, 'user', 'Leaving');
+          await s.createIamEntity(u, []);
+          const named = `{"Statement":[{"Principal":{"AWS":"${u.arn}"}}]}`;
+          const key = keyNamedIn(a, named);
+          const other = keyNamedIn(a, '{"Statement":[{"Principal":{"AWS":"arn:aws:iam::111122223333:root"}}]}');
+          await h.keys.create(key);
+          await h.keys.create(other);
+          const trusting = entity(a, 'role', 'trusting', { assumeRolePolicy: named });
+          await s.createIamEntity(trusting, []);
+          const unbind = (rewrite: (policy: string) => string | undefined): PrincipalUnbinding => ({ needle: u.arn, rewrite });
+          const byId = (policy: string): string => policy.replace(u.arn, u.id);
+
+          // Refused: nothing depends on the rewrite, and it does not run.
+          await s.putInlinePolicy(u.id, 'p', '{}');
+          let calls = 0;
+          assert.equal(await s.deleteIamEntity(u.id, unbind((p) => ((calls += 1), byId(p)))), 'has-inline-policies');
+          assert.equal(calls, 0, 'a refused delete rewrites nothing');
+          assert.equal(await h.keys.policy(key.arn), named);
+          await s.deleteInlinePolicy(u.id, 'p');
+
+          // A rewrite that fails rolls the delete back with it: never one without the other.
+          await assert.rejects(s.deleteIamEntity(u.id, unbind(() => { throw new Error('rewrite failed'); })), /rewrite failed/);
+          assert.deepEqual(await s.getIamEntityById(u.id), u, 'the delete was rolled back with the failed rewrite');
+          assert.equal(await h.keys.policy(key.arn), named);
+          assert.equal((await s.getIamEntityById(trusting.id))?.assumeRolePolicy, named);
+
+          assert.equal(await s.deleteIamEntity(u.id, unbind(byId)), 'deleted');
+          assert.equal(await s.getIamEntityById(u.id), undefined);
+          assert.equal(await h.keys.policy(key.arn), byId(named), 'the key policy names the unique id');
+          assert.equal(await h.keys.policy(other.arn), other.policy, 'a key not naming it is untouched');
+          assert.equal((await s.getIamEntityById(trusting.id))?.assumeRolePolicy, byId(named), 'the trust policy names the unique id');
         }));
 
       test('rewriteTrustPolicies rewrites matching roles only (case-insensitively, JSON-escaped slashes too) in one call', () =>

@@ -36,9 +36,11 @@ import type {
   IdentityStore,
   OrganizationRecord,
   OrgPolicyRecord,
+  PrincipalUnbinding,
   StsSessionRecord,
 } from '../identity-store';
 import type { PostgresPool, Tx } from './connection';
+import { rewriteKeyPolicyRows, rewriteTrustPolicyRows } from './policy-rewrites';
 
 type Row = Record<string, unknown>;
 
@@ -410,7 +412,7 @@ export class PostgresIdentityStore implements IdentityStore {
     return rows.map(entityFromRow);
   }
 
-  async deleteIamEntity(id: string): Promise<DeleteEntityResult> {
+  async deleteIamEntity(id: string, unbind?: PrincipalUnbinding): Promise<DeleteEntityResult> {
     return this.#pool.transaction(async (tx): Promise<DeleteEntityResult> => {
       const [r] = await tx.query<{ kind: IamEntityKind }>('SELECT kind FROM iam_entities WHERE id = $1 FOR UPDATE', [id]);
       if (r === undefined) return 'not-found';
@@ -424,6 +426,11 @@ export class PostgresIdentityStore implements IdentityStore {
       await tx.query('DELETE FROM iam_entities WHERE id = $1', [id]);
       // A deleted role's sessions end with it (issue 12 item 8).
       if (r.kind === 'role') await tx.query('DELETE FROM sts_sessions WHERE role_id = $1', [id]);
+      if (unbind !== undefined) {
+        const q = (sql: string, params: readonly unknown[]): Promise<Row[]> => tx.query(sql, params);
+        await rewriteKeyPolicyRows(q, unbind.needle, unbind.rewrite);
+        await rewriteTrustPolicyRows(q, unbind.needle, unbind.rewrite);
+      }
       return 'deleted';
     });
   }
@@ -461,24 +468,7 @@ export class PostgresIdentityStore implements IdentityStore {
   }
 
   async rewriteTrustPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<number> {
-    return this.#pool.transaction(async (tx) => {
-      // A JSON document may spell "/" as "\/": match both spellings, as the SQLite store does.
-      const rows = await tx.query<{ id: string; assume_role_policy: string }>(
-        `SELECT id, assume_role_policy FROM iam_entities WHERE kind = 'role' AND assume_role_policy IS NOT NULL
-           AND (strpos(lower(assume_role_policy COLLATE "C"), lower($1 COLLATE "C")) > 0
-             OR strpos(lower(assume_role_policy COLLATE "C"), lower($2 COLLATE "C")) > 0)
-         ORDER BY id FOR UPDATE`,
-        [needle, needle.replace(/\//g, '\\/')],
-      );
-      let n = 0;
-      for (const r of rows) {
-        const next = rewrite(r.assume_role_policy);
-        if (next === undefined) continue;
-        await tx.query('UPDATE iam_entities SET assume_role_policy = $1 WHERE id = $2', [next, r.id]);
-        n += 1;
-      }
-      return n;
-    });
+    return this.#pool.transaction((tx) => rewriteTrustPolicyRows((sql, params) => tx.query(sql, params), needle, rewrite));
   }
 
   async putInlinePolicy(entityId: string, policyName: string, document: string): Promise<void> {

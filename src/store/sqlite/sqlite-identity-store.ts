@@ -16,8 +16,10 @@ import type {
   IdentityStore,
   OrganizationRecord,
   OrgPolicyRecord,
+  PrincipalUnbinding,
   StsSessionRecord,
 } from '../identity-store';
+import { rewriteKeyPolicyRows, rewriteTrustPolicyRows } from './policy-rewrites';
 import {
   accessKeyFromRow,
   immediate,
@@ -347,7 +349,7 @@ export class SqliteIdentityStore implements IdentityStore {
     return rows.map(entityFromRow);
   }
 
-  async deleteIamEntity(id: string): Promise<DeleteEntityResult> {
+  async deleteIamEntity(id: string, unbind?: PrincipalUnbinding): Promise<DeleteEntityResult> {
     return this.#write((): DeleteEntityResult => {
       const r = this.#stmt('SELECT kind FROM iam_entities WHERE id = ?').get(id) as Row | undefined;
       if (r === undefined) return 'not-found';
@@ -360,6 +362,10 @@ export class SqliteIdentityStore implements IdentityStore {
       this.#stmt('DELETE FROM iam_entities WHERE id = ?').run(id);
       // A deleted role's sessions end with it (issue 12 item 8).
       if (r.kind === 'role') this.#stmt('DELETE FROM sts_sessions WHERE role_id = ?').run(id);
+      if (unbind !== undefined) {
+        rewriteKeyPolicyRows(this.#stmt, unbind.needle, unbind.rewrite);
+        rewriteTrustPolicyRows(this.#stmt, unbind.needle, unbind.rewrite);
+      }
       return 'deleted';
     });
   }
@@ -390,20 +396,7 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async rewriteTrustPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<number> {
-    return this.#write(() => {
-      const rows = this.#stmt(
-        `SELECT id, assume_role_policy FROM iam_entities WHERE kind = 'role' AND assume_role_policy IS NOT NULL
-           AND (instr(lower(assume_role_policy), lower(?)) > 0 OR instr(lower(assume_role_policy), lower(?)) > 0)`,
-      ).all(needle, needle.replace(/\//g, '\\/')) as Row[];
-      let n = 0;
-      for (const r of rows) {
-        const next = rewrite(r.assume_role_policy as string);
-        if (next === undefined) continue;
-        this.#stmt('UPDATE iam_entities SET assume_role_policy = ? WHERE id = ?').run(next, r.id);
-        n += 1;
-      }
-      return n;
-    });
+    return this.#write(() => rewriteTrustPolicyRows(this.#stmt, needle, rewrite));
   }
 
   async putInlinePolicy(entityId: string, policyName: string, document: string): Promise<void> {

@@ -41,119 +41,14 @@ import type {
 } from '../identity-store';
 import type { PostgresPool, Tx } from './connection';
 import { rewriteKeyPolicyRows, rewriteTrustPolicyRows } from './policy-rewrites';
+import { POSTGRES_ROWS, type Row } from './postgres-rows';
 
-type Row = Record<string, unknown>;
 
 /** A SQLSTATE of `pg`'s errors. */
 const UNIQUE_VIOLATION = '23505';
 
 /** Advisory-lock class of access-key quotas (two-int4 keys: a key space apart from the migrations' bigint key). */
 const ACCESS_KEY_LOCK_CLASS = 0x6b68_616b; // "khak"
-
-const text = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
-const num = (v: unknown): number => Number(v);
-const nullableNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-function entityFromRow(r: Row): IamEntityRecord {
-  return {
-    id: r.id as string,
-    accountId: r.account_id as string,
-    kind: r.kind as IamEntityKind,
-    name: r.name as string,
-    path: r.path as string,
-    arn: r.arn as string,
-    createdAt: num(r.created_at),
-    assumeRolePolicy: text(r.assume_role_policy),
-    description: text(r.description),
-    maxSessionDuration: nullableNum(r.max_session_duration),
-    permissionsBoundary: text(r.permissions_boundary),
-  };
-}
-
-function managedFromRow(r: Row): IamManagedPolicyRecord {
-  return {
-    arn: r.arn as string,
-    policyId: r.policy_id as string,
-    accountId: r.account_id as string,
-    policyName: r.policy_name as string,
-    path: r.path as string,
-    document: r.document as string,
-    description: text(r.description),
-    createdAt: num(r.created_at),
-    updatedAt: num(r.updated_at),
-  };
-}
-
-function accountFromRow(r: Row): AccountRecord {
-  return {
-    accountId: r.account_id as string,
-    createdAt: num(r.created_at),
-    name: text(r.name),
-    email: text(r.email),
-    organizationId: text(r.organization_id),
-    joinedMethod: text(r.joined_method) as AccountRecord['joinedMethod'],
-    joinedAt: nullableNum(r.joined_at),
-  };
-}
-
-function orgFromRow(r: Row): OrganizationRecord {
-  return {
-    id: r.id as string,
-    arn: r.arn as string,
-    managementAccountId: r.management_account_id as string,
-    featureSet: r.feature_set as OrganizationRecord['featureSet'],
-    rootId: r.root_id as string,
-    createdAt: num(r.created_at),
-    enabledPolicyTypes: r.enabled_policy_types as string[],
-  };
-}
-
-function orgPolicyFromRow(r: Row): OrgPolicyRecord {
-  return {
-    organizationId: r.organization_id as string,
-    id: r.id as string,
-    arn: r.arn as string,
-    name: r.name as string,
-    description: r.description as string,
-    type: r.type as string,
-    content: r.content as string,
-    awsManaged: r.aws_managed as boolean,
-  };
-}
-
-function sessionFromRow(r: Row): StsSessionRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    roleId: r.role_id as string,
-    roleArn: r.role_arn as string,
-    roleName: r.role_name as string,
-    sessionName: r.session_name as string,
-    wrappedCredentials: r.wrapped_credentials as Buffer,
-    createdAt: num(r.created_at),
-    expiresAt: num(r.expires_at),
-    sessionPolicy: text(r.session_policy),
-    policyArns: r.policy_arns as string[],
-    sessionTags: (r.session_tags as { Key: string; Value: string }[]).map((t) => ({ Key: t.Key, Value: t.Value })),
-    transitiveTagKeys: r.transitive_tag_keys as string[],
-    sourceIdentity: text(r.source_identity),
-    sourcePrincipalArn: r.source_principal_arn as string,
-  };
-}
-
-function accessKeyFromRow(r: Row): AccessKeyRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    principalArn: r.principal_arn as string,
-    principalId: r.principal_id as string,
-    principalType: r.principal_type as AccessKeyRecord['principalType'],
-    userName: text(r.user_name),
-    wrappedSecret: r.wrapped_secret as Buffer,
-    status: r.status as AccessKeyRecord['status'],
-    createdAt: num(r.created_at),
-  };
-}
 
 /** Escapes LIKE wildcards (and the escape character) so a path prefix matches literally. */
 function likePrefix(prefix: string): string {
@@ -196,7 +91,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getAccount(accountId: string): Promise<AccountRecord | undefined> {
     const r = await this.#one('SELECT * FROM accounts WHERE account_id = $1', [accountId]);
-    return r === undefined ? undefined : accountFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.account(r);
   }
 
   async getAccountAlias(accountId: string): Promise<string | undefined> {
@@ -260,7 +155,7 @@ export class PostgresIdentityStore implements IdentityStore {
         [organizationId, method, at, accountId],
       );
       if (joined.length === 0) return false;
-      await PostgresIdentityStore.#attachAll(tx, organizationId, policiesFor(orgFromRow(org)), accountId);
+      await PostgresIdentityStore.#attachAll(tx, organizationId, policiesFor(POSTGRES_ROWS.organization(org)), accountId);
       return true;
     });
   }
@@ -270,7 +165,7 @@ export class PostgresIdentityStore implements IdentityStore {
       'SELECT * FROM accounts WHERE organization_id = $1 AND account_id > $2 ORDER BY account_id LIMIT $3',
       [organizationId, page.after ?? '', page.limit],
     );
-    return rows.map(accountFromRow);
+    return rows.map(POSTGRES_ROWS.account);
   }
 
   async createOrganization(org: OrganizationRecord, at: number): Promise<boolean> {
@@ -291,7 +186,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getOrganization(organizationId: string): Promise<OrganizationRecord | undefined> {
     const r = await this.#one('SELECT * FROM organizations WHERE id = $1', [organizationId]);
-    return r === undefined ? undefined : orgFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.organization(r);
   }
 
   static #insertOrgPolicy(q: Pick<Tx, 'query'>, p: OrgPolicyRecord): Promise<Row[]> {
@@ -331,7 +226,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getOrgPolicy(organizationId: string, policyId: string): Promise<OrgPolicyRecord | undefined> {
     const r = await this.#one('SELECT * FROM org_policies WHERE organization_id = $1 AND id = $2', [organizationId, policyId]);
-    return r === undefined ? undefined : orgPolicyFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.orgPolicy(r);
   }
 
   async listOrgPolicies(organizationId: string, type: string, page: IdentityPage): Promise<OrgPolicyRecord[]> {
@@ -339,7 +234,7 @@ export class PostgresIdentityStore implements IdentityStore {
       'SELECT * FROM org_policies WHERE organization_id = $1 AND type = $2 AND id > $3 ORDER BY id LIMIT $4',
       [organizationId, type, page.after ?? '', page.limit],
     );
-    return rows.map(orgPolicyFromRow);
+    return rows.map(POSTGRES_ROWS.orgPolicy);
   }
 
   async attachOrgPolicy(organizationId: string, policyId: string, targetId: string): Promise<boolean> {
@@ -371,7 +266,7 @@ export class PostgresIdentityStore implements IdentityStore {
        WHERE a.organization_id = $1 AND a.target_id = $2 AND p.type = $3 ORDER BY p.id`,
       [organizationId, targetId, type],
     );
-    return rows.map(orgPolicyFromRow);
+    return rows.map(POSTGRES_ROWS.orgPolicy);
   }
 
   // IAM entities -----------------------------------------------------------------------------
@@ -395,12 +290,12 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getIamEntity(accountId: string, kind: IamEntityKind, name: string): Promise<IamEntityRecord | undefined> {
     const r = await this.#one('SELECT * FROM iam_entities WHERE account_id = $1 AND kind = $2 AND name_key = $3', [accountId, kind, name.toLowerCase()]);
-    return r === undefined ? undefined : entityFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.entity(r);
   }
 
   async getIamEntityById(id: string): Promise<IamEntityRecord | undefined> {
     const r = await this.#one('SELECT * FROM iam_entities WHERE id = $1', [id]);
-    return r === undefined ? undefined : entityFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.entity(r);
   }
 
   async listIamEntities(accountId: string, kind: IamEntityKind, pathPrefix: string, page: IdentityPage): Promise<IamEntityRecord[]> {
@@ -409,7 +304,7 @@ export class PostgresIdentityStore implements IdentityStore {
        ORDER BY name_key LIMIT $5`,
       [accountId, kind, likePrefix(pathPrefix), page.after ?? '', page.limit],
     );
-    return rows.map(entityFromRow);
+    return rows.map(POSTGRES_ROWS.entity);
   }
 
   async deleteIamEntity(id: string, unbind?: PrincipalUnbinding): Promise<DeleteEntityResult> {
@@ -503,7 +398,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getManagedPolicy(arn: string): Promise<IamManagedPolicyRecord | undefined> {
     const r = await this.#one('SELECT * FROM iam_managed_policies WHERE arn = $1', [arn]);
-    return r === undefined ? undefined : managedFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.managedPolicy(r);
   }
 
   async attachPolicy(entityId: string, policyArn: string): Promise<void> {
@@ -532,7 +427,7 @@ export class PostgresIdentityStore implements IdentityStore {
       'SELECT e.* FROM iam_group_members m JOIN iam_entities e ON e.id = m.group_id WHERE m.user_id = $1 ORDER BY e.name_key',
       [userId],
     );
-    return rows.map(entityFromRow);
+    return rows.map(POSTGRES_ROWS.entity);
   }
 
   // Access keys -------------------------------------------------------------------------------
@@ -560,7 +455,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async listAccessKeysForPrincipal(principalId: string): Promise<AccessKeyRecord[]> {
     const rows = await this.#rows('SELECT * FROM access_keys WHERE principal_id = $1 ORDER BY created_at, access_key_id', [principalId]);
-    return rows.map(accessKeyFromRow);
+    return rows.map(POSTGRES_ROWS.accessKey);
   }
 
   async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {
@@ -587,7 +482,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getStsSession(accessKeyId: string): Promise<StsSessionRecord | undefined> {
     const r = await this.#one('SELECT * FROM sts_sessions WHERE access_key_id = $1', [accessKeyId]);
-    return r === undefined ? undefined : sessionFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.session(r);
   }
 
   async pruneStsSessions(before: number): Promise<number> {

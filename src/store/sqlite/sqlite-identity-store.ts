@@ -21,10 +21,8 @@ import type {
 } from '../identity-store';
 import { rewriteKeyPolicyRows, rewriteTrustPolicyRows } from './policy-rewrites';
 import {
-  accessKeyFromRow,
   immediate,
-  nullableNumber,
-  nullableText,
+  SQLITE_ROWS,
   statementCache,
   unlessRolledBack,
   type Connection,
@@ -34,93 +32,6 @@ import {
 
 /** The connection as this module sees it: the SqliteStore's, shared. */
 export type IdentityConnection = Pick<Connection, 'prepare' | 'transaction'>;
-
-function entityFromRow(r: Row): IamEntityRecord {
-  return {
-    id: r.id as string,
-    accountId: r.account_id as string,
-    kind: r.kind as IamEntityKind,
-    name: r.name as string,
-    path: r.path as string,
-    arn: r.arn as string,
-    createdAt: r.created_at as number,
-    assumeRolePolicy: nullableText(r.assume_role_policy),
-    description: nullableText(r.description),
-    maxSessionDuration: nullableNumber(r.max_session_duration),
-    permissionsBoundary: nullableText(r.permissions_boundary),
-  };
-}
-
-function managedFromRow(r: Row): IamManagedPolicyRecord {
-  return {
-    arn: r.arn as string,
-    policyId: r.policy_id as string,
-    accountId: r.account_id as string,
-    policyName: r.policy_name as string,
-    path: r.path as string,
-    document: r.document as string,
-    description: nullableText(r.description),
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
-
-function accountFromRow(r: Row): AccountRecord {
-  return {
-    accountId: r.account_id as string,
-    createdAt: r.created_at as number,
-    name: nullableText(r.name),
-    email: nullableText(r.email),
-    organizationId: nullableText(r.organization_id),
-    joinedMethod: nullableText(r.joined_method) as AccountRecord['joinedMethod'],
-    joinedAt: nullableNumber(r.joined_at),
-  };
-}
-
-function orgFromRow(r: Row): OrganizationRecord {
-  return {
-    id: r.id as string,
-    arn: r.arn as string,
-    managementAccountId: r.management_account_id as string,
-    featureSet: r.feature_set as OrganizationRecord['featureSet'],
-    rootId: r.root_id as string,
-    createdAt: r.created_at as number,
-    enabledPolicyTypes: JSON.parse(r.enabled_policy_types as string) as string[],
-  };
-}
-
-function orgPolicyFromRow(r: Row): OrgPolicyRecord {
-  return {
-    organizationId: r.organization_id as string,
-    id: r.id as string,
-    arn: r.arn as string,
-    name: r.name as string,
-    description: r.description as string,
-    type: r.type as string,
-    content: r.content as string,
-    awsManaged: r.aws_managed === 1,
-  };
-}
-
-function sessionFromRow(r: Row): StsSessionRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    roleId: r.role_id as string,
-    roleArn: r.role_arn as string,
-    roleName: r.role_name as string,
-    sessionName: r.session_name as string,
-    wrappedCredentials: r.wrapped_credentials as Buffer,
-    createdAt: r.created_at as number,
-    expiresAt: r.expires_at as number,
-    sessionPolicy: nullableText(r.session_policy),
-    policyArns: JSON.parse(r.policy_arns as string) as string[],
-    sessionTags: JSON.parse(r.session_tags as string) as IamTag[],
-    transitiveTagKeys: JSON.parse(r.transitive_tag_keys as string) as string[],
-    sourceIdentity: nullableText(r.source_identity),
-    sourcePrincipalArn: r.source_principal_arn as string,
-  };
-}
 
 /** Escapes LIKE wildcards so a path prefix matches literally. */
 function likePrefix(prefix: string): string {
@@ -146,7 +57,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async getAccount(accountId: string): Promise<AccountRecord | undefined> {
     const r = this.#stmt('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as Row | undefined;
-    return r === undefined ? undefined : accountFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.account(r);
   }
 
   async getAccountAlias(accountId: string): Promise<string | undefined> {
@@ -203,7 +114,7 @@ export class SqliteIdentityStore implements IdentityStore {
         this.#stmt(
           'UPDATE accounts SET organization_id = ?, joined_method = ?, joined_at = ? WHERE account_id = ? AND organization_id IS NULL',
         ).run(organizationId, method, at, accountId).changes > 0;
-      if (joined) for (const p of policiesFor(orgFromRow(r))) this.#attach(organizationId, p, accountId);
+      if (joined) for (const p of policiesFor(SQLITE_ROWS.organization(r))) this.#attach(organizationId, p, accountId);
       return joined;
     });
   }
@@ -212,7 +123,7 @@ export class SqliteIdentityStore implements IdentityStore {
     const rows = this.#stmt(
       'SELECT * FROM accounts WHERE organization_id = ? AND account_id > ? ORDER BY account_id LIMIT ?',
     ).all(organizationId, page.after ?? '', page.limit) as Row[];
-    return rows.map(accountFromRow);
+    return rows.map(SQLITE_ROWS.account);
   }
 
   async createOrganization(org: OrganizationRecord, at: number): Promise<boolean> {
@@ -232,7 +143,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async getOrganization(organizationId: string): Promise<OrganizationRecord | undefined> {
     const r = this.#stmt('SELECT * FROM organizations WHERE id = ?').get(organizationId) as Row | undefined;
-    return r === undefined ? undefined : orgFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.organization(r);
   }
 
   #insertOrgPolicy(p: OrgPolicyRecord): boolean {
@@ -248,7 +159,7 @@ export class SqliteIdentityStore implements IdentityStore {
     return this.#write(() => {
       const r = this.#stmt('SELECT * FROM organizations WHERE id = ?').get(organizationId) as Row | undefined;
       if (r === undefined) return false;
-      const org = orgFromRow(r);
+      const org = SQLITE_ROWS.organization(r);
       if (org.enabledPolicyTypes.includes(type)) return false;
       this.#stmt('UPDATE organizations SET enabled_policy_types = ? WHERE id = ?').run(
         JSON.stringify([...org.enabledPolicyTypes, type]), organizationId,
@@ -269,14 +180,14 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async getOrgPolicy(organizationId: string, policyId: string): Promise<OrgPolicyRecord | undefined> {
     const r = this.#stmt('SELECT * FROM org_policies WHERE organization_id = ? AND id = ?').get(organizationId, policyId) as Row | undefined;
-    return r === undefined ? undefined : orgPolicyFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.orgPolicy(r);
   }
 
   async listOrgPolicies(organizationId: string, type: string, page: IdentityPage): Promise<OrgPolicyRecord[]> {
     const rows = this.#stmt(
       'SELECT * FROM org_policies WHERE organization_id = ? AND type = ? AND id > ? ORDER BY id LIMIT ?',
     ).all(organizationId, type, page.after ?? '', page.limit) as Row[];
-    return rows.map(orgPolicyFromRow);
+    return rows.map(SQLITE_ROWS.orgPolicy);
   }
 
   async attachOrgPolicy(organizationId: string, policyId: string, targetId: string): Promise<boolean> {
@@ -305,7 +216,7 @@ export class SqliteIdentityStore implements IdentityStore {
       `SELECT p.* FROM org_policy_attachments a JOIN org_policies p ON p.organization_id = a.organization_id AND p.id = a.policy_id
        WHERE a.organization_id = ? AND a.target_id = ? AND p.type = ? ORDER BY p.id`,
     ).all(organizationId, targetId, type) as Row[];
-    return rows.map(orgPolicyFromRow);
+    return rows.map(SQLITE_ROWS.orgPolicy);
   }
 
   // IAM entities -----------------------------------------------------------------------------
@@ -333,12 +244,12 @@ export class SqliteIdentityStore implements IdentityStore {
     const r = this.#stmt('SELECT * FROM iam_entities WHERE account_id = ? AND kind = ? AND name_key = ?').get(
       accountId, kind, name.toLowerCase(),
     ) as Row | undefined;
-    return r === undefined ? undefined : entityFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.entity(r);
   }
 
   async getIamEntityById(id: string): Promise<IamEntityRecord | undefined> {
     const r = this.#stmt('SELECT * FROM iam_entities WHERE id = ?').get(id) as Row | undefined;
-    return r === undefined ? undefined : entityFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.entity(r);
   }
 
   async listIamEntities(accountId: string, kind: IamEntityKind, pathPrefix: string, page: IdentityPage): Promise<IamEntityRecord[]> {
@@ -346,7 +257,7 @@ export class SqliteIdentityStore implements IdentityStore {
       `SELECT * FROM iam_entities WHERE account_id = ? AND kind = ? AND path LIKE ? ESCAPE '\\' AND name_key > ?
        ORDER BY name_key LIMIT ?`,
     ).all(accountId, kind, likePrefix(pathPrefix), page.after ?? '', page.limit) as Row[];
-    return rows.map(entityFromRow);
+    return rows.map(SQLITE_ROWS.entity);
   }
 
   async deleteIamEntity(id: string, unbind?: PrincipalUnbinding): Promise<DeleteEntityResult> {
@@ -442,7 +353,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async getManagedPolicy(arn: string): Promise<IamManagedPolicyRecord | undefined> {
     const r = this.#stmt('SELECT * FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
-    return r === undefined ? undefined : managedFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.managedPolicy(r);
   }
 
   async attachPolicy(entityId: string, policyArn: string): Promise<void> {
@@ -476,7 +387,7 @@ export class SqliteIdentityStore implements IdentityStore {
     const rows = this.#stmt(
       'SELECT e.* FROM iam_group_members m JOIN iam_entities e ON e.id = m.group_id WHERE m.user_id = ? ORDER BY e.name_key',
     ).all(userId) as Row[];
-    return rows.map(entityFromRow);
+    return rows.map(SQLITE_ROWS.entity);
   }
 
   // Access keys -------------------------------------------------------------------------------
@@ -499,7 +410,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async listAccessKeysForPrincipal(principalId: string): Promise<AccessKeyRecord[]> {
     const rows = this.#stmt('SELECT * FROM access_keys WHERE principal_id = ? ORDER BY created_at, access_key_id').all(principalId) as Row[];
-    return rows.map(accessKeyFromRow);
+    return rows.map(SQLITE_ROWS.accessKey);
   }
 
   async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {
@@ -528,7 +439,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async getStsSession(accessKeyId: string): Promise<StsSessionRecord | undefined> {
     const r = this.#stmt('SELECT * FROM sts_sessions WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
-    return r === undefined ? undefined : sessionFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.session(r);
   }
 
   async pruneStsSessions(before: number): Promise<number> {

@@ -12,7 +12,10 @@
  *   WHERE clause on the committed row (PostgreSQL docs, "Read Committed Isolation Level").
  * - Quotas (access keys per principal, tags per entity) count under a lock taken first — a
  *   transaction-scoped advisory lock per principal, the entity's row lock for tags — never
- *   COUNT-then-INSERT unguarded.
+ *   COUNT-then-INSERT unguarded. Under the same advisory lock a new access key re-checks that
+ *   its user still exists (a delete takes the lock too).
+ * - Joining an organization reads the organization FOR SHARE and attaches what its enabled
+ *   policy types call for, so an enabling of a type and a join are ordered one way or the other.
  * - DeleteUser/Role/Group's "nothing depends on it" holds because the delete locks the entity's
  *   row FOR UPDATE before it looks: a concurrent insert of a policy, tag or membership takes a
  *   KEY SHARE lock on that row through its foreign key, so it either committed before the
@@ -20,7 +23,8 @@
  *   foreign key (a root principal is not an entity) and take the principal's advisory lock.
  *
  * Change notifications for the Store's change feed come from triggers (migration 3).
- * BIGINT columns arrive as strings from `pg` and are read with Number (epoch milliseconds fit).
+ * BIGINT columns arrive as strings from `pg` and are read with Number (epoch milliseconds fit;
+ * POSTGRES_ROWS in postgres-rows.ts).
  */
 import type { AccessKeyRecord } from '../records';
 import type {
@@ -42,7 +46,6 @@ import type {
 import type { PostgresPool, Tx } from './connection';
 import { rewriteKeyPolicyRows, rewriteTrustPolicyRows } from './policy-rewrites';
 import { POSTGRES_ROWS, type Row } from './postgres-rows';
-
 
 /** A SQLSTATE of `pg`'s errors. */
 const UNIQUE_VIOLATION = '23505';

@@ -73,7 +73,7 @@ export async function accountsCommand(args: string[]): Promise<number> {
       process.stderr.write(`--profile must be a new profile name (letters, digits, _ . -)\n`);
       return 2;
     }
-    if (org !== undefined) await store.identity.joinOrganization(account.accountId, org.id, 'INVITED', systemClock.now(), policiesForNewMember(org));
+    if (org !== undefined) await store.identity.joinOrganization(account.accountId, org.id, 'INVITED', systemClock.now(), policiesForNewMember);
     const accessKeyId = newAccessKeyId();
     const secret = newSecretAccessKey();
     await provisionRootAccessKey(store, trust, systemClock, account.accountId, accessKeyId, secret);

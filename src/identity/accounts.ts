@@ -26,7 +26,10 @@ export function fullAwsAccessPolicy(organizationId: string): OrgPolicyRecord {
   };
 }
 
-/** Policies a new member account gets attached (FullAWSAccess once SCPs are enabled). */
+/**
+ * Policies a new member account gets attached (FullAWSAccess once SCPs are enabled). Pure: the
+ * store calls it inside the join's transaction with the organization as it is then.
+ */
 export function policiesForNewMember(org: OrganizationRecord): string[] {
   return org.enabledPolicyTypes.includes('SERVICE_CONTROL_POLICY') ? [FULL_AWS_ACCESS_ID] : [];
 }

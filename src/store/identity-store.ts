@@ -131,6 +131,19 @@ export type DeleteEntityResult =
   | 'has-group-memberships'
   | 'has-members';
 
+/**
+ * How a deleted principal leaves the policies that name it: every key policy and role trust
+ * policy containing `needle` (its ARN, compared case-insensitively, "/" also as "\/") gets the
+ * document `rewrite` returns (undefined: unchanged). `rewrite` is pure: it may run more than once.
+ */
+export interface PrincipalUnbinding {
+  readonly needle: string;
+  readonly rewrite: (policy: string) => string | undefined;
+}
+
+/** What createAccessKeyWithinQuota did. */
+export type CreateAccessKeyResult = 'created' | 'quota-exceeded' | 'no-such-user';
+
 /** A page request over names (lowercased keys) or ids: items strictly after `after`. */
 export interface IdentityPage {
   readonly after?: string;
@@ -155,10 +168,15 @@ export interface IdentityStore {
   /** Sets name/email of an existing account when they are still unset. */
   describeAccount(accountId: string, name: string | null, email: string | null): Promise<void>;
   /**
-   * Makes an account a member of an organization and attaches `attachPolicyIds` to it, in one
-   * transaction; false when the account does not exist or already belongs to an organization.
+   * Makes an account a member of an organization and attaches the policies `policiesFor` names
+   * for the organization as it is inside the transaction (its enabled policy types), in one
+   * transaction, so an account joining while a policy type is enabled never misses the type's
+   * full-access policy; false when the account or organization does not exist or the account
+   * already belongs to an organization. `policiesFor` is pure: it may run more than once.
    */
-  joinOrganization(accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, attachPolicyIds: readonly string[]): Promise<boolean>;
+  joinOrganization(
+    accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, policiesFor: (org: OrganizationRecord) => readonly string[],
+  ): Promise<boolean>;
   /** Member accounts of an organization ordered by account id. */
   listOrganizationAccounts(organizationId: string, page: IdentityPage): Promise<AccountRecord[]>;
   /**
@@ -196,9 +214,13 @@ export interface IdentityStore {
   listIamEntities(accountId: string, kind: IamEntityKind, pathPrefix: string, page: IdentityPage): Promise<IamEntityRecord[]>;
   /**
    * Deletes an entity only when nothing depends on it (AWS's DeleteConflict rules); a role's STS
-   * sessions are deleted with it, in the same transaction.
+   * sessions are deleted with it, in the same transaction. With `unbind` (DeleteUser and
+   * DeleteRole), the same transaction also rewrites every key policy and role trust policy that
+   * names the entity, so no moment exists when the entity is gone and a policy still names its
+   * ARN (which a user or role created again under that name would match). Key policies are the
+   * Store's rows, but the same database's: the adapter writes them here.
    */
-  deleteIamEntity(id: string): Promise<DeleteEntityResult>;
+  deleteIamEntity(id: string, unbind?: PrincipalUnbinding): Promise<DeleteEntityResult>;
   /** Adds or overwrites tags; false (and no change) when the entity would have more than `max`. */
   putIamTags(entityId: string, tags: readonly IamTag[], max: number): Promise<boolean>;
   /** Removes tags by key (compared case-insensitively); returns how many were removed. */
@@ -236,8 +258,11 @@ export interface IdentityStore {
   listGroupsForUser(userId: string): Promise<IamEntityRecord[]>;
 
   // Access keys of IAM users ------------------------------------------------------------------
-  /** Stores a new access key unless its principal already has `max` keys; returns whether stored. */
-  createAccessKeyWithinQuota(record: AccessKeyRecord, max: number): Promise<boolean>;
+  /**
+   * Stores a new access key unless its principal already has `max` keys or, for an IAM user, no
+   * longer exists (deleted since the caller looked it up), decided in one transaction.
+   */
+  createAccessKeyWithinQuota(record: AccessKeyRecord, max: number): Promise<CreateAccessKeyResult>;
   /** Access keys of one principal (by principal id) ordered by creation. */
   listAccessKeysForPrincipal(principalId: string): Promise<AccessKeyRecord[]>;
   setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean>;

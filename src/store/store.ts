@@ -191,15 +191,6 @@ export interface AliasRepository extends AliasReader {
   deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean>;
 }
 
-/** Key policies across keys (IAM DeleteUser/DeleteRole rewrite the principals they name). */
-export interface KeyPolicyRewriter {
-  /**
-   * In one transaction: every key whose policy contains `needle` (case-insensitively) gets the
-   * policy `rewrite` returns for it (undefined: unchanged). Returns the ARNs of the keys changed.
-   */
-  rewriteKeyPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<string[]>;
-}
-
 /** Reading a key's tags. */
 export interface TagReader {
   /** Tags of a key ordered by tag key. */
@@ -260,7 +251,6 @@ export interface Store
     KeyVersionRepository,
     KeyLifecycleQueries,
     AliasRepository,
-    KeyPolicyRewriter,
     TagRepository,
     ImportTokenRepository,
     GrantRepository {}

@@ -54,3 +54,32 @@ export async function killAll(server: TestServer): Promise<number[]> {
   }
   return pids;
 }
+
+/** `pid` and every process below it (children, their children, ...), read now. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...childrenOf(out[i] as number));
+  return out;
+}
+
+/**
+ * SIGKILLs `pid` and every process below it at once (a server that never became ready: its
+ * workers too); resolves with their pids once all are gone. Not the process group: a test's
+ * server shares the test runner's group.
+ */
+export async function killTree(pid: number): Promise<number[]> {
+  const pids = processTree(pid);
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  const deadline = Date.now() + 10_000;
+  while (pids.some(alive)) {
+    if (Date.now() > deadline) throw new Error(`processes survived SIGKILL: ${pids.filter(alive).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return pids;
+}

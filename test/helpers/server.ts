@@ -9,6 +9,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { killTree } from './processes';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 export const KEYHOLD_BIN = join(REPO_ROOT, 'bin', 'keyhold');
@@ -47,6 +48,8 @@ export interface StartOptions {
   args?: string[];
   /** The server serves HTTPS (pass --tls-cert/--tls-key in args or env): `endpoint` is https and `client()` trusts this PEM CA. */
   tlsCa?: string | Buffer;
+  /** How long to wait for "keyhold ready" (default 30 s); past it the server and its workers are killed. */
+  startTimeoutMs?: number;
 }
 
 /** Reads the [default] profile of a shared-credentials file. */
@@ -77,7 +80,15 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${out}`)), 30_000);
+    const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => {
+      // Kill it, workers included, before failing: a child left running past its timeout leaked (two under load).
+      child.off('exit', onExit);
+      killTree(child.pid!).then(
+        (pids) => reject(new Error(`server did not start in ${startTimeoutMs} ms; killed pids ${pids.join(', ')}:\n${out}`)),
+        (e: unknown) => reject(e instanceof Error ? e : new Error(String(e))),
+      );
+    }, startTimeoutMs);
     const onData = (): void => {
       for (const line of out.split('\n')) {
         if (!line.includes('keyhold ready')) continue;
@@ -93,10 +104,11 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       }
     };
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => {
+    const onExit = (code: number | null): void => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}:\n${out}`));
-    });
+    };
+    child.once('exit', onExit);
   });
   // A data directory provisioned before its first start (keyhold credentials create) has no credentials file.
   const hasFile = existsSync(join(dataDir, 'credentials'));

@@ -69,7 +69,7 @@ before(async () => {
   await store.identity.createOrganization(
     { id: 'o-aaaaaaaaaa', arn: 'arn:org', managementAccountId: MGMT, featureSet: 'ALL', rootId: 'r-root', createdAt: 1, enabledPolicyTypes: [] }, 1,
   );
-  await store.identity.joinOrganization(MEMBER, 'o-aaaaaaaaaa', 'INVITED', 2, []);
+  await store.identity.joinOrganization(MEMBER, 'o-aaaaaaaaaa', 'INVITED', 2, () => []);
   await store.identity.enablePolicyType('o-aaaaaaaaaa', 'SERVICE_CONTROL_POLICY', fullAwsAccessPolicy('o-aaaaaaaaaa'));
   await store.identity.createOrgPolicy({
     organizationId: 'o-aaaaaaaaaa', id: 'p-denyiam0', arn: 'arn:scp', name: 'no-iam', description: '', type: 'SERVICE_CONTROL_POLICY',

@@ -33,7 +33,7 @@ export function identityStoreContract(name: string, open: () => Promise<Store>):
         accessKeyId: `AKIA${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`, accountId: a, principalArn: user.arn, principalId: user.id,
         principalType: 'IAMUser', userName: 'Alice', wrappedSecret: Buffer.from([1, 2, 3]), status: 'Active', createdAt: 1,
       };
-      assert.equal(await s.identity.createAccessKeyWithinQuota(key, 2), true);
+      assert.equal(await s.identity.createAccessKeyWithinQuota(key, 2), 'created');
       assert.deepEqual(await s.getAccessKey(key.accessKeyId), key);
       seen.length = 0;
       assert.equal(await s.identity.setAccessKeyStatus(key.accessKeyId, 'Inactive'), true);

@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { AccessKeyRecord } from '../../src/store/records';
+import type { AccessKeyRecord, KeyRecord } from '../../src/store/records';
 import type {
   AccountRecord,
   IamEntityKind,
@@ -23,13 +23,30 @@ import type {
   IdentityStore,
   OrganizationRecord,
   OrgPolicyRecord,
+  PrincipalUnbinding,
   StsSessionRecord,
 } from '../../src/store/identity-store';
 
 /** One handle on the shared database. */
 export interface IdentityHandle {
   readonly identity: IdentityStore;
+  /** The same database's key rows (the Store's), for DeleteUser/DeleteRole's key-policy rewrite. */
+  readonly keys: {
+    create(key: KeyRecord): Promise<void>;
+    policy(arn: string): Promise<string | undefined>;
+  };
   close(): Promise<void>;
+}
+
+/** A key row whose policy is `policy` (only the policy matters here). */
+export function keyNamedIn(account: string, policy: string): KeyRecord {
+  const keyId = randomUUID();
+  return {
+    keyId, arn: `arn:aws:kms:us-east-1:${account}:key/${keyId}`, accountId: account, region: 'us-east-1', keySpec: 'SYMMETRIC_DEFAULT',
+    keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', keyManager: 'CUSTOMER', state: 'Enabled', description: '', policy, multiRegion: false,
+    creationDate: 1, deletionDate: null, pendingWindowInDays: null, currentVersion: 1, rotationEnabled: false, rotationPeriodInDays: null,
+    nextRotationDate: null, onDemandRotationStartDate: null, expirationModel: null, validTo: null, multiRegionKeyType: null, primaryRegion: null,
+  };
 }
 
 /** How many handles the concurrency tests race, and how many calls they make at once. */
@@ -131,6 +148,11 @@ function fullAccess(orgId: string): OrgPolicyRecord {
   };
 }
 
+/** What Keyhold attaches to a new member (src/identity/accounts.ts policiesForNewMember), restated. */
+function scpFullAccess(org: OrganizationRecord): readonly string[] {
+  return org.enabledPolicyTypes.includes('SERVICE_CONTROL_POLICY') ? ['p-FullAWSAccess'] : [];
+}
+
 /** How many of `results` are `want`. */
 const count = <T>(results: readonly T[], want: T): number => results.filter((r) => r === want).length;
 
@@ -141,6 +163,15 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
     const h = await open();
     try {
       await fn(h.identity);
+    } finally {
+      await h.close();
+    }
+  };
+  /** Runs `fn` with one whole handle (its key rows too), closed afterwards. */
+  const withHandle = async (fn: (h: IdentityHandle) => Promise<void>): Promise<void> => {
+    const h = await open();
+    try {
+      await fn(h);
     } finally {
       await h.close();
     }
@@ -237,9 +268,18 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           assert.deepEqual((await s.getOrganization(org.id))?.enabledPolicyTypes, ['SERVICE_CONTROL_POLICY']);
           assert.deepEqual(await s.getOrgPolicy(org.id, full.id), full);
           assert.equal(await s.getOrgPolicy(org.id, 'p-nothere'), undefined);
-          assert.equal(await s.joinOrganization(other, org.id, 'INVITED', 4, [full.id]), true);
-          assert.equal(await s.joinOrganization(other, org.id, 'INVITED', 5, []), false, 'already a member');
-          assert.equal(await s.joinOrganization(accountId(), org.id, 'INVITED', 5, []), false, 'an unknown account');
+          const seenByJoin: OrganizationRecord[] = [];
+          const policiesFor = (o: OrganizationRecord): readonly string[] => {
+            seenByJoin.push(o);
+            return scpFullAccess(o);
+          };
+          assert.equal(await s.joinOrganization(other, org.id, 'INVITED', 4, policiesFor), true);
+          assert.deepEqual(seenByJoin.at(-1), { ...org, enabledPolicyTypes: ['SERVICE_CONTROL_POLICY'] }, 'the join decides on the organization as stored');
+          assert.equal(await s.joinOrganization(other, org.id, 'INVITED', 5, scpFullAccess), false, 'already a member');
+          assert.equal(await s.joinOrganization(accountId(), org.id, 'INVITED', 5, scpFullAccess), false, 'an unknown account');
+          const stray = await newAccount(s);
+          assert.equal(await s.joinOrganization(stray, `${org.id}x`, 'INVITED', 5, scpFullAccess), false, 'an unknown organization');
+          assert.equal((await s.getAccount(stray))?.organizationId, null, 'a refused join changes nothing');
           assert.deepEqual(await s.getAccount(other), { ...account(other), organizationId: org.id, joinedMethod: 'INVITED', joinedAt: 4 });
           assert.deepEqual((await s.listOrganizationAccounts(org.id, { limit: 10 })).map((x) => x.accountId), [mgmt, other].sort());
           assert.deepEqual(await s.listOrgPolicyTargets(org.id, full.id, { limit: 10 }), [mgmt, other, org.rootId].sort());
@@ -273,7 +313,7 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           for (let i = 0; i < 4; i++) {
             const m = await newAccount(s);
             members.push(m);
-            assert.equal(await s.joinOrganization(m, org.id, 'CREATED', 9, []), true);
+            assert.equal(await s.joinOrganization(m, org.id, 'CREATED', 9, () => []), true);
           }
           members.sort();
           const first = await s.listOrganizationAccounts(org.id, { limit: 3 });
@@ -308,11 +348,29 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
 
           const member = await newAccount(hs[0]!);
           const joined = await Promise.all(
-            Array.from({ length: RACERS }, (_, i) => hs[i % HANDLES]!.joinOrganization(member, winner.id, 'INVITED', 100 + i, [full.id])),
+            Array.from({ length: RACERS }, (_, i) => hs[i % HANDLES]!.joinOrganization(member, winner.id, 'INVITED', 100 + i, scpFullAccess)),
           );
           assert.equal(count(joined, true), 1, JSON.stringify(joined));
           assert.equal((await hs[3]!.getAccount(member))?.joinedAt, 100 + joined.indexOf(true));
           assert.deepEqual(await hs[0]!.listOrgPolicyTargets(winner.id, full.id, { limit: 10 }), [member, mgmt, winner.rootId].sort());
+        }));
+
+      test(`${RACERS} accounts joining over ${HANDLES} connections while SCPs are enabled: every member gets FullAWSAccess`, () =>
+        withMany(async (hs) => {
+          // The join decides which policies to attach inside its own transaction: an enabling
+          // that commits while accounts join must reach each of them, whichever commits first.
+          for (let round = 0; round < 3; round++) {
+            const mgmt = await newAccount(hs[0]!);
+            const org = orgRecord(mgmt);
+            assert.equal(await hs[0]!.createOrganization(org, 3), true);
+            const members = await Promise.all(Array.from({ length: RACERS }, (_, i) => newAccount(hs[i % HANDLES]!)));
+            const joins = members.map((m, i) => hs[i % HANDLES]!.joinOrganization(m, org.id, 'INVITED', 10 + i, scpFullAccess));
+            const enabled = hs[round % HANDLES]!.enablePolicyType(org.id, 'SERVICE_CONTROL_POLICY', fullAccess(org.id));
+            assert.deepEqual(await Promise.all(joins), members.map(() => true));
+            assert.equal(await enabled, true);
+            const targets = await hs[1]!.listOrgPolicyTargets(org.id, 'p-FullAWSAccess', { limit: 100 });
+            assert.deepEqual(targets, [mgmt, org.rootId, ...members].sort(), `round ${round}: a member missed FullAWSAccess`);
+          }
         }));
     });
 
@@ -381,7 +439,7 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           await s.createIamEntity(g, []);
           assert.equal(await s.deleteIamEntity('AIDANOTHERE'), 'not-found');
           const key = accessKey(a, u.id);
-          assert.equal(await s.createAccessKeyWithinQuota(key, 2), true);
+          assert.equal(await s.createAccessKeyWithinQuota(key, 2), 'created');
           assert.equal(await s.deleteIamEntity(u.id), 'has-access-keys');
           assert.equal(await s.deleteAccessKey(key.accessKeyId), true);
           await s.putInlinePolicy(u.id, 'p', '{}');
@@ -452,6 +510,43 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           const u = entity(a, 'user', 'plain');
           await s.createIamEntity(u, []);
           assert.equal(await s.deleteIamEntity(u.id), 'deleted');
+        }));
+
+      test('deleteIamEntity with an unbinding rewrites key and trust policies naming the entity in the delete\'s transaction', () =>
+        withHandle(async (h) => {
+          const s = h.identity;
+          const a = await newAccount(s);
+          const u = entity(a, 'user', 'Leaving');
+          await s.createIamEntity(u, []);
+          const named = `{"Statement":[{"Principal":{"AWS":"${u.arn}"}}]}`;
+          const key = keyNamedIn(a, named);
+          const other = keyNamedIn(a, '{"Statement":[{"Principal":{"AWS":"arn:aws:iam::111122223333:root"}}]}');
+          await h.keys.create(key);
+          await h.keys.create(other);
+          const trusting = entity(a, 'role', 'trusting', { assumeRolePolicy: named });
+          await s.createIamEntity(trusting, []);
+          const unbind = (rewrite: (policy: string) => string | undefined): PrincipalUnbinding => ({ needle: u.arn, rewrite });
+          const byId = (policy: string): string => policy.replace(u.arn, u.id);
+
+          // Refused: nothing depends on the rewrite, and it does not run.
+          await s.putInlinePolicy(u.id, 'p', '{}');
+          let calls = 0;
+          assert.equal(await s.deleteIamEntity(u.id, unbind((p) => ((calls += 1), byId(p)))), 'has-inline-policies');
+          assert.equal(calls, 0, 'a refused delete rewrites nothing');
+          assert.equal(await h.keys.policy(key.arn), named);
+          await s.deleteInlinePolicy(u.id, 'p');
+
+          // A rewrite that fails rolls the delete back with it: never one without the other.
+          await assert.rejects(s.deleteIamEntity(u.id, unbind(() => { throw new Error('rewrite failed'); })), /rewrite failed/);
+          assert.deepEqual(await s.getIamEntityById(u.id), u, 'the delete was rolled back with the failed rewrite');
+          assert.equal(await h.keys.policy(key.arn), named);
+          assert.equal((await s.getIamEntityById(trusting.id))?.assumeRolePolicy, named);
+
+          assert.equal(await s.deleteIamEntity(u.id, unbind(byId)), 'deleted');
+          assert.equal(await s.getIamEntityById(u.id), undefined);
+          assert.equal(await h.keys.policy(key.arn), byId(named), 'the key policy names the unique id');
+          assert.equal(await h.keys.policy(other.arn), other.policy, 'a key not naming it is untouched');
+          assert.equal((await s.getIamEntityById(trusting.id))?.assumeRolePolicy, byId(named), 'the trust policy names the unique id');
         }));
 
       test('rewriteTrustPolicies rewrites matching roles only (case-insensitively, JSON-escaped slashes too) in one call', () =>
@@ -582,18 +677,64 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           await s.createIamEntity(u, []);
           const k2 = accessKey(a, u.id, 20);
           const k1 = accessKey(a, u.id, 10);
-          assert.equal(await s.createAccessKeyWithinQuota(k2, 2), true);
-          assert.equal(await s.createAccessKeyWithinQuota(k1, 2), true);
-          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), false);
+          assert.equal(await s.createAccessKeyWithinQuota(k2, 2), 'created');
+          assert.equal(await s.createAccessKeyWithinQuota(k1, 2), 'created');
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), 'quota-exceeded');
           assert.deepEqual(await s.listAccessKeysForPrincipal(u.id), [k1, k2]);
           assert.deepEqual(await s.listAccessKeysForPrincipal('AIDANOBODY'), []);
           assert.equal(await s.setAccessKeyStatus(k1.accessKeyId, 'Inactive'), true);
           assert.equal(await s.setAccessKeyStatus('AKIANOTHERE', 'Inactive'), false);
           assert.equal((await s.listAccessKeysForPrincipal(u.id))[0]?.status, 'Inactive');
-          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), false, 'inactive keys count toward the quota');
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), 'quota-exceeded', 'inactive keys count toward the quota');
           assert.equal(await s.deleteAccessKey(k1.accessKeyId), true);
           assert.equal(await s.deleteAccessKey(k1.accessKeyId), false);
-          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), true);
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), 'created');
+        }));
+
+      test('no access key for a user that does not exist (deleted since it was looked up); a root key needs no entity', () =>
+        withOne(async (s) => {
+          const a = await newAccount(s);
+          const u = entity(a, 'user', 'gone');
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), 'no-such-user', 'never created');
+          await s.createIamEntity(u, []);
+          assert.equal(await s.deleteIamEntity(u.id), 'deleted');
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, u.id), 2), 'no-such-user', 'deleted');
+          assert.deepEqual(await s.listAccessKeysForPrincipal(u.id), []);
+          const g = entity(a, 'group', 'not-a-user');
+          await s.createIamEntity(g, []);
+          assert.equal(await s.createAccessKeyWithinQuota(accessKey(a, g.id), 2), 'no-such-user', 'a group id is not a user');
+          const root: AccessKeyRecord = { ...accessKey(a, a), principalArn: `arn:aws:iam::${a}:root`, principalType: 'Root', userName: null };
+          assert.equal(await s.createAccessKeyWithinQuota(root, 2), 'created');
+        }));
+
+      test(`${RACERS} users each deleted while an access key is created for them, over ${HANDLES} connections: never a key without its user`, () =>
+        withMany(async (hs) => {
+          const a = await newAccount(hs[0]!);
+          const users = Array.from({ length: RACERS }, (_, i) => entity(a, 'user', `racer-${i}`));
+          for (const u of users) assert.equal(await hs[0]!.createIamEntity(u, []), true);
+          const keys = users.map((u) => accessKey(a, u.id));
+          // Each pair starts together on two different connections; which commits first varies.
+          const outcomes = await Promise.all(
+            users.map(async (u, i) => {
+              const [created, deleted] = await Promise.all([
+                hs[i % HANDLES]!.createAccessKeyWithinQuota(keys[i]!, 2),
+                hs[(i + 1) % HANDLES]!.deleteIamEntity(u.id),
+              ]);
+              return `${created}/${deleted}`;
+            }),
+          );
+          for (const [i, u] of users.entries()) {
+            const stored = (await hs[2]!.listAccessKeysForPrincipal(u.id)).map((k) => k.accessKeyId);
+            const exists = (await hs[3]!.getIamEntityById(u.id)) !== undefined;
+            if (outcomes[i] === 'created/has-access-keys') {
+              assert.ok(exists, `user ${i}: the key won, so the delete was refused`);
+              assert.deepEqual(stored, [keys[i]!.accessKeyId]);
+            } else {
+              assert.equal(outcomes[i], 'no-such-user/deleted', `user ${i}: ${outcomes[i]}`);
+              assert.ok(!exists);
+              assert.deepEqual(stored, [], `user ${i}: deleted, yet it holds an access key`);
+            }
+          }
         }));
 
       test(`${RACERS} concurrent access keys for one user with a quota of 2 over ${HANDLES} connections: exactly 2`, () =>
@@ -603,9 +744,10 @@ export function identityStorePortContract(name: string, open: () => Promise<Iden
           await hs[0]!.createIamEntity(u, []);
           const keys = Array.from({ length: RACERS }, (_, i) => accessKey(a, u.id, i));
           const results = await Promise.all(keys.map((k, i) => hs[i % HANDLES]!.createAccessKeyWithinQuota(k, 2)));
-          assert.equal(count(results, true), 2, JSON.stringify(results));
+          assert.equal(count(results, 'created'), 2, JSON.stringify(results));
+          assert.equal(count(results, 'quota-exceeded'), RACERS - 2, JSON.stringify(results));
           const stored = (await hs[1]!.listAccessKeysForPrincipal(u.id)).map((k) => k.accessKeyId).sort();
-          assert.deepEqual(stored, keys.filter((_, i) => results[i]).map((k) => k.accessKeyId).sort());
+          assert.deepEqual(stored, keys.filter((_, i) => results[i] === 'created').map((k) => k.accessKeyId).sort());
         }));
     });
 

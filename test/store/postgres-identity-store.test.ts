@@ -12,6 +12,7 @@ import { Client } from 'pg';
 import type { PostgresPool } from '../../src/store/postgres/connection';
 import { migrate } from '../../src/store/postgres/migrate';
 import { PostgresIdentityStore } from '../../src/store/postgres/postgres-identity-store';
+import { KEY_INSERT, keyParams } from '../../src/store/postgres/postgres-rows';
 import { openTestPool, usePostgres } from '../helpers/postgres';
 import { identityStorePortContract } from './identity-store-contract';
 
@@ -46,7 +47,14 @@ async function open(): Promise<{ pool: PostgresPool; identity: PostgresIdentityS
 
 identityStorePortContract('postgres', async () => {
   const { pool, identity } = await open();
-  return { identity, close: () => pool.close() };
+  return {
+    identity,
+    keys: {
+      create: async (k) => void (await pool.query(KEY_INSERT, keyParams(k))),
+      policy: async (arn) => (await pool.query<{ policy: string }>('SELECT policy FROM keys WHERE arn = $1', [arn]))[0]?.policy,
+    },
+    close: () => pool.close(),
+  };
 });
 
 test('identity writes notify the change feed\'s channel at commit; STS sessions and refused writes do not', { timeout: 60_000 }, async () => {

@@ -16,5 +16,9 @@ after(() => removeDir(dir));
 identityStorePortContract('sqlite', async () => {
   const store = new SqliteStore({ path });
   await store.migrate();
-  return { identity: store.identity, close: () => store.close() };
+  return {
+    identity: store.identity,
+    keys: { create: (k) => store.createKey(k, null, []), policy: async (arn) => (await store.getKey(arn))?.policy },
+    close: () => store.close(),
+  };
 });

@@ -7,7 +7,7 @@ import { ServiceError } from '../../errors';
 import { newAccessKeyId, newSecretAccessKey, wrapAccessKeySecret } from '../../identity/credentials';
 import type { AccessKeyRecord } from '../../store/store';
 import type { Operation } from '../operation';
-import { authorizedKeyOwner, type IamStore } from './iam-common';
+import { authorizedKeyOwner, noSuchEntity, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type CreateAccessKeyOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
 
@@ -37,7 +37,10 @@ export const createAccessKey: Operation<Input, CreateAccessKeyOutput, IamStore> 
       status: 'Active',
       createdAt: svc.clock.now(),
     };
-    if (!(await svc.store.identity.createAccessKeyWithinQuota(record, MAX_KEYS))) {
+    const created = await svc.store.identity.createAccessKeyWithinQuota(record, MAX_KEYS);
+    // The user was deleted after it was looked up: as if it had been gone already.
+    if (created === 'no-such-user') throw noSuchEntity('user', owner.user?.name ?? input.UserName ?? owner.principalId);
+    if (created === 'quota-exceeded') {
       throw new ServiceError('LimitExceededException', `Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS}`);
     }
     // The model requires UserName; the account root's own key has none (docs/compatibility.md).

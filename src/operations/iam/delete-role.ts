@@ -5,25 +5,22 @@
  * a role created again under the same name inherits neither (issue 12 item 8).
  */
 import type { Operation } from '../operation';
-import { authorizedEntity, deleteConflict, unbindDeletedPrincipal, type IamStore } from './iam-common';
+import { authorizedEntity, deletePrincipal, type IamStore } from './iam-common';
 import { IAM_OUTPUTS, type DeleteRoleOutput } from '../../model/iam-outputs';
 import { IAM_INPUTS } from '../../model/iam-inputs';
-import type { KeyPolicyRewriter } from '../../store/store';
 
 interface Input {
   readonly RoleName: string;
 }
 
-export const deleteRole: Operation<Input, DeleteRoleOutput, IamStore & KeyPolicyRewriter> = {
+export const deleteRole: Operation<Input, DeleteRoleOutput, IamStore> = {
   name: 'DeleteRole',
   output: IAM_OUTPUTS.DeleteRole,
   input: IAM_INPUTS.DeleteRole,
   readOnly: false,
   async invoke(input, ctx, svc) {
     const role = await authorizedEntity(ctx, svc, 'DeleteRole', 'role', input.RoleName);
-    const err = deleteConflict('role', input.RoleName, await svc.store.identity.deleteIamEntity(role.id));
-    if (err !== undefined) throw err;
-    await unbindDeletedPrincipal(svc, role);
+    await deletePrincipal(svc, role, input.RoleName);
     return undefined;
   },
 };

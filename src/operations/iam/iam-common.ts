@@ -14,7 +14,6 @@ import type { DeleteEntityResult, IamEntityKind, IamEntityRecord, IamTag } from 
 import type { RequestContext, Services } from '../operation';
 import { decodeMarker, encodeMarker } from '../pagination';
 import type { IdentityStoreDeps } from '../../identity/identity-policies';
-import type { KeyPolicyRewriter } from '../../store/store';
 
 /** What IAM operations read and write (issue 13): the identity data and the change feed of its caches. */
 export type IamStore = IdentityStoreDeps;
@@ -316,14 +315,15 @@ export function deleteConflict(kind: IamEntityKind, name: string, result: Delete
 }
 
 /**
- * After a user or role is deleted: every key policy and role trust policy that named its ARN
- * names its unique id instead, as AWS shows it, so a user or role created again under the same
- * name is not named by them (issue 12 item 8; docs/compatibility.md).
+ * Deletes a user or role (DeleteUser, DeleteRole) and, in the same transaction, makes every key
+ * policy and role trust policy that named its ARN name its unique id instead, as AWS shows it, so
+ * a user or role created again under the same name is not named by them (issue 12 item 8;
+ * docs/compatibility.md). Throws DeleteConflict or NoSuchEntity as AWS words them.
  */
-export async function unbindDeletedPrincipal(svc: Services<IamStore & KeyPolicyRewriter>, e: IamEntityRecord): Promise<void> {
-  const rewrite = (policy: string): string | undefined => replacePrincipal(policy, e.arn, e.id);
-  await svc.store.rewriteKeyPolicies(e.arn, rewrite);
-  await svc.store.identity.rewriteTrustPolicies(e.arn, rewrite);
+export async function deletePrincipal(svc: Services<IamStore>, e: IamEntityRecord, requestedName: string): Promise<void> {
+  const result = await svc.store.identity.deleteIamEntity(e.id, { needle: e.arn, rewrite: (policy) => replacePrincipal(policy, e.arn, e.id) });
+  const err = deleteConflict(e.kind, requestedName, result);
+  if (err !== undefined) throw err;
 }
 
 /** The principal whose access keys a call manages: an IAM user, or the account root. */

@@ -37,7 +37,7 @@ export const createAccount: Operation<Input, CreateAccountOutput, OrgStore> = {
     const { org } = await orgCall(ctx, svc, 'CreateAccount');
     const now = svc.clock.now();
     const account = await newAccount(svc.store, svc.clock, input.AccountName, input.Email);
-    if (account === undefined || !(await svc.store.identity.joinOrganization(account.accountId, org.id, 'CREATED', now, policiesForNewMember(org)))) {
+    if (account === undefined || !(await svc.store.identity.joinOrganization(account.accountId, org.id, 'CREATED', now, policiesForNewMember))) {
       throw new ServiceError('ServiceUnavailableException', 'The account could not be created. Try again later.');
     }
     await createAccountAccessRole(svc.store, svc.clock, account.accountId, org.managementAccountId, input.RoleName ?? 'OrganizationAccountAccessRole');

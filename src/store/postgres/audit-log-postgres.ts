@@ -344,7 +344,8 @@ const LOOKUP_FILTERS: Readonly<Record<LookupAttributeKey, (v: string) => readonl
   AccessKeyId: (v) => ['access_key_id = $P', v],
   EventSource: (v) => ['event_source = $P', v],
   ReadOnly: (v) => ['read_only = $P', v !== 'false'],
-  ResourceName: (v) => ["strpos(E'\\n' || resource_names || E'\\n', E'\\n' || $P::text || E'\\n') > 0", v],
+  // The expression of the index audit_events_resource_names (migration 5): a whole name of the list.
+  ResourceName: (v) => ["string_to_array(resource_names, E'\\n') @> ARRAY[$P::text]", v],
   ResourceType: (v) => ["strpos(',' || resource_types || ',', ',' || $P::text || ',') > 0", v],
 });
 

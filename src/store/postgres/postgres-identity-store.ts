@@ -12,7 +12,10 @@
  *   WHERE clause on the committed row (PostgreSQL docs, "Read Committed Isolation Level").
  * - Quotas (access keys per principal, tags per entity) count under a lock taken first — a
  *   transaction-scoped advisory lock per principal, the entity's row lock for tags — never
- *   COUNT-then-INSERT unguarded.
+ *   COUNT-then-INSERT unguarded. Under the same advisory lock a new access key re-checks that
+ *   its user still exists (a delete takes the lock too).
+ * - Joining an organization reads the organization FOR SHARE and attaches what its enabled
+ *   policy types call for, so an enabling of a type and a join are ordered one way or the other.
  * - DeleteUser/Role/Group's "nothing depends on it" holds because the delete locks the entity's
  *   row FOR UPDATE before it looks: a concurrent insert of a policy, tag or membership takes a
  *   KEY SHARE lock on that row through its foreign key, so it either committed before the
@@ -20,11 +23,13 @@
  *   foreign key (a root principal is not an entity) and take the principal's advisory lock.
  *
  * Change notifications for the Store's change feed come from triggers (migration 3).
- * BIGINT columns arrive as strings from `pg` and are read with Number (epoch milliseconds fit).
+ * BIGINT columns arrive as strings from `pg` and are read with Number (epoch milliseconds fit;
+ * POSTGRES_ROWS in postgres-rows.ts).
  */
 import type { AccessKeyRecord } from '../records';
 import type {
   AccountRecord,
+  CreateAccessKeyResult,
   DeleteEntityResult,
   IamEntityKind,
   IamEntityRecord,
@@ -35,122 +40,18 @@ import type {
   IdentityStore,
   OrganizationRecord,
   OrgPolicyRecord,
+  PrincipalUnbinding,
   StsSessionRecord,
 } from '../identity-store';
 import type { PostgresPool, Tx } from './connection';
-
-type Row = Record<string, unknown>;
+import { rewriteKeyPolicyRows, rewriteTrustPolicyRows } from './policy-rewrites';
+import { POSTGRES_ROWS, type Row } from './postgres-rows';
 
 /** A SQLSTATE of `pg`'s errors. */
 const UNIQUE_VIOLATION = '23505';
 
 /** Advisory-lock class of access-key quotas (two-int4 keys: a key space apart from the migrations' bigint key). */
 const ACCESS_KEY_LOCK_CLASS = 0x6b68_616b; // "khak"
-
-const text = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
-const num = (v: unknown): number => Number(v);
-const nullableNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-function entityFromRow(r: Row): IamEntityRecord {
-  return {
-    id: r.id as string,
-    accountId: r.account_id as string,
-    kind: r.kind as IamEntityKind,
-    name: r.name as string,
-    path: r.path as string,
-    arn: r.arn as string,
-    createdAt: num(r.created_at),
-    assumeRolePolicy: text(r.assume_role_policy),
-    description: text(r.description),
-    maxSessionDuration: nullableNum(r.max_session_duration),
-    permissionsBoundary: text(r.permissions_boundary),
-  };
-}
-
-function managedFromRow(r: Row): IamManagedPolicyRecord {
-  return {
-    arn: r.arn as string,
-    policyId: r.policy_id as string,
-    accountId: r.account_id as string,
-    policyName: r.policy_name as string,
-    path: r.path as string,
-    document: r.document as string,
-    description: text(r.description),
-    createdAt: num(r.created_at),
-    updatedAt: num(r.updated_at),
-  };
-}
-
-function accountFromRow(r: Row): AccountRecord {
-  return {
-    accountId: r.account_id as string,
-    createdAt: num(r.created_at),
-    name: text(r.name),
-    email: text(r.email),
-    organizationId: text(r.organization_id),
-    joinedMethod: text(r.joined_method) as AccountRecord['joinedMethod'],
-    joinedAt: nullableNum(r.joined_at),
-  };
-}
-
-function orgFromRow(r: Row): OrganizationRecord {
-  return {
-    id: r.id as string,
-    arn: r.arn as string,
-    managementAccountId: r.management_account_id as string,
-    featureSet: r.feature_set as OrganizationRecord['featureSet'],
-    rootId: r.root_id as string,
-    createdAt: num(r.created_at),
-    enabledPolicyTypes: r.enabled_policy_types as string[],
-  };
-}
-
-function orgPolicyFromRow(r: Row): OrgPolicyRecord {
-  return {
-    organizationId: r.organization_id as string,
-    id: r.id as string,
-    arn: r.arn as string,
-    name: r.name as string,
-    description: r.description as string,
-    type: r.type as string,
-    content: r.content as string,
-    awsManaged: r.aws_managed as boolean,
-  };
-}
-
-function sessionFromRow(r: Row): StsSessionRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    roleId: r.role_id as string,
-    roleArn: r.role_arn as string,
-    roleName: r.role_name as string,
-    sessionName: r.session_name as string,
-    wrappedCredentials: r.wrapped_credentials as Buffer,
-    createdAt: num(r.created_at),
-    expiresAt: num(r.expires_at),
-    sessionPolicy: text(r.session_policy),
-    policyArns: r.policy_arns as string[],
-    sessionTags: (r.session_tags as { Key: string; Value: string }[]).map((t) => ({ Key: t.Key, Value: t.Value })),
-    transitiveTagKeys: r.transitive_tag_keys as string[],
-    sourceIdentity: text(r.source_identity),
-    sourcePrincipalArn: r.source_principal_arn as string,
-  };
-}
-
-function accessKeyFromRow(r: Row): AccessKeyRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    principalArn: r.principal_arn as string,
-    principalId: r.principal_id as string,
-    principalType: r.principal_type as AccessKeyRecord['principalType'],
-    userName: text(r.user_name),
-    wrappedSecret: r.wrapped_secret as Buffer,
-    status: r.status as AccessKeyRecord['status'],
-    createdAt: num(r.created_at),
-  };
-}
 
 /** Escapes LIKE wildcards (and the escape character) so a path prefix matches literally. */
 function likePrefix(prefix: string): string {
@@ -193,7 +94,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getAccount(accountId: string): Promise<AccountRecord | undefined> {
     const r = await this.#one('SELECT * FROM accounts WHERE account_id = $1', [accountId]);
-    return r === undefined ? undefined : accountFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.account(r);
   }
 
   async getAccountAlias(accountId: string): Promise<string | undefined> {
@@ -243,15 +144,21 @@ export class PostgresIdentityStore implements IdentityStore {
   }
 
   async joinOrganization(
-    accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, attachPolicyIds: readonly string[],
+    accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, policiesFor: (org: OrganizationRecord) => readonly string[],
   ): Promise<boolean> {
     return this.#pool.transaction(async (tx) => {
+      // FOR SHARE conflicts with enablePolicyType's UPDATE of the row: an enabling that committed
+      // first is read here (a locking read sees the latest committed row), and one that comes
+      // after waits for this join to commit, so its INSERT ... SELECT of members sees the new
+      // member. Either way the account gets the policies of the types enabled.
+      const [org] = await tx.query('SELECT * FROM organizations WHERE id = $1 FOR SHARE', [organizationId]);
+      if (org === undefined) return false;
       const joined = await tx.query(
         'UPDATE accounts SET organization_id = $1, joined_method = $2, joined_at = $3 WHERE account_id = $4 AND organization_id IS NULL RETURNING 1',
         [organizationId, method, at, accountId],
       );
       if (joined.length === 0) return false;
-      await PostgresIdentityStore.#attachAll(tx, organizationId, attachPolicyIds, accountId);
+      await PostgresIdentityStore.#attachAll(tx, organizationId, policiesFor(POSTGRES_ROWS.organization(org)), accountId);
       return true;
     });
   }
@@ -261,7 +168,7 @@ export class PostgresIdentityStore implements IdentityStore {
       'SELECT * FROM accounts WHERE organization_id = $1 AND account_id > $2 ORDER BY account_id LIMIT $3',
       [organizationId, page.after ?? '', page.limit],
     );
-    return rows.map(accountFromRow);
+    return rows.map(POSTGRES_ROWS.account);
   }
 
   async createOrganization(org: OrganizationRecord, at: number): Promise<boolean> {
@@ -282,7 +189,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getOrganization(organizationId: string): Promise<OrganizationRecord | undefined> {
     const r = await this.#one('SELECT * FROM organizations WHERE id = $1', [organizationId]);
-    return r === undefined ? undefined : orgFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.organization(r);
   }
 
   static #insertOrgPolicy(q: Pick<Tx, 'query'>, p: OrgPolicyRecord): Promise<Row[]> {
@@ -322,7 +229,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getOrgPolicy(organizationId: string, policyId: string): Promise<OrgPolicyRecord | undefined> {
     const r = await this.#one('SELECT * FROM org_policies WHERE organization_id = $1 AND id = $2', [organizationId, policyId]);
-    return r === undefined ? undefined : orgPolicyFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.orgPolicy(r);
   }
 
   async listOrgPolicies(organizationId: string, type: string, page: IdentityPage): Promise<OrgPolicyRecord[]> {
@@ -330,7 +237,7 @@ export class PostgresIdentityStore implements IdentityStore {
       'SELECT * FROM org_policies WHERE organization_id = $1 AND type = $2 AND id > $3 ORDER BY id LIMIT $4',
       [organizationId, type, page.after ?? '', page.limit],
     );
-    return rows.map(orgPolicyFromRow);
+    return rows.map(POSTGRES_ROWS.orgPolicy);
   }
 
   async attachOrgPolicy(organizationId: string, policyId: string, targetId: string): Promise<boolean> {
@@ -362,7 +269,7 @@ export class PostgresIdentityStore implements IdentityStore {
        WHERE a.organization_id = $1 AND a.target_id = $2 AND p.type = $3 ORDER BY p.id`,
       [organizationId, targetId, type],
     );
-    return rows.map(orgPolicyFromRow);
+    return rows.map(POSTGRES_ROWS.orgPolicy);
   }
 
   // IAM entities -----------------------------------------------------------------------------
@@ -386,12 +293,12 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getIamEntity(accountId: string, kind: IamEntityKind, name: string): Promise<IamEntityRecord | undefined> {
     const r = await this.#one('SELECT * FROM iam_entities WHERE account_id = $1 AND kind = $2 AND name_key = $3', [accountId, kind, name.toLowerCase()]);
-    return r === undefined ? undefined : entityFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.entity(r);
   }
 
   async getIamEntityById(id: string): Promise<IamEntityRecord | undefined> {
     const r = await this.#one('SELECT * FROM iam_entities WHERE id = $1', [id]);
-    return r === undefined ? undefined : entityFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.entity(r);
   }
 
   async listIamEntities(accountId: string, kind: IamEntityKind, pathPrefix: string, page: IdentityPage): Promise<IamEntityRecord[]> {
@@ -400,10 +307,10 @@ export class PostgresIdentityStore implements IdentityStore {
        ORDER BY name_key LIMIT $5`,
       [accountId, kind, likePrefix(pathPrefix), page.after ?? '', page.limit],
     );
-    return rows.map(entityFromRow);
+    return rows.map(POSTGRES_ROWS.entity);
   }
 
-  async deleteIamEntity(id: string): Promise<DeleteEntityResult> {
+  async deleteIamEntity(id: string, unbind?: PrincipalUnbinding): Promise<DeleteEntityResult> {
     return this.#pool.transaction(async (tx): Promise<DeleteEntityResult> => {
       const [r] = await tx.query<{ kind: IamEntityKind }>('SELECT kind FROM iam_entities WHERE id = $1 FOR UPDATE', [id]);
       if (r === undefined) return 'not-found';
@@ -417,6 +324,11 @@ export class PostgresIdentityStore implements IdentityStore {
       await tx.query('DELETE FROM iam_entities WHERE id = $1', [id]);
       // A deleted role's sessions end with it (issue 12 item 8).
       if (r.kind === 'role') await tx.query('DELETE FROM sts_sessions WHERE role_id = $1', [id]);
+      if (unbind !== undefined) {
+        const q = (sql: string, params: readonly unknown[]): Promise<Row[]> => tx.query(sql, params);
+        await rewriteKeyPolicyRows(q, unbind.needle, unbind.rewrite);
+        await rewriteTrustPolicyRows(q, unbind.needle, unbind.rewrite);
+      }
       return 'deleted';
     });
   }
@@ -454,24 +366,7 @@ export class PostgresIdentityStore implements IdentityStore {
   }
 
   async rewriteTrustPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<number> {
-    return this.#pool.transaction(async (tx) => {
-      // A JSON document may spell "/" as "\/": match both spellings, as the SQLite store does.
-      const rows = await tx.query<{ id: string; assume_role_policy: string }>(
-        `SELECT id, assume_role_policy FROM iam_entities WHERE kind = 'role' AND assume_role_policy IS NOT NULL
-           AND (strpos(lower(assume_role_policy COLLATE "C"), lower($1 COLLATE "C")) > 0
-             OR strpos(lower(assume_role_policy COLLATE "C"), lower($2 COLLATE "C")) > 0)
-         ORDER BY id FOR UPDATE`,
-        [needle, needle.replace(/\//g, '\\/')],
-      );
-      let n = 0;
-      for (const r of rows) {
-        const next = rewrite(r.assume_role_policy);
-        if (next === undefined) continue;
-        await tx.query('UPDATE iam_entities SET assume_role_policy = $1 WHERE id = $2', [next, r.id]);
-        n += 1;
-      }
-      return n;
-    });
+    return this.#pool.transaction((tx) => rewriteTrustPolicyRows((sql, params) => tx.query(sql, params), needle, rewrite));
   }
 
   async putInlinePolicy(entityId: string, policyName: string, document: string): Promise<void> {
@@ -506,7 +401,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getManagedPolicy(arn: string): Promise<IamManagedPolicyRecord | undefined> {
     const r = await this.#one('SELECT * FROM iam_managed_policies WHERE arn = $1', [arn]);
-    return r === undefined ? undefined : managedFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.managedPolicy(r);
   }
 
   async attachPolicy(entityId: string, policyArn: string): Promise<void> {
@@ -535,30 +430,35 @@ export class PostgresIdentityStore implements IdentityStore {
       'SELECT e.* FROM iam_group_members m JOIN iam_entities e ON e.id = m.group_id WHERE m.user_id = $1 ORDER BY e.name_key',
       [userId],
     );
-    return rows.map(entityFromRow);
+    return rows.map(POSTGRES_ROWS.entity);
   }
 
   // Access keys -------------------------------------------------------------------------------
 
-  async createAccessKeyWithinQuota(k: AccessKeyRecord, max: number): Promise<boolean> {
-    return this.#pool.transaction(async (tx) => {
+  async createAccessKeyWithinQuota(k: AccessKeyRecord, max: number): Promise<CreateAccessKeyResult> {
+    return this.#pool.transaction(async (tx): Promise<CreateAccessKeyResult> => {
       // Creators of one principal's keys queue on its advisory lock (held to commit), so each
-      // counts what the previous one committed.
+      // counts what the previous one committed. deleteIamEntity takes the same lock before it
+      // looks for keys, so a delete that committed first is seen here (each statement reads
+      // what committed before it), and one that comes after sees this key (DeleteConflict).
       await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ACCESS_KEY_LOCK_CLASS, k.principalId]);
+      if (k.principalType === 'IAMUser' && (await tx.query("SELECT 1 FROM iam_entities WHERE id = $1 AND kind = 'user'", [k.principalId])).length === 0) {
+        return 'no-such-user';
+      }
       const [c] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM access_keys WHERE principal_id = $1', [k.principalId]);
-      if ((c?.n ?? 0) >= max) return false;
+      if ((c?.n ?? 0) >= max) return 'quota-exceeded';
       await tx.query(
         `INSERT INTO access_keys (access_key_id, account_id, principal_arn, principal_id, principal_type, user_name, wrapped_secret, status, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [k.accessKeyId, k.accountId, k.principalArn, k.principalId, k.principalType, k.userName, k.wrappedSecret, k.status, k.createdAt],
       );
-      return true;
+      return 'created';
     });
   }
 
   async listAccessKeysForPrincipal(principalId: string): Promise<AccessKeyRecord[]> {
     const rows = await this.#rows('SELECT * FROM access_keys WHERE principal_id = $1 ORDER BY created_at, access_key_id', [principalId]);
-    return rows.map(accessKeyFromRow);
+    return rows.map(POSTGRES_ROWS.accessKey);
   }
 
   async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {
@@ -585,7 +485,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async getStsSession(accessKeyId: string): Promise<StsSessionRecord | undefined> {
     const r = await this.#one('SELECT * FROM sts_sessions WHERE access_key_id = $1', [accessKeyId]);
-    return r === undefined ? undefined : sessionFromRow(r);
+    return r === undefined ? undefined : POSTGRES_ROWS.session(r);
   }
 
   async pruneStsSessions(before: number): Promise<number> {

@@ -4,20 +4,22 @@
  * milliseconds, well inside, so they become numbers here. BOOLEAN and BYTEA arrive as boolean and
  * Buffer.
  */
+import { identityRowMappers, type IdentityRowMappers } from '../identity-rows';
 import type { AccessKeyRecord, AliasRecord, GrantRecord, ImportTokenRecord, KeyRecord, KeyState, KeyVersionRecord, TagRecord } from '../records';
 
 /** A row as `pg` returns it. */
 export type Row = Record<string, unknown>;
 
-function num(v: unknown): number {
+/** A BIGINT or INTEGER column. */
+export function num(v: unknown): number {
   return typeof v === 'number' ? v : Number(v);
 }
 
-function numOrNull(v: unknown): number | null {
+export function numOrNull(v: unknown): number | null {
   return v === null || v === undefined ? null : num(v);
 }
 
-function textOrNull(v: unknown): string | null {
+export function textOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : (v as string);
 }
 
@@ -133,16 +135,7 @@ export const GRANT_INSERT = `INSERT INTO grants (grant_id, key_arn, region, issu
   grantee_service_principal, grantee_principal_id, retiring_principal, retiring_service_principal, operations, constraints, creation_date)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`;
 
-export function accessKeyFromRow(r: Row): AccessKeyRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    principalArn: r.principal_arn as string,
-    principalId: r.principal_id as string,
-    principalType: r.principal_type as AccessKeyRecord['principalType'],
-    userName: textOrNull(r.user_name),
-    wrappedSecret: r.wrapped_secret as Buffer,
-    status: r.status as AccessKeyRecord['status'],
-    createdAt: num(r.created_at),
-  };
-}
+/** How `pg`'s values become identity records: BIGINTs arrive as strings, booleans as booleans, arrays and JSONB parsed. */
+export const POSTGRES_ROWS: IdentityRowMappers = identityRowMappers({ num, numOrNull, textOrNull, list: (v) => v as unknown[], bool: (v) => v === true });
+
+export const accessKeyFromRow: (r: Row) => AccessKeyRecord = POSTGRES_ROWS.accessKey;

@@ -163,26 +163,6 @@ export class PostgresStore implements Store {
     return this.#write((w) => w.updateKey(arn, patch, ifStates));
   }
 
-  async rewriteKeyPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<string[]> {
-    return this.#write(async (w) => {
-      // strpos on lower(): a literal substring (no LIKE wildcards), as SQLite's instr.
-      const rows = (
-        await w.query('SELECT arn, policy FROM keys WHERE strpos(lower(policy), lower($1)) > 0 OR strpos(lower(policy), lower($2)) > 0 FOR UPDATE', [
-          needle,
-          needle.replace(/\//g, '\\/'),
-        ])
-      ).rows;
-      const changed: string[] = [];
-      for (const r of rows) {
-        const next = rewrite(r.policy as string);
-        if (next === undefined) continue;
-        await w.query('UPDATE keys SET policy = $1 WHERE arn = $2', [next, r.arn]);
-        changed.push(r.arn as string);
-      }
-      return changed;
-    });
-  }
-
   async applyKeyWrites(writes: readonly KeyWrite[]): Promise<boolean> {
     const guardFailed = new Error('guard failed');
     try {

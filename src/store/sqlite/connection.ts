@@ -4,6 +4,7 @@
  * rollback that reports false, and row readers (including the access_keys table both read).
  */
 import type { AccessKeyRecord } from '../records';
+import { identityRowMappers, type IdentityRowMappers } from '../identity-rows';
 
 /** A prepared statement, as the stores use it. */
 export interface Statement {
@@ -73,17 +74,14 @@ export function nullableNumber(v: unknown): number | null {
   return (v as number | null) ?? null;
 }
 
+/** How better-sqlite3's values become identity records: INTEGERs are numbers, booleans 0/1, lists JSON text. */
+export const SQLITE_ROWS: IdentityRowMappers = identityRowMappers({
+  num: (v) => v as number,
+  numOrNull: nullableNumber,
+  textOrNull: nullableText,
+  list: (v) => JSON.parse(v as string) as unknown[],
+  bool: (v) => v === 1,
+});
+
 /** A row of the access_keys table (the Store's root credentials and the IdentityStore's IAM keys). */
-export function accessKeyFromRow(r: Row): AccessKeyRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    principalArn: r.principal_arn as string,
-    principalId: r.principal_id as string,
-    principalType: r.principal_type as AccessKeyRecord['principalType'],
-    userName: nullableText(r.user_name),
-    wrappedSecret: r.wrapped_secret as Buffer,
-    status: r.status as AccessKeyRecord['status'],
-    createdAt: r.created_at as number,
-  };
-}
+export const accessKeyFromRow: (r: Row) => AccessKeyRecord = SQLITE_ROWS.accessKey;

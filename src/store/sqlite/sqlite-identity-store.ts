@@ -5,6 +5,7 @@
 import type { AccessKeyRecord } from '../records';
 import type {
   AccountRecord,
+  CreateAccessKeyResult,
   DeleteEntityResult,
   IamEntityKind,
   IamEntityRecord,
@@ -15,13 +16,13 @@ import type {
   IdentityStore,
   OrganizationRecord,
   OrgPolicyRecord,
+  PrincipalUnbinding,
   StsSessionRecord,
 } from '../identity-store';
+import { rewriteKeyPolicyRows, rewriteTrustPolicyRows } from './policy-rewrites';
 import {
-  accessKeyFromRow,
   immediate,
-  nullableNumber,
-  nullableText,
+  SQLITE_ROWS,
   statementCache,
   unlessRolledBack,
   type Connection,
@@ -31,93 +32,6 @@ import {
 
 /** The connection as this module sees it: the SqliteStore's, shared. */
 export type IdentityConnection = Pick<Connection, 'prepare' | 'transaction'>;
-
-function entityFromRow(r: Row): IamEntityRecord {
-  return {
-    id: r.id as string,
-    accountId: r.account_id as string,
-    kind: r.kind as IamEntityKind,
-    name: r.name as string,
-    path: r.path as string,
-    arn: r.arn as string,
-    createdAt: r.created_at as number,
-    assumeRolePolicy: nullableText(r.assume_role_policy),
-    description: nullableText(r.description),
-    maxSessionDuration: nullableNumber(r.max_session_duration),
-    permissionsBoundary: nullableText(r.permissions_boundary),
-  };
-}
-
-function managedFromRow(r: Row): IamManagedPolicyRecord {
-  return {
-    arn: r.arn as string,
-    policyId: r.policy_id as string,
-    accountId: r.account_id as string,
-    policyName: r.policy_name as string,
-    path: r.path as string,
-    document: r.document as string,
-    description: nullableText(r.description),
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
-
-function accountFromRow(r: Row): AccountRecord {
-  return {
-    accountId: r.account_id as string,
-    createdAt: r.created_at as number,
-    name: nullableText(r.name),
-    email: nullableText(r.email),
-    organizationId: nullableText(r.organization_id),
-    joinedMethod: nullableText(r.joined_method) as AccountRecord['joinedMethod'],
-    joinedAt: nullableNumber(r.joined_at),
-  };
-}
-
-function orgFromRow(r: Row): OrganizationRecord {
-  return {
-    id: r.id as string,
-    arn: r.arn as string,
-    managementAccountId: r.management_account_id as string,
-    featureSet: r.feature_set as OrganizationRecord['featureSet'],
-    rootId: r.root_id as string,
-    createdAt: r.created_at as number,
-    enabledPolicyTypes: JSON.parse(r.enabled_policy_types as string) as string[],
-  };
-}
-
-function orgPolicyFromRow(r: Row): OrgPolicyRecord {
-  return {
-    organizationId: r.organization_id as string,
-    id: r.id as string,
-    arn: r.arn as string,
-    name: r.name as string,
-    description: r.description as string,
-    type: r.type as string,
-    content: r.content as string,
-    awsManaged: r.aws_managed === 1,
-  };
-}
-
-function sessionFromRow(r: Row): StsSessionRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    roleId: r.role_id as string,
-    roleArn: r.role_arn as string,
-    roleName: r.role_name as string,
-    sessionName: r.session_name as string,
-    wrappedCredentials: r.wrapped_credentials as Buffer,
-    createdAt: r.created_at as number,
-    expiresAt: r.expires_at as number,
-    sessionPolicy: nullableText(r.session_policy),
-    policyArns: JSON.parse(r.policy_arns as string) as string[],
-    sessionTags: JSON.parse(r.session_tags as string) as IamTag[],
-    transitiveTagKeys: JSON.parse(r.transitive_tag_keys as string) as string[],
-    sourceIdentity: nullableText(r.source_identity),
-    sourcePrincipalArn: r.source_principal_arn as string,
-  };
-}
 
 /** Escapes LIKE wildcards so a path prefix matches literally. */
 function likePrefix(prefix: string): string {
@@ -143,7 +57,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async getAccount(accountId: string): Promise<AccountRecord | undefined> {
     const r = this.#stmt('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as Row | undefined;
-    return r === undefined ? undefined : accountFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.account(r);
   }
 
   async getAccountAlias(accountId: string): Promise<string | undefined> {
@@ -189,14 +103,18 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async joinOrganization(
-    accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, attachPolicyIds: readonly string[],
+    accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, policiesFor: (org: OrganizationRecord) => readonly string[],
   ): Promise<boolean> {
+    // The IMMEDIATE transaction holds the write lock: no enabling of a policy type can commit
+    // between reading the organization here and attaching what it calls for.
     return this.#write(() => {
+      const r = this.#stmt('SELECT * FROM organizations WHERE id = ?').get(organizationId) as Row | undefined;
+      if (r === undefined) return false;
       const joined =
         this.#stmt(
           'UPDATE accounts SET organization_id = ?, joined_method = ?, joined_at = ? WHERE account_id = ? AND organization_id IS NULL',
         ).run(organizationId, method, at, accountId).changes > 0;
-      if (joined) for (const p of attachPolicyIds) this.#attach(organizationId, p, accountId);
+      if (joined) for (const p of policiesFor(SQLITE_ROWS.organization(r))) this.#attach(organizationId, p, accountId);
       return joined;
     });
   }
@@ -205,7 +123,7 @@ export class SqliteIdentityStore implements IdentityStore {
     const rows = this.#stmt(
       'SELECT * FROM accounts WHERE organization_id = ? AND account_id > ? ORDER BY account_id LIMIT ?',
     ).all(organizationId, page.after ?? '', page.limit) as Row[];
-    return rows.map(accountFromRow);
+    return rows.map(SQLITE_ROWS.account);
   }
 
   async createOrganization(org: OrganizationRecord, at: number): Promise<boolean> {
@@ -225,7 +143,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async getOrganization(organizationId: string): Promise<OrganizationRecord | undefined> {
     const r = this.#stmt('SELECT * FROM organizations WHERE id = ?').get(organizationId) as Row | undefined;
-    return r === undefined ? undefined : orgFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.organization(r);
   }
 
   #insertOrgPolicy(p: OrgPolicyRecord): boolean {
@@ -241,7 +159,7 @@ export class SqliteIdentityStore implements IdentityStore {
     return this.#write(() => {
       const r = this.#stmt('SELECT * FROM organizations WHERE id = ?').get(organizationId) as Row | undefined;
       if (r === undefined) return false;
-      const org = orgFromRow(r);
+      const org = SQLITE_ROWS.organization(r);
       if (org.enabledPolicyTypes.includes(type)) return false;
       this.#stmt('UPDATE organizations SET enabled_policy_types = ? WHERE id = ?').run(
         JSON.stringify([...org.enabledPolicyTypes, type]), organizationId,
@@ -262,14 +180,14 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async getOrgPolicy(organizationId: string, policyId: string): Promise<OrgPolicyRecord | undefined> {
     const r = this.#stmt('SELECT * FROM org_policies WHERE organization_id = ? AND id = ?').get(organizationId, policyId) as Row | undefined;
-    return r === undefined ? undefined : orgPolicyFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.orgPolicy(r);
   }
 
   async listOrgPolicies(organizationId: string, type: string, page: IdentityPage): Promise<OrgPolicyRecord[]> {
     const rows = this.#stmt(
       'SELECT * FROM org_policies WHERE organization_id = ? AND type = ? AND id > ? ORDER BY id LIMIT ?',
     ).all(organizationId, type, page.after ?? '', page.limit) as Row[];
-    return rows.map(orgPolicyFromRow);
+    return rows.map(SQLITE_ROWS.orgPolicy);
   }
 
   async attachOrgPolicy(organizationId: string, policyId: string, targetId: string): Promise<boolean> {
@@ -298,7 +216,7 @@ export class SqliteIdentityStore implements IdentityStore {
       `SELECT p.* FROM org_policy_attachments a JOIN org_policies p ON p.organization_id = a.organization_id AND p.id = a.policy_id
        WHERE a.organization_id = ? AND a.target_id = ? AND p.type = ? ORDER BY p.id`,
     ).all(organizationId, targetId, type) as Row[];
-    return rows.map(orgPolicyFromRow);
+    return rows.map(SQLITE_ROWS.orgPolicy);
   }
 
   // IAM entities -----------------------------------------------------------------------------
@@ -326,12 +244,12 @@ export class SqliteIdentityStore implements IdentityStore {
     const r = this.#stmt('SELECT * FROM iam_entities WHERE account_id = ? AND kind = ? AND name_key = ?').get(
       accountId, kind, name.toLowerCase(),
     ) as Row | undefined;
-    return r === undefined ? undefined : entityFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.entity(r);
   }
 
   async getIamEntityById(id: string): Promise<IamEntityRecord | undefined> {
     const r = this.#stmt('SELECT * FROM iam_entities WHERE id = ?').get(id) as Row | undefined;
-    return r === undefined ? undefined : entityFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.entity(r);
   }
 
   async listIamEntities(accountId: string, kind: IamEntityKind, pathPrefix: string, page: IdentityPage): Promise<IamEntityRecord[]> {
@@ -339,10 +257,10 @@ export class SqliteIdentityStore implements IdentityStore {
       `SELECT * FROM iam_entities WHERE account_id = ? AND kind = ? AND path LIKE ? ESCAPE '\\' AND name_key > ?
        ORDER BY name_key LIMIT ?`,
     ).all(accountId, kind, likePrefix(pathPrefix), page.after ?? '', page.limit) as Row[];
-    return rows.map(entityFromRow);
+    return rows.map(SQLITE_ROWS.entity);
   }
 
-  async deleteIamEntity(id: string): Promise<DeleteEntityResult> {
+  async deleteIamEntity(id: string, unbind?: PrincipalUnbinding): Promise<DeleteEntityResult> {
     return this.#write((): DeleteEntityResult => {
       const r = this.#stmt('SELECT kind FROM iam_entities WHERE id = ?').get(id) as Row | undefined;
       if (r === undefined) return 'not-found';
@@ -355,6 +273,10 @@ export class SqliteIdentityStore implements IdentityStore {
       this.#stmt('DELETE FROM iam_entities WHERE id = ?').run(id);
       // A deleted role's sessions end with it (issue 12 item 8).
       if (r.kind === 'role') this.#stmt('DELETE FROM sts_sessions WHERE role_id = ?').run(id);
+      if (unbind !== undefined) {
+        rewriteKeyPolicyRows(this.#stmt, unbind.needle, unbind.rewrite);
+        rewriteTrustPolicyRows(this.#stmt, unbind.needle, unbind.rewrite);
+      }
       return 'deleted';
     });
   }
@@ -385,20 +307,7 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async rewriteTrustPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<number> {
-    return this.#write(() => {
-      const rows = this.#stmt(
-        `SELECT id, assume_role_policy FROM iam_entities WHERE kind = 'role' AND assume_role_policy IS NOT NULL
-           AND (instr(lower(assume_role_policy), lower(?)) > 0 OR instr(lower(assume_role_policy), lower(?)) > 0)`,
-      ).all(needle, needle.replace(/\//g, '\\/')) as Row[];
-      let n = 0;
-      for (const r of rows) {
-        const next = rewrite(r.assume_role_policy as string);
-        if (next === undefined) continue;
-        this.#stmt('UPDATE iam_entities SET assume_role_policy = ? WHERE id = ?').run(next, r.id);
-        n += 1;
-      }
-      return n;
-    });
+    return this.#write(() => rewriteTrustPolicyRows(this.#stmt, needle, rewrite));
   }
 
   async putInlinePolicy(entityId: string, policyName: string, document: string): Promise<void> {
@@ -444,7 +353,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async getManagedPolicy(arn: string): Promise<IamManagedPolicyRecord | undefined> {
     const r = this.#stmt('SELECT * FROM iam_managed_policies WHERE arn = ?').get(arn) as Row | undefined;
-    return r === undefined ? undefined : managedFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.managedPolicy(r);
   }
 
   async attachPolicy(entityId: string, policyArn: string): Promise<void> {
@@ -478,26 +387,30 @@ export class SqliteIdentityStore implements IdentityStore {
     const rows = this.#stmt(
       'SELECT e.* FROM iam_group_members m JOIN iam_entities e ON e.id = m.group_id WHERE m.user_id = ? ORDER BY e.name_key',
     ).all(userId) as Row[];
-    return rows.map(entityFromRow);
+    return rows.map(SQLITE_ROWS.entity);
   }
 
   // Access keys -------------------------------------------------------------------------------
 
-  async createAccessKeyWithinQuota(k: AccessKeyRecord, max: number): Promise<boolean> {
-    return this.#write(() => {
+  async createAccessKeyWithinQuota(k: AccessKeyRecord, max: number): Promise<CreateAccessKeyResult> {
+    return this.#write((): CreateAccessKeyResult => {
+      // Inside the write lock: a user deleted since the caller looked it up gets no key.
+      if (k.principalType === 'IAMUser' && this.#stmt("SELECT 1 FROM iam_entities WHERE id = ? AND kind = 'user'").get(k.principalId) === undefined) {
+        return 'no-such-user';
+      }
       const n = (this.#stmt('SELECT COUNT(*) AS n FROM access_keys WHERE principal_id = ?').get(k.principalId) as Row).n as number;
-      if (n >= max) return false;
+      if (n >= max) return 'quota-exceeded';
       this.#stmt(
         `INSERT INTO access_keys (access_key_id, account_id, principal_arn, principal_id, principal_type, user_name, wrapped_secret, status, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(k.accessKeyId, k.accountId, k.principalArn, k.principalId, k.principalType, k.userName, k.wrappedSecret, k.status, k.createdAt);
-      return true;
+      return 'created';
     });
   }
 
   async listAccessKeysForPrincipal(principalId: string): Promise<AccessKeyRecord[]> {
     const rows = this.#stmt('SELECT * FROM access_keys WHERE principal_id = ? ORDER BY created_at, access_key_id').all(principalId) as Row[];
-    return rows.map(accessKeyFromRow);
+    return rows.map(SQLITE_ROWS.accessKey);
   }
 
   async setAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {
@@ -526,7 +439,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async getStsSession(accessKeyId: string): Promise<StsSessionRecord | undefined> {
     const r = this.#stmt('SELECT * FROM sts_sessions WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
-    return r === undefined ? undefined : sessionFromRow(r);
+    return r === undefined ? undefined : SQLITE_ROWS.session(r);
   }
 
   async pruneStsSessions(before: number): Promise<number> {

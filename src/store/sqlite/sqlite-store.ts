@@ -168,22 +168,6 @@ export class SqliteStore implements Store {
     return this.#write((w) => w.updateKey(arn, patch, ifStates));
   }
 
-  async rewriteKeyPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<string[]> {
-    return this.#write((w) => {
-      const rows = w
-        .stmt('SELECT arn, policy FROM keys WHERE instr(lower(policy), lower(?)) > 0 OR instr(lower(policy), lower(?)) > 0')
-        .all(needle, needle.replace(/\//g, '\\/')) as Row[];
-      const changed: string[] = [];
-      for (const r of rows) {
-        const next = rewrite(r.policy as string);
-        if (next === undefined) continue;
-        w.stmt('UPDATE keys SET policy = ? WHERE arn = ?').run(next, r.arn);
-        changed.push(r.arn as string);
-      }
-      return changed;
-    });
-  }
-
   async applyKeyWrites(writes: readonly KeyWrite[]): Promise<boolean> {
     const guardFailed = new Error('guard failed');
     try {

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL LookupEvents by its rare attributes (migration 5): EventId and ResourceName are
+ * PostgreSQL LookupEvents by its rare attributes (migration 4): EventId and ResourceName are
  * answered from indexes of their own (audit_events_event_id, audit_events_resource_names), not by
  * walking every record of the account — checked on the plan PostgreSQL makes for the very query
  * the reader sends, over 22,000 records — and the answers stay exact: a resource name matches a

@@ -344,7 +344,7 @@ const LOOKUP_FILTERS: Readonly<Record<LookupAttributeKey, (v: string) => readonl
   AccessKeyId: (v) => ['access_key_id = $P', v],
   EventSource: (v) => ['event_source = $P', v],
   ReadOnly: (v) => ['read_only = $P', v !== 'false'],
-  // The expression of the index audit_events_resource_names (migration 5): a whole name of the list.
+  // The expression of the index audit_events_resource_names (migration 4): a whole name of the list.
   ResourceName: (v) => ["string_to_array(resource_names, E'\\n') @> ARRAY[$P::text]", v],
   ResourceType: (v) => ["strpos(',' || resource_types || ',', ',' || $P::text || ',') > 0", v],
 });

@@ -6,7 +6,7 @@
  * SQLite trail's trail.db and stream-N.db, with a `stream` column where SQLite has one file per
  * stream), the lease table of the lifecycle jobs, and the sealed domain key that moves from the
  * data directory into the database (DESIGN §6). Migration 2 holds the Store's tables and the
- * change notifications; identities follow in migration 3; migration 5 indexes LookupEvents' rare attributes.
+ * change notifications; identities follow in migration 3; migration 4 indexes LookupEvents' rare attributes.
  *
  * Times are epoch milliseconds in BIGINT, as in SQLite; chain values are BYTEA.
  */
@@ -378,7 +378,7 @@ export const POSTGRES_MIGRATIONS: readonly (readonly [number, string])[] = Objec
     `,
   ],
   [
-    5,
+    4,
     // LookupEvents by its rare attributes (issue 13 review): EventId and ResourceName each match a
     // handful of records, but without an index of their own the lookup walked every record of the
     // account (audit_events_account_time) and filtered it — 21-46 ms at 20k records. EventId is

@@ -16,22 +16,29 @@ import { SERVE_OPTIONS } from '../../src/cli/main';
 import { loadConfig, type Flags } from '../../src/config';
 import { serve } from '../../src/main';
 
-const [hooksJson, command, ...rest] = process.argv.slice(2);
-if (hooksJson === undefined || command !== 'serve') {
-  process.stderr.write("usage: keyhold-audit-hooks.js '<hooks JSON>' serve [serve flags]\n");
-  process.exit(2);
+function main(hooksJson: string, argv: string[]): void {
+  const [command, ...rest] = argv;
+  if (command !== 'serve') {
+    process.stderr.write("usage: keyhold-audit-hooks.js '<hooks JSON>' serve [serve flags]\n");
+    process.exit(2);
+  }
+  const hooks = JSON.parse(hooksJson) as AuditTestHooks;
+  const { values } = parseArgs({ args: rest, options: SERVE_OPTIONS, strict: true });
+  const { help: _help, ...flags } = values;
+  process.umask(0o077);
+  serve(loadConfig(flags as Flags), { auditTrail: true, auditTestHooks: hooks }).then(
+    // `serve` returns in a cluster worker once it listens: only the primary's return means "stopped".
+    () => {
+      if (cluster.isPrimary) process.exit(0);
+    },
+    (e: unknown) => {
+      process.stderr.write(`keyhold: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
 }
-const hooks = JSON.parse(hooksJson) as AuditTestHooks;
-const { values } = parseArgs({ args: rest, options: SERVE_OPTIONS, strict: true });
-const { help: _help, ...flags } = values;
-process.umask(0o077);
-serve(loadConfig(flags as Flags), { auditTrail: true, auditTestHooks: hooks }).then(
-  // `serve` returns in a cluster worker once it listens: only the primary's return means "stopped".
-  () => {
-    if (cluster.isPrimary) process.exit(0);
-  },
-  (e: unknown) => {
-    process.stderr.write(`keyhold: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+
+// `node --test dist/test/` runs every file under test/, this one too, without arguments: then
+// there is nothing to start.
+const [hooksJson, ...argv] = process.argv.slice(2);
+if (hooksJson !== undefined) main(hooksJson, argv);

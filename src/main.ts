@@ -17,6 +17,7 @@ import { DIGEST_LEASE, SharedAuditTrail } from './audit/shared-trail';
 import type { AuditSink } from './audit/sink';
 import { PUBLIC_KEY_FILE } from './audit/signing-key';
 import { AuditTrail } from './audit/trail';
+import type { AuditTestHooks } from './audit/thread-protocol';
 import { AuditWriter } from './audit/writer';
 import { systemClock, type Clock } from './clock';
 import { readTlsFiles, type Config, type TlsFiles } from './config';
@@ -135,6 +136,8 @@ async function provisionFirstStart(config: Config, store: Store, trust: RootOfTr
 export interface ServeOptions {
   /** false: no audit trail at all (benchmarks only). */
   readonly auditTrail: boolean;
+  /** Tests only: the audit writer's injected failures and limits (test/helpers/keyhold-audit-hooks.ts). */
+  readonly auditTestHooks?: AuditTestHooks;
 }
 
 /** Starts one HTTP(S) server in this process; resolves once it listens. */
@@ -148,9 +151,7 @@ async function startWorker(
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   const { trust, store, sharedAudit: shared } = await openAdapters(config, logger, { marksSlot: Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0) });
   const expiry = credentialExpiryClock(clock, process.env);
-  if ((process.env.KEYHOLD_TEST_AUDIT_FAIL_FILE ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_FAIL_FILE is set: audit commits fail while that file exists (tests only)');
-  if ((process.env.KEYHOLD_TEST_AUDIT_JOURNAL_BYTES ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_JOURNAL_BYTES is set: the audit journal is preallocated to that size (tests only)');
-  if ((process.env.KEYHOLD_TEST_AUDIT_HOLD_APPLY ?? '') !== '') logger.warn({}, 'KEYHOLD_TEST_AUDIT_HOLD_APPLY is set: audit records stay in the journal until shutdown (tests only)');
+  if (options.auditTestHooks !== undefined) logger.warn({ hooks: options.auditTestHooks }, 'audit test hooks are set: a test build, never a deployment');
   if (expiry.offsetMs !== 0) logger.warn({ offsetMs: expiry.offsetMs }, 'KEYHOLD_TEST_CLOCK_OFFSET_MS is set: temporary credentials expire early (tests only)');
   // One cache layer per process, refreshed from the store's change feed (src/store/cache.ts).
   const caches = new CacheLayer(store.changes);
@@ -172,9 +173,10 @@ async function startWorker(
   const auditDir = join(config.dataDir, AUDIT_DIR);
   const auditLog = !options.auditTrail ? undefined : shared !== undefined ? shared.reader : openAuditStore(auditDir, { readonly: true });
   const stream = Number(process.env.KEYHOLD_AUDIT_STREAM ?? 0);
+  const writerHooks = options.auditTestHooks === undefined ? {} : { testHooks: options.auditTestHooks };
   const auditWriter = !options.auditTrail
     ? undefined
-    : (sharedAudit ?? (shared !== undefined ? await shared.openSink(logger) : new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger })));
+    : (sharedAudit ?? (shared !== undefined ? await shared.openSink(logger) : new AuditWriter({ threadScript: AUDIT_THREAD, dir: auditDir, stream, logger, ...writerHooks })));
   // Every X-Amz-Target prefix AWS accepts for a service routes to it (issue 8); modelled
   // operations Keyhold lacks answer UnsupportedOperationException (src/model/operations.ts).
   const cloudTrail: JsonService = { signingName: 'cloudtrail', operations: cloudTrailOperations(auditLog), modelled: new Set(MODELLED_OPERATIONS.cloudtrail) };
@@ -330,6 +332,7 @@ export async function serve(config: Config, options: ServeOptions = { auditTrail
         digestIntervalMs: config.auditDigestIntervalS * 1000,
         digestCopyDir: config.auditDigestCopy,
         retentionMs: config.auditRetentionDays * 86_400_000,
+        ...(options.auditTestHooks === undefined ? {} : { testHooks: options.auditTestHooks }),
       });
   const serviceEvent = trail && ((name: string, key: KeyRecord, at: number): Promise<void> => trail.serviceEvent(name, key, at));
   // With several nodes on one database, one node at a time runs the jobs (issue 14).

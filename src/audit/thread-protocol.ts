@@ -8,6 +8,21 @@ import type { MessagePort } from 'node:worker_threads';
 import type { AuditAppend, AuditIntent } from '../store/audit-log';
 import type { DigestReason } from './chain';
 
+/**
+ * Test hooks of the audit trail (issue 11). Never read from the environment or a flag of
+ * `keyhold serve`: only code that constructs the server in-process can pass them (serve()'s
+ * options), which the tests do through their own entry point (test/helpers/keyhold-audit-hooks.ts),
+ * so an operator cannot turn them on by accident. The server warns at start when any is set.
+ */
+export interface AuditTestHooks {
+  /** While this file exists, every commit and probe fails as an fsync error would. */
+  readonly failFile?: string;
+  /** Preallocate the journal to this many bytes (small: the test reaches the wrap-around). */
+  readonly journalBytes?: number;
+  /** Apply nothing to SQLite in the background: records stay in the journal until shutdown. */
+  readonly holdApply?: boolean;
+}
+
 /** workerData of the writer thread. */
 export interface WriterThreadData {
   /** The trail directory. */
@@ -22,6 +37,8 @@ export interface WriterThreadData {
    * (src/cli/audit-sync-thread.ts), which answers each commit once its frame is fdatasync'd.
    */
   readonly syncPort: MessagePort;
+  /** Tests only (see AuditTestHooks). */
+  readonly testHooks?: AuditTestHooks;
 }
 
 /** A record on the wire. */

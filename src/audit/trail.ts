@@ -14,7 +14,7 @@ import type { AuditAppend, AuditStore } from '../store/audit-log';
 import type { KeyRecord } from '../store/records';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { genesisHash, type DigestReason } from './chain';
-import type { DigestSummary } from './thread-protocol';
+import type { AuditTestHooks, DigestSummary } from './thread-protocol';
 import { serviceEventRecord } from './event';
 import { newEventId } from './event-id';
 import { openSigningKey } from './signing-key';
@@ -49,6 +49,8 @@ export interface AuditTrailOptions {
   readonly digestCopyDir?: string;
   /** 0 = keep everything. */
   readonly retentionMs: number;
+  /** Tests only: injected failures and limits for the writer thread (thread-protocol.ts). */
+  readonly testHooks?: AuditTestHooks;
 }
 
 /** The primary's audit trail. */
@@ -70,7 +72,14 @@ export class AuditTrail {
     const trailId = opts.store.initialize(() => randomUUID());
     for (const n of opts.streams) opts.store.stream(n).initialize(trailId, genesisHash(trailId, n));
     const key = await openSigningKey(opts.store, opts.trust, opts.publicKeyPath);
-    const writer = new AuditWriter({ threadScript: opts.threadScript, dir: opts.dir, stream: 0, logger: opts.logger, digestCopyDir: opts.digestCopyDir });
+    const writer = new AuditWriter({
+      threadScript: opts.threadScript,
+      dir: opts.dir,
+      stream: 0,
+      logger: opts.logger,
+      digestCopyDir: opts.digestCopyDir,
+      ...(opts.testHooks === undefined ? {} : { testHooks: opts.testHooks }),
+    });
     await writer.setSigningKey(key.privateKey, key.fingerprint);
     const trail = new AuditTrail(opts, writer);
     const now = opts.clock.now();

@@ -19,7 +19,7 @@ import type { DigestReason } from './chain';
 import { operatorRecord } from './event';
 import { newEventId } from './event-id';
 import type { AuditSink } from './sink';
-import { encodeAppend, type DigestSummary, type FromSyncThread, type FromWriterThread, type ToWriterThread, type WriterThreadData } from './thread-protocol';
+import { encodeAppend, type AuditTestHooks, type DigestSummary, type FromSyncThread, type FromWriterThread, type ToWriterThread, type WriterThreadData } from './thread-protocol';
 
 export type { AuditSink } from './sink';
 
@@ -44,6 +44,8 @@ export interface AuditWriterOptions {
   readonly maxPending?: number;
   /** Delay before restarting a dead thread and between probes of a failing database. */
   readonly retryMs?: number;
+  /** Tests only: injected failures and limits (thread-protocol.ts). */
+  readonly testHooks?: AuditTestHooks;
 }
 
 interface Call {
@@ -113,6 +115,7 @@ export class AuditWriter implements AuditSink {
       busyTimeoutMs: this.#opts.busyTimeoutMs ?? 5_000,
       digestCopyDir: this.#opts.digestCopyDir,
       syncPort: channel.port2,
+      ...(this.#opts.testHooks === undefined ? {} : { testHooks: this.#opts.testHooks }),
     };
     const worker = new Worker(this.#opts.threadScript, { workerData: data, transferList: [channel.port2] });
     this.#acks = channel.port1;

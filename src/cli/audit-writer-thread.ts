@@ -39,13 +39,14 @@ const port = parentPort;
 if (port === null) throw new Error('audit-writer-thread must run as a worker thread');
 const data = workerData as WriterThreadData;
 // This thread owns its stream's journal (issue 11): every commit is one fdatasync'd journal frame.
-// KEYHOLD_TEST_AUDIT_JOURNAL_BYTES (tests only): a small journal, so a test reaches the point
-// where the journal is full and SQLite must take its frames before it can start over.
-const testJournalBytes = Number(process.env.KEYHOLD_TEST_AUDIT_JOURNAL_BYTES ?? '');
+// Tests only (AuditTestHooks.journalBytes): a small journal, so a test reaches the point where the
+// journal is full and SQLite must take its frames before it can start over.
+const hooks = data.testHooks ?? {};
+const testJournalBytes = hooks.journalBytes;
 const store = openAuditJournalStore(data.dir, {
   busyTimeoutMs: data.busyTimeoutMs,
   journalOwner: data.stream,
-  ...(Number.isSafeInteger(testJournalBytes) && testJournalBytes > 0 ? { journalBytes: testJournalBytes } : {}),
+  ...(testJournalBytes !== undefined && Number.isSafeInteger(testJournalBytes) && testJournalBytes > 0 ? { journalBytes: testJournalBytes } : {}),
 });
 const trailId = store.trailId();
 const own = store.stream(data.stream);
@@ -58,23 +59,22 @@ const FORGET_MS = 100;
 const RESTART_APPLY_MS = 1000;
 
 /**
- * Tests only (issue 11): while the file KEYHOLD_TEST_AUDIT_FAIL_FILE names exists, every commit
- * and probe fails as an fsync error would, so the fail-closed path can be driven without a
- * broken disk. The server logs a warning at start when it is set.
+ * Tests only (issue 11, AuditTestHooks.failFile): while that file exists, every commit and probe
+ * fails as an fsync error would, so the fail-closed path can be driven without a broken disk.
  */
-const FAIL_FILE = process.env.KEYHOLD_TEST_AUDIT_FAIL_FILE;
+const FAIL_FILE = hooks.failFile;
 function injectedFailure(): void {
   if (FAIL_FILE !== undefined && FAIL_FILE !== '' && existsSync(FAIL_FILE)) {
-    throw new Error('EIO: i/o error, fdatasync (injected by KEYHOLD_TEST_AUDIT_FAIL_FILE)');
+    throw new Error('EIO: i/o error, fdatasync (injected by a test hook)');
   }
 }
 
 /**
- * Tests only (issue 11): while KEYHOLD_TEST_AUDIT_HOLD_APPLY is set, journaled records are not
- * applied to SQLite (nor indexed) in the background, so a test can kill the process after the
- * journal's fdatasync and before the SQLite write, deterministically. The server warns at start.
+ * Tests only (issue 11, AuditTestHooks.holdApply): journaled records are not applied to SQLite
+ * (nor indexed) in the background, so a test can kill the process after the journal's fdatasync
+ * and before the SQLite write, deterministically.
  */
-const HOLD_APPLY = (process.env.KEYHOLD_TEST_AUDIT_HOLD_APPLY ?? '') !== '';
+const HOLD_APPLY = hooks.holdApply === true;
 
 /**
  * Shared with the sync thread (audit-sync-thread.ts, which fdatasyncs the frames this thread

@@ -8,12 +8,12 @@
  *
  * Three ways to break the disk: another process holding the stream's write lock past the busy
  * timeout, a file-size limit on the server process (`prlimit --fsize`: every write beyond it
- * fails with EFBIG, as on a full disk), and an injected fsync failure (KEYHOLD_TEST_AUDIT_FAIL_FILE).
+ * fails with EFBIG, as on a full disk), and an injected fsync failure (the failFile test hook).
  *
  * The journal is the durability point and is preallocated (issue 11): a locked or full SQLite
  * file does not stop records from being made durable until the journal is full and SQLite must
  * take its frames before it can start over. The lock test therefore runs with a small journal
- * (KEYHOLD_TEST_AUDIT_JOURNAL_BYTES) and first checks that requests are still answered — each
+ * (the journalBytes test hook) and first checks that requests are still answered — each
  * with its record — while SQLite cannot be written, then that the full journal fails closed.
  */
 import assert from 'node:assert/strict';
@@ -128,10 +128,10 @@ async function scenario(server: TestServer, breakIt: () => void, heal: () => voi
 }
 
 /** A journal of 64 KiB: a few dozen records of the scenario fill it. */
-const SMALL_JOURNAL = { KEYHOLD_TEST_AUDIT_JOURNAL_BYTES: String(64 * 1024) };
+const SMALL_JOURNAL = { journalBytes: 64 * 1024 };
 
 test('fail closed: another process holds the trail\'s write lock', { timeout: 120_000 }, async () => {
-  const server = await startServer({ env: SMALL_JOURNAL });
+  const server = await startServer({ auditTestHooks: SMALL_JOURNAL });
   let blocker: Database.Database | undefined;
   await scenario(
     server,
@@ -165,7 +165,7 @@ test('fail closed: the disk is full (prlimit --fsize on the server)', { timeout:
 test('fail closed: fsync fails (injected)', { timeout: 120_000 }, async () => {
   const flagDir = tempDir('keyhold-fail-');
   const flag = join(flagDir, 'fail');
-  const server = await startServer({ env: { KEYHOLD_TEST_AUDIT_FAIL_FILE: flag } });
+  const server = await startServer({ auditTestHooks: { failFile: flag } });
   try {
     await scenario(
       server,

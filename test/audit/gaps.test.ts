@@ -50,7 +50,7 @@ describe('audit gaps (issue 11)', () => {
   before(async () => {
     flagDir = tempDir('keyhold-gaps-');
     flag = join(flagDir, 'fail');
-    server = await startServer({ env: { KEYHOLD_TEST_AUDIT_FAIL_FILE: flag } });
+    server = await startServer({ auditTestHooks: { failFile: flag } });
     kms = server.client();
     externalKey = (await kms.send(new CreateKeyCommand({ Origin: 'EXTERNAL' }))).KeyMetadata!.KeyId!;
   });

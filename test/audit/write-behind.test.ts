@@ -1,7 +1,7 @@
 /**
  * Journal first, SQLite behind (issue 11): a request is answered once its record's journal frame
  * is fdatasync'd; the SQLite stream file (records and lookup index) is written behind it and
- * rebuilt from the journal after a crash. KEYHOLD_TEST_AUDIT_HOLD_APPLY keeps the writer threads
+ * rebuilt from the journal after a crash. The holdApply test hook keeps the writer threads
  * from applying frames to SQLite, so the kill -9 lands after the journal's fsync and before the
  * SQLite write every time, not by chance: LookupEvents must already show the records (read from
  * the journal), the SQLite files must not hold them, and after a restart both must.
@@ -48,7 +48,7 @@ function inSqlite(dir: string, ids: readonly string[]): { records: number; index
 
 test('kill -9 after the journal fsync and before the SQLite write: LookupEvents has every answered request before and after the restart', { timeout: 120_000 }, async () => {
   dataDir = tempDir('keyhold-audit-write-behind-');
-  current = await startServer({ dataDir, workers: 2, env: { KEYHOLD_TEST_AUDIT_HOLD_APPLY: '1' } });
+  current = await startServer({ dataDir, workers: 2, auditTestHooks: { holdApply: true } });
   const kms = current.client();
   const creds = current.credentials;
   const key = (await kms.send(new CreateKeyCommand({ Description: 'write-behind' }))).KeyMetadata!.KeyId!;

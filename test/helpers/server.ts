@@ -9,6 +9,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
+import type { AuditTestHooks } from '../../src/audit/thread-protocol';
 import { killTree } from './processes';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
@@ -50,6 +51,8 @@ export interface StartOptions {
   tlsCa?: string | Buffer;
   /** How long to wait for "keyhold ready" (default 30 s); past it the server and its workers are killed. */
   startTimeoutMs?: number;
+  /** The audit trail's test hooks: the server runs from the test-only entry that injects them (keyhold-audit-hooks.ts). */
+  auditTestHooks?: AuditTestHooks;
 }
 
 /** Reads the [default] profile of a shared-credentials file. */
@@ -70,7 +73,8 @@ export function tempDir(prefix = 'keyhold-test-'): string {
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir();
   const region = opts.region ?? 'us-east-1';
-  const args = [KEYHOLD_BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--region', region,
+  const entry = opts.auditTestHooks === undefined ? [KEYHOLD_BIN] : [join(__dirname, 'keyhold-audit-hooks.js'), JSON.stringify(opts.auditTestHooks)];
+  const args = [...entry, 'serve', '--port', '0', '--data-dir', dataDir, '--region', region,
     '--workers', String(opts.workers ?? 1), ...(opts.accountId ? ['--account-id', opts.accountId] : []), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, KEYHOLD_LOG_LEVEL: 'info', ...opts.env },

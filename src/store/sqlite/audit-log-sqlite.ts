@@ -119,7 +119,16 @@ interface FramePayload {
 /** A frame journaled and acknowledged but not yet applied to SQLite (`own` mode). */
 interface PendingFrame {
   readonly frame: number;
-  readonly payload: FramePayload;
+  /**
+   * The frame's encoded payload (FramePayload as JSON), parsed again only if this connection
+   * applies it itself (rare: the apply thread applies from the journal). Kept as bytes, not as
+   * the rows' objects: frames stay here until the apply thread has applied them (about APPLY_MS),
+   * long enough for objects to survive into V8's old generation and cost the writer thread's GC
+   * (issue 11, measured in its profile).
+   */
+  readonly bytes: Buffer;
+  /** Records (events and intents) it holds. */
+  readonly records: number;
   /** Offset just past the frame in the journal. */
   readonly end: number;
 }
@@ -219,13 +228,21 @@ function eventFromRow(stream: number, r: Row): AuditEventRow {
 
 /** The index entries (kind, value) of a record. */
 function indexEntries(r: Row): [number, string][] {
-  const out: [number, string][] = [[K_TIME, ''], [K_NAME, r.event_name as string]];
-  if (r.username !== null) out.push([K_USER, r.username as string]);
-  if (r.access_key_id !== null) out.push([K_ACCESS_KEY, r.access_key_id as string]);
-  const names = r.resource_names as string;
+  return entriesOf(r.event_name as string, r.username as string | null, r.access_key_id as string | null, r.resource_names as string, r.read_only as number, r.event_source as string);
+}
+
+/** The lookup index entries of a journal frame's row (the same as indexEntries of its stored row). */
+function frameRowEntries(r: FrameRow): [number, string][] {
+  return entriesOf(r[6], r[9], r[10], r[13], r[8], r[7]);
+}
+
+function entriesOf(eventName: string, username: string | null, accessKeyId: string | null, names: string, readOnly: number, eventSource: string): [number, string][] {
+  const out: [number, string][] = [[K_TIME, ''], [K_NAME, eventName]];
+  if (username !== null) out.push([K_USER, username]);
+  if (accessKeyId !== null) out.push([K_ACCESS_KEY, accessKeyId]);
   if (names !== '') for (const n of names.split('\n')) out.push([K_RESOURCE, n]);
-  if (r.read_only === 0) out.push([K_WRITE, '']);
-  if (r.event_source !== KMS_SOURCE) out.push([K_SOURCE, r.event_source as string]);
+  if (readOnly === 0) out.push([K_WRITE, '']);
+  if (eventSource !== KMS_SOURCE) out.push([K_SOURCE, eventSource]);
   return out;
 }
 
@@ -398,19 +415,34 @@ export class SqliteAuditStream implements AuditStream {
    * `through` — the last frame the writer has fdatasync'd — that SQLite does not have yet, in
    * one transaction without fsync (the journal holds them durably). Frames past `through` are
    * never read: the writer may still fail and rewrite them. Returns how many records it applied.
+   *
+   * When the lookup index is current (the usual case), the rows applied are indexed in the same
+   * transaction, from the frame's values in memory: one transaction per step instead of two, and
+   * no reading back of the rows just written (issue 11: the apply thread's CPU per record). When
+   * it is behind (the writer thread applied frames itself, or a restart), `index()` catches up.
    */
   applyThrough(through: number): number {
     if (this.#mode !== 'behind') throw new Error('applyThrough: not a write-behind connection');
     if (through <= this.#applied()) return 0;
     return this.#db
       .transaction(() => {
+        const info = this.#stmt('SELECT head_seq, indexed_through FROM stream_info WHERE id = 1').get() as Row | undefined;
+        const indexing = info !== undefined && (info.indexed_through as number) >= (info.head_seq as number);
+        const add = this.#stmt('INSERT OR IGNORE INTO lookup_index (kind, account, value, event_time, seq) VALUES (?, ?, ?, ?, ?)');
         let n = 0;
+        let lastSeq = 0;
         for (const f of this.#framesAfter(this.#applied())) {
           if (f.frame > through) break;
           const p = JSON.parse(f.payload.toString('utf8')) as FramePayload;
           this.#applyFrame(f.frame, p, f.end);
           n += p.e.length + p.i.length;
+          if (!indexing) continue;
+          for (const r of p.e) {
+            for (const [kind, value] of frameRowEntries(r)) add.run(kind, r[5], value, r[3], r[0]);
+            lastSeq = r[0];
+          }
         }
+        if (lastSeq > 0) this.#stmt('UPDATE stream_info SET indexed_through = ? WHERE id = 1').run(lastSeq);
         return n;
       })
       .immediate();
@@ -425,7 +457,7 @@ export class SqliteAuditStream implements AuditStream {
     const applied = this.#applied();
     if ((this.#pending[0] as PendingFrame).frame > applied) return this.#pendingRecords;
     this.#pending = this.#pending.filter((f) => f.frame > applied);
-    this.#pendingRecords = this.#pending.reduce((n, f) => n + f.payload.e.length + f.payload.i.length, 0);
+    this.#pendingRecords = this.#pending.reduce((n, f) => n + f.records, 0);
     return this.#pendingRecords;
   }
 
@@ -535,7 +567,7 @@ export class SqliteAuditStream implements AuditStream {
     this.#db
       .transaction(() => {
         const applied = this.#applied();
-        for (const f of frames) if (f.frame > applied) this.#applyFrame(f.frame, f.payload, f.end);
+        for (const f of frames) if (f.frame > applied) this.#applyFrame(f.frame, JSON.parse(f.bytes.toString('utf8')) as FramePayload, f.end);
       })
       .immediate();
     const n = this.#pendingRecords;
@@ -564,7 +596,7 @@ export class SqliteAuditStream implements AuditStream {
     const end = j.write(frame, bytes, sync);
     this.#nextFrame = frame + 1;
     this.#head = next;
-    this.#pending.push({ frame, payload, end });
+    this.#pending.push({ frame, bytes, records: rows.length + intents.length, end });
     this.#pendingRecords += rows.length + intents.length;
     return next;
   }
@@ -666,8 +698,10 @@ export class SqliteAuditStream implements AuditStream {
     const r = this.#stmt('SELECT head_seq, indexed_through FROM stream_info WHERE id = 1').get() as Row | undefined;
     if (r === undefined || (r.indexed_through as number) >= (r.head_seq as number)) return 0;
     // Derived data: no fsync. A later durable commit (or checkpoint) syncs these pages too, and
-    // after a crash whatever is missing is simply indexed again.
-    this.#db.pragma('synchronous = OFF');
+    // after a crash whatever is missing is simply indexed again. (A connection at NORMAL already
+    // commits without fsync in WAL mode: only a FULL one needs switching.)
+    const toggle = this.#sync === 'FULL';
+    if (toggle) this.#db.pragma('synchronous = OFF');
     // (restored to this connection's setting below)
     try {
       return this.#db
@@ -685,7 +719,7 @@ export class SqliteAuditStream implements AuditStream {
         })
         .immediate();
     } finally {
-      this.#db.pragma(`synchronous = ${this.#sync}`);
+      if (toggle) this.#db.pragma(`synchronous = ${this.#sync}`);
     }
   }
 

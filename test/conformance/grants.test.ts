@@ -30,6 +30,7 @@ import { encodeGrantToken } from '../../src/keys/grants';
 import { rejects, validation } from '../helpers/assertions';
 import { keyhold } from '../helpers/keyhold-cli';
 import { startServer, stopAndRemove, type TestServer } from '../helpers/server';
+import { serverSql } from '../helpers/server-store';
 import { credsFrom, query, type Creds } from '../identity/wire';
 
 const GRANT_ID = /^[0-9a-f]{64}$/;
@@ -544,18 +545,27 @@ describe('grants', () => {
     const k = await newKey();
     const named = await grant({ KeyId: k.id, Name: 'kept' });
     // Fill the key to one below the quota straight in the database (the server sees other connections' commits).
-    const db = new Database(join(server.dataDir, 'keyhold.db'));
-    try {
-      db.pragma('busy_timeout = 10000');
-      const insert = db.prepare(
-        `INSERT INTO grants (grant_id, key_arn, region, issuing_account, grantee_principal, operations, creation_date)
-         VALUES (?, ?, ?, ?, ?, '["Decrypt"]', ?)`,
-      );
-      db.transaction(() => {
-        for (let i = 0; i < 49_998; i++) insert.run(randomBytes(32).toString('hex'), k.arn, region, account, alice, 1_700_000_000_000 + i);
-      })();
-    } finally {
-      db.close();
+    // On PostgreSQL (test/on-postgres/) the same rows, in one statement.
+    const onPostgres = await serverSql(
+      server.dataDir,
+      `INSERT INTO grants (grant_id, key_arn, region, issuing_account, grantee_principal, operations, creation_date)
+       SELECT replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), $1, $2, $3, $4, '["Decrypt"]', 1700000000000 + i FROM generate_series(0, 49997) AS i`,
+      [k.arn, region, account, alice],
+    );
+    if (onPostgres === undefined) {
+      const db = new Database(join(server.dataDir, 'keyhold.db'));
+      try {
+        db.pragma('busy_timeout = 10000');
+        const insert = db.prepare(
+          `INSERT INTO grants (grant_id, key_arn, region, issuing_account, grantee_principal, operations, creation_date)
+           VALUES (?, ?, ?, ?, ?, '["Decrypt"]', ?)`,
+        );
+        db.transaction(() => {
+          for (let i = 0; i < 49_998; i++) insert.run(randomBytes(32).toString('hex'), k.arn, region, account, alice, 1_700_000_000_000 + i);
+        })();
+      } finally {
+        db.close();
+      }
     }
     const last = await grant({ KeyId: k.id });
     await rejects(grant({ KeyId: k.id }), 'LimitExceededException', `The request would give ${k.arn} more than 50000 grants.`);

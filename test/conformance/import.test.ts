@@ -31,10 +31,10 @@ import { ManualClock } from '../../src/clock';
 import { EXPIRED_TOKEN_RETENTION_MS, importExpiryJob } from '../../src/lifecycle/import-expiry-job';
 import { Scheduler } from '../../src/lifecycle/scheduler';
 import { importTokenId } from '../../src/operations/get-parameters-for-import';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { rejects } from '../helpers/assertions';
 import { opensslRandomMaterial, opensslWrap } from '../helpers/openssl-import';
 import { removeDir, startServer, stopAndRemove, type TestServer } from '../helpers/server';
+import { openServerStore } from '../helpers/server-store';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -320,7 +320,7 @@ describe('importing key material', () => {
       const k = await d.externalKey();
       // The running server reads the wall clock, so the expired token is written into its database.
       const token = Buffer.concat([Buffer.of(1), randomBytes(32)]);
-      const store = new SqliteStore({ path: join(server.dataDir, 'keyhold.db') });
+      const store = openServerStore(server.dataDir);
       try {
         await store.putImportToken({
           tokenId: importTokenId(token),
@@ -485,7 +485,7 @@ describe('expiry of imported material on a ManualClock', () => {
       const laterBlob = await d.encrypt(later.id, 'later');
 
       // The server's own scheduler reads the wall clock; this one runs on a clock we move.
-      const store = new SqliteStore({ path: join(server.dataDir, 'keyhold.db') });
+      const store = openServerStore(server.dataDir);
       const clock = new ManualClock(t1 - 1);
       const scheduler = new Scheduler([importExpiryJob(store, quiet)], clock, quiet, 1000);
       try {

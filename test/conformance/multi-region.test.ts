@@ -45,9 +45,9 @@ import {
 } from '@aws-sdk/client-kms';
 import { ManualClock } from '../../src/clock';
 import { deletionJob } from '../../src/lifecycle/deletion-job';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { rejects } from '../helpers/assertions';
 import { removeDir, startServer, tempDir, type TestServer } from '../helpers/server';
+import { openServerStore } from '../helpers/server-store';
 
 const US = 'us-east-1';
 const EU = 'eu-west-1';
@@ -438,7 +438,7 @@ describe('multi-Region keys', () => {
     assert.equal(apSched.KeyState, 'PendingDeletion');
     const apDate = apSched.DeletionDate!.getTime();
 
-    const store = new SqliteStore({ path: join(server.dataDir, 'keyhold.db') });
+    const store = openServerStore(server.dataDir);
     try {
       const clock = new ManualClock(euDate);
       const job = deletionJob(store, quiet);
@@ -471,7 +471,7 @@ describe('multi-Region keys', () => {
     const id = p.KeyId!;
     await kms[US].send(new ReplicateKeyCommand({ KeyId: id, ReplicaRegion: EU }));
     // As if a ReplicateKey had raced ScheduleKeyDeletion: the primary is due although a replica exists.
-    const store = new SqliteStore({ path: join(server.dataDir, 'keyhold.db') });
+    const store = openServerStore(server.dataDir);
     try {
       const due = Date.now() - 1000;
       assert.ok(await store.updateKey(p.Arn!, { state: 'PendingDeletion', deletionDate: due, pendingWindowInDays: 7 }, ['Enabled']));

@@ -25,10 +25,10 @@ import {
   ScheduleKeyDeletionCommand,
   type RotationsListEntry,
 } from '@aws-sdk/client-kms';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { rejects, validation } from '../helpers/assertions';
 import { addFakeReplica } from '../helpers/fake-replica';
 import { removeDir, startServer, type TestServer } from '../helpers/server';
+import { openServerStore } from '../helpers/server-store';
 
 const DAY = 86_400_000;
 
@@ -239,7 +239,7 @@ describe('key rotation through the AWS SDK', () => {
   test('RotateKeyOnDemand is refused with ConflictException while an automatic rotation is due within 20 minutes', async () => {
     const { id, arn } = await newKey();
     await kms.send(new EnableKeyRotationCommand({ KeyId: id }));
-    const store = new SqliteStore({ path: join(server.dataDir, 'keyhold.db') });
+    const store = openServerStore(server.dataDir);
     try {
       await store.updateKey(arn, { nextRotationDate: Date.now() + 19 * 60_000 });
       const m = await materialId(kms, id);

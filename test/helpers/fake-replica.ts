@@ -3,16 +3,17 @@
  * version of the primary's material, wrapped for the replica's ARN) straight into a running
  * server's database, so rotation tests can check that a primary's rotation reaches its replicas.
  */
-import { join } from 'node:path';
 import { materialAad } from '../../src/keys/keyring';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import type { KeyVersionRecord } from '../../src/store/store';
-import { openLocalRootOfTrust } from '../../src/trust/local';
+import { openServerStore, openServerTrust } from './server-store';
 
 /** Adds a replica of `primaryArn` in `region`; returns the replica's ARN. */
 export async function addFakeReplica(dataDir: string, primaryArn: string, region: string): Promise<string> {
-  const store = new SqliteStore({ path: join(dataDir, 'keyhold.db') });
-  const trust = openLocalRootOfTrust({ dataDir });
+  const store = openServerStore(dataDir);
+  const trust = await openServerTrust(dataDir, store).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
   try {
     const primary = await store.getKey(primaryArn);
     if (primary === undefined) throw new Error(`no key ${primaryArn}`);

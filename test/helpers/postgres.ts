@@ -93,6 +93,12 @@ export interface PgCluster {
   freeze(frozen: boolean): void;
   /** Stops it and removes its files. */
   destroy(): Promise<void>;
+  /**
+   * Lets the test process exit while the postmaster runs (it is sent SIGQUIT at exit): a file
+   * whose `after` hook never ran (node:test skips later `after` hooks once one throws) then ends
+   * instead of hanging the whole run.
+   */
+  unref(): void;
 }
 
 /** Options of a throwaway cluster. */
@@ -146,6 +152,12 @@ export async function startPostgres(options: PgClusterOptions = {}): Promise<PgC
   let log = '';
   /** Set after the first start: later starts keep the port (tests restart the same cluster). */
   let portFixed = false;
+  let unrefd = false;
+  const refChild = (c: ChildProcess, ref: boolean): void => {
+    type Handle = { ref?: () => void; unref?: () => void } | null;
+    for (const h of [c, c.stdout as unknown as Handle, c.stderr as unknown as Handle]) (ref ? h?.ref : h?.unref)?.call(h);
+  };
+  const unrefChild = (c: ChildProcess): void => refChild(c, false);
 
   const spawnPostmaster = (): void => {
     log = '';
@@ -157,6 +169,7 @@ export async function startPostgres(options: PgClusterOptions = {}): Promise<PgC
     c.stdout?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-8192)));
     c.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-8192)));
     child = c;
+    if (unrefd) unrefChild(c);
     exited = new Promise((resolve) => c.once('exit', () => resolve()));
   };
 
@@ -207,6 +220,8 @@ export async function startPostgres(options: PgClusterOptions = {}): Promise<PgC
     const c = child;
     if (c === undefined) return;
     child = undefined;
+    // Waiting for its exit must keep this process alive (see unref()).
+    refChild(c, true);
     freezeAll(c.pid, false);
     c.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
     const timer = setTimeout(() => c.kill('SIGKILL'), 30_000);
@@ -274,6 +289,10 @@ export async function startPostgres(options: PgClusterOptions = {}): Promise<PgC
       await stop('fast');
       process.removeListener('exit', onExit);
       rmSync(root, { recursive: true, force: true });
+    },
+    unref: () => {
+      unrefd = true;
+      if (child !== undefined) unrefChild(child);
     },
   };
 }

@@ -69,15 +69,42 @@ export function tempDir(prefix = 'keyhold-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * Where the servers of this test process keep their state (issue 14: the conformance suite and
+ * the authorization matrix run on SQLite and on PostgreSQL). Unset: SQLite in each data
+ * directory, as a plain `keyhold serve`. Set (test/helpers/on-postgres.ts): every data directory
+ * gets its own PostgreSQL database, created the first time a server starts on it and kept for
+ * later starts on the same directory.
+ */
+export interface ServerStoreBackend {
+  /** The environment a server on `dataDir` starts with (KEYHOLD_STORE and friends); creates its database on first sight. */
+  serverEnv(dataDir: string): Promise<Record<string, string>>;
+  /** The environment a `keyhold` command on `dataDir` runs with; undefined for a directory no server started on. */
+  commandEnv(dataDir: string): Record<string, string> | undefined;
+}
+
+let storeBackend: ServerStoreBackend | undefined;
+
+/** Sets (or with undefined clears) where this process's servers keep their state. */
+export function setServerStoreBackend(backend: ServerStoreBackend | undefined): void {
+  storeBackend = backend;
+}
+
+/** Where this process's servers keep their state (undefined: SQLite in the data directory). */
+export function serverStoreBackend(): ServerStoreBackend | undefined {
+  return storeBackend;
+}
+
 /** Starts `keyhold serve` and waits until it is ready. */
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir();
+  const backendEnv = storeBackend === undefined ? {} : await storeBackend.serverEnv(dataDir);
   const region = opts.region ?? 'us-east-1';
   const entry = opts.auditTestHooks === undefined ? [KEYHOLD_BIN] : [join(__dirname, 'keyhold-audit-hooks.js'), JSON.stringify(opts.auditTestHooks)];
   const args = [...entry, 'serve', '--port', '0', '--data-dir', dataDir, '--region', region,
     '--workers', String(opts.workers ?? 1), ...(opts.accountId ? ['--account-id', opts.accountId] : []), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, KEYHOLD_LOG_LEVEL: 'info', ...opts.env },
+    env: { ...process.env, KEYHOLD_LOG_LEVEL: 'info', ...backendEnv, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,0 +1,4 @@
+/** conformance/output-shapes.test.ts, unchanged, on PostgreSQL (test/helpers/on-postgres.ts). */
+import { runOnPostgres } from '../helpers/on-postgres';
+
+runOnPostgres(() => require('../conformance/output-shapes.test'));

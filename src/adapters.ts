@@ -27,6 +27,7 @@ import type { AuditStore } from './store/audit-log';
 import { auditReaderOf, type AuditReader } from './store/audit-reader';
 import { PostgresAuditReader } from './store/postgres/audit-log-postgres';
 import { PostgresPool } from './store/postgres/connection';
+import { patiently } from './store/postgres/start-up-patience';
 import { SqliteAuditStore, type SqliteAuditStoreOptions } from './store/sqlite/audit-log-sqlite';
 import type { Store } from './store/store';
 import { MASTER_KEY_FILE, openLocalRootOfTrust, openSharedRootOfTrust, type LocalTrustOptions } from './trust/local';
@@ -143,8 +144,8 @@ function postgresAudit(pool: PostgresPool): SharedAudit {
     reader: PostgresAuditReader.live(pool),
     log,
     openSink: async (logger) => {
-      const trailId = await log.initialize(newTrailId);
-      const claim = await claimAuditStream({ pool, log, holder: holderName(), clock: systemClock, trailId, genesis: genesisHash, link: chainLink });
+      const trailId = await patiently('audit trail', logger, () => log.initialize(newTrailId));
+      const claim = await patiently('audit stream claim', logger, () => claimAuditStream({ pool, log, holder: holderName(), clock: systemClock, trailId, genesis: genesisHash, link: chainLink }));
       let sink: PostgresAuditSink;
       try {
         sink = await PostgresAuditSink.open({ log, stream: claim.stream, link: chainLink, genesis: genesisHash, refusalRecord: auditRefusalRecord, newTrailId, logger });
@@ -196,14 +197,14 @@ async function openPostgres(
     },
   });
   try {
-    await store.migrate();
-    const trust = await openSharedRootOfTrust({ passphrase: config.masterPassphrase, keyFile: config.masterKeyFile }, new PostgresSealedDomainKey(store.pool));
+    await patiently('migrations', logger, () => store.migrate());
+    const trust = await patiently('domain key', logger, () => openSharedRootOfTrust({ passphrase: config.masterPassphrase, keyFile: config.masterKeyFile }, new PostgresSealedDomainKey(store.pool)));
     const lease = (name: string): Lease => {
       const l = new PostgresLease({ pool: store.pool, name, holder: holderName(), clock: systemClock });
       l.start();
       return l;
     };
-    return { trust, store, lease, exclusive: (name, work) => underAdvisoryLock(store.pool, name, work), sharedAudit: postgresAudit(store.pool) };
+    return { trust, store, lease, exclusive: (name, work) => patiently(name, logger, () => underAdvisoryLock(store.pool, name, work)), sharedAudit: postgresAudit(store.pool) };
   } catch (e) {
     await store.close();
     throw e;

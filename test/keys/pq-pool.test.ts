@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { ml_kem512, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { PostQuantumPool } from '../../src/keys/pq-pool';
 
@@ -61,4 +61,32 @@ test('ML-DSA still runs on the pool thread and verifies with the library', async
   assert.ok(signature !== undefined);
   assert.equal(signature.length, 3309);
   assert.ok(ml_dsa65.verify(signature, message, ml_dsa65.keygen(seed).publicKey));
+});
+
+test('ML-KEM on prepared keys (Â expanded once per key) answers as the library does, per key, implicit rejection included', async () => {
+  // Two keys of each of two parameter sets, used alternately: the prepared-key cache must never
+  // answer one key with another's expansion.
+  for (const spec of ['ML_KEM_768', 'ML_KEM_512'] as const) {
+    const lib = spec === 'ML_KEM_768' ? ml_kem768 : ml_kem512;
+    const keys = [randomBytes(64), randomBytes(64)].map((seed) => ({ seed, ...lib.keygen(seed) }));
+    for (let round = 0; round < 2; round++) {
+      for (const k of keys) {
+        const enc = await pool.run({ op: 'encapsulate', spec, publicKey: k.publicKey });
+        const [ciphertext, secret] = enc.out ?? [];
+        assert.ok(ciphertext !== undefined && secret !== undefined);
+        // The library, unprepared, opens what the pool made.
+        assert.deepEqual(Buffer.from(lib.decapsulate(ciphertext, k.secretKey)), Buffer.from(secret));
+        // And the pool opens what the library made.
+        const theirs = lib.encapsulate(k.publicKey);
+        const dec = await pool.run({ op: 'decapsulate', spec, seed: Uint8Array.from(k.seed), ciphertext: theirs.cipherText });
+        assert.deepEqual(Buffer.from(dec.out?.[0] ?? []), Buffer.from(theirs.sharedSecret));
+        // A tampered ciphertext: FIPS 203's implicit rejection gives the library's pseudorandom value.
+        const bad = Uint8Array.from(theirs.cipherText);
+        bad[7] = (bad[7] as number) ^ 1;
+        const rejected = await pool.run({ op: 'decapsulate', spec, seed: Uint8Array.from(k.seed), ciphertext: bad });
+        assert.deepEqual(Buffer.from(rejected.out?.[0] ?? []), Buffer.from(lib.decapsulate(bad, k.secretKey)));
+        assert.notDeepEqual(Buffer.from(rejected.out?.[0] ?? []), Buffer.from(theirs.sharedSecret));
+      }
+    }
+  }
 });

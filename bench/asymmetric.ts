@@ -62,6 +62,9 @@ const CASES: readonly Case[] = [
   { id: 'GenerateMac HMAC-SHA256', operation: 'GenerateMac', key: 'hmac', body: (k) => JSON.stringify({ KeyId: k, Message: MESSAGE, MacAlgorithm: 'HMAC_SHA_256' }) },
 ];
 
+const ENCRYPT_AGAIN = 'Encrypt 64 B, after the rest';
+const ENCRYPT_MEAN = 'Encrypt, mean of both runs';
+
 function log(msg: string): void {
   process.stderr.write(`[asym-bench] ${msg}\n`);
 }
@@ -144,6 +147,20 @@ async function measure(t: Target, workers: number, conc: number, encConc: number
       assertClean(c.id, result);
       rates.set(c.id, { rate: rate(result), p50: result.p50_us / 1000, p99: result.p99_us / 1000, cpuUs: (cpu.seconds * 1e6) / result.requests });
     }
+    // Encrypt again after the others: the first case of a server runs colder, and a loaded
+    // machine drifts, so the bar for ECDSA, Ed25519 and HMAC is the mean of both Encrypt runs.
+    {
+      const c = CASES[0]!;
+      log(`${t.label}: ${c.id} again, -c${conc} ${durationS}s`);
+      const req = await signed(c);
+      const before = treeTicks(server.pid);
+      const { result } = await runWrk(opts, server.port, req, conc, durationS);
+      const cpu = cpuDelta(before, treeTicks(server.pid));
+      assertClean(c.id, result);
+      const first = rates.get(c.id)!;
+      rates.set(ENCRYPT_AGAIN, { rate: rate(result), p50: result.p50_us / 1000, p99: result.p99_us / 1000, cpuUs: (cpu.seconds * 1e6) / result.requests });
+      rates.set(ENCRYPT_MEAN, { rate: (first.rate + rate(result)) / 2, p50: NaN, p99: NaN, cpuUs: NaN });
+    }
     if (!keygen) {
       client.destroy();
       return { rates };
@@ -210,14 +227,14 @@ async function main(): Promise<void> {
   const lines: string[] = [`openssl speed -multi ${workers} rsa2048: ${opensslSign.toFixed(0)} sign/s (best of ${openssl.map((x) => x.toFixed(0)).join(', ')})`, ''];
   for (const [t, m] of results) {
     lines.push(`${t.label} (${t.root}):`);
-    const encryptRate = m.rates.get(CASES[0]!.id)!.rate;
+    const encryptRate = m.rates.get(ENCRYPT_MEAN)!.rate;
     const bars: Record<string, string> = {
       [CASES[1]!.id]: `${((100 * m.rates.get(CASES[1]!.id)!.rate) / opensslSign).toFixed(0)}% of openssl (target ≥ 65%)`,
-      [CASES[2]!.id]: `${((100 * m.rates.get(CASES[2]!.id)!.rate) / encryptRate).toFixed(0)}% of Encrypt (target ≥ 70%)`,
+      [CASES[2]!.id]: `${((100 * m.rates.get(CASES[2]!.id)!.rate) / encryptRate).toFixed(0)}% of Encrypt (mean of both runs; target ≥ 70%)`,
       [CASES[3]!.id]: `${((100 * m.rates.get(CASES[3]!.id)!.rate) / encryptRate).toFixed(0)}% of Encrypt (target ≥ 70%)`,
       [CASES[4]!.id]: `${((100 * m.rates.get(CASES[4]!.id)!.rate) / encryptRate).toFixed(0)}% of Encrypt (target ≥ 90%)`,
     };
-    for (const c of CASES) {
+    for (const c of [...CASES, { id: ENCRYPT_AGAIN }]) {
       const r = m.rates.get(c.id)!;
       lines.push(`  ${c.id.padEnd(28)} ${r.rate.toFixed(0).padStart(6)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   server CPU ${r.cpuUs.toFixed(0)} µs/request   ${bars[c.id] ?? ''}`);
     }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { ml_kem512, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
-import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
+import { ml_dsa44, ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { PostQuantumPool } from '../../src/keys/pq-pool';
 
 const pool = new PostQuantumPool(1);
@@ -88,5 +88,39 @@ test('ML-KEM on prepared keys (Â expanded once per key) answers as the library 
         assert.notDeepEqual(Buffer.from(rejected.out?.[0] ?? []), Buffer.from(theirs.sharedSecret));
       }
     }
+  }
+});
+
+test('a thread holds at most two jobs; answers reach their own callers in order, and a failed job fails alone', async () => {
+  const one = new PostQuantumPool(1);
+  try {
+    const seed = randomBytes(32);
+    const { publicKey } = ml_dsa44.keygen(seed);
+    const messages = Array.from({ length: 6 }, (_, i) => Buffer.from(`message ${i}`));
+    const jobs = messages.map((m, i) =>
+      one.run(
+        i === 3
+          ? { op: 'sign', spec: 'ML_DSA_99', seed: randomBytes(32), message: Uint8Array.from(m), externalMu: false }
+          : { op: 'sign', spec: 'ML_DSA_44', seed: Uint8Array.from(seed), message: Uint8Array.from(m), externalMu: false },
+      ),
+    );
+    // One thread, two jobs posted to it: four still wait in the pool's queue.
+    assert.equal(one.queued, 4);
+    const settled = await Promise.allSettled(jobs);
+    settled.forEach((s, i) => {
+      if (i === 3) {
+        assert.equal(s.status, 'rejected');
+        assert.match(String((s as PromiseRejectedResult).reason), /post-quantum job failed: ML_DSA_99 is not an ML-KEM key spec/);
+        return;
+      }
+      assert.equal(s.status, 'fulfilled');
+      const signature = (s as PromiseFulfilledResult<{ out?: Uint8Array[] }>).value.out?.[0];
+      assert.ok(signature !== undefined);
+      // Each signature is over its own caller's message.
+      assert.equal(ml_dsa44.verify(signature, messages[i] as Buffer, publicKey), true, `job ${i}`);
+    });
+    assert.equal(one.queued, 0);
+  } finally {
+    await one.close();
   }
 });

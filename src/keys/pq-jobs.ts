@@ -48,8 +48,8 @@ const KEM = { ML_KEM_512: ml_kem512, ML_KEM_768: ml_kem768, ML_KEM_1024: ml_kem1
 /** Expanded keys kept (an ML-DSA-87 key is ~7 KiB; 128 of them stay under 1 MiB). */
 const CACHE_ENTRIES = 128;
 const cache = new Map<string, Expanded>();
-/** Prepared ML-KEM public keys kept (an ML-KEM-1024 one holds Â, t̂ and ek: ~40 KiB; 32 of them ~1.3 MiB). */
-const PREPARED_ENTRIES = 32;
+/** Prepared ML-KEM public keys kept (an ML-KEM-1024 one holds Â, t̂ and ek: ~12 KiB; 128 of them ~1.5 MiB). */
+const PREPARED_ENTRIES = 128;
 const prepared = new Map<string, KEMPrepared>();
 
 function dsa(spec: string): (typeof DSA)[keyof typeof DSA] {

@@ -1,7 +1,7 @@
 /**
  * A small pool of post-quantum threads (src/keys/pq-thread.ts): ML-DSA and ML-KEM key expansion
  * run there, off the request thread and off libuv's shared pool (issue 10). Each thread runs one
- * job at a time; further jobs wait in one FIFO queue. Threads start on first use and are
+ * job at a time and holds at most one more (`DEPTH`); further jobs wait in one FIFO queue. Threads start on first use and are
  * unreferenced while idle, so the pool never keeps a process alive.
  *
  * ML-KEM encapsulation and decapsulation run on the calling thread instead (`INLINE_OPS`).
@@ -24,8 +24,18 @@ interface Pending {
 
 interface Slot {
   readonly worker: Worker;
-  current: Pending | undefined;
+  /** Jobs posted to the thread, oldest first (it answers them in order). */
+  readonly inFlight: Pending[];
 }
+
+/**
+ * Jobs a thread holds at once: the one it runs and the next, already in its message queue, so it
+ * starts the next signature as soon as it finishes one instead of idling until this event loop
+ * has taken the answer and posted another job (a wait of a turn of a busy loop; longer when the
+ * niced thread and the loop compete for 2 cores with other processes). Queued jobs go to the
+ * idlest thread first; a second job is posted only when every thread is busy.
+ */
+const DEPTH = 2;
 
 /**
  * Jobs run on the calling thread. An ML-KEM-768 decapsulation takes ~0.6 ms of CPU
@@ -99,13 +109,21 @@ export class PostQuantumPool {
     await Promise.all(this.#slots.splice(0).map((s) => s.worker.terminate()));
   }
 
+  /** The thread for the next job: an idle one, else a new one, else the least loaded below DEPTH. */
+  #slotForNext(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.#slots) if (best === undefined || s.inFlight.length < best.inFlight.length) best = s;
+    if (best !== undefined && best.inFlight.length === 0) return best;
+    if (this.#slots.length < this.#threads) return this.#spawn();
+    return best !== undefined && best.inFlight.length < DEPTH ? best : undefined;
+  }
+
   #pump(): void {
     while (this.#queue.length > 0) {
-      let slot = this.#slots.find((s) => s.current === undefined);
-      if (slot === undefined && this.#slots.length < this.#threads) slot = this.#spawn();
+      const slot = this.#slotForNext();
       if (slot === undefined) return;
       const next = this.#queue.shift() as Pending;
-      slot.current = next;
+      slot.inFlight.push(next);
       slot.worker.ref();
       slot.worker.postMessage(next.job);
     }
@@ -113,23 +131,23 @@ export class PostQuantumPool {
 
   #spawn(): Slot {
     const worker = new Worker(THREAD_SCRIPT);
-    const slot: Slot = { worker, current: undefined };
+    const slot: Slot = { worker, inFlight: [] };
     worker.unref();
     worker.on('message', (r: PostQuantumResult) => {
-      const p = slot.current;
-      slot.current = undefined;
-      worker.unref();
+      const p = slot.inFlight.shift();
+      if (slot.inFlight.length === 0) worker.unref();
       if (p !== undefined && p.job.id === r.id) {
         if (r.error === undefined) p.resolve(r);
         else p.reject(new Error(`post-quantum job failed: ${r.error}`));
+      } else {
+        p?.reject(new Error('post-quantum thread answered out of order'));
       }
       this.#pump();
     });
     const fail = (e: Error): void => {
       const i = this.#slots.indexOf(slot);
       if (i >= 0) this.#slots.splice(i, 1);
-      slot.current?.reject(e);
-      slot.current = undefined;
+      for (const p of slot.inFlight.splice(0)) p.reject(e);
       if (!this.#closed) this.#pump();
     };
     worker.on('error', fail);

@@ -5,8 +5,9 @@
  * (src/keys/key-pair-generator.ts); symmetric and HMAC material comes from the CSPRNG.
  *
  * ML-DSA and ML-KEM (issue 10) keep a seed as seed-form PKCS#8 (src/crypto/post-quantum.ts), made
- * from the CSPRNG here; every operation on them runs on the post-quantum threads
- * (src/keys/pq-pool.ts), which expand the seed. Their public keys are cached per unwrapped
+ * from the CSPRNG here; their operations go through src/keys/pq-pool.ts (ML-DSA on the niced
+ * post-quantum threads, ML-KEM on the calling thread), which expands each seed once and keeps
+ * ML-KEM public keys prepared (src/keys/pq-jobs.ts). Their public keys are cached per unwrapped
  * material buffer, so they drop with the keyring's other entries for the key.
  */
 import { constants, createHmac, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';

@@ -1,9 +1,10 @@
 /**
- * A node started while its database is unreachable waits for it (issue 14): start-up steps
- * retry while PostgreSQL is unavailable (src/store/postgres/start-up-patience.ts) instead of
- * failing on the first 1 s connection attempt, so a node started during a database restart, or
- * on a loaded host, comes up once the database answers. A node given a wrong password still
- * fails at once: only unavailability is waited out.
+ * A node started while its database does not answer waits for it (issue 14): start-up steps
+ * retry while PostgreSQL is slow or briefly unavailable (src/store/postgres/start-up-patience.ts)
+ * instead of failing on the first 1 s connection attempt, so a node started on a loaded host, or
+ * while the database hangs, comes up once it answers. A wrong password still fails at once, and
+ * so does a refused connection (test/store/postgres-config.test.ts): only a database that is
+ * there but slow is waited out.
  */
 import assert from 'node:assert/strict';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
@@ -14,17 +15,17 @@ import { startServer, stopAndRemove, type TestServer } from '../helpers/server';
 const pg = usePostgres();
 const PASSPHRASE = 'a node that starts before its database';
 /** The database stays down this long after the node was started. */
-const DOWN_FOR_MS = 4000;
+const HUNG_FOR_MS = 4000;
 
 let server: TestServer | undefined;
 after(async () => {
   await stopAndRemove(server).catch(() => undefined);
 }, { timeout: 60_000 });
 
-test('a node started while PostgreSQL is down comes up when it returns, and serves', { timeout: 240_000 }, async () => {
+test('a node started while PostgreSQL hangs comes up when it answers, and serves', { timeout: 240_000 }, async () => {
   const c = pg();
   const database = await c.createDatabase();
-  await c.stop('fast');
+  c.freeze(true);
   const starting = startServer({
     workers: 2,
     startTimeoutMs: 120_000,
@@ -33,9 +34,12 @@ test('a node started while PostgreSQL is down comes up when it returns, and serv
   });
   let startedEarly = false;
   void starting.then(() => { startedEarly = true; }, () => undefined);
-  await new Promise((r) => setTimeout(r, DOWN_FOR_MS));
-  assert.equal(startedEarly, false, 'the node reported ready while its database was down');
-  await c.start();
+  try {
+    await new Promise((r) => setTimeout(r, HUNG_FOR_MS));
+    assert.equal(startedEarly, false, 'the node reported ready while its database hung');
+  } finally {
+    c.freeze(false);
+  }
   server = await starting;
   const kms = server.client();
   const { KeyMetadata } = await kms.send(new CreateKeyCommand({}));

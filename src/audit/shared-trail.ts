@@ -29,14 +29,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
-import type { AuditAppend, AuditDigestRow } from '../store/audit-log';
+import type { AuditDigestRow } from '../store/audit-log';
 import type { Lease } from '../store/lease';
 import type { KeyRecord } from '../store/records';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { nextDigest, signDigest, type Digest, type DigestReason } from './chain';
 import { deliverDigest, deliveredSeqs } from './digest-copy';
-import { serviceEventRecord } from './event';
-import { newEventId } from './event-id';
+import { ServiceEvents, type TrailLogger } from './service-events';
 import { openSigningKey, type SigningKey, type SigningKeySettings } from './signing-key';
 import type { AuditSink } from './sink';
 
@@ -60,12 +59,6 @@ export interface SharedDigestLog extends SigningKeySettings {
     build: (heads: ReadonlyMap<number, { seq: number; hash: Buffer }>, last: AuditDigestRow | undefined) => AuditDigestRow | undefined,
   ): Promise<AuditDigestRow | undefined>;
   digests(): Promise<AuditDigestRow[]>;
-}
-
-interface TrailLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
 }
 
 /** What the primary's shared trail needs (main.ts opens each through src/adapters.ts). */
@@ -99,13 +92,15 @@ export class SharedAuditTrail {
   readonly #trailId: string;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> = Promise.resolve();
-  #unrecorded: AuditAppend[] = [];
+  /** Lifecycle actions' records; a failed one is retried every interval and at shutdown. */
+  readonly #serviceEvents: ServiceEvents;
   /** The newest digest known delivered to the copy directory (undefined until the first delivery). */
   #deliveredThrough: number | undefined;
 
   private constructor(o: SharedAuditTrailOptions, key: SigningKey, trailId: string) {
     this.#o = o;
     this.writer = o.sink;
+    this.#serviceEvents = new ServiceEvents((r) => o.sink.append(r), o.logger);
     this.#key = key;
     this.#trailId = trailId;
   }
@@ -131,7 +126,7 @@ export class SharedAuditTrail {
 
   async #periodic(): Promise<void> {
     try {
-      await this.#retryUnrecorded();
+      await this.#serviceEvents.retry();
       if (this.#o.digestLease.held()) await this.#digest('interval');
     } catch (err) {
       this.#o.logger.error({ err }, 'audit: periodic digest failed');
@@ -176,29 +171,7 @@ export class SharedAuditTrail {
    * fails is kept and retried every interval and at shutdown.
    */
   async serviceEvent(eventName: string, key: KeyRecord, at: number): Promise<void> {
-    const record = serviceEventRecord({
-      time: at,
-      eventId: newEventId(at),
-      eventName,
-      accountId: key.accountId,
-      region: key.region,
-      keyArn: key.arn,
-      keyId: key.keyId,
-    });
-    try {
-      await this.writer.append(record);
-    } catch (err) {
-      this.#unrecorded.push(record);
-      this.#o.logger.error({ err, eventName, keyArn: key.arn }, 'audit: a service event could not be recorded yet; retrying');
-    }
-  }
-
-  async #retryUnrecorded(): Promise<void> {
-    const pending = this.#unrecorded.splice(0);
-    const results = await Promise.allSettled(pending.map((r) => this.writer.append(r)));
-    results.forEach((r, i) => {
-      if (r.status === 'rejected') this.#unrecorded.push(pending[i] as AuditAppend);
-    });
+    await this.#serviceEvents.record(eventName, key, at);
   }
 
   /**
@@ -213,8 +186,7 @@ export class SharedAuditTrail {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#tick;
-    await this.#retryUnrecorded();
-    if (this.#unrecorded.length > 0) this.#o.logger.error({ lost: this.#unrecorded.length }, 'audit: service events could not be recorded');
+    await this.#serviceEvents.flush();
     await this.writer.drain();
     try {
       await this.#digest('shutdown');

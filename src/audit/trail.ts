@@ -10,24 +10,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
-import type { AuditAppend, AuditStore } from '../store/audit-log';
+import type { AuditStore } from '../store/audit-log';
 import type { KeyRecord } from '../store/records';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { genesisHash, type DigestReason } from './chain';
 import type { AuditTestHooks, DigestSummary } from './thread-protocol';
-import { serviceEventRecord } from './event';
-import { newEventId } from './event-id';
+import { ServiceEvents, type TrailLogger } from './service-events';
 import { openSigningKey } from './signing-key';
 import { AuditWriter } from './writer';
 
 /** Intents older than this are orphans even if their process seems alive (requests time out after 60 s). */
 export const STALE_INTENT_MS = 5 * 60_000;
-
-interface TrailLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 /** Options of the primary's trail. */
 export interface AuditTrailOptions {
@@ -59,12 +52,13 @@ export class AuditTrail {
   readonly #opts: AuditTrailOptions;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> = Promise.resolve();
-  /** Service events whose record failed: retried every interval and at shutdown. */
-  #unrecorded: AuditAppend[] = [];
+  /** Lifecycle actions' records; a failed one is retried every interval and at shutdown. */
+  readonly #serviceEvents: ServiceEvents;
 
   private constructor(opts: AuditTrailOptions, writer: AuditWriter) {
     this.#opts = opts;
     this.writer = writer;
+    this.#serviceEvents = new ServiceEvents((r) => writer.append(r), opts.logger);
   }
 
   /** Opens (creating if needed) the trail, recovers orphaned intents and writes a start digest. */
@@ -105,7 +99,7 @@ export class AuditTrail {
   async #periodic(): Promise<void> {
     const now = this.#opts.clock.now();
     try {
-      await this.#retryUnrecorded();
+      await this.#serviceEvents.retry();
       await this.writer.recover(now, STALE_INTENT_MS);
       await this.#digest('interval', now);
       if (this.#opts.retentionMs > 0) {
@@ -124,29 +118,7 @@ export class AuditTrail {
    * can lose it.
    */
   async serviceEvent(eventName: string, key: KeyRecord, at: number): Promise<void> {
-    const record = serviceEventRecord({
-      time: at,
-      eventId: newEventId(at),
-      eventName,
-      accountId: key.accountId,
-      region: key.region,
-      keyArn: key.arn,
-      keyId: key.keyId,
-    });
-    try {
-      await this.writer.append(record);
-    } catch (err) {
-      this.#unrecorded.push(record);
-      this.#opts.logger.error({ err, eventName, keyArn: key.arn }, 'audit: a service event could not be recorded yet; retrying');
-    }
-  }
-
-  async #retryUnrecorded(): Promise<void> {
-    const pending = this.#unrecorded.splice(0);
-    const results = await Promise.allSettled(pending.map((r) => this.writer.append(r)));
-    results.forEach((r, i) => {
-      if (r.status === 'rejected') this.#unrecorded.push(pending[i] as AuditAppend);
-    });
+    await this.#serviceEvents.record(eventName, key, at);
   }
 
   /** Writes a digest; a copy that could not be delivered is logged (the digest itself is stored). */
@@ -173,8 +145,7 @@ export class AuditTrail {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#tick;
-    await this.#retryUnrecorded();
-    if (this.#unrecorded.length > 0) this.#opts.logger.error({ lost: this.#unrecorded.length }, 'audit: service events could not be recorded');
+    await this.#serviceEvents.flush();
     await this.writer.drain();
     try {
       await this.#digest('shutdown', this.#opts.clock.now());

@@ -103,25 +103,41 @@ function send(res: ServerResponse, status: number, requestId: string, body: stri
   res.end(body);
 }
 
+/**
+ * A body over the limit is still read (and discarded) up to this size before the 413, so the
+ * client can finish writing and read its answer; beyond it the answer comes at once.
+ */
+const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
+
 function readBody(req: IncomingMessage, headers: RequestHeaders, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const tooLarge = (): ServiceError => new ServiceError('RequestEntityTooLargeException', `The request body exceeds the maximum size of ${limit} bytes.`);
     const declared = Number(headers.contentLength);
-    if (declared > limit) {
-      reject(new ServiceError('RequestEntityTooLargeException', `The request body exceeds the maximum size of ${limit} bytes.`));
+    if (declared > DRAIN_LIMIT_BYTES) {
+      reject(tooLarge());
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
       size += c.length;
+      if (over) {
+        // Past the drain bound: answer now (the connection closes after the 413).
+        if (size > DRAIN_LIMIT_BYTES) reject(tooLarge());
+        return;
+      }
       if (size > limit) {
-        req.removeAllListeners('data');
-        reject(new ServiceError('RequestEntityTooLargeException', `The request body exceeds the maximum size of ${limit} bytes.`));
+        // Read the rest and discard it, then answer 413: a client still writing its body would
+        // otherwise see its connection reset (EPIPE) before it reads the answer.
+        over = true;
+        chunks.length = 0;
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+    req.on('end', () => (over || declared > limit ? reject(tooLarge()) : resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size))));
+    if (declared > limit) over = true;
     // The client went away mid-body, or the server timed it out (408): a client abort, not a
     // server fault (issue 11), so 5xx metrics count server faults only.
     const aborted = (): void => reject(clientAborted());

@@ -180,8 +180,9 @@ describe('operator interface', () => {
 
   test('credentials create on the live data directory: the new key works at once', async () => {
     const id = 'LIVE' + randomBytes(6).toString('hex').toUpperCase();
+    // base64url may begin with '-', which an option's separate argument cannot: pass it with '='.
     const secret = randomBytes(24).toString('base64url');
-    const r = await keyhold(['credentials', 'create', '--data-dir', server.dataDir, '--access-key-id', id, '--secret-access-key', secret, '--account-id', server.accountId]);
+    const r = await keyhold(['credentials', 'create', '--data-dir', server.dataDir, '--access-key-id', id, `--secret-access-key=${secret}`, '--account-id', server.accountId]);
     assert.equal(r.code, 0, r.stderr);
     const kms = server.client({ accessKeyId: id, secretAccessKey: secret });
     try {
@@ -196,8 +197,9 @@ describe('operator interface', () => {
 
   test('credentials create on an existing data directory without --account-id uses its account', async () => {
     const id = 'NOACCT' + randomBytes(6).toString('hex').toUpperCase();
+    // base64url may begin with '-', which an option's separate argument cannot: pass it with '='.
     const secret = randomBytes(24).toString('base64url');
-    const r = await keyhold(['credentials', 'create', '--data-dir', server.dataDir, '--access-key-id', id, '--secret-access-key', secret]);
+    const r = await keyhold(['credentials', 'create', '--data-dir', server.dataDir, '--access-key-id', id, `--secret-access-key=${secret}`]);
     assert.equal(r.code, 0, r.stderr);
     const kms = server.client({ accessKeyId: id, secretAccessKey: secret });
     try {

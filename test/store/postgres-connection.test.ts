@@ -229,3 +229,27 @@ test('migrations: eight nodes starting at once on a fresh database apply each mi
     await Promise.all(pools.map((p) => p.close()));
   }
 });
+
+test('a named statement is prepared once per connection and reused; a replacement connection prepares it again', { timeout: 120_000 }, async () => {
+  const db = await pg().createDatabase();
+  const pool = new PostgresPool({ ...PATIENT, url: pg().url(db), passwordFile: pg().passwordFile, env: {}, max: 1, onIdleError: () => undefined });
+  const prepared = () =>
+    pool.query<{ name: string; plans: number }>("SELECT name, (generic_plans + custom_plans)::int AS plans FROM pg_prepared_statements WHERE name = 'keyhold-test-sum'");
+  try {
+    for (let i = 1; i <= 3; i++) assert.deepEqual(await pool.query('SELECT $1::int + $2::int AS sum', [i, 1], 'keyhold-test-sum'), [{ sum: i + 1 }]);
+    // One connection: one prepared statement, executed three times (once per plan choice).
+    assert.deepEqual(await prepared(), [{ name: 'keyhold-test-sum', plans: 3 }]);
+    assert.deepEqual(await pool.query('SELECT 1 AS unnamed'), [{ unnamed: 1 }]);
+    assert.equal((await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements')).at(0)?.n, 1, 'a statement without a name is not kept');
+    // The connection is terminated: the pool's next one has no prepared statement until the named query runs on it.
+    await pg().query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db], db);
+    for (const deadline = Date.now() + 30_000; pool.pool.totalCount > 0; await new Promise((r) => setTimeout(r, 20))) {
+      assert.ok(Date.now() < deadline, 'the pool never dropped its terminated connection');
+    }
+    assert.deepEqual(await prepared(), []);
+    assert.deepEqual(await pool.query('SELECT $1::int + $2::int AS sum', [40, 2], 'keyhold-test-sum'), [{ sum: 42 }]);
+    assert.deepEqual(await prepared(), [{ name: 'keyhold-test-sum', plans: 1 }]);
+  } finally {
+    await pool.close();
+  }
+});

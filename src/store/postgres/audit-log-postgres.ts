@@ -123,6 +123,16 @@ const WRITE_CTES = `ev AS (
     DELETE FROM audit_intents WHERE id = ANY($21::text[])
   )`;
 
+/**
+ * The fast path's one statement: WRITE_CTES applied only when the stream's head is still the one
+ * this process last committed ($24/$25), which moves it. Prepared once per connection (its text
+ * never changes), so a commit costs PostgreSQL no parsing or planning.
+ */
+const CONDITIONAL_COMMIT = `WITH moved AS (
+    UPDATE audit_streams SET head_seq = $22, head_hash = $23 WHERE stream = $1 AND head_seq = $24 AND head_hash = $25 RETURNING stream
+  ), ${WRITE_CTES.replace(/FROM unnest/g, 'FROM moved, unnest').replace('WHERE id = ANY($21::text[])', 'WHERE id = ANY($21::text[]) AND EXISTS (SELECT 1 FROM moved)')}
+  SELECT count(*)::int AS moved FROM moved`;
+
 /** The parameters of WRITE_CTES, then $22/$23: the new head. */
 function writeParams(stream: number, w: LinkedBatch): unknown[] {
   return [
@@ -246,13 +256,7 @@ export class PostgresAuditLog {
   /** The fast path of commit(): undefined when the head was not `known` (nothing was written). */
   async #conditionalCommit(stream: number, c: AuditCommit, link: ChainLink, known: ChainHead): Promise<ChainHead | undefined> {
     const w = linkBatch(known, c.events, c.intents, link);
-    const rows = await this.#pool.query<{ moved: number }>(
-      `WITH moved AS (
-         UPDATE audit_streams SET head_seq = $22, head_hash = $23 WHERE stream = $1 AND head_seq = $24 AND head_hash = $25 RETURNING stream
-       ), ${WRITE_CTES.replace(/FROM unnest/g, 'FROM moved, unnest').replace('WHERE id = ANY($21::text[])', 'WHERE id = ANY($21::text[]) AND EXISTS (SELECT 1 FROM moved)')}
-       SELECT count(*)::int AS moved FROM moved`,
-      [...writeParams(stream, w), known.seq, known.hash],
-    );
+    const rows = await this.#pool.query<{ moved: number }>(CONDITIONAL_COMMIT, [...writeParams(stream, w), known.seq, known.hash], 'keyhold-audit-commit');
     return rows[0]?.moved === 1 ? w.head : undefined;
   }
 

@@ -199,9 +199,12 @@ export class PostgresPool {
     this.pool.on('error', (err) => opts.onIdleError?.(err));
   }
 
-  /** One statement on any connection. */
-  async query<R extends QueryResultRow = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-    return this.withClient(async (client) => (await client.query<R>(sql, params as unknown[])).rows);
+  /**
+   * One statement on any connection. A `name` prepares it once per connection (pg keeps the
+   * prepared statement with the connection): for hot statements whose text never changes.
+   */
+  async query<R extends QueryResultRow = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], name?: string): Promise<R[]> {
+    return this.withClient(async (client) => (await client.query<R>(name === undefined ? { text: sql, values: params as unknown[] } : { name, text: sql, values: params as unknown[] })).rows);
   }
 
   /**

@@ -111,7 +111,7 @@ function holderName(): string {
 }
 
 /** Advisory lock keys of `exclusive` work (ASCII of the name in a BIGINT, as migrate.ts's). */
-const EXCLUSIVE_LOCK_KEYS: Readonly<Record<string, string>> = Object.freeze({
+export const EXCLUSIVE_LOCK_KEYS: Readonly<Record<string, string>> = Object.freeze({
   provisioning: BigInt('0x' + Buffer.from('kh-prov').toString('hex')).toString(),
 });
 /** How long a node waits for another's exclusive work (provisioning takes milliseconds). */

@@ -118,12 +118,17 @@ async function credentialsCreate(args: string[]): Promise<number> {
     'store-password-file': values['store-password-file'],
   });
   const logger = pino({ level: config.logLevel }, pino.destination(2));
-  const { trust, store } = await openAdapters(config, logger);
+  const { trust, store, exclusive } = await openAdapters(config, logger);
   let accountId: string;
   try {
     await store.migrate();
-    accountId = await defaultAccount(config, store);
-    await provisionRootAccessKey(store, trust, systemClock, accountId, id, secret);
+    // Under the lock a starting node provisions under (main.ts): on an empty database, this
+    // command and a node's first start (or several of these commands) create one account, not one each.
+    accountId = await exclusive('provisioning', async () => {
+      const account = await defaultAccount(config, store);
+      await provisionRootAccessKey(store, trust, systemClock, account, id, secret);
+      return account;
+    });
   } finally {
     await store.close();
     await trust.close();

@@ -13,7 +13,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, ListKeysCommand, type DecryptCommandOutput, type EncryptCommandOutput, type KMSClient } from '@aws-sdk/client-kms';
-import { ownerOnly, usePostgres } from '../helpers/postgres';
+import { EXCLUSIVE_LOCK_KEYS } from '../../src/adapters';
+import { openTestPool, ownerOnly, usePostgres } from '../helpers/postgres';
 import { KEYHOLD_BIN, removeDir, startServer, stopAndRemove, tempDir, type TestServer } from '../helpers/server';
 
 const pg = usePostgres();
@@ -124,4 +125,61 @@ test('credentials create --store writes the administrator into the database; a n
   await assert.rejects(node.client({ accessKeyId: 'AKIAPGCLIFILE0000001', secretAccessKey: two.secret }).send(new ListKeysCommand({})), {
     name: 'InvalidSignatureException',
   });
+});
+
+test('credentials create --store without --account-id waits for the provisioning lock: four at once on an empty database make one account', { timeout: 180_000 }, async () => {
+  const c = pg();
+  const database = await c.createDatabase();
+  const url = c.url(database);
+  const secrets = [1, 2, 3, 4].map(() => secretFile());
+  const ids = secrets.map((_, i) => `AKIAPGCLIRACE000000${i + 1}`);
+  // The test holds the lock a starting node provisions under, on its one connection.
+  const holder = openTestPool(c, database, { max: 1 });
+  let account = '';
+  try {
+    await holder.query('SELECT pg_advisory_lock($1::bigint)', [EXCLUSIVE_LOCK_KEYS.provisioning]);
+    let finished = 0;
+    const runs = secrets.map((s, i) =>
+      keyhold(['credentials', 'create', '--data-dir', dir(), '--store', url, '--store-password-file', c.passwordFile,
+        '--access-key-id', ids[i]!, '--secret-access-key-file', s.file], { KEYHOLD_MASTER_PASSPHRASE: PASSPHRASE }).finally(() => (finished += 1)));
+    // Until all four wait for the lock (or have finished, which they must not).
+    let waiting = 0;
+    while (waiting < 4 && finished === 0) {
+      await new Promise((r) => setTimeout(r, 50));
+      // (A bigint advisory key is stored as classid, the high half, and objid, the low half.)
+      waiting = (await holder.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
+        [EXCLUSIVE_LOCK_KEYS.provisioning],
+      ))[0]!.n;
+    }
+    assert.equal(finished, 0, 'a credentials create finished while another process held the provisioning lock');
+    assert.equal(waiting, 4);
+    assert.deepEqual(await c.query('SELECT account_id FROM accounts', [], database), []);
+    await holder.query('SELECT pg_advisory_unlock($1::bigint)', [EXCLUSIVE_LOCK_KEYS.provisioning]);
+    const done = await Promise.all(runs);
+    for (const r of done) assert.equal(r.code, 0, r.stderr);
+    const accounts = (await c.query('SELECT account_id FROM accounts', [], database)).map((a) => a.account_id as string);
+    assert.equal(accounts.length, 1, `accounts: ${accounts.join(', ')}`);
+    account = accounts[0]!;
+    for (const r of done) assert.match(r.stdout, new RegExp(`for account ${account} in the database`));
+  } finally {
+    await holder.close();
+  }
+  // A node on that database creates no administrator and accepts every key, in that one account.
+  const node = await startServer({ dataDir: dir(), args: ['--store', url, '--store-password-file', c.passwordFile], env: { KEYHOLD_MASTER_PASSPHRASE: PASSPHRASE, PGPASSWORD: '', PGPASSFILE: '/nonexistent' } });
+  try {
+    assert.equal(node.credentials.accessKeyId, '');
+    for (const [i, s] of secrets.entries()) {
+      const kms = node.client({ accessKeyId: ids[i]!, secretAccessKey: s.secret });
+      try {
+        assert.equal((await kms.send(new CreateKeyCommand({}))).KeyMetadata?.AWSAccountId, account);
+      } finally {
+        kms.destroy();
+      }
+    }
+  } finally {
+    await stopAndRemove(node);
+  }
 });

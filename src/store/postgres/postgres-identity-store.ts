@@ -46,6 +46,7 @@ import type {
 import type { PostgresPool, Tx } from './connection';
 import { rewriteKeyPolicyRows, rewriteTrustPolicyRows } from './policy-rewrites';
 import { POSTGRES_ROWS, type Row } from './postgres-rows';
+import { retryConflicts } from './transaction-runner';
 
 /** A SQLSTATE of `pg`'s errors. */
 const UNIQUE_VIOLATION = '23505';
@@ -75,6 +76,11 @@ export class PostgresIdentityStore implements IdentityStore {
 
   constructor(pool: PostgresPool) {
     this.#pool = pool;
+  }
+
+  /** One transaction, run again on a serialization failure or deadlock (transaction-runner.ts retryConflicts). */
+  #transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return retryConflicts(() => this.#pool.transaction(work));
   }
 
   async #rows(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
@@ -146,7 +152,7 @@ export class PostgresIdentityStore implements IdentityStore {
   async joinOrganization(
     accountId: string, organizationId: string, method: 'CREATED' | 'INVITED', at: number, policiesFor: (org: OrganizationRecord) => readonly string[],
   ): Promise<boolean> {
-    return this.#pool.transaction(async (tx) => {
+    return this.#transaction(async (tx) => {
       // FOR SHARE conflicts with enablePolicyType's UPDATE of the row: an enabling that committed
       // first is read here (a locking read sees the latest committed row), and one that comes
       // after waits for this join to commit, so its INSERT ... SELECT of members sees the new
@@ -172,7 +178,7 @@ export class PostgresIdentityStore implements IdentityStore {
   }
 
   async createOrganization(org: OrganizationRecord, at: number): Promise<boolean> {
-    return this.#pool.transaction(async (tx) => {
+    return this.#transaction(async (tx) => {
       const joined = await tx.query(
         "UPDATE accounts SET organization_id = $1, joined_method = 'CREATED', joined_at = $2 WHERE account_id = $3 AND organization_id IS NULL RETURNING 1",
         [org.id, at, org.managementAccountId],
@@ -201,7 +207,7 @@ export class PostgresIdentityStore implements IdentityStore {
   }
 
   async enablePolicyType(organizationId: string, type: string, fullAccess: OrgPolicyRecord | null): Promise<boolean> {
-    return this.#pool.transaction(async (tx) => {
+    return this.#transaction(async (tx) => {
       // Guarded on the row: of racing enablings, the first to commit wins and the others re-check
       // the committed array and change nothing.
       const [org] = await tx.query<{ root_id: string }>(
@@ -275,7 +281,7 @@ export class PostgresIdentityStore implements IdentityStore {
   // IAM entities -----------------------------------------------------------------------------
 
   async createIamEntity(e: IamEntityRecord, tags: readonly IamTag[]): Promise<boolean> {
-    return this.#pool.transaction(async (tx) => {
+    return this.#transaction(async (tx) => {
       const inserted = await tx.query(
         `INSERT INTO iam_entities (id, account_id, kind, name, name_key, path, arn, created_at, assume_role_policy, description,
            max_session_duration, permissions_boundary)
@@ -311,7 +317,7 @@ export class PostgresIdentityStore implements IdentityStore {
   }
 
   async deleteIamEntity(id: string, unbind?: PrincipalUnbinding): Promise<DeleteEntityResult> {
-    return this.#pool.transaction(async (tx): Promise<DeleteEntityResult> => {
+    return this.#transaction(async (tx): Promise<DeleteEntityResult> => {
       const [r] = await tx.query<{ kind: IamEntityKind }>('SELECT kind FROM iam_entities WHERE id = $1 FOR UPDATE', [id]);
       if (r === undefined) return 'not-found';
       if (r.kind === 'user') await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ACCESS_KEY_LOCK_CLASS, id]);
@@ -335,7 +341,7 @@ export class PostgresIdentityStore implements IdentityStore {
 
   async putIamTags(entityId: string, tags: readonly IamTag[], max: number): Promise<boolean> {
     const [keys, values] = tagArrays(tags);
-    return this.#pool.transaction(async (tx) => {
+    return this.#transaction(async (tx) => {
       // The entity's row lock serialises taggers of one entity, so the count below stays true
       // until this commits; counting before writing lets a refusal write nothing.
       await tx.query('SELECT 1 FROM iam_entities WHERE id = $1 FOR UPDATE', [entityId]);
@@ -366,7 +372,7 @@ export class PostgresIdentityStore implements IdentityStore {
   }
 
   async rewriteTrustPolicies(needle: string, rewrite: (policy: string) => string | undefined): Promise<number> {
-    return this.#pool.transaction((tx) => rewriteTrustPolicyRows((sql, params) => tx.query(sql, params), needle, rewrite));
+    return this.#transaction((tx) => rewriteTrustPolicyRows((sql, params) => tx.query(sql, params), needle, rewrite));
   }
 
   async putInlinePolicy(entityId: string, policyName: string, document: string): Promise<void> {
@@ -436,7 +442,7 @@ export class PostgresIdentityStore implements IdentityStore {
   // Access keys -------------------------------------------------------------------------------
 
   async createAccessKeyWithinQuota(k: AccessKeyRecord, max: number): Promise<CreateAccessKeyResult> {
-    return this.#pool.transaction(async (tx): Promise<CreateAccessKeyResult> => {
+    return this.#transaction(async (tx): Promise<CreateAccessKeyResult> => {
       // Creators of one principal's keys queue on its advisory lock (held to commit), so each
       // counts what the previous one committed. deleteIamEntity takes the same lock before it
       // looks for keys, so a delete that committed first is seen here (each statement reads

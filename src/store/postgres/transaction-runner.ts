@@ -34,6 +34,23 @@ function retryable(e: unknown): boolean {
   return typeof code === 'string' && RETRYABLE.has(code);
 }
 
+/**
+ * Runs `attempt` until it succeeds, fails with anything but a conflict (40001, 40P01,
+ * `RetryTransaction`), or RETRY_BUDGET_MS have passed; jittered backoff between attempts. Each
+ * attempt must be a whole transaction (rolled back when it failed), so running it again is safe.
+ */
+export async function retryConflicts<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + RETRY_BUDGET_MS;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!retryable(e) || Date.now() >= deadline) throw e;
+    }
+    await sleep(Math.min(2 ** n, MAX_BACKOFF_MS) * (0.5 + Math.random()));
+  }
+}
+
 type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
 /** Runs the Store's transactions on one pool. */
@@ -67,8 +84,7 @@ export class PostgresTransactionRunner {
 
   /** Runs `body` in one transaction, retrying conflicts; resolves once this process's caches have its changes. */
   async run<T>(body: (w: PostgresWriter) => Promise<T>): Promise<T> {
-    const deadline = Date.now() + RETRY_BUDGET_MS;
-    for (let n = 1; ; n++) {
+    return retryConflicts(async () => {
       let mark = 0;
       const out = await this.#pool.withClient(async (client): Promise<Attempt<T>> => {
         const q = this.query(client);
@@ -88,12 +104,9 @@ export class PostgresTransactionRunner {
         mark = m.n;
         return { ok: true, value };
       });
-      if (out.ok) {
-        await this.#feed.committed(mark);
-        return out.value;
-      }
-      if (!retryable(out.error) || Date.now() >= deadline) throw out.error;
-      await sleep(Math.min(2 ** n, MAX_BACKOFF_MS) * (0.5 + Math.random()));
-    }
+      if (!out.ok) throw out.error;
+      await this.#feed.committed(mark);
+      return out.value;
+    });
   }
 }

@@ -303,9 +303,6 @@ export async function serve(config: Config, options: ServeOptions = { auditTrail
     );
   }
   if (!options.auditTrail) logger.warn({}, 'running WITHOUT an audit trail: a benchmark build, never a deployment');
-  if (options.auditTrail && sharedAudit !== undefined && config.auditRetentionDays > 0) {
-    logger.warn({ auditRetentionDays: config.auditRetentionDays }, 'audit retention is not applied to a PostgreSQL trail yet: records are kept (docs/scaling.md)');
-  }
   const trail = !options.auditTrail
     ? undefined
     : sharedAudit !== undefined
@@ -319,6 +316,7 @@ export async function serve(config: Config, options: ServeOptions = { auditTrail
           logger,
           digestIntervalMs: config.auditDigestIntervalS * 1000,
           digestCopyDir: config.auditDigestCopy,
+          retentionMs: config.auditRetentionDays * 86_400_000,
         })
       : await AuditTrail.open({
         store: openAuditStore(join(config.dataDir, AUDIT_DIR)),

@@ -24,12 +24,15 @@
  *    on two nodes at once make one chain, never a fork; a digest's end time is never earlier
  *    than its predecessor's, whatever the nodes' clocks say.
  *
- * Retention (`--audit-retention-days`) is not applied to a PostgreSQL trail yet: main.ts says
- * so at start (docs/scaling.md).
+ * Retention (KEYHOLD_AUDIT_RETENTION_DAYS), by the holder of the `audit-digests` lease after its
+ * interval digest, as trail.ts does on SQLite: the newest digest that ended before the horizon
+ * marks the cut. A signed `prune` digest declares it and the older digests are deleted, in one
+ * transaction; the records through the cut are deleted after it, in chunks, so a crash midway
+ * leaves only records the trail already says may be gone (the next round takes them).
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
-import type { AuditDigestRow } from '../store/audit-log';
+import type { AuditDigestRow, PruneDecision, PruneView } from '../store/audit-log';
 import type { Lease } from '../store/lease';
 import type { KeyRecord } from '../store/records';
 import type { RootOfTrust } from '../trust/root-of-trust';
@@ -59,6 +62,10 @@ export interface SharedDigestLog extends SigningKeySettings {
     build: (heads: ReadonlyMap<number, { seq: number; hash: Buffer }>, last: AuditDigestRow | undefined) => AuditDigestRow | undefined,
   ): Promise<AuditDigestRow | undefined>;
   digests(): Promise<AuditDigestRow[]>;
+  /** Retention, step 1 (store/postgres/audit-log-postgres.ts): `decide` runs under the digests' lock; its digest and deletions are stored atomically. */
+  declarePrune(decide: (view: PruneView) => Promise<PruneDecision>): Promise<PruneDecision>;
+  /** Retention, step 2: deletes each stream's records through its declared cut; returns how many. */
+  deletePruned(cuts: ReadonlyMap<number, number>): Promise<number>;
 }
 
 /** What the primary's shared trail needs (main.ts opens each through src/adapters.ts). */
@@ -76,6 +83,8 @@ export interface SharedAuditTrailOptions {
   readonly digestIntervalMs: number;
   /** Where every digest this node writes (and any it has not delivered yet) is also delivered. */
   readonly digestCopyDir?: string;
+  /** Records and digests older than this are pruned (0: kept forever). */
+  readonly retentionMs?: number;
 }
 
 /** What a written digest covered (for the log). */
@@ -110,7 +119,7 @@ export class SharedAuditTrail {
     const trailId = await o.log.trailId();
     const key = await openSigningKey(o.log, o.trust, o.publicKeyPath);
     const trail = new SharedAuditTrail(o, key, trailId);
-    const d = await trail.#digest('start');
+    const d = await trail.digest('start');
     o.logger.info({ trailId, stream: o.sink.stream, digest: d?.digestSeq, streams: d?.streams, fingerprint: key.fingerprint }, 'audit trail open (PostgreSQL)');
     trail.#schedule();
     return trail;
@@ -127,14 +136,19 @@ export class SharedAuditTrail {
   async #periodic(): Promise<void> {
     try {
       await this.#serviceEvents.retry();
-      if (this.#o.digestLease.held()) await this.#digest('interval');
+      if (!this.#o.digestLease.held()) return;
+      await this.digest('interval');
+      if ((this.#o.retentionMs ?? 0) > 0) await this.prune();
     } catch (err) {
       this.#o.logger.error({ err }, 'audit: periodic digest failed');
     }
   }
 
-  /** Writes a digest of every stream's head (see the file comment for who writes which). */
-  async #digest(reason: DigestReason): Promise<SharedDigestSummary | undefined> {
+  /**
+   * Writes a digest of every stream's head (see the file comment for who writes which): at start,
+   * on the lease holder's interval and at shutdown; tests call it with a manual clock.
+   */
+  async digest(reason: DigestReason): Promise<SharedDigestSummary | undefined> {
     const key = this.#key;
     const row = await this.#o.log.writeDigest((heads, last) => {
       const prevEnd = last === undefined ? Number.NEGATIVE_INFINITY : Date.parse((JSON.parse(last.body) as Digest).digestEndTime);
@@ -146,6 +160,38 @@ export class SharedAuditTrail {
     if (row === undefined) return undefined;
     await this.#deliver(row);
     return { digestSeq: row.seq, streams: (JSON.parse(row.body) as Digest).streams.length };
+  }
+
+  /**
+   * Applies retention once (see the file comment); returns how many records were deleted. Runs
+   * on the lease holder's interval; public for tests, which drive it with a manual clock.
+   */
+  async prune(): Promise<number> {
+    const key = this.#key;
+    const horizon = this.#o.clock.now() - (this.#o.retentionMs ?? 0);
+    const decision = await this.#o.log.declarePrune(async ({ heads, last, first, digestAt }) => {
+      if (last === undefined) return { cuts: new Map() };
+      const newest = JSON.parse(last.body) as Digest;
+      const declared = new Map(newest.streams.map((s) => [s.stream, s.prunedThroughSeq]));
+      const cutSeq = await newestEndedBefore(horizon, first, last.seq, digestAt);
+      const cutRow = cutSeq === undefined ? undefined : await digestAt(cutSeq);
+      if (cutRow === undefined) return { cuts: declared };
+      const cut = JSON.parse(cutRow.body) as Digest;
+      const throughSeq = new Map(cut.streams.map((s) => [s.stream, Math.max(s.lastSeq, declared.get(s.stream) ?? 0)]));
+      if ([...throughSeq].every(([s, seq]) => seq <= (declared.get(s) ?? 0))) return { cuts: declared };
+      // Keep the cut digest: its end hashes anchor the first records that remain.
+      const now = Math.max(this.#o.clock.now(), Date.parse(newest.digestEndTime));
+      const d = nextDigest(heads, last, { trailId: this.#trailId, reason: 'prune', now, fingerprint: key.fingerprint, prune: { throughDigest: cut.digestSeq - 1, throughSeq } });
+      return {
+        digest: { seq: d.digestSeq, ...signDigest(d, key.privateKey) },
+        throughDigest: cut.digestSeq - 1,
+        cuts: new Map(d.streams.map((s) => [s.stream, s.prunedThroughSeq])),
+      };
+    });
+    if (decision.digest !== undefined) await this.#deliver(decision.digest);
+    const removed = await this.#o.log.deletePruned(decision.cuts);
+    if (removed > 0) this.#o.logger.info({ pruned: removed }, 'audit: pruned events past the retention period');
+    return removed;
   }
 
   /** Delivers `row` to the copy directory, with every stored digest not there yet after a failure or a start. */
@@ -189,13 +235,37 @@ export class SharedAuditTrail {
     await this.#serviceEvents.flush();
     await this.writer.drain();
     try {
-      await this.#digest('shutdown');
+      await this.digest('shutdown');
     } catch (err) {
       this.#o.logger.error({ err }, 'audit: the shutdown digest could not be written');
     }
     await this.writer.close();
     await this.#o.digestLease.release();
   }
+}
+
+/**
+ * The number of the newest stored digest (numbers first..last, contiguous) that ended before
+ * `horizon`, by binary search: end times never decrease along the chain.
+ */
+async function newestEndedBefore(
+  horizon: number, first: number, last: number, digestAt: (seq: number) => Promise<AuditDigestRow | undefined>,
+): Promise<number | undefined> {
+  const endOf = async (seq: number): Promise<number> => {
+    const row = await digestAt(seq);
+    return row === undefined ? Number.POSITIVE_INFINITY : Date.parse((JSON.parse(row.body) as Digest).digestEndTime);
+  };
+  let found: number | undefined;
+  for (let lo = first, hi = last; lo <= hi; ) {
+    const mid = Math.floor((lo + hi) / 2);
+    if ((await endOf(mid)) < horizon) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
 }
 
 /** A new trail id (the first node to open the shared trail creates it). */

@@ -87,6 +87,24 @@ export interface AuditEventRow {
   readonly hash: Buffer;
 }
 
+/** What retention's decision sees (a shared trail's retention: postgres/audit-log-postgres.ts declarePrune). */
+export interface PruneView {
+  readonly heads: ReadonlyMap<number, { seq: number; hash: Buffer }>;
+  /** The newest digest (undefined: none yet). */
+  readonly last: AuditDigestRow | undefined;
+  /** The number of the oldest digest stored (0: none). */
+  readonly first: number;
+  digestAt(seq: number): Promise<AuditDigestRow | undefined>;
+}
+
+/** Retention's decision: a digest declaring a new cut (or none), and every stream's declared cut. */
+export interface PruneDecision {
+  readonly digest?: AuditDigestRow;
+  /** Digests through this number are deleted with the new digest's insertion. */
+  readonly throughDigest?: number;
+  readonly cuts: ReadonlyMap<number, number>;
+}
+
 /** A stored digest: its JSON text and the hex Ed25519 signature over its signing string. */
 export interface AuditDigestRow {
   readonly seq: number;

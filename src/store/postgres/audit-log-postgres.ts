@@ -14,7 +14,7 @@
  * `chainLink`), as for the SQLite adapter: the store layer does not import the audit layer.
  */
 import type { PoolClient, QueryResultRow } from 'pg';
-import type { AuditAppend, AuditDigestRow, AuditEventRow, AuditIntent, ChainHead, ChainLink, LookupAttributeKey, LookupQuery, StreamInfo } from '../audit-log';
+import type { AuditAppend, AuditDigestRow, AuditEventRow, AuditIntent, ChainHead, ChainLink, LookupAttributeKey, LookupQuery, PruneDecision, PruneView, StreamInfo } from '../audit-log';
 import type { AuditReader } from '../audit-reader';
 import { classify, type PostgresPool, type Tx } from './connection';
 
@@ -324,6 +324,63 @@ export class PostgresAuditLog {
       if (digest !== undefined) await tx.query('INSERT INTO audit_digests (seq, body, signature) VALUES ($1, $2, $3)', [digest.seq, digest.body, digest.signature]);
       return digest;
     });
+  }
+
+  /**
+   * Retention, step 1: in one transaction under the digests' advisory lock, `decide` is shown
+   * every stream's head, the newest digest and a reader of stored digests by number (the oldest
+   * stored is `first`); what it returns is stored at once: its digest (which declares the new
+   * cut) and the deletion of the digests through `throughDigest`. Its `cuts` (each stream's
+   * declared cut, new or not) go back to the caller for step 2, `deletePruned`.
+   */
+  async declarePrune(
+    decide: (view: PruneView) => Promise<PruneDecision>,
+  ): Promise<PruneDecision> {
+    return this.#pool.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [DIGEST_LOCK_KEY]);
+      const digestAt = async (seq: number): Promise<AuditDigestRow | undefined> => {
+        const r = (await tx.query<{ seq: string; body: string; signature: string }>('SELECT seq, body, signature FROM audit_digests WHERE seq = $1', [seq]))[0];
+        return r === undefined ? undefined : { seq: Number(r.seq), body: r.body, signature: r.signature };
+      };
+      const bounds = (await tx.query<{ first: string | null; last: string | null }>('SELECT min(seq) AS first, max(seq) AS last FROM audit_digests'))[0];
+      const last = bounds?.last == null ? undefined : await digestAt(Number(bounds.last));
+      const heads = new Map(
+        (await tx.query<{ stream: number; head_seq: string; head_hash: Buffer }>('SELECT stream, head_seq, head_hash FROM audit_streams')).map(
+          (r) => [r.stream, { seq: Number(r.head_seq), hash: r.head_hash }] as const,
+        ),
+      );
+      const decision = await decide({ heads, last, first: Number(bounds?.first ?? 0), digestAt });
+      if (decision.digest !== undefined) {
+        const d = decision.digest;
+        await tx.query('INSERT INTO audit_digests (seq, body, signature) VALUES ($1, $2, $3)', [d.seq, d.body, d.signature]);
+        await tx.query('DELETE FROM audit_digests WHERE seq <= $1', [decision.throughDigest ?? 0]);
+      }
+      return decision;
+    });
+  }
+
+  /**
+   * Retention, step 2: deletes each stream's records through its declared cut, `chunk` records
+   * per transaction, moving the stream's `pruned_through` with each; returns how many were
+   * deleted. Records left by a crash midway are taken by the next call (the cut stays declared).
+   */
+  async deletePruned(cuts: ReadonlyMap<number, number>, chunk = 5000): Promise<number> {
+    let removed = 0;
+    const done = new Map(
+      (await this.#pool.query<{ stream: number; pruned_through: string }>('SELECT stream, pruned_through FROM audit_streams')).map((r) => [r.stream, Number(r.pruned_through)] as const),
+    );
+    for (const [stream, cut] of cuts) {
+      for (let from = done.get(stream) ?? cut; from < cut; ) {
+        const to = Math.min(cut, from + chunk);
+        removed += await this.#pool.transaction(async (tx) => {
+          const gone = await tx.query('DELETE FROM audit_events WHERE stream = $1 AND seq > $2 AND seq <= $3 RETURNING 1', [stream, from, to]);
+          await tx.query('UPDATE audit_streams SET pruned_through = GREATEST(pruned_through, $2) WHERE stream = $1', [stream, to]);
+          return gone.length;
+        });
+        from = to;
+      }
+    }
+    return removed;
   }
 }
 

@@ -11,7 +11,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chainLink, genesisHash, type Digest } from '../../src/audit/chain';
-import { apiCallRecord, operatorRecord } from '../../src/audit/event';
+import { operatorRecord } from '../../src/audit/event';
 import { newEventId } from '../../src/audit/event-id';
 import { SharedAuditTrail, type SharedDigestLog } from '../../src/audit/shared-trail';
 import { verifyTrail, type VerifyReport } from '../../src/audit/verify';
@@ -24,31 +24,16 @@ import type { PostgresPool } from '../../src/store/postgres/connection';
 import { migrate } from '../../src/store/postgres/migrate';
 import { openLocalRootOfTrust } from '../../src/trust/local';
 import { openTestPool, usePostgres } from '../helpers/postgres';
+import { apiCallFixture } from '../audit/helpers';
 import { tempDir } from '../helpers/server';
 
 const pg = usePostgres();
 const quiet = { info: () => undefined, error: () => undefined, warn: () => undefined };
 const DAY = 86_400_000;
 
+/** An Encrypt record at `time`, in the trail's real format. */
 function record(time: number): AuditAppend {
-  return apiCallRecord({
-    time,
-    eventId: newEventId(time),
-    requestId: randomUUID(),
-    userIdentity: { type: 'IAMUser', accountId: '111122223333', userName: 'alice', accessKeyId: 'AKIAEXAMPLE' },
-    username: 'alice',
-    accessKeyId: 'AKIAEXAMPLE',
-    eventSource: 'kms.amazonaws.com',
-    eventName: 'Encrypt',
-    region: 'us-east-1',
-    sourceIp: '127.0.0.1',
-    userAgent: 'test',
-    requestParameters: { keyId: 'k' },
-    responseElements: null,
-    readOnly: true,
-    resources: [{ accountId: '111122223333', type: 'AWS::KMS::Key', arn: 'arn:aws:kms:us-east-1:111122223333:key/k' }],
-    recipientAccountId: '111122223333',
-  });
+  return apiCallFixture('111122223333', time, 'Encrypt', { arn: 'arn:aws:kms:us-east-1:111122223333:key/k' });
 }
 
 /** `audit verify` on one snapshot of the trail (its connection given back). */

@@ -12,8 +12,8 @@
  * to this process's caches (`PostgresChangeFeed.committed`), so a write is visible to the next
  * read of the process — and of its sibling worker processes — before the call returns.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { PoolClient } from 'pg';
+import { retryWhile } from '../retry';
 import { CHANGE_CHANNEL, type PostgresChangeFeed } from './postgres-change-feed';
 import { isUnavailable, type PostgresPool } from './connection';
 import { PostgresWriter, RetryTransaction, type Query } from './postgres-tx';
@@ -21,7 +21,6 @@ import type { Row } from './postgres-rows';
 
 /** How long conflicts are retried before the last one propagates. */
 const RETRY_BUDGET_MS = 5000;
-const MAX_BACKOFF_MS = 50;
 /** Prepared statements per connection are named by their text; beyond this many texts, statements go unnamed. */
 const MAX_NAMED = 500;
 
@@ -39,16 +38,8 @@ function retryable(e: unknown): boolean {
  * `RetryTransaction`), or RETRY_BUDGET_MS have passed; jittered backoff between attempts. Each
  * attempt must be a whole transaction (rolled back when it failed), so running it again is safe.
  */
-export async function retryConflicts<T>(attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + RETRY_BUDGET_MS;
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt();
-    } catch (e) {
-      if (!retryable(e) || Date.now() >= deadline) throw e;
-    }
-    await sleep(Math.min(2 ** n, MAX_BACKOFF_MS) * (0.5 + Math.random()));
-  }
+export function retryConflicts<T>(attempt: () => Promise<T>): Promise<T> {
+  return retryWhile(retryable, RETRY_BUDGET_MS, attempt);
 }
 
 type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };

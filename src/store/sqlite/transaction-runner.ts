@@ -8,15 +8,15 @@
  * write connection's own busy_timeout is short (WRITE_BUSY_TIMEOUT_MS): SQLite's busy handler
  * sleeps synchronously, which would freeze this process's event loop — and, were the lock held
  * by a transaction of this same process (two Stores on one file, as in tests), never let it
- * finish. The runner instead waits asynchronously, with jittered backoff, until `timeoutMs`.
+ * finish. The runner instead waits asynchronously, with jittered backoff, until `timeoutMs`
+ * (../retry.ts, the loop the PostgreSQL runner shares).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retryWhile } from '../retry';
 import { AsyncLock } from './async-lock';
 import type { Connection } from './connection';
 
 /** The write connection's synchronous busy wait (milliseconds) before the runner's async retry takes over. */
 export const WRITE_BUSY_TIMEOUT_MS = 10;
-const MAX_BACKOFF_MS = 50;
 
 function isBusy(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
@@ -76,15 +76,7 @@ export class SqliteTransactionRunner {
     );
   }
 
-  async #retrying<T>(attempt: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.#timeoutMs;
-    for (let n = 1; ; n++) {
-      try {
-        return await attempt();
-      } catch (e) {
-        if (!isBusy(e) || Date.now() >= deadline) throw e;
-        await sleep(Math.min(2 ** n, MAX_BACKOFF_MS) * (0.5 + Math.random()));
-      }
-    }
+  #retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    return retryWhile(isBusy, this.#timeoutMs, attempt);
   }
 }

@@ -38,6 +38,7 @@ import type { KeyRecord } from '../store/records';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { nextDigest, signDigest, type Digest, type DigestReason } from './chain';
 import { deliverDigest, deliveredSeqs } from './digest-copy';
+import { Periodic } from './periodic';
 import { ServiceEvents, type TrailLogger } from './service-events';
 import { openSigningKey, type SigningKey, type SigningKeySettings } from './signing-key';
 import type { AuditSink } from './sink';
@@ -99,8 +100,7 @@ export class SharedAuditTrail {
   readonly #o: SharedAuditTrailOptions;
   readonly #key: SigningKey;
   readonly #trailId: string;
-  #timer: NodeJS.Timeout | undefined;
-  #tick: Promise<void> = Promise.resolve();
+  readonly #rounds: Periodic;
   /** Lifecycle actions' records; a failed one is retried every interval and at shutdown. */
   readonly #serviceEvents: ServiceEvents;
   /** The newest digest known delivered to the copy directory (undefined until the first delivery). */
@@ -112,6 +112,7 @@ export class SharedAuditTrail {
     this.#serviceEvents = new ServiceEvents((r) => o.sink.append(r), o.logger);
     this.#key = key;
     this.#trailId = trailId;
+    this.#rounds = new Periodic(o.digestIntervalMs, () => this.#periodic());
   }
 
   /** Opens the signing key (creating it if this node is the first), writes a start digest, and schedules interval digests. */
@@ -121,16 +122,8 @@ export class SharedAuditTrail {
     const trail = new SharedAuditTrail(o, key, trailId);
     const d = await trail.digest('start');
     o.logger.info({ trailId, stream: o.sink.stream, digest: d?.digestSeq, streams: d?.streams, fingerprint: key.fingerprint }, 'audit trail open (PostgreSQL)');
-    trail.#schedule();
+    trail.#rounds.start();
     return trail;
-  }
-
-  #schedule(): void {
-    this.#timer = setTimeout(() => {
-      this.#tick = this.#periodic().finally(() => {
-        if (this.#timer !== undefined) this.#schedule();
-      });
-    }, this.#o.digestIntervalMs).unref();
   }
 
   async #periodic(): Promise<void> {
@@ -229,9 +222,7 @@ export class SharedAuditTrail {
 
   /** Shutdown: waits for queued records, writes the closing digest, gives up the stream and the lease. */
   async close(): Promise<void> {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#tick;
+    await this.#rounds.stop();
     await this.#serviceEvents.flush();
     await this.writer.drain();
     try {

@@ -15,6 +15,7 @@ import type { KeyRecord } from '../store/records';
 import type { RootOfTrust } from '../trust/root-of-trust';
 import { genesisHash, type DigestReason } from './chain';
 import type { AuditTestHooks, DigestSummary } from './thread-protocol';
+import { Periodic } from './periodic';
 import { ServiceEvents, type TrailLogger } from './service-events';
 import { openSigningKey } from './signing-key';
 import { AuditWriter } from './writer';
@@ -50,8 +51,7 @@ export interface AuditTrailOptions {
 export class AuditTrail {
   readonly writer: AuditWriter;
   readonly #opts: AuditTrailOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #tick: Promise<void> = Promise.resolve();
+  readonly #rounds: Periodic;
   /** Lifecycle actions' records; a failed one is retried every interval and at shutdown. */
   readonly #serviceEvents: ServiceEvents;
 
@@ -59,6 +59,7 @@ export class AuditTrail {
     this.#opts = opts;
     this.writer = writer;
     this.#serviceEvents = new ServiceEvents((r) => writer.append(r), opts.logger);
+    this.#rounds = new Periodic(opts.digestIntervalMs, () => this.#periodic());
   }
 
   /** Opens (creating if needed) the trail, recovers orphaned intents and writes a start digest. */
@@ -84,16 +85,8 @@ export class AuditTrail {
     if (recovered > 0) opts.logger.warn({ recovered }, 'audit: recorded requests whose outcome is unknown (their process stopped before their record was written)');
     const d = await trail.#digest('start', now);
     opts.logger.info({ trailId, digest: d?.digestSeq, streams: d?.streams.length, fingerprint: key.fingerprint }, 'audit trail open');
-    trail.#schedule();
+    trail.#rounds.start();
     return trail;
-  }
-
-  #schedule(): void {
-    this.#timer = setTimeout(() => {
-      this.#tick = this.#periodic().finally(() => {
-        if (this.#timer !== undefined) this.#schedule();
-      });
-    }, this.#opts.digestIntervalMs).unref();
   }
 
   async #periodic(): Promise<void> {
@@ -142,9 +135,7 @@ export class AuditTrail {
 
   /** Shutdown: waits for queued records, writes the closing digest, stops the writer. */
   async close(): Promise<void> {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#tick;
+    await this.#rounds.stop();
     await this.#serviceEvents.flush();
     await this.writer.drain();
     try {

@@ -36,7 +36,7 @@ import type { AuditDigestRow, PruneDecision, PruneView } from '../store/audit-lo
 import type { Lease } from '../store/lease';
 import type { KeyRecord } from '../store/records';
 import type { RootOfTrust } from '../trust/root-of-trust';
-import { nextDigest, signDigest, type Digest, type DigestReason } from './chain';
+import { nextDigest, signDigest, type Digest, type DigestReason, type NextDigest } from './chain';
 import { deliverDigest, deliveredSeqs } from './digest-copy';
 import { Periodic } from './periodic';
 import { ServiceEvents, type TrailLogger } from './service-events';
@@ -142,14 +142,7 @@ export class SharedAuditTrail {
    * on the lease holder's interval and at shutdown; tests call it with a manual clock.
    */
   async digest(reason: DigestReason): Promise<SharedDigestSummary | undefined> {
-    const key = this.#key;
-    const row = await this.#o.log.writeDigest((heads, last) => {
-      const prevEnd = last === undefined ? Number.NEGATIVE_INFINITY : Date.parse((JSON.parse(last.body) as Digest).digestEndTime);
-      // Another node's clock may run ahead of ours: a digest never ends before its predecessor.
-      const now = Math.max(this.#o.clock.now(), prevEnd);
-      const d = nextDigest(heads, last, { trailId: this.#trailId, reason, now, fingerprint: key.fingerprint });
-      return { seq: d.digestSeq, ...signDigest(d, key.privateKey) };
-    });
+    const row = await this.#o.log.writeDigest((heads, last) => this.#signNext(heads, last, reason).row);
     if (row === undefined) return undefined;
     await this.#deliver(row);
     return { digestSeq: row.seq, streams: (JSON.parse(row.body) as Digest).streams.length };
@@ -160,31 +153,30 @@ export class SharedAuditTrail {
    * on the lease holder's interval; public for tests, which drive it with a manual clock.
    */
   async prune(): Promise<number> {
-    const key = this.#key;
     const horizon = this.#o.clock.now() - (this.#o.retentionMs ?? 0);
     const decision = await this.#o.log.declarePrune(async ({ heads, last, first, digestAt }) => {
       if (last === undefined) return { cuts: new Map() };
-      const newest = JSON.parse(last.body) as Digest;
-      const declared = new Map(newest.streams.map((s) => [s.stream, s.prunedThroughSeq]));
-      const cutSeq = await newestEndedBefore(horizon, first, last.seq, digestAt);
-      const cutRow = cutSeq === undefined ? undefined : await digestAt(cutSeq);
-      if (cutRow === undefined) return { cuts: declared };
-      const cut = JSON.parse(cutRow.body) as Digest;
+      const declared = new Map((JSON.parse(last.body) as Digest).streams.map((s) => [s.stream, s.prunedThroughSeq]));
+      const cut = await newestEndedBefore(horizon, first, last.seq, digestAt);
+      if (cut === undefined) return { cuts: declared };
       const throughSeq = new Map(cut.streams.map((s) => [s.stream, Math.max(s.lastSeq, declared.get(s.stream) ?? 0)]));
       if ([...throughSeq].every(([s, seq]) => seq <= (declared.get(s) ?? 0))) return { cuts: declared };
       // Keep the cut digest: its end hashes anchor the first records that remain.
-      const now = Math.max(this.#o.clock.now(), Date.parse(newest.digestEndTime));
-      const d = nextDigest(heads, last, { trailId: this.#trailId, reason: 'prune', now, fingerprint: key.fingerprint, prune: { throughDigest: cut.digestSeq - 1, throughSeq } });
-      return {
-        digest: { seq: d.digestSeq, ...signDigest(d, key.privateKey) },
-        throughDigest: cut.digestSeq - 1,
-        cuts: new Map(d.streams.map((s) => [s.stream, s.prunedThroughSeq])),
-      };
+      const next = this.#signNext(heads, last, 'prune', { throughDigest: cut.digestSeq - 1, throughSeq });
+      return { digest: next.row, throughDigest: cut.digestSeq - 1, cuts: new Map(next.digest.streams.map((s) => [s.stream, s.prunedThroughSeq])) };
     });
     if (decision.digest !== undefined) await this.#deliver(decision.digest);
     const removed = await this.#o.log.deletePruned(decision.cuts);
     if (removed > 0) this.#o.logger.info({ pruned: removed }, 'audit: pruned events past the retention period');
     return removed;
+  }
+
+  /** The signed digest after `last` (its end never before its predecessor's, whatever this node's clock says). */
+  #signNext(heads: ReadonlyMap<number, { seq: number; hash: Buffer }>, last: AuditDigestRow | undefined, reason: DigestReason, prune?: NextDigest['prune']): { digest: Digest; row: AuditDigestRow } {
+    const prevEnd = last === undefined ? Number.NEGATIVE_INFINITY : Date.parse((JSON.parse(last.body) as Digest).digestEndTime);
+    const now = Math.max(this.#o.clock.now(), prevEnd);
+    const digest = nextDigest(heads, last, { trailId: this.#trailId, reason, now, fingerprint: this.#key.fingerprint, ...(prune === undefined ? {} : { prune }) });
+    return { digest, row: { seq: digest.digestSeq, ...signDigest(digest, this.#key.privateKey) } };
   }
 
   /** Delivers `row` to the copy directory, with every stored digest not there yet after a failure or a start. */
@@ -236,21 +228,19 @@ export class SharedAuditTrail {
 }
 
 /**
- * The number of the newest stored digest (numbers first..last, contiguous) that ended before
- * `horizon`, by binary search: end times never decrease along the chain.
+ * The newest stored digest (numbers first..last, contiguous) that ended before `horizon`, by
+ * binary search: end times never decrease along the chain.
  */
 async function newestEndedBefore(
   horizon: number, first: number, last: number, digestAt: (seq: number) => Promise<AuditDigestRow | undefined>,
-): Promise<number | undefined> {
-  const endOf = async (seq: number): Promise<number> => {
-    const row = await digestAt(seq);
-    return row === undefined ? Number.POSITIVE_INFINITY : Date.parse((JSON.parse(row.body) as Digest).digestEndTime);
-  };
-  let found: number | undefined;
+): Promise<Digest | undefined> {
+  let found: Digest | undefined;
   for (let lo = first, hi = last; lo <= hi; ) {
     const mid = Math.floor((lo + hi) / 2);
-    if ((await endOf(mid)) < horizon) {
-      found = mid;
+    const row = await digestAt(mid);
+    const d = row === undefined ? undefined : (JSON.parse(row.body) as Digest);
+    if (d !== undefined && Date.parse(d.digestEndTime) < horizon) {
+      found = d;
       lo = mid + 1;
     } else {
       hi = mid - 1;

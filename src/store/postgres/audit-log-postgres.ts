@@ -313,14 +313,8 @@ export class PostgresAuditLog {
   ): Promise<AuditDigestRow | undefined> {
     return this.#pool.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [DIGEST_LOCK_KEY]);
-      const heads = new Map(
-        (await tx.query<{ stream: number; head_seq: string; head_hash: Buffer }>('SELECT stream, head_seq, head_hash FROM audit_streams')).map(
-          (r) => [r.stream, { seq: Number(r.head_seq), hash: r.head_hash }] as const,
-        ),
-      );
-      const lastRow = (await tx.query<{ seq: string; body: string; signature: string }>('SELECT seq, body, signature FROM audit_digests ORDER BY seq DESC LIMIT 1'))[0];
-      const last = lastRow === undefined ? undefined : { seq: Number(lastRow.seq), body: lastRow.body, signature: lastRow.signature };
-      const digest = build(heads, last);
+      const heads = await streamHeads(tx);
+      const digest = build(heads, await digestWhere(tx, 'ORDER BY seq DESC LIMIT 1'));
       if (digest !== undefined) await tx.query('INSERT INTO audit_digests (seq, body, signature) VALUES ($1, $2, $3)', [digest.seq, digest.body, digest.signature]);
       return digest;
     });
@@ -338,18 +332,13 @@ export class PostgresAuditLog {
   ): Promise<PruneDecision> {
     return this.#pool.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [DIGEST_LOCK_KEY]);
-      const digestAt = async (seq: number): Promise<AuditDigestRow | undefined> => {
-        const r = (await tx.query<{ seq: string; body: string; signature: string }>('SELECT seq, body, signature FROM audit_digests WHERE seq = $1', [seq]))[0];
-        return r === undefined ? undefined : { seq: Number(r.seq), body: r.body, signature: r.signature };
-      };
-      const bounds = (await tx.query<{ first: string | null; last: string | null }>('SELECT min(seq) AS first, max(seq) AS last FROM audit_digests'))[0];
-      const last = bounds?.last == null ? undefined : await digestAt(Number(bounds.last));
-      const heads = new Map(
-        (await tx.query<{ stream: number; head_seq: string; head_hash: Buffer }>('SELECT stream, head_seq, head_hash FROM audit_streams')).map(
-          (r) => [r.stream, { seq: Number(r.head_seq), hash: r.head_hash }] as const,
-        ),
-      );
-      const decision = await decide({ heads, last, first: Number(bounds?.first ?? 0), digestAt });
+      const first = (await tx.query<{ first: string | null }>('SELECT min(seq) AS first FROM audit_digests'))[0]?.first;
+      const decision = await decide({
+        heads: await streamHeads(tx),
+        last: await digestWhere(tx, 'ORDER BY seq DESC LIMIT 1'),
+        first: Number(first ?? 0),
+        digestAt: (seq) => digestWhere(tx, 'WHERE seq = $1', [seq]),
+      });
       if (decision.digest !== undefined) {
         const d = decision.digest;
         await tx.query('INSERT INTO audit_digests (seq, body, signature) VALUES ($1, $2, $3)', [d.seq, d.body, d.signature]);
@@ -384,6 +373,18 @@ export class PostgresAuditLog {
   }
 }
 
+
+/** Every stream's head, in a digest writer's transaction. */
+async function streamHeads(tx: Tx): Promise<Map<number, { seq: number; hash: Buffer }>> {
+  const rows = await tx.query<{ stream: number; head_seq: string; head_hash: Buffer }>('SELECT stream, head_seq, head_hash FROM audit_streams');
+  return new Map(rows.map((r) => [r.stream, { seq: Number(r.head_seq), hash: r.head_hash }] as const));
+}
+
+/** The one stored digest `clause` selects (undefined: none). */
+async function digestWhere(tx: Tx, clause: string, params: readonly unknown[] = []): Promise<AuditDigestRow | undefined> {
+  const r = (await tx.query<{ seq: string; body: string; signature: string }>(`SELECT seq, body, signature FROM audit_digests ${clause}`, params))[0];
+  return r === undefined ? undefined : { seq: Number(r.seq), body: r.body, signature: r.signature };
+}
 
 /** Something that answers statements: the pool (each on any connection) or one connection. */
 interface Queryable {

@@ -10,8 +10,9 @@
  * with the AWS SDK, and replays one pre-signed request per case with wrk (bench/run.ts's
  * helpers): Encrypt of 64 bytes, CreateKey (each replay creates a key) and CreateGrant (each
  * replay adds an unnamed grant to the one key). Every non-2xx answer fails the run. The table
- * gives, per build and case, the median over rounds of requests/s, p50 and p99 latency, and
- * head/base.
+ * gives, per build and case, the median over rounds of requests/s, p50 and p99 latency, server
+ * CPU per request (utime+stime of the server's process tree from /proc, over requests served:
+ * steadier than req/s on a shared machine), and head/base of both.
  *
  * The machine this runs on may be shared: medians over alternating rounds damp the noise, not
  * remove it. Say so with the numbers.
@@ -28,6 +29,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
+  cpuDelta,
   killAllNow,
   readCredentials,
   runWrk,
@@ -36,6 +38,7 @@ import {
   signRequest,
   startServer,
   stopServer,
+  treeTicks,
   type Options,
   type PreparedRequest,
   type ServerProcess,
@@ -54,6 +57,8 @@ interface Sample {
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Server CPU (utime+stime of the whole process tree) per request, µs. */
+  readonly cpuUs: number;
 }
 
 function log(msg: string): void {
@@ -142,7 +147,9 @@ async function main(): Promise<number> {
           const reqs = await prepare(server, dataDir);
           for (const op of cases) {
             if (warmup > 0) await runWrk(wrkOpts, server.port, reqs[op], conc, warmup);
+            const ticks = treeTicks(server.pid);
             const { result } = await runWrk(wrkOpts, server.port, reqs[op], conc, duration);
+            const cpu = cpuDelta(ticks, treeTicks(server.pid));
             const errors = result.non2xx + result.err_connect + result.err_read + result.err_write + result.err_timeout + result.err_status;
             if (errors > 0) throw new Error(`${build} ${op}: ${errors} failed requests (${result.first_non2xx})`);
             const s: Sample = {
@@ -150,9 +157,10 @@ async function main(): Promise<number> {
               rps: result.requests / (result.duration_us / 1e6),
               p50Ms: result.p50_us / 1000,
               p99Ms: result.p99_us / 1000,
+              cpuUs: (cpu.seconds * 1e6) / result.requests,
             };
             samples.push(s);
-            log(`round ${round} ${build} ${op}: ${s.rps.toFixed(0)} req/s, p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms.toFixed(2)} ms`);
+            log(`round ${round} ${build} ${op}: ${s.rps.toFixed(0)} req/s, p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms.toFixed(2)} ms, CPU ${s.cpuUs.toFixed(0)} µs/req`);
           }
         } finally {
           await stopServer(server);
@@ -173,18 +181,19 @@ async function main(): Promise<number> {
     const of = (b: 'base' | 'head', f: (s: Sample) => number): number => median(samples.filter((s) => s.build === b && s.op === op).map(f));
     const row = {
       op,
-      base: { rps: of('base', (s) => s.rps), p50Ms: of('base', (s) => s.p50Ms), p99Ms: of('base', (s) => s.p99Ms) },
-      head: { rps: of('head', (s) => s.rps), p50Ms: of('head', (s) => s.p50Ms), p99Ms: of('head', (s) => s.p99Ms) },
+      base: { rps: of('base', (s) => s.rps), p50Ms: of('base', (s) => s.p50Ms), p99Ms: of('base', (s) => s.p99Ms), cpuUs: of('base', (s) => s.cpuUs) },
+      head: { rps: of('head', (s) => s.rps), p50Ms: of('head', (s) => s.p50Ms), p99Ms: of('head', (s) => s.p99Ms), cpuUs: of('head', (s) => s.cpuUs) },
     };
     return { ...row, ratio: row.head.rps / row.base.rps };
   });
   const lines = [
     `Store ports vs ${values['base-commit']}: --workers ${values.workers}, wrk -c${conc}, ${duration} s x ${rounds} alternating rounds (medians)`,
-    'case          base req/s  p50 ms  p99 ms   head req/s  p50 ms  p99 ms   head/base',
+    'case          base req/s  p50 ms  p99 ms  CPU µs   head req/s  p50 ms  p99 ms  CPU µs   head/base  CPU head/base',
     ...table.map(
       (r) =>
-        `${r.op.padEnd(12)} ${r.base.rps.toFixed(0).padStart(10)} ${r.base.p50Ms.toFixed(2).padStart(7)} ${r.base.p99Ms.toFixed(2).padStart(7)}` +
-        ` ${r.head.rps.toFixed(0).padStart(12)} ${r.head.p50Ms.toFixed(2).padStart(7)} ${r.head.p99Ms.toFixed(2).padStart(7)}   ${(r.ratio * 100).toFixed(1)}%`,
+        `${r.op.padEnd(12)} ${r.base.rps.toFixed(0).padStart(10)} ${r.base.p50Ms.toFixed(2).padStart(7)} ${r.base.p99Ms.toFixed(2).padStart(7)} ${r.base.cpuUs.toFixed(0).padStart(7)}` +
+        ` ${r.head.rps.toFixed(0).padStart(12)} ${r.head.p50Ms.toFixed(2).padStart(7)} ${r.head.p99Ms.toFixed(2).padStart(7)} ${r.head.cpuUs.toFixed(0).padStart(7)}` +
+        `   ${(r.ratio * 100).toFixed(1).padStart(8)}%  ${((100 * r.head.cpuUs) / r.base.cpuUs).toFixed(1).padStart(12)}%`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

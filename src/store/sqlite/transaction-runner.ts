@@ -4,6 +4,17 @@
  * async-lock.ts); across worker processes, BEGIN IMMEDIATE takes SQLite's write lock first, so
  * writers on one file serialise and a transaction never fails half-way on a lock upgrade.
  *
+ * Group commit. With `synchronous=FULL` every COMMIT waits for an fsync of the WAL, on the event
+ * loop, and that wait — not the statements — is most of a write's cost. The transactions that
+ * queue up while one commit is in progress therefore run together: one BEGIN IMMEDIATE, each
+ * callback in its own SAVEPOINT (a callback that throws is rolled back to it, alone), one COMMIT
+ * for all. They run one after another, in call order, each seeing the writes of those before it,
+ * exactly as if each had been its own transaction; every caller resumes only after the COMMIT
+ * that made its writes durable (or with its own error). At most MAX_BATCH run together. Should
+ * SQLite abandon the whole transaction while a callback runs (an I/O error, a full disk: it
+ * rolls back by itself), that callback gets its error and the others run again in a new one —
+ * callbacks may run more than once (src/store/transaction.ts).
+ *
  * A busy database (another process holds the write lock) is retried here and nowhere else. The
  * write connection's own busy_timeout is short (WRITE_BUSY_TIMEOUT_MS): SQLite's busy handler
  * sleeps synchronously, which would freeze this process's event loop — and, were the lock held
@@ -18,9 +29,29 @@ import type { Connection } from './connection';
 /** The write connection's synchronous busy wait (milliseconds) before the runner's async retry takes over. */
 export const WRITE_BUSY_TIMEOUT_MS = 10;
 
+/** The most transactions committed together. */
+export const MAX_BATCH = 64;
+
 function isBusy(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'));
+}
+
+/** A transaction waiting for its batch. */
+interface Queued {
+  readonly body: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** How a callback ended in one attempt. */
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+/** Thrown inside an attempt when SQLite abandoned the transaction under a callback: the rest run again. */
+class TransactionLost extends Error {
+  constructor(readonly index: number, readonly error: unknown) {
+    super('the transaction was rolled back by SQLite');
+  }
 }
 
 /** Serialises and runs transactions on one write connection. */
@@ -29,6 +60,10 @@ export class SqliteTransactionRunner {
   readonly #lock = new AsyncLock();
   readonly #timeoutMs: number;
   readonly #afterWrite: () => void;
+  /** Transactions waiting for the next batch. */
+  #queued: Queued[] = [];
+  /** Whether a batch is waiting for the lock (it takes whatever is queued when it gets it). */
+  #batchWaiting = false;
 
   /**
    * `timeoutMs`: how long a busy database is retried before the error propagates. `afterWrite`
@@ -57,23 +92,73 @@ export class SqliteTransactionRunner {
     );
   }
 
-  /** Runs `body` in one IMMEDIATE transaction; a thrown error rolls it back and propagates. */
+  /** Runs `body` in one IMMEDIATE transaction (shared with others queued with it); a thrown error rolls it back and propagates. */
   run<T>(body: () => T | Promise<T>): Promise<T> {
-    return this.#lock.run(() =>
-      this.#retrying(async () => {
-        this.#db.exec('BEGIN IMMEDIATE');
-        let result: T;
-        try {
-          result = await body();
-          this.#db.exec('COMMIT');
-        } catch (e) {
-          if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
-          throw e;
+    return new Promise<T>((resolve, reject) => {
+      this.#queued.push({ body, resolve: resolve as (v: unknown) => void, reject });
+      this.#scheduleBatch();
+    });
+  }
+
+  #scheduleBatch(): void {
+    if (this.#batchWaiting || this.#queued.length === 0) return;
+    this.#batchWaiting = true;
+    void this.#lock.run(async () => {
+      this.#batchWaiting = false;
+      const batch = this.#queued.length <= MAX_BATCH ? this.#queued : this.#queued.slice(0, MAX_BATCH);
+      this.#queued = batch === this.#queued ? [] : this.#queued.slice(MAX_BATCH);
+      this.#scheduleBatch();
+      await this.#runBatch(batch);
+    });
+  }
+
+  /** Runs a batch to the end: every member resolved or rejected. */
+  async #runBatch(batch: readonly Queued[]): Promise<void> {
+    let todo = batch;
+    while (todo.length > 0) {
+      let outcomes: Outcome[];
+      try {
+        outcomes = await this.#retrying(() => this.#attempt(todo));
+      } catch (e) {
+        if (e instanceof TransactionLost) {
+          (todo[e.index] as Queued).reject(e.error);
+          todo = todo.filter((_, i) => i !== e.index);
+          continue;
         }
-        this.#afterWrite();
-        return result;
-      }),
-    );
+        for (const q of todo) q.reject(e);
+        return;
+      }
+      this.#afterWrite();
+      outcomes.forEach((o, i) => (o.ok ? (todo[i] as Queued).resolve(o.value) : (todo[i] as Queued).reject(o.error)));
+      return;
+    }
+  }
+
+  /** One transaction holding every member of `todo`, each in its savepoint; their outcomes once committed. */
+  async #attempt(todo: readonly Queued[]): Promise<Outcome[]> {
+    const db = this.#db;
+    db.exec('BEGIN IMMEDIATE');
+    const outcomes: Outcome[] = [];
+    try {
+      for (let i = 0; i < todo.length; i++) {
+        db.exec('SAVEPOINT batched');
+        try {
+          outcomes.push({ ok: true, value: await (todo[i] as Queued).body() });
+          db.exec('RELEASE batched');
+        } catch (error) {
+          if (isBusy(error)) throw error;
+          if (!db.inTransaction) throw new TransactionLost(i, error);
+          db.exec('ROLLBACK TO batched');
+          db.exec('RELEASE batched');
+          outcomes.push({ ok: false, error });
+        }
+      }
+      db.exec('COMMIT');
+    } catch (e) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw e;
+    }
+    return outcomes;
   }
 
   #retrying<T>(attempt: () => Promise<T>): Promise<T> {

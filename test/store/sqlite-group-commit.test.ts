@@ -141,3 +141,20 @@ test('a batch waits while another connection holds the write lock, then commits'
   other.close();
   db.close();
 });
+
+test('when the notice after a commit fails, the callers of that batch get its error and the runner goes on', async () => {
+  const db = new Database(join(dir, `t${files++}.db`), { timeout: WRITE_BUSY_TIMEOUT_MS });
+  db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
+  let fail = true;
+  const runner = new SqliteTransactionRunner(db, 10_000, () => {
+    if (fail) {
+      fail = false;
+      throw new Error('notice failed');
+    }
+  });
+  const first = await Promise.allSettled([1, 2].map((n) => runner.run(() => db.prepare('INSERT INTO t (n) VALUES (?)').run(n))));
+  assert.deepEqual(first.map((o) => o.status === 'rejected' && (o.reason as Error).message), ['notice failed', 'notice failed']);
+  await runner.run(() => db.prepare('INSERT INTO t (n) VALUES (3)').run());
+  assert.deepEqual(db.prepare('SELECT n FROM t ORDER BY n').pluck().all(), [1, 2, 3], 'the batch was committed; the next one runs');
+  db.close();
+});

@@ -128,7 +128,14 @@ export class SqliteTransactionRunner {
         for (const q of todo) q.reject(e);
         return;
       }
-      this.#afterWrite();
+      try {
+        this.#afterWrite();
+      } catch (e) {
+        // Committed, but this process could not take notice of it (its caches may be stale): as
+        // with one transaction each, the callers get the error.
+        for (const q of todo) q.reject(e);
+        return;
+      }
       outcomes.forEach((o, i) => (o.ok ? (todo[i] as Queued).resolve(o.value) : (todo[i] as Queued).reject(o.error)));
       return;
     }

@@ -61,7 +61,7 @@ export class SqliteTransactionRunner {
   readonly #timeoutMs: number;
   readonly #afterWrite: () => void;
   /** Transactions waiting for the next batch. */
-  #queued: Queued[] = [];
+  readonly #queued: Queued[] = [];
   /** Whether a batch is waiting for the lock (it takes whatever is queued when it gets it). */
   #batchWaiting = false;
 
@@ -105,8 +105,7 @@ export class SqliteTransactionRunner {
     this.#batchWaiting = true;
     void this.#lock.run(async () => {
       this.#batchWaiting = false;
-      const batch = this.#queued.length <= MAX_BATCH ? this.#queued : this.#queued.slice(0, MAX_BATCH);
-      this.#queued = batch === this.#queued ? [] : this.#queued.slice(MAX_BATCH);
+      const batch = this.#queued.splice(0, MAX_BATCH);
       this.#scheduleBatch();
       await this.#runBatch(batch);
     });

@@ -29,6 +29,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateKeyCommand, KMSClient, type CreateKeyCommandInput } from '@aws-sdk/client-kms';
 import {
+  DEFAULT_SERVER_WARMUP_S,
+  warmUpServer,
   cpuDelta,
   killAllNow,
   readCredentials,
@@ -107,6 +109,8 @@ interface Measured {
   readonly during?: WrkResult;
   readonly burstS?: number;
   readonly window?: number;
+  /** Share of the Encrypt window during which the CreateKey calls were running. */
+  readonly insideShare?: number;
 }
 
 /** `keyhold serve` of `t.root` (with or without its trail), measured; `keygen`: also the RSA-4096 CreateKey burst. */
@@ -136,6 +140,10 @@ async function measure(t: Target, workers: number, conc: number, encConc: number
       if (res.status !== 200) throw new Error(`pre-flight ${c.id}: HTTP ${res.status} ${res.body.slice(0, 200)}`);
       return req;
     };
+    // The shared request path (HTTP, SigV4, authorization, audit) optimised first (run.ts DEFAULT_SERVER_WARMUP_S).
+    const encryptCase = CASES.find((c) => c.operation === 'Encrypt') as Case;
+    log(`${t.label}: server warm-up, ${encryptCase.id} -c${conc} for ${DEFAULT_SERVER_WARMUP_S}s (unmeasured)`);
+    await warmUpServer(opts, server.port, await signed(encryptCase), conc, DEFAULT_SERVER_WARMUP_S);
     const rates: Measured['rates'] = new Map();
     for (const c of CASES) {
       log(`${t.label}: ${c.id}: warmup 2s, then -c${conc} ${durationS}s`);
@@ -167,21 +175,30 @@ async function measure(t: Target, workers: number, conc: number, encConc: number
     }
     // Encrypt latency alone, then during 20 concurrent RSA-4096 CreateKey calls.
     const enc = CASES[0]!;
-    const window = Math.max(durationS, 30);
+    // The Encrypt window starts once all 20 calls are under way and should end before they do
+    // (they take 30–40 s here), so that its p99 is all "during"; the report says how much of it was.
+    const window = Math.max(durationS, 20);
     log(`${t.label}: Encrypt -c${encConc} alone, ${durationS}s`);
     const alone = (await runWrk(opts, server.port, await signed(enc), encConc, durationS)).result;
     assertClean('Encrypt alone', alone);
-    log(`${t.label}: Encrypt -c${encConc} for ${window}s with 20 concurrent RSA_4096 CreateKey calls starting after 1s`);
     const encReq = await signed(enc);
-    const duringRun = runWrk(opts, server.port, encReq, encConc, window);
-    await new Promise((r) => setTimeout(r, 1000));
+    log(`${t.label}: 20 concurrent RSA_4096 CreateKey calls, then after 1s Encrypt -c${encConc} for ${window}s`);
     const t0 = Date.now();
-    await Promise.all(Array.from({ length: 20 }, () => make({ KeySpec: 'RSA_4096', KeyUsage: 'SIGN_VERIFY' })));
-    const burstS = (Date.now() - t0) / 1000;
-    const { result: during } = await duringRun;
+    let burstEnd = Number.POSITIVE_INFINITY;
+    const burst = Promise.all(Array.from({ length: 20 }, () => make({ KeySpec: 'RSA_4096', KeyUsage: 'SIGN_VERIFY' }))).then(() => {
+      burstEnd = Date.now();
+    });
+    burst.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+    await new Promise((r) => setTimeout(r, 1000));
+    const w0 = Date.now();
+    const { result: during } = await runWrk(opts, server.port, encReq, encConc, window);
+    const w1 = Date.now();
+    await burst;
+    const burstS = (burstEnd - t0) / 1000;
+    const insideShare = Math.max(0, Math.min(w1, burstEnd) - w0) / (w1 - w0);
     assertClean('Encrypt during CreateKey', during);
     client.destroy();
-    return { rates, alone, during, burstS, window };
+    return { rates, alone, during, burstS, window, insideShare };
   } finally {
     await stopServer(server);
     killAllNow();
@@ -242,7 +259,7 @@ async function main(): Promise<void> {
       lines.push(`  Encrypt -c${encConc} alone: ${rate(m.alone).toFixed(0)} req/s, p99 ${(m.alone.p99_us / 1000).toFixed(2)} ms`);
       lines.push(
         `  Encrypt -c${encConc} during 20× RSA_4096 CreateKey: ${rate(m.during).toFixed(0)} req/s, p99 ${(m.during.p99_us / 1000).toFixed(2)} ms, max ${(m.during.lat_max_us / 1000).toFixed(1)} ms ` +
-          `(the 20 CreateKey calls took ${m.burstS!.toFixed(1)} s of the ${m.window} s window${m.burstS! + 1 > m.window! ? ' — LONGER than the window: p99 covers only part of the burst' : ''}; target p99 < 20 ms)`,
+          `(the 20 CreateKey calls took ${m.burstS!.toFixed(1)} s; ${(m.insideShare! * 100).toFixed(0)}% of the ${m.window} s Encrypt window lay inside them; target p99 < 20 ms)`,
       );
     }
   }

@@ -48,6 +48,21 @@ const REGION = 'us-east-1';
 const JSON_TYPE = 'application/x-amz-json-1.1';
 /** Signatures are accepted ±5 minutes; a replayed request must finish well inside that. */
 const MAX_SIGNED_REPLAY_S = 240;
+/**
+ * Seconds of unmeasured Encrypt load a fresh Keyhold server gets before anything is measured.
+ * Its CPU per request keeps falling for the first ~20–30 s of load while V8 optimises the request
+ * path (2 workers, -c16, trail on, 5 s windows on one server: 454 → 398 → 404 → 411 → 327 → 312
+ * → 284 → 252 µs per request, 3.7k → 6.2k req/s; 2026-12-07, issue 11): a 1–2 s warm-up measured a
+ * server still compiling, not the steady state a long-running server is in.
+ */
+export const DEFAULT_SERVER_WARMUP_S = 25;
+
+/** Unmeasured load on a fresh server until its request path is optimised (DEFAULT_SERVER_WARMUP_S). */
+export async function warmUpServer(opts: Options, port: number, req: PreparedRequest, connections: number, seconds: number): Promise<void> {
+  if (seconds <= 0) return;
+  const w = await runWrk(opts, port, req, connections, seconds);
+  if (w.result.non2xx > 0) throw new Error(`server warm-up: ${w.result.non2xx} non-2xx responses (first: ${w.result.first_non2xx})`);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -55,6 +70,8 @@ const MAX_SIGNED_REPLAY_S = 240;
 export interface Options {
   durationS: number;
   warmupS: number;
+  /** Unmeasured Encrypt load on a fresh Keyhold server before anything is measured (steady state). */
+  serverWarmupS: number;
   workers: number;
   concurrency: number[];
   lowConcurrency: number;
@@ -70,6 +87,7 @@ export interface Options {
 const USAGE = `Usage: node dist/bench/run.js [options]
   --duration S          seconds per measured wrk run (default 10; at most ${MAX_SIGNED_REPLAY_S})
   --warmup S            unmeasured wrk run before each case (default 2; 0 to skip)
+  --server-warmup S     unmeasured Encrypt load on the fresh Keyhold server first (default ${DEFAULT_SERVER_WARMUP_S}; 0 to skip)
   --workers N           keyhold serve --workers N (default 2)
   --concurrency LIST    comma-separated wrk connection counts (default 16,64)
   --low-concurrency N   connections for the low-load latency run (default 4)
@@ -86,6 +104,7 @@ function parseOptions(argv: string[]): Options {
     options: {
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
+      'server-warmup': { type: 'string', default: String(DEFAULT_SERVER_WARMUP_S) },
       workers: { type: 'string', default: '2' },
       concurrency: { type: 'string', default: '16,64' },
       'low-concurrency': { type: 'string', default: '4' },
@@ -124,6 +143,7 @@ function parseOptions(argv: string[]): Options {
   return {
     durationS,
     warmupS,
+    serverWarmupS: seconds('server-warmup', values['server-warmup'], 0),
     workers: positive('workers', values.workers),
     concurrency: values.concurrency.split(',').map((s) => positive('concurrency', s.trim())),
     lowConcurrency: positive('low-concurrency', values['low-concurrency']),
@@ -773,6 +793,12 @@ async function main(): Promise<number> {
 
     // Baseline: the very request bytes of the Encrypt 64 B case (only Host differs).
     const encrypt64 = CASES[0]!;
+    if (opts.serverWarmupS > 0) {
+      log(`keyhold: server warm-up, Encrypt 64 B -c${Math.max(...opts.concurrency)} for ${opts.serverWarmupS}s (unmeasured)`);
+      const warmReq = await signRequest(credentials, keyhold.port, encrypt64.operation, encrypt64.body(keyId, ciphertext));
+      await verify(keyhold.port, encrypt64, warmReq, 'keyhold');
+      await warmUpServer(opts, keyhold.port, warmReq, Math.max(...opts.concurrency), opts.serverWarmupS);
+    }
     const bareReq = await signRequest(credentials, bare.port, encrypt64.operation, encrypt64.body(keyId, ciphertext));
     await verify(bare.port, encrypt64, bareReq, 'bare');
     // Measured before and after the Keyhold cases; ratios use the mean, so a machine that got

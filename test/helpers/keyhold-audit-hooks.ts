@@ -38,7 +38,6 @@ function main(hooksJson: string, argv: string[]): void {
   );
 }
 
-// `node --test dist/test/` runs every file under test/, this one too, without arguments: then
-// there is nothing to start.
+// Without arguments (`node --test` given this file, say) there is nothing to start.
 const [hooksJson, ...argv] = process.argv.slice(2);
 if (hooksJson !== undefined) main(hooksJson, argv);

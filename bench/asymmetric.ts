@@ -176,7 +176,7 @@ async function measure(t: Target, workers: number, conc: number, encConc: number
     // Encrypt latency alone, then during 20 concurrent RSA-4096 CreateKey calls.
     const enc = CASES[0]!;
     // The Encrypt window starts once all 20 calls are under way and should end before they do
-    // (they take 30–40 s here), so that its p99 is all "during"; the report says how much of it was.
+    // (they took 27–41 s here), so that its p99 is all "during"; the report says how much of it was.
     const window = Math.max(durationS, 20);
     log(`${t.label}: Encrypt -c${encConc} alone, ${durationS}s`);
     const alone = (await runWrk(opts, server.port, await signed(enc), encConc, durationS)).result;

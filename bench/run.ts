@@ -793,11 +793,16 @@ async function main(): Promise<number> {
 
     // Baseline: the very request bytes of the Encrypt 64 B case (only Host differs).
     const encrypt64 = CASES[0]!;
+    // Every wrk run gets a request signed (and checked) right before it, so each replay stays
+    // well inside the ±5 minute window whatever the durations.
+    const signed = async (def: CaseDef): Promise<PreparedRequest> => {
+      const req = await signRequest(credentials, keyhold!.port, def.operation, def.body(keyId, ciphertext));
+      await verify(keyhold!.port, def, req, 'keyhold');
+      return req;
+    };
     if (opts.serverWarmupS > 0) {
       log(`keyhold: server warm-up, Encrypt 64 B -c${Math.max(...opts.concurrency)} for ${opts.serverWarmupS}s (unmeasured)`);
-      const warmReq = await signRequest(credentials, keyhold.port, encrypt64.operation, encrypt64.body(keyId, ciphertext));
-      await verify(keyhold.port, encrypt64, warmReq, 'keyhold');
-      await warmUpServer(opts, keyhold.port, warmReq, Math.max(...opts.concurrency), opts.serverWarmupS);
+      await warmUpServer(opts, keyhold.port, await signed(encrypt64), Math.max(...opts.concurrency), opts.serverWarmupS);
     }
     const bareReq = await signRequest(credentials, bare.port, encrypt64.operation, encrypt64.body(keyId, ciphertext));
     await verify(bare.port, encrypt64, bareReq, 'bare');
@@ -816,13 +821,6 @@ async function main(): Promise<number> {
     if (opts.warmupS > 0) await runWrk(opts, bare.port, bareReq, opts.concurrency[0]!, opts.warmupS);
     await runBare('before');
 
-    // Every wrk run gets a request signed (and checked) right before it, so each replay stays
-    // well inside the ±5 minute window whatever the durations.
-    const signed = async (def: CaseDef): Promise<PreparedRequest> => {
-      const req = await signRequest(credentials, keyhold!.port, def.operation, def.body(keyId, ciphertext));
-      await verify(keyhold!.port, def, req, 'keyhold');
-      return req;
-    };
     for (const def of selected) {
       if (opts.warmupS > 0) {
         log(`keyhold ${def.label}: warmup ${opts.warmupS}s`);

@@ -555,7 +555,7 @@ export async function runWrk(opts: Options, port: number, req: PreparedRequest, 
 // ---------------------------------------------------------------------------------------------
 // Cases
 
-interface CaseDef {
+export interface CaseDef {
   readonly id: string;
   readonly label: string;
   readonly operation: string;
@@ -575,7 +575,7 @@ function expectBlob(json: Record<string, unknown>, member: string, length?: numb
   return b;
 }
 
-const CASES: readonly CaseDef[] = [
+export const CASES: readonly CaseDef[] = [
   {
     id: 'encrypt-64',
     label: 'Encrypt 64 B',

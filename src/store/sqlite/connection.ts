@@ -4,7 +4,7 @@
  * rollback that reports false, and row readers (including the access_keys table both read).
  */
 import type { AccessKeyRecord } from '../records';
-import { identityRowMappers, type IdentityRowMappers } from '../identity-rows';
+import { identityRowMappers, type IdentityRowMappers, type RowCoercion } from '../identity-rows';
 
 /** A prepared statement, as the stores use it. */
 export interface Statement {
@@ -74,14 +74,17 @@ export function nullableNumber(v: unknown): number | null {
   return (v as number | null) ?? null;
 }
 
-/** How better-sqlite3's values become identity records: INTEGERs are numbers, booleans 0/1, lists JSON text. */
-export const SQLITE_ROWS: IdentityRowMappers = identityRowMappers({
+/** How better-sqlite3's values become records: INTEGERs are numbers, booleans 0/1, lists JSON text. */
+export const SQLITE_COERCION: RowCoercion = {
   num: (v) => v as number,
   numOrNull: nullableNumber,
   textOrNull: nullableText,
   list: (v) => JSON.parse(v as string) as unknown[],
   bool: (v) => v === 1,
-});
+};
+
+/** The identity record mappers over better-sqlite3's values. */
+export const SQLITE_ROWS: IdentityRowMappers = identityRowMappers(SQLITE_COERCION);
 
 /** A row of the access_keys table (the Store's root credentials and the IdentityStore's IAM keys). */
 export const accessKeyFromRow: (r: Row) => AccessKeyRecord = SQLITE_ROWS.accessKey;

@@ -8,7 +8,7 @@ import { KEY_COLUMNS, type KeyPatch } from '../store';
 import type { AliasRecord, GrantRecord, KeyRecord, KeyVersionRecord, TagRecord } from '../records';
 import type { StoreTx } from '../transaction';
 import { statementCache, type Connection, type Row, type Statement } from './connection';
-import { aliasFromRow, columnValue, grantFromRow, KEY_INSERT, keyFromRow, keyParams, versionFromRow } from './sqlite-rows';
+import { aliasFromRow, columnValue, GRANT_INSERT, grantFromRow, grantParams, KEY_INSERT, keyFromRow, keyParams, versionFromRow } from './sqlite-rows';
 
 /** Synchronous writes on the write connection; callers hold the runner's transaction. */
 export class SqliteWriter {
@@ -138,16 +138,7 @@ export class SqliteWriter {
   }
 
   insertGrant(g: GrantRecord): void {
-    this.#stmt(
-      `INSERT INTO grants (grant_id, key_arn, region, issuing_account, name, idempotency_key, grantee_principal,
-         grantee_service_principal, grantee_principal_id, retiring_principal, retiring_service_principal, operations, constraints,
-         creation_date)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      g.grantId, g.keyArn, g.region, g.issuingAccount, g.name, g.idempotencyKey, g.granteePrincipal, g.granteeServicePrincipal,
-      g.granteePrincipalId ?? null, g.retiringPrincipal, g.retiringServicePrincipal, JSON.stringify(g.operations),
-      g.constraints === null ? null : JSON.stringify(g.constraints), g.creationDate,
-    );
+    this.#stmt(GRANT_INSERT).run(...grantParams(g));
   }
 }
 

@@ -65,11 +65,21 @@ function decodeValue(shape: Shape, value: unknown, path: string, errors: string[
     case 'string': {
       if (typeof value !== 'string') throw serialization(path);
       lengthErrors(shape, value, value.length, path, errors);
+      const before = errors.length;
       if (shape.pattern !== undefined && !shape.pattern.test(value)) {
         errors.push(violation(shape, value, path, `satisfy regular expression pattern: ${shape.patternText ?? shape.pattern.source}`));
       }
       if (shape.enum !== undefined && !shape.enum.includes(value)) {
         errors.push(violation(shape, value, path, `satisfy enum value set: [${shape.enum.join(', ')}]`));
+      }
+      // A Keyhold limit (docs/compatibility.md): PostgreSQL's text type cannot hold U+0000, so a
+      // description or tag holding it would be stored on SQLite and fail with a 5xx on
+      // PostgreSQL. Refused here, for every store alike, unless the member's pattern or enum has
+      // refused the value already; the value is left out of the message. Map keys and values
+      // (encryption contexts) keep any character: they are stored only as JSON text, where it is
+      // escaped.
+      if (errors.length === before && value.includes('\u0000')) {
+        errors.push(`Value at '${path}' failed to satisfy constraint: Member must not contain the character U+0000`);
       }
       return value;
     }

@@ -88,7 +88,7 @@ function value(d: Draw, shape: Shape, name: string, depth: number): unknown {
     case 'string':
       if (shape.enum !== undefined && d.next() < 0.7) return d.pick(shape.enum);
       return d.pick(['', 'a', 'x'.repeat((shape.max ?? 4999) + 1), `alias/test-${Math.floor(d.next() * 5)}`, keys[0]!.KeyId!,
-        'arn:aws:iam::111122223333:root', '{"Version":"2012-10-17","Statement":[]}', '{', 'RAW', 'DIGEST', 'SYMMETRIC_DEFAULT', '\u2603', '1']);
+        'arn:aws:iam::111122223333:root', '{"Version":"2012-10-17","Statement":[]}', '{', 'RAW', 'DIGEST', 'SYMMETRIC_DEFAULT', '\u2603', '1', 'a\u0000b']);
     case 'blob':
       return d.pick([ciphertext, Buffer.alloc(Math.floor(d.next() * 300), 7).toString('base64'), '', '!!!', 'AAAA', 'AA=', 'AAAA====', 'Y Q==',
         Buffer.alloc(4097, 1).toString('base64'), Buffer.alloc(5000, 2).toString('base64')]);

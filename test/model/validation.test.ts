@@ -68,3 +68,19 @@ test('several errors are counted and joined as AWS does; a missing member is nul
       "Value at 'plaintext' failed to satisfy constraint: Member must not be null",
   );
 });
+
+test('U+0000 in a string member is refused (a Keyhold limit: PostgreSQL text cannot hold it), once per member, value left out', () => {
+  assert.equal(
+    message('CreateKey', { Description: 'a\u0000b' }),
+    "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must not contain the character U+0000",
+  );
+  assert.equal(
+    message('TagResource', { KeyId: 'k', Tags: [{ TagKey: 'ok', TagValue: 'v' }, { TagKey: 'k\u0000', TagValue: '\u0000' }] }),
+    "2 validation errors detected: Value at 'tags.2.member.tagKey' failed to satisfy constraint: Member must not contain the character U+0000; " +
+      "Value at 'tags.2.member.tagValue' failed to satisfy constraint: Member must not contain the character U+0000",
+  );
+  // A member whose pattern refuses the value says so once, as AWS would.
+  assert.match(message('CreateAlias', { AliasName: 'alias/a\u0000', TargetKeyId: 'k' }), /^1 validation error detected: .* regular expression pattern/);
+  // Encryption contexts keep any character (stored only as escaped JSON text).
+  assert.doesNotThrow(() => decodeInput(KMS_INPUTS.Encrypt!, { KeyId: 'k', Plaintext: 'YQ==', EncryptionContext: { 'a\u0000': 'b\u0000' } }));
+});

@@ -29,11 +29,12 @@ import {
   CASES,
   readCredentials,
   runWrk,
-  sendOnce,
   setScriptDir,
   signRequest,
+  sleep,
   startServer,
   stopServer,
+  verify,
   warmUpServer,
   type Options,
   type ServerProcess,
@@ -46,10 +47,6 @@ const REGION = 'us-east-1';
 
 function log(msg: string): void {
   process.stderr.write(`[alloc-bench] ${msg}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** A node of V8's sampling heap profile (HeapProfiler.SamplingHeapProfileNode). */
@@ -117,9 +114,7 @@ async function measure(trail: boolean, o: { durationS: number; warmupS: number; 
       const def = CASES.find((c) => c.id === id);
       if (def === undefined) throw new Error(`unknown case ${id}`);
       const req = await signRequest(credentials, port, def.operation, def.body(keyId, ciphertext));
-      const first = await sendOnce(port, req);
-      if (first.status !== 200) throw new Error(`${def.label}: HTTP ${first.status} ${first.body.slice(0, 200)}`);
-      def.check(JSON.parse(first.body) as Record<string, unknown>);
+      await verify(port, def, req, 'keyhold');
       await runWrk(wrkOpts, port, req, o.concurrency, 2);
       rmSync(profile, { force: true });
       process.kill(server.pid, 'SIGUSR2');

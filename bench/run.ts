@@ -696,7 +696,7 @@ async function measure(
 }
 
 /** The plain-HTTP pre-flight: same headers, same body, must be a 200 with the right content. */
-async function verify(port: number, def: CaseDef, req: PreparedRequest, kind: string): Promise<void> {
+export async function verify(port: number, def: CaseDef, req: PreparedRequest, kind: string): Promise<void> {
   const res = await sendOnce(port, req);
   if (res.status !== 200) {
     throw new Error(`pre-flight ${kind} ${def.label}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
@@ -737,7 +737,7 @@ function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 

@@ -58,6 +58,7 @@ before(async () => {
   for (const input of Object.values(KEY_SPECS)) keys.push((await kms.send(new CreateKeyCommand(input))).KeyMetadata!);
   const enc = await kms.send(new EncryptCommand({ KeyId: keys[0]!.KeyId, Plaintext: Buffer.from('random input') }));
   ciphertext = Buffer.from(enc.CiphertextBlob!).toString('base64');
+  fillKeyIds();
 });
 after(async () => {
   await stopAndRemove(server);
@@ -68,22 +69,25 @@ const WRONG: readonly unknown[] = [null, 0, -1, 1.5, 2 ** 53, true, '', 'x', {},
 /** Bodies that are not a JSON object. */
 const NOT_AN_OBJECT: readonly string[] = ['', '{', 'null', '[]', '"x"', '{"KeyId":', '{}}', '\u0000', '{"a":'.repeat(1000)];
 
-function keyIds(): string[] {
+/** KeyId values: every key's id and ARN, and names that resolve to nothing or are malformed (filled in `before`). */
+const keyIds: string[] = [];
+
+function fillKeyIds(): void {
   const account = server.accountId;
-  return [
+  keyIds.push(
     ...keys.flatMap((k) => [k.KeyId!, k.Arn!]),
     'alias/aws/ebs', 'alias/aws/s3', 'alias/missing', 'alias/', 'alias/aws/', '', ' ', 'x'.repeat(2049), '\u0000',
     '1234abcd-12ab-34cd-56ef-1234567890ab', 'mrk-1234', 'arn:', 'arn:aws:kms',
     'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     `arn:aws:kms:us-west-2:${account}:key/${keys[0]!.KeyId}`,
     `arn:aws:kms:us-east-1:${account}:alias/aws/ebs`,
-  ];
+  );
 }
 
 /** A value for a member of `shape` named `name`. */
 function value(d: Draw, shape: Shape, name: string, depth: number): unknown {
   if (d.next() < 0.03) return d.pick(WRONG);
-  if (/^(KeyId|TargetKeyId|DestinationKeyId|SourceKeyId)$/.test(name)) return d.pick(keyIds());
+  if (/^(KeyId|TargetKeyId|DestinationKeyId|SourceKeyId)$/.test(name)) return d.pick(keyIds);
   switch (shape.type) {
     case 'string':
       if (shape.enum !== undefined && d.next() < 0.7) return d.pick(shape.enum);

@@ -1,6 +1,7 @@
 /**
  * Messages between a process's AuditWriter (event loop thread) and its writer thread, which owns
- * the process's stream file and does every fsync. Records travel as flat arrays: structured
+ * the process's stream file and does every fsync. Requests go to the thread's inbox port, which
+ * it reads synchronously; commits are acknowledged on a port of their own. Records travel as flat arrays: structured
  * cloning of arrays of primitives costs a fraction of cloning objects with named fields.
  */
 import type { KeyObject } from 'node:crypto';
@@ -32,14 +33,21 @@ export interface WriterThreadData {
   readonly busyTimeoutMs: number;
   /** Where digests are delivered as they are written (primary only). */
   readonly digestCopyDir?: string;
-  /**
-   * The port commit acknowledgements come back on: the thread hands it to its sync thread
-   * (src/cli/audit-sync-thread.ts), which answers each commit once its frame is fdatasync'd.
-   */
-  readonly syncPort: MessagePort;
+  /** Requests to the thread (ToWriterThread), which takes them synchronously (receiveMessageOnPort). */
+  readonly inbox: MessagePort;
+  /** One Int32 the sender bumps (and notifies) after each request it posts to `inbox`. */
+  readonly signal: SharedArrayBuffer;
+  /** Where the thread acknowledges commits (FromSyncThread) once their frame is fdatasync'd. */
+  readonly acks: MessagePort;
   /** Tests only (see AuditTestHooks). */
   readonly testHooks?: AuditTestHooks;
 }
+
+/**
+ * Index of the BigInt64 the writer thread shares with its apply thread (audit-apply-thread.ts):
+ * the number of the last journal frame made durable; nothing past it is applied to SQLite.
+ */
+export const SYNCED = 0;
 
 /** A record on the wire. */
 export type WireAppend = readonly (string | number | boolean | null)[];
@@ -74,7 +82,7 @@ export function decodeAppend(w: WireAppend): AuditAppend {
   return w[10] === null ? e : { ...e, completes: w[10] as string };
 }
 
-/** Requests to the thread; each is answered once with its id (a commit by the sync thread when it succeeds). */
+/** Requests to the thread; each is answered once with its id (a commit on `acks`, the rest on the parent port). */
 export type ToWriterThread =
   | {
       readonly t: 'commit';
@@ -107,7 +115,7 @@ export type FromWriterThread =
   | { readonly t: 'ok'; readonly id: number; readonly value?: unknown }
   | { readonly t: 'fail'; readonly id: number; readonly message: string };
 
-/** Commit acknowledgements from the writer's sync thread (src/cli/audit-sync-thread.ts), on `syncPort`. */
+/** Commit acknowledgements from the writer thread, on `acks`. */
 export type FromSyncThread =
   | { readonly t: 'synced'; readonly ids: readonly number[] }
   | { readonly t: 'sync-failed'; readonly ids: readonly number[]; readonly message: string };

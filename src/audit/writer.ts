@@ -77,7 +77,10 @@ export function auditRefusalRecord(r: RefusalSummary, now: number): AuditAppend 
 export class AuditWriter implements AuditSink {
   readonly #opts: AuditWriterOptions;
   #worker: Worker | undefined;
-  /** Where the worker's sync thread acknowledges commits. */
+  /** Where requests go (the thread takes them synchronously), and the signal bumped after each. */
+  #inbox: MessagePort | undefined;
+  #signal = new Int32Array(new SharedArrayBuffer(4));
+  /** Where the thread acknowledges commits. */
   #acks: MessagePort | undefined;
   #nextId = 1;
   readonly #calls = new Map<number, Call>();
@@ -92,8 +95,8 @@ export class AuditWriter implements AuditSink {
       commit: (b) => this.#call({ t: 'commit', id: 0, events: b.events.map(encodeAppend), intents: b.intents, recover: b.recover }).then(() => undefined),
       probe: () => this.#call({ t: 'probe', id: 0 }).then(() => undefined),
       canCommit: () => this.#worker !== undefined,
-      // The writer thread prepares and writes the next frame while the sync thread fdatasyncs the
-      // previous one (src/cli/audit-sync-thread.ts).
+      // The next batch is sent while the thread syncs the previous one: it waits in the inbox
+      // and goes into the thread's next frame with whatever else arrived meanwhile.
       maxInFlight: 2,
       refusalRecord: auditRefusalRecord,
       logger: opts.logger,
@@ -108,18 +111,23 @@ export class AuditWriter implements AuditSink {
   }
 
   #spawn(): void {
-    const channel = new MessageChannel();
+    const inbox = new MessageChannel();
+    const acks = new MessageChannel();
+    this.#signal = new Int32Array(new SharedArrayBuffer(4));
     const data: WriterThreadData = {
       dir: this.#opts.dir,
       stream: this.#opts.stream,
       busyTimeoutMs: this.#opts.busyTimeoutMs ?? 5_000,
       digestCopyDir: this.#opts.digestCopyDir,
-      syncPort: channel.port2,
+      inbox: inbox.port2,
+      signal: this.#signal.buffer as SharedArrayBuffer,
+      acks: acks.port2,
       ...(this.#opts.testHooks === undefined ? {} : { testHooks: this.#opts.testHooks }),
     };
-    const worker = new Worker(this.#opts.threadScript, { workerData: data, transferList: [channel.port2] });
-    this.#acks = channel.port1;
-    channel.port1.on('message', (m: FromSyncThread) => {
+    const worker = new Worker(this.#opts.threadScript, { workerData: data, transferList: [inbox.port2, acks.port2] });
+    this.#inbox = inbox.port1;
+    this.#acks = acks.port1;
+    acks.port1.on('message', (m: FromSyncThread) => {
       for (const id of m.ids) this.#onMessage(m.t === 'synced' ? { t: 'ok', id } : { t: 'fail', id, message: m.message });
     });
     this.#worker = worker;
@@ -135,6 +143,8 @@ export class AuditWriter implements AuditSink {
     this.#worker = undefined;
     this.#acks?.close();
     this.#acks = undefined;
+    this.#inbox?.close();
+    this.#inbox = undefined;
     // The commit in flight fails with its call (the group-commit front orphans its intents).
     const err = new Error(`the audit writer thread exited (${code})`);
     for (const c of this.#calls.values()) c.reject(err);
@@ -167,7 +177,12 @@ export class AuditWriter implements AuditSink {
   }
 
   #post(m: ToWriterThread): void {
-    this.#worker?.postMessage(m);
+    const inbox = this.#inbox;
+    if (inbox === undefined) return;
+    inbox.postMessage(m);
+    // The thread sleeps in Atomics.wait, not in its event loop (audit-writer-thread.ts).
+    Atomics.add(this.#signal, 0, 1);
+    Atomics.notify(this.#signal, 0);
   }
 
   #call(m: ToWriterThread): Promise<unknown> {

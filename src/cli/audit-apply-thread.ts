@@ -17,14 +17,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openAuditJournalStore } from '../adapters';
-import { SYNCED } from './audit-sync-thread';
+import { SYNCED } from '../audit/thread-protocol';
 
 /** workerData of the apply thread. */
 export interface ApplyThreadData {
   readonly dir: string;
   readonly stream: number;
   readonly busyTimeoutMs: number;
-  /** BigInt64s shared with the sync thread: [SYNCED] is the last journal frame made durable. */
+  /** BigInt64s shared with the writer thread: [SYNCED] is the last journal frame made durable. */
   readonly synced: SharedArrayBuffer;
   /** Tests only: apply nothing (records stay in the journal until shutdown). */
   readonly holdApply: boolean;

@@ -7,24 +7,30 @@
  * that serves requests. In the primary it also writes digests, applies retention and recovers
  * the records of requests whose process died.
  *
- * Commits that arrive while the thread is busy queue up as messages; they are gathered into one
- * journal frame on the next turn (group commit) and acknowledged as soon as that frame is
- * fdatasync'd — the journal is the durability point (issue 11). The fdatasync and the
- * acknowledgement are the sync thread's (audit-sync-thread.ts): this thread writes a frame, hands
- * it over and prepares the next batch while the disk syncs the previous one. Applying the records to SQLite,
- * indexing them and checkpointing the WAL happen on a second thread with its own connection
- * (audit-apply-thread.ts), which this thread tells, through shared memory, how far the journal
- * is durable: that work neither delays a commit nor waits for one. SQLite (and so the lookup
- * index) trails the journal by about APPLY_MS; readers read that tail from the journal meanwhile.
+ * Commits that arrive while the thread is busy wait in its inbox; they are gathered into one
+ * journal frame on the next turn (group commit), fdatasync'd here and acknowledged at once — the
+ * journal is the durability point (issue 11). The thread sleeps in Atomics.wait between turns,
+ * not in an event loop (see `loop`). The request threads prepare the next batch (records,
+ * their serialisation) while this thread syncs the previous one; encoding the next frame here
+ * waits for the sync. A separate sync thread that let this thread encode during the sync
+ * (session 9) cost one more thread wake-up per commit, which on the 2-vCPU VM costs tens of
+ * microseconds of CPU, more than the overlap saved (docs/performance.md, session 11).
+ * Applying the records to SQLite, indexing them and checkpointing the WAL happen on a second
+ * thread with its own connection (audit-apply-thread.ts), which this thread tells, through
+ * shared memory, how far the journal is durable: that work neither delays a commit nor waits for
+ * one. SQLite (and so the lookup index) trails the journal by about APPLY_MS; readers read that
+ * tail from the journal meanwhile.
  */
 import type { KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, fdatasyncSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import { chainLink, genesisHash, nextDigest, signDigest, type Digest, type DigestReason, type NextDigest } from '../audit/chain';
 import {
   decodeAppend,
+  SYNCED,
   type DigestSummary,
+  type FromSyncThread,
   type FromWriterThread,
   type ToWriterThread,
   type WriterThreadData,
@@ -33,7 +39,6 @@ import { deliverDigest, deliveredSeqs } from '../audit/digest-copy';
 import type { AuditAppend, AuditDigestRow, AuditIntent } from '../store/audit-log';
 import { openAuditJournalStore } from '../adapters';
 import type { ApplyThreadData } from './audit-apply-thread';
-import { BROKEN, HEAD, RING, SEQ, STOP, SYNCED, syncShared, WRITTEN, type SyncThreadData } from './audit-sync-thread';
 
 const port = parentPort;
 if (port === null) throw new Error('audit-writer-thread must run as a worker thread');
@@ -77,39 +82,18 @@ function injectedFailure(): void {
 const HOLD_APPLY = hooks.holdApply === true;
 
 /**
- * Shared with the sync thread (audit-sync-thread.ts, which fdatasyncs the frames this thread
- * writes and acknowledges their commits) and the apply thread (which applies nothing past the
- * last frame made durable).
+ * Shared with the apply thread (audit-apply-thread.ts), which applies nothing past the last frame
+ * made durable: [SYNCED] is that frame's number.
  */
-const shared = syncShared();
-const ctl = new Int32Array(shared.ctl);
-const big = new BigInt64Array(shared.big);
-const ringIds = new Float64Array(shared.ids);
-Atomics.store(big, WRITTEN, BigInt(own.journaledThrough));
+const synced = new SharedArrayBuffer(2 * 8);
+const big = new BigInt64Array(synced);
 Atomics.store(big, SYNCED, BigInt(own.journaledThrough));
-const synced = shared.big;
 
-/** Tells the sync thread that frames through `own.journaledThrough` are written, carrying `ids`. */
-function written(ids: readonly number[]): void {
-  let head = Atomics.load(ctl, HEAD);
-  for (const id of ids) {
-    ringIds[head] = id;
-    head = (head + 1) % RING;
-  }
-  Atomics.store(big, WRITTEN, BigInt(own.journaledThrough));
-  Atomics.store(ctl, HEAD, head);
-  Atomics.add(ctl, SEQ, 1);
-  Atomics.notify(ctl, SEQ);
-}
-
-const syncData: SyncThreadData = { fd: own.journalFd, ...shared, port: data.syncPort };
-const syncer = new Worker(join(__dirname, 'audit-sync-thread.js'), { workerData: syncData, transferList: [data.syncPort] });
-const syncerExited = new Promise<void>((resolve) => syncer.once('exit', () => resolve()));
-syncer.on('error', () => undefined);
-syncer.once('exit', () => {
-  // Without it no commit can be acknowledged: end this thread too; the writer restarts both.
-  if (!closing) process.exit(1);
-});
+/** Requests arrive here, taken synchronously (receiveMessageOnPort); `signal` is bumped after each. */
+const inbox = data.inbox;
+const signal = new Int32Array(data.signal);
+/** Commit acknowledgements go here (the writer's event loop, src/audit/writer.ts). */
+const acks = data.acks;
 
 let closing = false;
 let applier: Worker | undefined;
@@ -125,9 +109,6 @@ function startApplier(): void {
   });
 }
 startApplier();
-
-let queue: ToWriterThread[] = [];
-let scheduled = false;
 
 function reply(m: FromWriterThread): void {
   port!.postMessage(m);
@@ -276,11 +257,17 @@ function handle(m: ToWriterThread): unknown {
   }
 }
 
-function drain(): void {
-  scheduled = false;
-  const batch = queue;
-  queue = [];
-  // All commits queued since the last turn: one transaction, one fsync.
+/** Acknowledges (or fails) commits to the writer's event loop. */
+function ack(m: FromSyncThread): void {
+  acks.postMessage(m);
+}
+
+/**
+ * One turn: every request received since the last. The commits among them become one journal
+ * frame and one fdatasync (group commit); the other requests run in order after it.
+ * Returns false once the thread is closing.
+ */
+function drain(batch: readonly ToWriterThread[]): boolean {
   const commits = batch.filter((m): m is Extract<ToWriterThread, { t: 'commit' }> => m.t === 'commit');
   let commitFailure: string | undefined;
   if (commits.length > 0) {
@@ -292,28 +279,34 @@ function drain(): void {
       for (const i of c.intents) intents.push(i);
       for (const r of c.recover) recover.push(r);
     }
-    // An fdatasync failed: what was written since cannot be trusted. End this thread; the
-    // writer fails what is in flight and starts it again from what is on disk.
-    if (Atomics.load(ctl, BROKEN) === 1) process.exit(1);
-    let failure: string | undefined;
+    const ids = commits.map((c) => c.id);
     try {
       injectedFailure();
-      // Written, not yet durable: the sync thread fdatasyncs it and acknowledges these commits,
-      // while this thread goes on to the next batch (issue 11).
       head = own.commitUnsynced(events, intents, recover, chainLink).seq;
     } catch (e) {
-      failure = message(e);
+      commitFailure = message(e);
     }
-    commitFailure = failure;
-    if (failure === undefined) written(commits.map((c) => c.id));
-    else for (const c of commits) reply({ t: 'fail', id: c.id, message: failure });
+    if (commitFailure !== undefined) {
+      ack({ t: 'sync-failed', ids, message: commitFailure });
+    } else {
+      try {
+        fdatasyncSync(own.journalFd);
+      } catch (e) {
+        // What was written since the last good fdatasync cannot be trusted (the kernel may have
+        // dropped the dirty pages and report success next time): fail these commits and end
+        // this thread; the writer starts it again from what is on disk.
+        ack({ t: 'sync-failed', ids, message: message(e) });
+        process.exit(1);
+      }
+      Atomics.store(big, SYNCED, BigInt(own.journaledThrough));
+      ack({ t: 'synced', ids });
+    }
   }
   let probed = false;
   for (const m of batch) {
     if (m.t === 'commit') continue;
     if (m.t === 'probe' && (probed || commitFailure !== undefined)) {
-      // A failed commit in this turn (or an earlier probe) already said whether the file is
-      // writable. (A commit that was written is not durable yet: the probe syncs its own frame.)
+      // A commit in this turn (or an earlier probe) already said whether the file is writable.
       reply(commitFailure === undefined ? { t: 'ok', id: m.id } : { t: 'fail', id: m.id, message: commitFailure });
       continue;
     }
@@ -326,10 +319,7 @@ function drain(): void {
     }
     if (m.t === 'close') {
       closing = true;
-      Atomics.store(ctl, STOP, 1);
-      Atomics.add(ctl, SEQ, 1);
-      Atomics.notify(ctl, SEQ);
-      const last = Promise.all([syncerExited, applier === undefined ? Promise.resolve(0) : applier.terminate()]);
+      const last = applier === undefined ? Promise.resolve(0) : applier.terminate();
       void last.then(() => {
         try {
           own.index(Number.MAX_SAFE_INTEGER);
@@ -338,22 +328,44 @@ function drain(): void {
           // indexed again at the next start
         }
         store.close();
+        inbox.close();
+        acks.close();
         port!.close();
       });
-      return;
+      return false;
     }
   }
   // Recovery and probes write (and fdatasync) journal frames too: the apply thread may take them.
-  if (batch.length > commits.length) written([]);
+  if (batch.length > commits.length) Atomics.store(big, SYNCED, BigInt(own.journaledThrough));
+  return true;
 }
 
-port.on('message', (m: ToWriterThread) => {
-  queue.push(m);
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(drain);
+/** How long the loop blocks for requests before the event loop gets a turn (timers, the apply thread's exit). */
+const SLICE_MS = 50;
+
+/**
+ * The thread's loop (issue 11). Requests are taken from the inbox synchronously and the thread
+ * sleeps in Atomics.wait between them, not in its event loop: waking a thread costs tens of
+ * microseconds of CPU on a VM, and an event loop's wake-up (the port's async handle, the
+ * message event, an immediate to gather the turn) cost more again on every commit. The sender
+ * bumps `signal` after each request, so a request posted between the inbox being found empty
+ * and the wait is never slept through. Every SLICE_MS the event loop runs once.
+ */
+function loop(): void {
+  const until = Date.now() + SLICE_MS;
+  for (;;) {
+    const seen = Atomics.load(signal, 0);
+    const batch: ToWriterThread[] = [];
+    for (let r = receiveMessageOnPort(inbox); r !== undefined; r = receiveMessageOnPort(inbox)) batch.push(r.message as ToWriterThread);
+    if (batch.length > 0 && !drain(batch)) return;
+    // (under a steady load the inbox is never empty: the event loop still gets its turn)
+    const left = until - Date.now();
+    if (left <= 0) break;
+    if (batch.length === 0) Atomics.wait(signal, 0, seen, left);
   }
-});
+  setImmediate(loop);
+}
+setImmediate(loop);
 // Frames the apply thread has applied need not stay in memory.
 setInterval(() => {
   if (closing) return;

@@ -157,7 +157,7 @@ export class AuditJournal {
     return this.write(frame, payload, true);
   }
 
-  /** The file descriptor, for a thread that fdatasyncs what this one wrote (audit-sync-thread.ts). */
+  /** The file descriptor, to fdatasync frames written without `sync` (audit-writer-thread.ts). */
   get fd(): number {
     return this.#fd;
   }

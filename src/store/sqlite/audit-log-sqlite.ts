@@ -644,7 +644,7 @@ export class SqliteAuditStream implements AuditStream {
 
   /**
    * `own` mode: writes one journal frame WITHOUT making it durable — the caller has it
-   * fdatasync'd (`journalFd`) before acknowledging it (the writer's sync thread, issue 11: the
+   * fdatasync'd (`journalFd`) before acknowledging it (the writer thread, issue 11: the
    * next frame is prepared and written while the previous one is being synced). Throws, changing
    * nothing, if it could not be written.
    */

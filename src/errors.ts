@@ -55,6 +55,11 @@ export const ERROR_STATUS = Object.freeze({
   RequestTimeoutException: 408,
   MethodNotAllowedException: 405,
   ServiceUnavailableException: 503,
+  // Server faults as the services other than KMS spell them (see `forService`): AWS's common
+  // errors (InternalFailure, ServiceUnavailable) and Organizations' modelled ServiceException.
+  InternalFailure: 500,
+  ServiceUnavailable: 503,
+  ServiceException: 500,
   // IAM and STS (AWS Query protocol): the wire Code and status come from QUERY_ERRORS below.
   NoSuchEntityException: 404,
   EntityAlreadyExistsException: 409,
@@ -111,6 +116,7 @@ export const QUERY_ERRORS: Readonly<Partial<Record<ErrorName, { readonly code: s
   ExpiredTokenException: { code: 'ExpiredToken', status: 403 },
   ThrottlingException: { code: 'Throttling', status: 400 },
   KMSInternalException: { code: 'InternalFailure', status: 500 },
+  DependencyTimeoutException: { code: 'ServiceUnavailable', status: 503 },
   ServiceUnavailableException: { code: 'ServiceUnavailable', status: 503 },
   RequestEntityTooLargeException: { code: 'RequestEntityTooLarge', status: 413 },
   RequestTimeoutException: { code: 'RequestTimeout', status: 408 },
@@ -147,4 +153,23 @@ export function toServiceError(err: unknown): ServiceError {
     return new ServiceError('DependencyTimeoutException', DEPENDENCY_TIMEOUT_MESSAGE);
   }
   return new ServiceError('KMSInternalException', INTERNAL_MESSAGE);
+}
+
+/**
+ * KMS's server faults as another JSON service answers them: KMSInternalException and
+ * DependencyTimeoutException are KMS's own names (its model), which an Organizations or
+ * CloudTrail client would not expect. Organizations models ServiceException (HTTP 500) for an
+ * internal fault; CloudTrail models none and both share AWS's common errors, InternalFailure
+ * (500) and ServiceUnavailable (503), which the SDKs retry like KMS's. The message is kept.
+ * (IAM and STS, over the Query protocol, get the same codes from QUERY_ERRORS.)
+ */
+const SERVER_FAULTS: Readonly<Record<string, Readonly<Partial<Record<ErrorName, ErrorName>>>>> = Object.freeze({
+  organizations: { KMSInternalException: 'ServiceException', DependencyTimeoutException: 'ServiceUnavailable' },
+  cloudtrail: { KMSInternalException: 'InternalFailure', DependencyTimeoutException: 'ServiceUnavailable' },
+});
+
+/** `err` as the service whose signing name is `signingName` spells it (unchanged for KMS and client errors). */
+export function forService(err: ServiceError, signingName: string): ServiceError {
+  const name = SERVER_FAULTS[signingName]?.[err.name];
+  return name === undefined ? err : new ServiceError(name, err.message);
 }

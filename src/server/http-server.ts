@@ -11,7 +11,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { createSecureContext, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { auditUnavailable, type AuditRecorder } from '../audit/recorder';
-import { ServiceError, toServiceError } from '../errors';
+import { forService, ServiceError, toServiceError } from '../errors';
 import type { CredentialCache, ResolvedCredential } from '../identity/credentials';
 import type { RequestContext, Services } from '../operations/operation';
 import { errorBody } from '../protocol/error-writer';
@@ -249,6 +249,8 @@ export function createApiServer(deps: ServerDeps): ApiServer {
     const query = queryServiceOf(headers);
     if (query !== undefined) return handleQueryApi(req, res, requestId, headers, query);
     let opName = 'unknown';
+    /** The service the request addressed (KMS until its target names another): how its faults are spelled. */
+    let signingName = 'kms';
     const started = process.hrtime.bigint();
     const record = audit?.begin(req, requestId);
     let out = '';
@@ -263,6 +265,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       checkJsonRequest(req.url, headers.contentType);
       const { service, op } = findOperation(headers.target, jsonServices);
       opName = op.name;
+      signingName = service.signingName;
       record?.identified(auth.credential.caller, auth.region, service.signingName, op);
       if (auth.service !== service.signingName) {
         throw new ServiceError('InvalidSignatureException', `Credential should be scoped to correct service: '${service.signingName}'. `);
@@ -282,7 +285,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       if (record !== undefined) await record.beforeInvoke(parsed);
       out = await invokeJson(op, parsed, ctx, services);
     } catch (e) {
-      failure = toServiceError(e);
+      failure = forService(toServiceError(e), signingName);
       if (failure.status >= 500) logger.error({ requestId, operation: opName, err: e }, 'request failed');
       else logger.debug({ requestId, operation: opName, error: failure.name }, 'request rejected');
     }
@@ -292,7 +295,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       } catch (e) {
         // Fail closed: no answer leaves without its durable audit record (docs/architecture.md §1 promise 2).
         logger.error({ requestId, operation: opName, err: e }, 'audit record could not be written: answering with an error');
-        if (failure === undefined || failure.status < 500) failure = auditUnavailable();
+        if (failure === undefined || failure.status < 500) failure = forService(auditUnavailable(), signingName);
       }
     }
     if (failure === undefined) {

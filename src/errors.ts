@@ -156,16 +156,19 @@ export function toServiceError(err: unknown): ServiceError {
 }
 
 /**
- * KMS's server faults as another JSON service answers them: KMSInternalException and
- * DependencyTimeoutException are KMS's own names (its model), which an Organizations or
- * CloudTrail client would not expect. Organizations models ServiceException (HTTP 500) for an
- * internal fault; CloudTrail models none and both share AWS's common errors, InternalFailure
- * (500) and ServiceUnavailable (503), which the SDKs retry like KMS's. The message is kept.
- * (IAM and STS, over the Query protocol, get the same codes from QUERY_ERRORS.)
+ * KMS's server faults as another service answers them: KMSInternalException and
+ * DependencyTimeoutException are KMS's own names (its model), which an Organizations,
+ * CloudTrail, IAM or STS client would not expect. Organizations models ServiceException (HTTP
+ * 500) for an internal fault; the others model none and all share AWS's common errors,
+ * InternalFailure (500) and ServiceUnavailable (503), which the SDKs retry like KMS's. The
+ * message is kept. The audit record of the request names the same error.
  */
+const COMMON_FAULTS = Object.freeze({ KMSInternalException: 'InternalFailure', DependencyTimeoutException: 'ServiceUnavailable' } as const);
 const SERVER_FAULTS: Readonly<Record<string, Readonly<Partial<Record<ErrorName, ErrorName>>>>> = Object.freeze({
   organizations: { KMSInternalException: 'ServiceException', DependencyTimeoutException: 'ServiceUnavailable' },
-  cloudtrail: { KMSInternalException: 'InternalFailure', DependencyTimeoutException: 'ServiceUnavailable' },
+  cloudtrail: COMMON_FAULTS,
+  iam: COMMON_FAULTS,
+  sts: COMMON_FAULTS,
 });
 
 /** `err` as the service whose signing name is `signingName` spells it (unchanged for KMS and client errors). */

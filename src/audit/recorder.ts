@@ -27,7 +27,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Clock } from '../clock';
-import { ServiceError } from '../errors';
+import { forService, ServiceError } from '../errors';
 import type { Caller } from '../identity/caller';
 import { isKeyId, keyArn, parseKmsArn } from '../keys/arn';
 import { AuthFailureLog } from './auth-failures';
@@ -173,7 +173,8 @@ export class RequestAudit {
     if (this.#op.readOnly && !STATEFUL_READS.has(this.#op.name) && this.#newManagedAlias() === undefined) return;
     const sink = this.#opts.sink;
     if (!sink.healthy) throw auditUnavailable();
-    const event = boundedApiCallRecord(this.#call('', new ServiceError('KMSInternalException', OUTCOME_UNKNOWN_MESSAGE), { outcome: 'unknown' }));
+    const unknown = forService(new ServiceError('KMSInternalException', OUTCOME_UNKNOWN_MESSAGE), this.#signingName ?? 'kms');
+    const event = boundedApiCallRecord(this.#call('', unknown, { outcome: 'unknown' }));
     this.#settle();
     try {
       await sink.intend({ id: this.#requestId, owner: process.pid, createdAt: this.#time, event });

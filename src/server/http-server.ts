@@ -197,7 +197,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
       if (record !== undefined) await record.beforeInvoke(input);
       out = await invokeQuery(query, op, input, ctx, services);
     } catch (e) {
-      failure = toServiceError(e);
+      failure = forService(toServiceError(e), query.signingName);
       if (failure.status >= 500) logger.error({ requestId, operation: opName, err: e }, 'request failed');
       else logger.debug({ requestId, operation: opName, error: failure.name }, 'request rejected');
     }
@@ -207,7 +207,7 @@ export function createApiServer(deps: ServerDeps): ApiServer {
         await record.finish('', failure);
       } catch (e) {
         logger.error({ requestId, operation: opName, err: e }, 'audit record could not be written: answering with an error');
-        if (failure === undefined || failure.status < 500) failure = auditUnavailable();
+        if (failure === undefined || failure.status < 500) failure = forService(auditUnavailable(), query.signingName);
       }
     }
     if (failure === undefined) {

@@ -3,7 +3,8 @@
  * is refused with a retryable 503, and the error's name is the one the addressed service's
  * clients know. KMS answers its own DependencyTimeoutException; Organizations and CloudTrail,
  * which do not model it, answer AWS's common ServiceUnavailable, and IAM (Query protocol) the
- * Code ServiceUnavailable — never a KMS error name (src/errors.ts `forService`).
+ * Code ServiceUnavailable — never a KMS error name (src/errors.ts `forService`, which also names
+ * the error in the request's audit record and in the outcome-unknown record its intent carries).
  */
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,8 @@ test('forService: KMS server faults by the names of the service addressed; every
     ['organizations', 'DependencyTimeoutException', 'ServiceUnavailable', 503],
     ['cloudtrail', 'KMSInternalException', 'InternalFailure', 500],
     ['cloudtrail', 'DependencyTimeoutException', 'ServiceUnavailable', 503],
+    ['iam', 'KMSInternalException', 'InternalFailure', 500],
+    ['sts', 'DependencyTimeoutException', 'ServiceUnavailable', 503],
     ['organizations', 'AccessDeniedException', 'AccessDeniedException', 400],
     ['cloudtrail', 'ValidationException', 'ValidationException', 400],
   ];

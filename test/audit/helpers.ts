@@ -10,6 +10,7 @@ import { apiCallRecord } from '../../src/audit/event';
 import { newEventId } from '../../src/audit/event-id';
 import type { AuditAppend, AuditEventRow } from '../../src/store/audit-log';
 import { SqliteAuditStore } from '../../src/store/sqlite/audit-log-sqlite';
+import { EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { KEYHOLD_BIN } from '../helpers/server';
 import { send, sign, type Creds } from '../identity/wire';
 
@@ -168,4 +169,21 @@ export function apiCallFixture(account: string, time: number, name: string, extr
     resources: extra.arn === undefined ? [] : [{ accountId: account, type: 'AWS::KMS::Key', arn: extra.arn }],
     recipientAccountId: account,
   });
+}
+
+/**
+ * Asserts that the server answers an Encrypt with `key` again within about ten seconds of the
+ * trail becoming writable (its probe runs every second), retrying every 200 ms.
+ */
+export async function assertRecovers(kms: KMSClient, key: string): Promise<void> {
+  let ok = false;
+  for (let i = 0; i < 50 && !ok; i++) {
+    try {
+      await kms.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('after') }));
+      ok = true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  assert.ok(ok, 'the server recovered when the trail became writable');
 }

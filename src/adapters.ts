@@ -170,6 +170,7 @@ function postgresAudit(pool: PostgresPool): SharedAudit {
         expect: () => sink.expect(),
         settle: () => sink.settle(),
         refused: (at, region) => sink.refused(at, region),
+        stats: () => sink.stats(),
         drain: () => sink.drain(),
         close: async () => {
           await sink.close();

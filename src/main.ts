@@ -201,7 +201,7 @@ async function startWorker(
         }
       },
     });
-  const metrics = new Metrics({ worker: String(cluster.worker?.id ?? 0) });
+  const metrics = new Metrics({ worker: String(cluster.worker?.id ?? 0) }, auditWriter === undefined ? undefined : () => auditWriter.stats());
   const server = createApiServer({
     services: { store, keyring, backend, trust, clock, regions: config.regions },
     jsonServices,

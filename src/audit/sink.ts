@@ -40,4 +40,6 @@ export interface AuditSink {
    * sink could not write it. (The summary record names the first such request's Region.)
    */
   refused(at: number, region: string): void;
+  /** Commits acknowledged so far and the records (events and intents) they carried (metrics). */
+  stats(): { readonly commits: number; readonly records: number };
 }

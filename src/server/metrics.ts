@@ -101,6 +101,27 @@ class LatencyHistogram {
   }
 }
 
+/** Where the audit sink's counts come from (src/audit/sink.ts `stats`). */
+export type AuditStats = () => { readonly commits: number; readonly records: number };
+
+/**
+ * A counter that takes, at each read, what `total()` (a running total kept elsewhere) has grown by
+ * since the last read: nothing is counted per request.
+ */
+function runningTotal(registry: Registry, name: string, help: string, total: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect(this: Counter) {
+      const now = total();
+      if (now > seen) this.inc(now - seen);
+      seen = now;
+    },
+  });
+}
+
 /** Request metrics of one process. */
 export class Metrics {
   readonly #registry = new Registry();
@@ -108,7 +129,7 @@ export class Metrics {
   readonly contentType: string;
   readonly #render: () => Promise<string>;
 
-  constructor(labels: Record<string, string> = {}) {
+  constructor(labels: Record<string, string> = {}, audit?: AuditStats) {
     this.#registry.setDefaultLabels(labels);
     this.contentType = this.#registry.contentType;
     const figures = this.#figures;
@@ -126,6 +147,12 @@ export class Metrics {
       },
     });
     this.#registry.registerMetric(new LatencyHistogram(figures) as unknown as Metric);
+    if (audit !== undefined) {
+      // Records per commit (their ratio) is what the trail's cost per request follows (issue 11;
+      // docs/performance.md, session 11): each commit costs thread wake-ups and an fdatasync.
+      runningTotal(this.#registry, 'keyhold_audit_commits_total', 'Audit commits made durable (one fdatasync or one transaction each)', () => audit().commits);
+      runningTotal(this.#registry, 'keyhold_audit_records_total', 'Audit records and intents those commits carried', () => audit().records);
+    }
     this.#render = cluster.isWorker ? clusterMetricsRenderer(this.#registry) : () => this.#registry.metrics();
   }
 

@@ -171,6 +171,35 @@ describe('operator interface', () => {
     assert.equal(workers.size, 2, `series of both workers: ${[...workers].join(', ')}`);
   });
 
+  test('GET /metrics counts the audit commits and the records they carried, per worker', async () => {
+    const scrape = async (): Promise<{ commits: number; records: number; workers: Set<string> }> => {
+      const res = await send(server.port, {}, '', 'GET', '/metrics');
+      assert.equal(res.status, 200);
+      const sum = (name: string, workers: Set<string>): number => {
+        let n = 0;
+        for (const m of res.body.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\d+)$`, 'gm'))) {
+          n += Number(m[2]);
+          workers.add(/worker="(\d+)"/.exec(m[1]!)?.[1] ?? '?');
+        }
+        return n;
+      };
+      const workers = new Set<string>();
+      return { commits: sum('keyhold_audit_commits_total', workers), records: sum('keyhold_audit_records_total', workers), workers };
+    };
+    const before = await scrape();
+    const calls = 6;
+    for (let i = 0; i < calls; i++) {
+      const headers = await signedHeaders(server.port, 'TrentService.GenerateRandom', '{"NumberOfBytes":8}', server.credentials);
+      assert.equal((await send(server.port, headers, '{"NumberOfBytes":8}')).status, 200);
+    }
+    const after = await scrape();
+    assert.equal(after.workers.size, 2, `series of both workers: ${[...after.workers].join(', ')}`);
+    // One request at a time: every answered call is one record, and each commit carries at least one.
+    assert.ok(after.records - before.records >= calls, `records ${before.records} -> ${after.records}`);
+    assert.ok(after.commits - before.commits >= 1, `commits ${before.commits} -> ${after.commits}`);
+    assert.ok(after.commits - before.commits <= after.records - before.records, 'no commit without a record');
+  });
+
   test('DIR/credentials (and the generated master key file) have mode 0600', () => {
     assert.equal(statSync(join(server.dataDir, 'credentials')).mode & 0o777, 0o600);
     const keyFile = join(server.dataDir, 'master.key');

@@ -638,6 +638,11 @@ interface Row {
   otherCores: number;
   /** Interrupt (mostly softirq network) CPU per wall second, charged to no process. */
   irqCores: number;
+  /**
+   * Audit records per durable commit during the run (/metrics' keyhold_audit_records_total over
+   * keyhold_audit_commits_total): what the trail's cost per request follows. Keyhold with its trail only.
+   */
+  recordsPerCommit?: number;
   /** Mean req/s of the bare server at this concurrency (runs before and after). */
   bareRps?: number;
   ratioToBare?: number;
@@ -655,11 +660,14 @@ async function measure(
   seconds: number,
   delayMs?: number,
 ): Promise<Row> {
+  const auditBefore = kind === 'keyhold' ? await auditCounts(server.port) : undefined;
   const sysBefore = systemCpu();
   const before = treeTicks(server.pid);
   const { result: w, args } = await runWrk(opts, server.port, req, connections, seconds, delayMs);
   const after = treeTicks(server.pid);
   const sysAfter = systemCpu();
+  const auditAfter = auditBefore === undefined ? undefined : await auditCounts(server.port);
+  const commits = auditBefore === undefined || auditAfter === undefined ? 0 : auditAfter.commits - auditBefore.commits;
   const what = `${kind} ${def.label} at -c${connections}`;
   const socketErrors = w.err_connect + w.err_read + w.err_write + w.err_timeout;
   if (w.non2xx > 0 || w.err_status > 0) {
@@ -691,8 +699,24 @@ async function measure(
     wrkCores: w.wrk_cpu_s / wall,
     otherCores: Math.max(0, sysAfter.process - sysBefore.process - cpu.seconds - w.wrk_cpu_s + (sysAfter.steal - sysBefore.steal)) / wall,
     irqCores: (sysAfter.irq - sysBefore.irq) / wall,
+    ...(commits > 0 ? { recordsPerCommit: (auditAfter!.records - auditBefore!.records) / commits } : {}),
     wrkArgs: ['wrk', ...args.slice(0, -2), '<script>', args[args.length - 1]].join(' '),
   };
+}
+
+/** The audit trail's running counts from the server's /metrics (summed over workers); undefined without a trail. */
+async function auditCounts(port: number): Promise<{ commits: number; records: number } | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  if (!res.ok) return undefined;
+  const text = await res.text();
+  const sum = (name: string): number | undefined => {
+    let n: number | undefined;
+    for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))) n = (n ?? 0) + Number(m[1]);
+    return n;
+  };
+  const commits = sum('keyhold_audit_commits_total');
+  const records = sum('keyhold_audit_records_total');
+  return commits === undefined || records === undefined ? undefined : { commits, records };
 }
 
 /** The plain-HTTP pre-flight: same headers, same body, must be a 200 with the right content. */
@@ -712,7 +736,7 @@ function fmt(n: number, digits: number): string {
 }
 
 function table(rows: Row[]): string {
-  const head = ['server', 'case', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'srv cores', 'wrk cores', 'other', 'vs bare'];
+  const head = ['server', 'case', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'srv cores', 'wrk cores', 'other', 'rec/commit', 'vs bare'];
   const body = rows.map((r) => [
     r.server,
     r.caseLabel,
@@ -724,6 +748,7 @@ function table(rows: Row[]): string {
     fmt(r.serverCores, 2),
     fmt(r.wrkCores, 2),
     fmt(r.otherCores, 2),
+    r.recordsPerCommit === undefined ? '' : fmt(r.recordsPerCommit, 1),
     r.ratioToBare === undefined ? '' : `${fmt(r.ratioToBare * 100, 1)}%`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -896,7 +921,9 @@ async function main(): Promise<number> {
     '\nreq/s and latency are wrk\'s; "srv cores" = server CPU seconds per wall second; "wrk cores" = wrk\'s CPU per wall second\n' +
       '(1.00 = the load generator\'s single thread was saturated); "other" = CPU per wall second used by other processes on the machine\n' +
       '(plus hypervisor steal; includes kernel threads such as block-I/O workers serving the server\'s fsyncs; well above 0 usually means\n' +
-      'the run was disturbed by other work); "vs bare" = req/s ÷ the bare node:http server\'s req/s at the same\n' +
+      'the run was disturbed by other work); "rec/commit" = audit records per durable commit during the run (from /metrics;\n' +
+      'each commit costs thread wake-ups and an fdatasync, so the trail\'s cost per request falls as it rises);\n' +
+      '"vs bare" = req/s ÷ the bare node:http server\'s req/s at the same\n' +
       'concurrency, mean of the runs before and after the Keyhold cases (the bare server is ONE process; Keyhold uses its workers).\n' +
       'Every response was checked to be 2xx.\n',
   );

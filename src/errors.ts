@@ -116,7 +116,6 @@ export const QUERY_ERRORS: Readonly<Partial<Record<ErrorName, { readonly code: s
   ExpiredTokenException: { code: 'ExpiredToken', status: 403 },
   ThrottlingException: { code: 'Throttling', status: 400 },
   KMSInternalException: { code: 'InternalFailure', status: 500 },
-  DependencyTimeoutException: { code: 'ServiceUnavailable', status: 503 },
   ServiceUnavailableException: { code: 'ServiceUnavailable', status: 503 },
   RequestEntityTooLargeException: { code: 'RequestEntityTooLarge', status: 413 },
   RequestTimeoutException: { code: 'RequestTimeout', status: 408 },
@@ -165,7 +164,7 @@ export function toServiceError(err: unknown): ServiceError {
  */
 const COMMON_FAULTS = Object.freeze({ KMSInternalException: 'InternalFailure', DependencyTimeoutException: 'ServiceUnavailable' } as const);
 const SERVER_FAULTS: Readonly<Record<string, Readonly<Partial<Record<ErrorName, ErrorName>>>>> = Object.freeze({
-  organizations: { KMSInternalException: 'ServiceException', DependencyTimeoutException: 'ServiceUnavailable' },
+  organizations: { ...COMMON_FAULTS, KMSInternalException: 'ServiceException' },
   cloudtrail: COMMON_FAULTS,
   iam: COMMON_FAULTS,
   sts: COMMON_FAULTS,

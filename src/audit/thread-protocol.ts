@@ -1,8 +1,9 @@
 /**
  * Messages between a process's AuditWriter (event loop thread) and its writer thread, which owns
  * the process's stream file and does every fsync. Requests go to the thread's inbox port, which
- * it reads synchronously; commits are acknowledged on a port of their own. Records travel as flat arrays: structured
- * cloning of arrays of primitives costs a fraction of cloning objects with named fields.
+ * it reads synchronously; commits are acknowledged on a port of their own. Records travel as
+ * flat arrays: structured cloning of arrays of primitives costs a fraction of cloning objects
+ * with named fields.
  */
 import type { KeyObject } from 'node:crypto';
 import type { MessagePort } from 'node:worker_threads';
@@ -37,7 +38,7 @@ export interface WriterThreadData {
   readonly inbox: MessagePort;
   /** One Int32 the sender bumps (and notifies) after each request it posts to `inbox`. */
   readonly signal: SharedArrayBuffer;
-  /** Where the thread acknowledges commits (FromSyncThread) once their frame is fdatasync'd. */
+  /** Where the thread acknowledges commits (CommitAck) once their frame is fdatasync'd. */
   readonly acks: MessagePort;
   /** Tests only (see AuditTestHooks). */
   readonly testHooks?: AuditTestHooks;
@@ -116,6 +117,6 @@ export type FromWriterThread =
   | { readonly t: 'fail'; readonly id: number; readonly message: string };
 
 /** Commit acknowledgements from the writer thread, on `acks`. */
-export type FromSyncThread =
+export type CommitAck =
   | { readonly t: 'synced'; readonly ids: readonly number[] }
   | { readonly t: 'sync-failed'; readonly ids: readonly number[]; readonly message: string };

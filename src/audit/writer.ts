@@ -19,7 +19,7 @@ import type { DigestReason } from './chain';
 import { operatorRecord } from './event';
 import { newEventId } from './event-id';
 import type { AuditSink } from './sink';
-import { encodeAppend, type AuditTestHooks, type DigestSummary, type FromSyncThread, type FromWriterThread, type ToWriterThread, type WriterThreadData } from './thread-protocol';
+import { encodeAppend, type AuditTestHooks, type DigestSummary, type CommitAck, type FromWriterThread, type ToWriterThread, type WriterThreadData } from './thread-protocol';
 
 export type { AuditSink } from './sink';
 
@@ -79,7 +79,7 @@ export class AuditWriter implements AuditSink {
   #worker: Worker | undefined;
   /** Where requests go (the thread takes them synchronously), and the signal bumped after each. */
   #inbox: MessagePort | undefined;
-  #signal = new Int32Array(new SharedArrayBuffer(4));
+  readonly #signal = new Int32Array(new SharedArrayBuffer(4));
   /** Where the thread acknowledges commits. */
   #acks: MessagePort | undefined;
   #nextId = 1;
@@ -113,7 +113,6 @@ export class AuditWriter implements AuditSink {
   #spawn(): void {
     const inbox = new MessageChannel();
     const acks = new MessageChannel();
-    this.#signal = new Int32Array(new SharedArrayBuffer(4));
     const data: WriterThreadData = {
       dir: this.#opts.dir,
       stream: this.#opts.stream,
@@ -127,7 +126,7 @@ export class AuditWriter implements AuditSink {
     const worker = new Worker(this.#opts.threadScript, { workerData: data, transferList: [inbox.port2, acks.port2] });
     this.#inbox = inbox.port1;
     this.#acks = acks.port1;
-    acks.port1.on('message', (m: FromSyncThread) => {
+    acks.port1.on('message', (m: CommitAck) => {
       for (const id of m.ids) this.#onMessage(m.t === 'synced' ? { t: 'ok', id } : { t: 'fail', id, message: m.message });
     });
     this.#worker = worker;

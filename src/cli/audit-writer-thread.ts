@@ -30,7 +30,7 @@ import {
   decodeAppend,
   SYNCED,
   type DigestSummary,
-  type FromSyncThread,
+  type CommitAck,
   type FromWriterThread,
   type ToWriterThread,
   type WriterThreadData,
@@ -55,7 +55,7 @@ const store = openAuditJournalStore(data.dir, {
 });
 const trailId = store.trailId();
 const own = store.stream(data.stream);
-let head = own.initialize(trailId, genesisHash(trailId, data.stream)).head.seq;
+own.initialize(trailId, genesisHash(trailId, data.stream));
 let signingKey: { privateKey: KeyObject; fingerprint: string } | undefined;
 
 /** How often this thread drops from memory the frames the apply thread has applied. */
@@ -85,7 +85,7 @@ const HOLD_APPLY = hooks.holdApply === true;
  * Shared with the apply thread (audit-apply-thread.ts), which applies nothing past the last frame
  * made durable: [SYNCED] is that frame's number.
  */
-const synced = new SharedArrayBuffer(2 * 8);
+const synced = new SharedArrayBuffer(8);
 const big = new BigInt64Array(synced);
 Atomics.store(big, SYNCED, BigInt(own.journaledThrough));
 
@@ -240,11 +240,10 @@ function handle(m: ToWriterThread): unknown {
         other.catchUp();
         const chosen = other.intents().filter(pick);
         if (chosen.length === 0) continue;
-        head = own.commit(chosen.map((i) => i.event), [], [], chainLink).seq;
+        own.commit(chosen.map((i) => i.event), [], [], chainLink);
         other.forgetIntents(chosen.map((i) => i.id));
         n += chosen.length;
       }
-      head = own.info().head.seq;
       return n;
     }
     case 'probe':
@@ -258,7 +257,7 @@ function handle(m: ToWriterThread): unknown {
 }
 
 /** Acknowledges (or fails) commits to the writer's event loop. */
-function ack(m: FromSyncThread): void {
+function ack(m: CommitAck): void {
   acks.postMessage(m);
 }
 
@@ -282,7 +281,7 @@ function drain(batch: readonly ToWriterThread[]): boolean {
     const ids = commits.map((c) => c.id);
     try {
       injectedFailure();
-      head = own.commitUnsynced(events, intents, recover, chainLink).seq;
+      own.commitUnsynced(events, intents, recover, chainLink);
     } catch (e) {
       commitFailure = message(e);
     }

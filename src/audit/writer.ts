@@ -98,6 +98,7 @@ export class AuditWriter implements AuditSink {
       // The next batch is sent while the thread syncs the previous one: it waits in the inbox
       // and goes into the thread's next frame with whatever else arrived meanwhile.
       maxInFlight: 2,
+      gatherTurns: 3,
       refusalRecord: auditRefusalRecord,
       logger: opts.logger,
       maxPending: opts.maxPending,

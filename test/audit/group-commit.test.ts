@@ -22,7 +22,7 @@ function record(name = 'Encrypt', completes?: string): AuditAppend {
 }
 
 /** A front whose commits wait until the test releases them. */
-function front(opts: { maxBatch?: number; fail?: (b: CommitBatch) => boolean } = {}) {
+function front(opts: { maxBatch?: number; gatherTurns?: number; maxInFlight?: number; fail?: (b: CommitBatch) => boolean } = {}) {
   const commits: CommitBatch[] = [];
   const release: (() => void)[] = [];
   const summaries: RefusalSummary[] = [];
@@ -40,6 +40,8 @@ function front(opts: { maxBatch?: number; fail?: (b: CommitBatch) => boolean } =
     },
     logger: quiet,
     maxBatch: opts.maxBatch,
+    gatherTurns: opts.gatherTurns,
+    maxInFlight: opts.maxInFlight,
     retryMs: 10,
   });
   const next = async (): Promise<void> => {
@@ -65,6 +67,51 @@ test('one commit in flight; records arriving meanwhile leave together in the nex
   await next();
   await Promise.all(rest);
   assert.deepEqual(g.stats(), { commits: 2, records: 4 });
+});
+
+test('gatherTurns: a batch waits while turns keep adding records, at most that many turns; a lone record or a dry turn sends it', async () => {
+  const { g, commits, next } = front({ gatherTurns: 2 });
+  // A turn with a lone record (-c1): sent at the end of that turn.
+  const lone = g.append(record());
+  await turn();
+  assert.equal(commits.length, 1, 'a lone record does not wait');
+  await next();
+  await lone;
+  // A busy turn (two records), then a turn adding one more, then a dry turn: sent after the dry one.
+  const busy = [g.append(record()), g.append(record())];
+  await turn();
+  assert.equal(commits.length, 1, 'a turn that added two records waits for the next');
+  busy.push(g.append(record()));
+  await turn();
+  assert.equal(commits.length, 1, 'the next turn added one: it waits again');
+  await turn();
+  assert.equal(commits.length, 2, 'a turn that added nothing sends it');
+  assert.equal(commits[1]!.events.length, 3);
+  await next();
+  await Promise.all(busy);
+  // Turns that never stop adding: sent after gatherTurns extra turns all the same.
+  const flood = [g.append(record()), g.append(record())];
+  for (let t = 0; t < 2; t++) {
+    await turn();
+    assert.equal(commits.length, 2, `extra turn ${t + 1} of 2`);
+    flood.push(g.append(record()));
+  }
+  await turn();
+  assert.equal(commits.length, 3, 'sent after gatherTurns extra turns though records kept coming');
+  assert.equal(commits[2]!.events.length, 4);
+  await next();
+  await Promise.all(flood);
+  assert.deepEqual(g.stats(), { commits: 3, records: 8 });
+});
+
+test('without gatherTurns a batch leaves at the end of the turn that opened it, however busy', async () => {
+  const { g, commits, next } = front();
+  const busy = [g.append(record()), g.append(record()), g.append(record())];
+  await turn();
+  assert.equal(commits.length, 1);
+  assert.equal(commits[0]!.events.length, 3);
+  await next();
+  await Promise.all(busy);
 });
 
 test('maxBatch caps a commit but keeps the records of one synchronous run together', async () => {

@@ -134,6 +134,7 @@ async function main(): Promise<void> {
     builds.push(await startBuild('B', resolve(__dirname, '..', '..'), work, workers, values.trail, cases));
     const cpu: Record<string, number[]> = {};
     const rps: Record<string, number[]> = {};
+    const p99: Record<string, number[]> = {};
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? [builds[0]!, builds[1]!] : [builds[1]!, builds[0]!];
       for (const c of cases) {
@@ -147,13 +148,17 @@ async function main(): Promise<void> {
           const k = `${c} ${b.name}`;
           (cpu[k] ??= []).push(us);
           (rps[k] ??= []).push(w.requests / (w.duration_us / 1e6));
-          log(`round ${r + 1} ${k}: ${us.toFixed(1)} µs CPU/req, ${(w.requests / (w.duration_us / 1e6)).toFixed(0)} req/s`);
+          (p99[k] ??= []).push(w.p99_us / 1000);
+          log(`round ${r + 1} ${k}: ${us.toFixed(1)} µs CPU/req, ${(w.requests / (w.duration_us / 1e6)).toFixed(0)} req/s, p99 ${(w.p99_us / 1000).toFixed(2)} ms`);
         }
       }
     }
-    process.stdout.write(`\ncase, build: median CPU µs/request (rounds), median req/s — -c${conc}, ${workers} worker(s), trail ${values.trail ? 'on' : 'off'}\n`);
+    process.stdout.write(`\ncase, build: median CPU µs/request (rounds), median req/s, median p99 (rounds) — -c${conc}, ${workers} worker(s), trail ${values.trail ? 'on' : 'off'}\n`);
     for (const k of Object.keys(cpu)) {
-      process.stdout.write(`${k.padEnd(22)} ${median(cpu[k]!).toFixed(1).padStart(7)} µs  (${cpu[k]!.map((x) => x.toFixed(0)).join(' ')})  ${median(rps[k]!).toFixed(0)} req/s\n`);
+      process.stdout.write(
+        `${k.padEnd(22)} ${median(cpu[k]!).toFixed(1).padStart(7)} µs  (${cpu[k]!.map((x) => x.toFixed(0)).join(' ')})  ${median(rps[k]!).toFixed(0)} req/s` +
+          `  p99 ${median(p99[k]!).toFixed(2)} ms (${p99[k]!.map((x) => x.toFixed(1)).join(' ')})\n`,
+      );
     }
   } finally {
     for (const b of builds) await stopServer(b.server);

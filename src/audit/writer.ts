@@ -98,7 +98,9 @@ export class AuditWriter implements AuditSink {
       // The next batch is sent while the thread syncs the previous one: it waits in the inbox
       // and goes into the thread's next frame with whatever else arrived meanwhile.
       maxInFlight: 2,
+      // (three turns measured as eight; the age bound as none, for Encrypt)
       gatherTurns: 3,
+      gatherMs: 1,
       refusalRecord: auditRefusalRecord,
       logger: opts.logger,
       maxPending: opts.maxPending,

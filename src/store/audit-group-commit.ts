@@ -79,6 +79,8 @@ export interface GroupCommitOptions {
    * (default 0: it leaves at the end of its first turn). See `#endOfTurn`.
    */
   readonly gatherTurns?: number;
+  /** …and only while the batch is younger than this (ms since its first record; default 1). */
+  readonly gatherMs?: number;
   /** A batch is rejected this long after its first record if not settled by then (default: never). */
   readonly deadlineMs?: number;
   /** The error a batch past its deadline is rejected with. */
@@ -117,6 +119,7 @@ export class GroupCommit {
   /** Records the open batch held at the last end of turn, and the turns it has waited beyond its first. */
   #seen = 0;
   #gathered = 0;
+  #openedAt = 0;
   #healthy = true;
   #closed = false;
   #probe: NodeJS.Timeout | undefined;
@@ -238,21 +241,29 @@ export class GroupCommit {
     // (called as the batch opens, before its first record is added)
     this.#seen = this.#size(this.#open) + 1;
     this.#gathered = 0;
+    if ((this.#o.gatherTurns ?? 0) > 0) this.#openedAt = performance.now();
     setImmediate(this.#endOfTurn);
   }
 
   /**
    * The end of a turn with a flush scheduled. A turn that added records to the open batch beyond
    * its first means requests are arriving faster than one per turn: the batch waits one more turn
-   * (at most `gatherTurns`) for the requests already read or arriving, so one commit — one
-   * wake-up of the writer and one of this loop, one fdatasync — carries them all (issue 11: at
-   * -c16 a commit used to carry the four or five records of one turn). A turn that added nothing
-   * (the loop has run dry) or a lone record (-c1) sends it at once: it never waits on a timer,
-   * and waiting costs an idle loop one turn (a non-blocking poll).
+   * (at most `gatherTurns`, and only while it is younger than `gatherMs`) for the requests already
+   * read or arriving, so one commit — one wake-up of the writer and one of this loop, one
+   * fdatasync — carries them all (issue 11: at -c16 a commit used to carry the four or five
+   * records of one turn). A turn that added nothing (the loop has run dry) or a lone record (-c1)
+   * sends it at once: it never waits on a timer, and waiting costs an idle loop one turn (a
+   * non-blocking poll). The age bound keeps long turns (inline ML-KEM, RSA signatures) from
+   * holding a batch for several milliseconds.
    */
   readonly #endOfTurn = (): void => {
     const size = this.#size(this.#open);
-    if (size > this.#seen && this.#gathered < (this.#o.gatherTurns ?? 0) && this.#inFlight.length < (this.#o.maxInFlight ?? 1)) {
+    if (
+      size > this.#seen &&
+      this.#gathered < (this.#o.gatherTurns ?? 0) &&
+      performance.now() - this.#openedAt < (this.#o.gatherMs ?? 1) &&
+      this.#inFlight.length < (this.#o.maxInFlight ?? 1)
+    ) {
       this.#seen = size;
       this.#gathered += 1;
       setImmediate(this.#endOfTurn);

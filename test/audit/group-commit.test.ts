@@ -22,7 +22,7 @@ function record(name = 'Encrypt', completes?: string): AuditAppend {
 }
 
 /** A front whose commits wait until the test releases them. */
-function front(opts: { maxBatch?: number; gatherTurns?: number; maxInFlight?: number; fail?: (b: CommitBatch) => boolean } = {}) {
+function front(opts: { maxBatch?: number; gatherTurns?: number; gatherMs?: number; maxInFlight?: number; fail?: (b: CommitBatch) => boolean } = {}) {
   const commits: CommitBatch[] = [];
   const release: (() => void)[] = [];
   const summaries: RefusalSummary[] = [];
@@ -41,6 +41,7 @@ function front(opts: { maxBatch?: number; gatherTurns?: number; maxInFlight?: nu
     logger: quiet,
     maxBatch: opts.maxBatch,
     gatherTurns: opts.gatherTurns,
+    gatherMs: opts.gatherMs,
     maxInFlight: opts.maxInFlight,
     retryMs: 10,
   });
@@ -70,7 +71,8 @@ test('one commit in flight; records arriving meanwhile leave together in the nex
 });
 
 test('gatherTurns: a batch waits while turns keep adding records, at most that many turns; a lone record or a dry turn sends it', async () => {
-  const { g, commits, next } = front({ gatherTurns: 2 });
+  // (a time bound no turn of this test reaches, however slow the machine: the turns decide here)
+  const { g, commits, next } = front({ gatherTurns: 2, gatherMs: 3_600_000 });
   // A turn with a lone record (-c1): sent at the end of that turn.
   const lone = g.append(record());
   await turn();
@@ -104,14 +106,16 @@ test('gatherTurns: a batch waits while turns keep adding records, at most that m
   assert.deepEqual(g.stats(), { commits: 3, records: 8 });
 });
 
-test('without gatherTurns a batch leaves at the end of the turn that opened it, however busy', async () => {
-  const { g, commits, next } = front();
-  const busy = [g.append(record()), g.append(record()), g.append(record())];
-  await turn();
-  assert.equal(commits.length, 1);
-  assert.equal(commits[0]!.events.length, 3);
-  await next();
-  await Promise.all(busy);
+test('without gatherTurns, or once gatherMs has passed, a batch leaves at the end of the turn that opened it, however busy', async () => {
+  for (const opts of [{}, { gatherTurns: 3, gatherMs: 0 }]) {
+    const { g, commits, next } = front(opts);
+    const busy = [g.append(record()), g.append(record()), g.append(record())];
+    await turn();
+    assert.equal(commits.length, 1, JSON.stringify(opts));
+    assert.equal(commits[0]!.events.length, 3);
+    await next();
+    await Promise.all(busy);
+  }
 });
 
 test('maxBatch caps a commit but keeps the records of one synchronous run together', async () => {

@@ -12,7 +12,7 @@ import { PostQuantumPool } from '../../src/keys/pq-pool';
 const pool = new PostQuantumPool(1);
 after(() => pool.close());
 
-test('ML-KEM through the pool: decapsulation recovers the encapsulated secret, answered without a thread hop', async () => {
+test('ML-KEM through the pool: decapsulation recovers the encapsulated secret, answered at the end of the turn without a thread hop', async () => {
   const seed = randomBytes(64);
   const { publicKey } = ml_kem768.keygen(seed);
   const enc = await pool.run({ op: 'encapsulate', spec: 'ML_KEM_768', publicKey });
@@ -25,13 +25,17 @@ test('ML-KEM through the pool: decapsulation recovers the encapsulated secret, a
   dec.out?.[0]?.fill(0);
   const again = await pool.run({ op: 'decapsulate', spec: 'ML_KEM_768', seed, ciphertext });
   assert.deepEqual(again.out?.[0], secret);
-  // Answered within the same turn (microtasks only): a thread's answer needs a later turn of the loop.
+  // Run by this thread at the end of the turn: not before the turn's other callbacks (microtasks
+  // here), but before an immediate scheduled after the call — a thread's answer would come back
+  // as a message, in the poll phase of a later turn.
   let answered = false;
   const p = pool.run({ op: 'decapsulate', spec: 'ML_KEM_768', seed, ciphertext }).then(() => {
     answered = true;
   });
   for (let i = 0; i < 3; i++) await Promise.resolve();
-  assert.equal(answered, true);
+  assert.equal(answered, false, 'deferred past the callbacks of the turn that asked');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(answered, true, 'answered in the same check phase');
   await p;
 });
 

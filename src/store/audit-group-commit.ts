@@ -12,10 +12,10 @@
  * soon as the commit returns, so under load each commit carries every request that arrived
  * during the previous one and throughput does not fall to the disk's commit rate. A batch
  * leaves at the end of the event-loop turn that made it (the records that turn's requests
- * submitted go together), and never waits for more while the disk is idle: with a commit in
- * flight most of the time under load the next batch forms by itself, and a timer that held it
- * for stragglers (the old COMMIT_DELAY_MS) only added its delay to every commit cycle and woke
- * the process once more per commit. `expect`/`settle` are accepted and ignored (sink.ts allows it).
+ * submitted go together) or, with `gatherTurns`, at the end of a later turn while each turn keeps
+ * adding records (`#endOfTurn`); it never waits on a timer: a timer that held it for stragglers
+ * (the old COMMIT_DELAY_MS) only added its delay to every commit cycle and woke the process once
+ * more per commit. `expect`/`settle` are accepted and ignored (sink.ts allows it).
  *
  * `maxBatch` caps the records of one commit (PostgreSQL: one statement's parameters); a full
  * batch is closed at the end of the current synchronous run, so the copies of one cross-account

@@ -20,12 +20,13 @@
  * second pass): the API is compared with both.
  *
  * With `--base DIR` a second built checkout (e.g. a worktree of main) is measured in the same
- * run, alternating with this one; `--trail off|both` also measures Keyhold without its audit
- * trail (bench/keyhold-without-trail.ts), to separate the trail's per-request cost.
+ * run, alternating with this one (`--rounds 2` measures both orders: ABBA); `--trail off|both`
+ * also measures Keyhold without its audit trail (bench/keyhold-without-trail.ts), to separate the
+ * trail's per-request cost.
  *
  * A benchmark, not a test: the machine is shared, so read the load average printed at the end.
  * Usage: node dist/bench/post-quantum.js [--duration 10] [--workers 2] [--concurrency 16] [--encrypt-concurrency 4]
- *                                        [--base DIR] [--trail on|off|both]
+ *                                        [--base DIR] [--rounds 2] [--trail on|off|both]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -206,6 +207,8 @@ async function main(): Promise<void> {
       base: { type: 'string' },
       /** on (the default, `keyhold serve`), off (bench/keyhold-without-trail.ts), or both. */
       trail: { type: 'string', default: 'on' },
+      /** With --base: rounds, each in the other order than the last (2 = ABBA). */
+      rounds: { type: 'string', default: '1' },
     },
   });
   const durationS = Number(values.duration);
@@ -215,8 +218,19 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const modes = values.trail === 'both' ? [true, false] : [values.trail !== 'off'];
   const builds = [{ label: 'this build', root: REPO_ROOT }, ...(values.base === undefined ? [] : [{ label: `base ${values.base}`, root: resolve(values.base) }])];
-  // Alternate the order of the builds per mode (ABBA), so a drifting background load hits both alike.
-  const targets: Target[] = modes.flatMap((trail, i) => (i % 2 === 0 ? builds : [...builds].reverse()).map((b) => ({ ...b, label: `${b.label}, trail ${trail ? 'on' : 'off'}`, trail })));
+  // Alternate the order of the builds per mode and per round (ABBA), so a drifting background load
+  // hits both alike: the build measured second has done better in every one-round comparison
+  // (docs/performance.md, session 12), so compare builds with --rounds 2 or more.
+  const rounds = Math.max(1, Number(values.rounds));
+  const targets: Target[] = Array.from({ length: rounds }, (_, r) =>
+    modes.flatMap((trail, i) =>
+      ((i + r) % 2 === 0 ? builds : [...builds].reverse()).map((b) => ({
+        ...b,
+        label: `${b.label}, trail ${trail ? 'on' : 'off'}${rounds > 1 ? `, round ${r + 1}` : ''}`,
+        trail,
+      })),
+    ),
+  ).flat();
   const results: [Target, Measured][] = [];
   const library: Record<string, number> = {};
   for (const [i, t] of targets.entries()) {

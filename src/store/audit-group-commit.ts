@@ -194,9 +194,9 @@ export class GroupCommit {
   #admit(): Batch {
     if (this.#closed) throw new AuditSinkUnavailableError('the audit sink is closed');
     let pending = 0;
-    for (const w of this.#waiting) pending += w.events.length + w.intents.length;
+    for (const w of this.#waiting) pending += this.#size(w);
     const b = this.#batch();
-    if (pending + b.events.length + b.intents.length >= (this.#o.maxPending ?? 100_000)) {
+    if (pending + this.#size(b) >= (this.#o.maxPending ?? 100_000)) {
       throw new AuditSinkUnavailableError('the audit trail cannot keep up');
     }
     return b;
@@ -205,7 +205,7 @@ export class GroupCommit {
   /** A full batch takes no more records after the current synchronous run (copies stay together). */
   #capped(b: Batch): void {
     const max = this.#o.maxBatch;
-    if (max === undefined || b.closed || b.events.length + b.intents.length < max) return;
+    if (max === undefined || b.closed || this.#size(b) < max) return;
     b.closed = true;
     queueMicrotask(() => {
       if (this.#open !== b) return;
@@ -238,8 +238,8 @@ export class GroupCommit {
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#inFlight.length >= (this.#o.maxInFlight ?? 1)) return;
     this.#flushScheduled = true;
-    // (called as the batch opens, before its first record is added)
-    this.#seen = this.#size(this.#open) + 1;
+    // (called as a batch opens, just before its first record is added)
+    this.#seen = 1;
     this.#gathered = 0;
     if ((this.#o.gatherTurns ?? 0) > 0) this.#openedAt = performance.now();
     setImmediate(this.#endOfTurn);
@@ -273,6 +273,7 @@ export class GroupCommit {
     this.flush();
   };
 
+  /** Records in `b` (events and intents). */
   #size(b: Batch | undefined): number {
     return b === undefined ? 0 : b.events.length + b.intents.length;
   }
@@ -313,7 +314,7 @@ export class GroupCommit {
       b.settled = true;
       clearTimeout(b.deadline);
       this.#commits += 1;
-      this.#records += b.events.length + b.intents.length;
+      this.#records += this.#size(b);
       b.resolve();
     }
     // (A batch settled by its deadline that lands late: its records exist; nothing to undo.)
@@ -334,7 +335,7 @@ export class GroupCommit {
     b.settled = true;
     clearTimeout(b.deadline);
     this.#setHealthy(false);
-    this.#o.logger.error({ reason: e.message, records: b.events.length + b.intents.length }, 'audit commit failed: the requests of this batch fail');
+    this.#o.logger.error({ reason: e.message, records: this.#size(b) }, 'audit commit failed: the requests of this batch fail');
     // Their completing records are lost: the intents they complete are recovered with a later commit.
     for (const id of b.recover) this.#orphans.push(id);
     for (const ev of b.events) if (ev.completes !== undefined) this.#orphans.push(ev.completes);
